@@ -1,0 +1,2 @@
+// cdk8s constructs (package entry './cdk8s').
+export {};

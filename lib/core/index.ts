@@ -1,0 +1,2 @@
+// Public API of the framework-neutral model (package entry '.').
+export {};

@@ -1,0 +1,2 @@
+// Pulumi components (package entry './pulumi').
+export {};

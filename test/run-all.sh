@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README names it (`npm test`) and CI runs it (.ci/run).
+# Order: compile the runtime (tests spawn the real bin), type-check once, lint, build the real
+# components of the rig (cached per version), then jest (unit + rig projects).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build (tsc -p tsconfig.build.json)"
+npx tsc -p tsconfig.build.json
+
+step "type-check (tsc --noEmit)"
+npx tsc --noEmit
+
+step "lint (eslint)"
+npx eslint --max-warnings=0 .
+
+if [ -x test/rig/build.sh ]; then
+  step "rig: build or reuse the real components (test/rig/build.sh)"
+  bash test/rig/build.sh
+fi
+
+step "jest"
+rc=0
+npx jest --ci --json --outputFile=.jest-results.json "$@" || rc=$?
+node -e '
+  const r = require("./.jest-results.json");
+  console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit $rc
