@@ -1,2 +1,4 @@
 // Public API of the framework-neutral model (package entry '.').
-export {};
+export * from './kube-object';
+export * from './validation-error';
+export * from './duration';
