@@ -2,3 +2,4 @@
 export * from './kube-object';
 export * from './validation-error';
 export * from './duration';
+export * from './objects';

@@ -1,0 +1,215 @@
+import {
+  Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Node,
+  parseAllDocuments,
+  Scalar,
+} from 'yaml';
+import { ParsedKeyVaultObject } from './types';
+
+// The Azure provider's two-step decoding of the `objects` parameter (azure-provider §1.2), with
+// Go yaml.v3 semantics: string fields keep the raw text of plain scalars ("0755" stays "0755").
+// Errors are plain Errors carrying the upstream text, because the runtime provider returns them.
+
+const STRING_FIELDS = [
+  'objectName',
+  'objectType',
+  'objectAlias',
+  'objectVersion',
+  'objectFormat',
+  'objectEncoding',
+  'filePermission',
+] as const;
+
+const NULL_WORDS = new Set(['', '~', 'null', 'Null', 'NULL']);
+
+/** Thrown inside this module to carry a yaml.v3-style message ("yaml: ..."). */
+class YamlDecodeError extends Error {}
+
+interface Decoding {
+  readonly doc: Document.Parsed;
+  readonly lines: LineCounter;
+}
+
+function parseFirstDocument(text: string): Decoding | undefined {
+  const lines = new LineCounter();
+  // failsafe: every scalar is a string, so the source text survives for Go string semantics.
+  const docs = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: true });
+  if (!Array.isArray(docs)) return undefined; // empty input: yaml.v3 decodes nothing, no error
+  const doc = docs[0];
+  if (!doc) return undefined;
+  const problem = doc.errors[0];
+  if (problem) {
+    const line = problem.linePos?.[0].line;
+    const first = problem.message.split('\n')[0].replace(/ at line \d+, column \d+:$/, '');
+    throw new YamlDecodeError(`yaml: ${line ? `line ${line}: ` : ''}${first}`);
+  }
+  return { doc, lines };
+}
+
+function resolve(node: unknown, doc: Document.Parsed): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+function lineOf(node: unknown, d: Decoding): number {
+  const range = (node as Node | undefined)?.range;
+  return range ? d.lines.linePos(range[0]).line : 1;
+}
+
+function isNull(node: unknown): boolean {
+  if (node === null || node === undefined) return true;
+  return isScalar(node) && node.type === Scalar.PLAIN && NULL_WORDS.has(String(node.value));
+}
+
+// The `!!tag` yaml.v3 would report for a node in "cannot unmarshal" messages.
+function goTag(node: unknown): string {
+  if (isMap(node)) return '!!map';
+  if (isSeq(node)) return '!!seq';
+  if (!isScalar(node) || node.type !== Scalar.PLAIN) return '!!str';
+  const text = String(node.value);
+  if (NULL_WORDS.has(text)) return '!!null';
+  if (/^(true|True|TRUE|false|False|FALSE)$/.test(text)) return '!!bool';
+  if (goInt(text) !== undefined) return '!!int';
+  if (goFloat(text) !== undefined) return '!!float';
+  return '!!str';
+}
+
+function unmarshalError(node: unknown, into: string, d: Decoding): YamlDecodeError {
+  const tag = goTag(node);
+  const shown = isScalar(node) ? ` \`${String(node.value)}\`` : '';
+  return new YamlDecodeError(
+    `yaml: unmarshal errors:\n  line ${lineOf(node, d)}: cannot unmarshal ${tag}${shown} into ${into}`,
+  );
+}
+
+// yaml.v3 resolves plain ints with strconv.ParseInt(text without '_', 0, 64): decimal, 0x, 0o, 0b,
+// and legacy leading-zero octal ("0755" == 493).
+function goInt(text: string): number | undefined {
+  const plain = text.replace(/_/g, '');
+  const m = /^([-+]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/.exec(plain);
+  if (!m) return undefined;
+  const digits = m[2];
+  let value: number;
+  if (/^0[xXoObB]/.test(digits)) value = Number(digits.toLowerCase());
+  else if (digits.length > 1 && digits.startsWith('0')) value = parseInt(digits.slice(1), 8);
+  else value = parseInt(digits, 10);
+  return m[1] === '-' ? -value : value;
+}
+
+function goFloat(text: string): number | undefined {
+  const plain = text.replace(/_/g, '');
+  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(plain)) return Number(plain);
+  return undefined;
+}
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+function decodeInt32(node: unknown, d: Decoding): number {
+  if (isNull(node)) return 0;
+  if (isScalar(node) && node.type === Scalar.PLAIN) {
+    const text = String(node.value);
+    const int = goInt(text);
+    // yaml.v3 also accepts a float into an int field, truncating it, when it fits.
+    const value = int ?? (goFloat(text) !== undefined ? Math.trunc(goFloat(text)!) : undefined);
+    if (value !== undefined && value >= INT32_MIN && value <= INT32_MAX) return value;
+  }
+  throw unmarshalError(node, 'int32', d);
+}
+
+function decodeString(node: unknown, d: Decoding): string {
+  if (isNull(node)) return '';
+  if (isScalar(node)) return String(node.value);
+  throw unmarshalError(node, 'string', d);
+}
+
+function decodeObject(text: string): ParsedKeyVaultObject {
+  const parsed: ParsedKeyVaultObject = {
+    objectName: '',
+    objectType: '',
+    objectAlias: '',
+    objectVersion: '',
+    objectVersionHistory: 0,
+    objectFormat: '',
+    objectEncoding: '',
+    filePermission: '',
+  };
+  const d = parseFirstDocument(text);
+  if (!d) return parsed;
+  const root = resolve(d.doc.contents, d.doc);
+  if (isNull(root)) return parsed;
+  if (!isMap(root)) throw unmarshalError(root, 'types.KeyVaultObject', d);
+  const problems: string[] = [];
+  for (const pair of root.items) {
+    const key = resolve(pair.key, d.doc);
+    if (!isScalar(key)) continue; // yaml.v3 ignores keys that match no field
+    const name = String(key.value);
+    const value = resolve(pair.value, d.doc);
+    try {
+      if (name === 'objectVersionHistory') parsed.objectVersionHistory = decodeInt32(value, d);
+      else if ((STRING_FIELDS as readonly string[]).includes(name)) {
+        parsed[name as (typeof STRING_FIELDS)[number]] = decodeString(value, d);
+      }
+    } catch (e) {
+      // yaml.v3 collects every field error into one "unmarshal errors" list.
+      problems.push((e as Error).message.replace(/^yaml: unmarshal errors:\n/, ''));
+    }
+  }
+  if (problems.length > 0) throw new YamlDecodeError(`yaml: unmarshal errors:\n${problems.join('\n')}`);
+  // formatKeyVaultObject: TrimSpace on every string field.
+  for (const field of STRING_FIELDS) parsed[field] = parsed[field].trim();
+  return parsed;
+}
+
+function decodeArray(text: string): string[] {
+  const d = parseFirstDocument(text);
+  if (!d) return [];
+  const root = resolve(d.doc.contents, d.doc);
+  if (isNull(root)) return [];
+  if (!isMap(root)) throw unmarshalError(root, 'types.StringArray', d);
+  const items: string[] = [];
+  for (const pair of root.items) {
+    const key = resolve(pair.key, d.doc);
+    if (!isScalar(key) || String(key.value) !== 'array') continue;
+    const array = resolve(pair.value, d.doc);
+    items.length = 0;
+    if (isNull(array)) continue;
+    if (!isSeq(array)) throw unmarshalError(array, '[]string', d);
+    const problems: string[] = [];
+    for (const raw of array.items) {
+      const item = resolve(raw, d.doc);
+      if (isNull(item)) items.push('');
+      else if (isScalar(item)) items.push(String(item.value));
+      else problems.push(unmarshalError(item, 'string', d).message.replace(/^yaml: unmarshal errors:\n/, ''));
+    }
+    if (problems.length > 0) throw new YamlDecodeError(`yaml: unmarshal errors:\n${problems.join('\n')}`);
+  }
+  return items;
+}
+
+/**
+ * Parses the `objects` parameter as the Azure provider does: `{array: []string}`, then each item as
+ * one object. Throws `failed to yaml unmarshal objects, error: ...` or
+ * `unmarshal failed for keyVaultObjects at index <i>, error: ...`. An empty array gives [].
+ */
+export function parseObjectsParameter(text: string): ParsedKeyVaultObject[] {
+  let items: string[];
+  try {
+    items = decodeArray(text);
+  } catch (e) {
+    throw new Error(`failed to yaml unmarshal objects, error: ${(e as Error).message}`);
+  }
+  return items.map((item, index) => {
+    try {
+      return decodeObject(item);
+    } catch (e) {
+      throw new Error(
+        `unmarshal failed for keyVaultObjects at index ${index}, error: ${(e as Error).message}`,
+      );
+    }
+  });
+}
