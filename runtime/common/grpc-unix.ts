@@ -1,0 +1,196 @@
+// gRPC over a unix socket, the transport between the CSI driver and a provider (and between kubelet
+// and the driver). The server side removes a stale socket and creates the new one owner-only (the
+// socket is the only access control: upstream creates it under umask 0077); the client side dials
+// `unix://<path>` with `:authority` localhost and a bounded receive size, as the upstream driver does.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+/** gRPC's default maximum message size, which the upstream driver also uses (`--max-call-recv-msg-size`). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Loader options shared by server and client: field names exactly as in the .proto (snake_case). */
+const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+/**
+ * Absolute path of a .proto shipped in runtime/proto. Works from the TypeScript sources
+ * (runtime/common → runtime/proto) and from the compiled build (build/runtime/common → runtime/proto
+ * at the package root, which the image copies next to build/).
+ */
+export function protoFilePath(fileName: string): string {
+  const candidates = [
+    path.resolve(__dirname, '..', 'proto', fileName),
+    path.resolve(__dirname, '..', '..', '..', 'runtime', 'proto', fileName),
+  ];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found)
+    throw new Error(
+      `proto file ${fileName} not found; looked in ${candidates.join(', ')} (ship runtime/proto next to build/)`,
+    );
+  return found;
+}
+
+/** Loads a .proto from runtime/proto into a grpc-js package object. */
+export function loadProto(fileName: string): grpc.GrpcObject {
+  const definition = protoLoader.loadSync(protoFilePath(fileName), LOADER_OPTIONS);
+  return grpc.loadPackageDefinition(definition);
+}
+
+/** Service constructor `pkg.Service` out of a loaded package (e.g. `v1alpha1.CSIDriverProvider`). */
+export function serviceClientConstructor(
+  pkg: grpc.GrpcObject,
+  qualifiedName: string,
+): grpc.ServiceClientConstructor {
+  let node: unknown = pkg;
+  for (const part of qualifiedName.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
+  if (typeof node !== 'function' || !('service' in node))
+    throw new Error(`service ${qualifiedName} not found in the loaded proto`);
+  return node as grpc.ServiceClientConstructor;
+}
+
+/**
+ * Socket path from an endpoint flag. Accepts `unix:///abs/path.sock`, `unix:/abs/path.sock` and a
+ * bare absolute path; `flagName` appears in the error.
+ */
+export function socketPathFromEndpoint(endpoint: string, flagName = '--endpoint'): string {
+  let socketPath: string;
+  if (endpoint.startsWith('unix://')) socketPath = endpoint.slice('unix://'.length);
+  else if (endpoint.startsWith('unix:')) socketPath = endpoint.slice('unix:'.length);
+  else if (endpoint.startsWith('/')) socketPath = endpoint;
+  else
+    throw new Error(`${flagName}=${endpoint} is not a unix socket endpoint; use unix:///<dir>/<name>.sock`);
+  if (!socketPath.startsWith('/')) {
+    throw new Error(
+      `${flagName}=${endpoint} must name an absolute socket path, e.g. unix:///var/run/secrets-store-csi-providers/azure.sock`,
+    );
+  }
+  return socketPath;
+}
+
+/** One service implementation registered on the server. */
+export interface GrpcServiceBinding {
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
+/** Options of a unix-socket gRPC server. */
+export interface UnixGrpcServerProps {
+  /** Absolute path of the socket file. A stale socket there is removed first. */
+  readonly socketPath: string;
+  /** Services to serve. */
+  readonly services: readonly GrpcServiceBinding[];
+  /** Largest message the server accepts. @default 4 MiB */
+  readonly maxReceiveMessageBytes?: number;
+  /** Largest message the server sends. @default 4 MiB */
+  readonly maxSendMessageBytes?: number;
+}
+
+/** A started server; `close` drains in-flight calls for up to `graceMs`, then removes the socket. */
+export interface UnixGrpcServer {
+  readonly server: grpc.Server;
+  readonly socketPath: string;
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startUnixGrpcServer(props: UnixGrpcServerProps): Promise<UnixGrpcServer> {
+  const { socketPath } = props;
+  removeStaleSocket(socketPath);
+  fs.mkdirSync(path.dirname(socketPath), { recursive: true });
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': props.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': props.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+  });
+  for (const service of props.services) server.addService(service.definition, service.implementation);
+  // The umask makes the socket owner-only from the moment it exists (no window before the chmod).
+  const previousUmask = process.umask(0o077);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(`unix://${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) =>
+        err ? reject(err) : resolve(),
+      );
+    });
+  } finally {
+    process.umask(previousUmask);
+  }
+  fs.chmodSync(socketPath, 0o600);
+  let closed: Promise<void> | undefined;
+  return {
+    server,
+    socketPath,
+    close(graceMs = 5000) {
+      closed ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }).finally(() => removeStaleSocket(socketPath));
+      return closed;
+    },
+  };
+}
+
+function removeStaleSocket(socketPath: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(socketPath);
+  } catch {
+    return;
+  }
+  if (!stat.isSocket()) {
+    throw new Error(
+      `${socketPath} exists and is not a socket; refusing to remove it (choose another --endpoint)`,
+    );
+  }
+  fs.unlinkSync(socketPath);
+}
+
+/** Options of a unix-socket gRPC client. */
+export interface UnixGrpcClientProps {
+  /** Largest message the client accepts (the driver's `--max-call-recv-msg-size`). @default 4 MiB */
+  readonly maxReceiveMessageBytes?: number;
+  /** Extra channel options. @default {} */
+  readonly channelOptions?: grpc.ChannelOptions;
+}
+
+/** A client of `ctor`'s service dialling `unix://<socketPath>` with `:authority` localhost. */
+export function createUnixGrpcClient<T extends grpc.Client>(
+  ctor: grpc.ServiceClientConstructor,
+  socketPath: string,
+  props: UnixGrpcClientProps = {},
+): T {
+  return new ctor(`unix://${socketPath}`, grpc.credentials.createInsecure(), {
+    'grpc.default_authority': 'localhost',
+    'grpc.max_receive_message_length': props.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    ...props.channelOptions,
+  }) as unknown as T;
+}
+
+/** Calls a unary method and resolves with the response (rejects with the grpc ServiceError). */
+export function unaryCall<Req, Res>(
+  client: grpc.Client,
+  method: string,
+  request: Req,
+  deadlineMs?: number,
+): Promise<Res> {
+  return new Promise<Res>((resolve, reject) => {
+    const fn = (client as unknown as Record<string, (...args: unknown[]) => void>)[method];
+    if (typeof fn !== 'function') {
+      reject(new Error(`the client has no method ${method}`));
+      return;
+    }
+    const options: grpc.CallOptions =
+      deadlineMs !== undefined ? { deadline: new Date(Date.now() + deadlineMs) } : {};
+    fn.call(client, request, new grpc.Metadata(), options, (err: grpc.ServiceError | null, response: Res) =>
+      err ? reject(err) : resolve(response),
+    );
+  });
+}

@@ -1,0 +1,103 @@
+// Keeps secret values and service-account tokens out of everything we print (CVE-2023-2878 was
+// tokens in driver logs). Three layers: values under sensitive keys are replaced, values registered
+// as secret are replaced wherever they appear in a string, and anything shaped like a JWT is replaced.
+export const REDACTED = '[REDACTED]';
+
+// Lower-cased key suffixes whose values are always secret. `secretProviderClass` does not match
+// (it does not end in one of these); `clientSecret`, `accessToken`, `csi.storage.k8s.io/serviceAccount.tokens` do.
+const SENSITIVE_KEY_SUFFIXES = [
+  'token',
+  'tokens',
+  'secret',
+  'secrets',
+  'clientsecret',
+  'password',
+  'assertion',
+  'authorization',
+  'contents',
+  'credential',
+  'credentials',
+];
+
+// Three base64url segments starting with a JSON header `{"`: a JWT (service-account or Entra token).
+const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+
+/** Options of a Redactor. */
+export interface RedactorProps {
+  /** Registered values shorter than this are not matched inside strings (would mangle every line). @default 4 */
+  readonly minSecretLength?: number;
+  /** Bound on remembered secret values; the oldest are forgotten first. @default 10000 */
+  readonly maxSecrets?: number;
+}
+
+export class Redactor {
+  private readonly secrets = new Set<string>();
+  private readonly minSecretLength: number;
+  private readonly maxSecrets: number;
+  // Sorted longest first so a value containing another is replaced whole.
+  private sortedCache: string[] | undefined;
+
+  constructor(props: RedactorProps = {}) {
+    this.minSecretLength = props.minSecretLength ?? 4;
+    this.maxSecrets = props.maxSecrets ?? 10_000;
+  }
+
+  /** True when a value stored under `key` must never be printed. */
+  static isSensitiveKey(key: string): boolean {
+    const lower = key.toLowerCase();
+    return SENSITIVE_KEY_SUFFIXES.some(
+      (suffix) => lower === suffix || lower.endsWith(suffix) || lower.endsWith(`_${suffix}`),
+    );
+  }
+
+  /** Remembers a value (a secret, a token) so it is replaced wherever it later appears in output. */
+  registerSecret(value: string | undefined): void {
+    if (!value || value.length < this.minSecretLength) return;
+    if (this.secrets.has(value)) return;
+    if (this.secrets.size >= this.maxSecrets) {
+      const oldest = this.secrets.values().next().value;
+      if (oldest !== undefined) this.secrets.delete(oldest);
+    }
+    this.secrets.add(value);
+    this.sortedCache = undefined;
+  }
+
+  /** Replaces registered secrets and JWT-shaped text inside a string. */
+  redactString(text: string): string {
+    let out = text.replace(JWT_PATTERN, REDACTED);
+    if (this.secrets.size === 0) return out;
+    this.sortedCache ??= [...this.secrets].sort((a, b) => b.length - a.length);
+    for (const secret of this.sortedCache) {
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    }
+    return out;
+  }
+
+  /** Deep copy of `value` with every sensitive key's value and every secret substring replaced. */
+  redact(value: unknown, depth = 0): unknown {
+    if (depth > 8) return '[TOO DEEP]';
+    if (typeof value === 'string') return this.redactString(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (value instanceof Error) {
+      const code = (value as { code?: unknown }).code;
+      return {
+        name: value.name,
+        message: this.redactString(value.message),
+        ...(code !== undefined ? { code: this.redact(code, depth + 1) } : {}),
+      };
+    }
+    if (Buffer.isBuffer(value) || value instanceof Uint8Array) return `[${value.length} bytes]`;
+    if (Array.isArray(value)) return value.map((item) => this.redact(item, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      out[key] =
+        Redactor.isSensitiveKey(key) && item !== undefined && item !== ''
+          ? REDACTED
+          : this.redact(item, depth + 1);
+    }
+    return out;
+  }
+}
+
+/** The process-wide redactor: the logger and the provider's error paths share it. */
+export const defaultRedactor = new Redactor();
