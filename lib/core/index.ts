@@ -3,3 +3,4 @@ export * from './kube-object';
 export * from './validation-error';
 export * from './duration';
 export * from './objects';
+export * from './install';
