@@ -58,7 +58,12 @@ describe('Logger', () => {
     const text = lines.join('');
     for (const leaked of ['hunter2-value', 'sp-secret', '"pw"', jwt, 'abc'])
       expect(text).not.toContain(leaked);
-    const parsed = JSON.parse(lines[0]) as Record<string, any>;
+    const parsed = JSON.parse(lines[0]) as {
+      msg: string;
+      clientSecret: string;
+      attributes: Record<string, string>;
+      error: { message: string };
+    };
     expect(parsed.attributes.secretProviderClass).toBe('spc1');
     expect(parsed.attributes['csi.storage.k8s.io/serviceAccount.tokens']).toBe(REDACTED);
     expect(parsed.clientSecret).toBe(REDACTED);
