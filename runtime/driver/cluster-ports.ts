@@ -1,0 +1,31 @@
+// What the node server needs from the cluster, as three narrow interfaces. main.ts binds them to the
+// Kubernetes client (kube-bindings.ts); keeping them narrow keeps the publish algorithm readable and lets
+// a test bind them to the same real API server through other means.
+import type { SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
+
+/** Reads SecretProviderClasses (a watch cache in production). */
+export interface SecretProviderClassSource {
+  /**
+   * The SPC `namespace/name`. Rejects when it does not exist, with the API server's wording:
+   * `secretproviderclasses.secrets-store.csi.x-k8s.io "<name>" not found`.
+   */
+  get(namespace: string, name: string): Promise<SecretProviderClass>;
+}
+
+/** Writes SecretProviderClassPodStatus objects. */
+export interface PodStatusStore {
+  /** Creates the object, or on AlreadyExists overwrites its node label, status and owner references. */
+  createOrUpdate(podStatus: SecretProviderClassPodStatus): Promise<void>;
+}
+
+/** The pod a volume belongs to (from the volume context). */
+export interface PodReference {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+}
+
+/** Records Kubernetes Events on pods; never throws and never blocks the mount path. */
+export interface PodEventRecorder {
+  record(pod: PodReference, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}

@@ -1,0 +1,107 @@
+// The three CSI gRPC services bound to their handlers. Identity and Controller answer exactly as the
+// upstream driver does (including advertising CONTROLLER_SERVICE while every controller RPC is
+// unimplemented), so node-driver-registrar, the liveness-probe sidecar and kubelet see no difference.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { GrpcServiceBinding } from '../common/grpc-unix';
+import { loadProto, serviceClientConstructor } from '../common/grpc-unix';
+import type { Logger } from '../common/logger';
+import type { NodePublisher, NodePublishVolumeRequest, NodeUnpublishVolumeRequest } from './node-publisher';
+import { PublishError } from './publish-error';
+
+/** The CSI driver name kubelet knows us by. */
+export const DRIVER_NAME = 'secrets-store.csi.k8s.io';
+
+/** Inputs of the CSI services. */
+export interface CsiServicesProps {
+  /** `--nodeid`, returned by NodeGetInfo. */
+  readonly nodeId: string;
+  readonly publisher: NodePublisher;
+  readonly logger: Logger;
+  /** GetPluginInfo vendor_version. @default the package version */
+  readonly vendorVersion?: string;
+}
+
+/** The version in this package's package.json (source tree and build/ both work). */
+export function packageVersion(): string {
+  for (const candidate of [path.resolve(__dirname, '..', '..', 'package.json'), path.resolve(__dirname, '..', '..', '..', 'package.json')]) {
+    try {
+      const version = (JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; version?: string });
+      if (version.name === 'aks-secrets-store' && version.version) return version.version;
+    } catch {
+      // try the next location
+    }
+  }
+  return 'local-dev';
+}
+
+export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
+  const csi = loadProto('csi.proto');
+  const definition = (name: string): grpc.ServiceDefinition => serviceClientConstructor(csi, `csi.v1.${name}`).service;
+  const vendorVersion = props.vendorVersion ?? packageVersion();
+  const unimplemented = (method: string) => (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+    callback({ code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented by ${DRIVER_NAME}` }, null);
+
+  const identity: grpc.UntypedServiceImplementation = {
+    GetPluginInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { name: DRIVER_NAME, vendor_version: vendorVersion }),
+    GetPluginCapabilities: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { capabilities: [{ service: { type: 'CONTROLLER_SERVICE' } }] }),
+    Probe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { ready: { value: true } }),
+  };
+
+  const controller: grpc.UntypedServiceImplementation = {
+    ControllerGetCapabilities: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { capabilities: [{ rpc: { type: 'UNKNOWN' } }] }),
+  };
+
+  const node: grpc.UntypedServiceImplementation = {
+    NodePublishVolume: (call: grpc.ServerUnaryCall<NodePublishVolumeRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const deadline = call.getDeadline();
+      const deadlineDate = deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined;
+      answer(props.publisher.publish(call.request, deadlineDate), callback);
+    },
+    NodeUnpublishVolume: (call: grpc.ServerUnaryCall<NodeUnpublishVolumeRequest, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+      answer(props.publisher.unpublish(call.request), callback),
+    NodeStageVolume: (
+      call: grpc.ServerUnaryCall<{ volume_id?: string; staging_target_path?: string; volume_capability?: unknown }, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
+      // Ephemeral volumes are never staged; upstream validates the arguments and does nothing.
+      if (!call.request.volume_id) return invalid(callback, 'Volume ID missing in request');
+      if (!call.request.staging_target_path) return invalid(callback, 'Target path missing in request');
+      if (!call.request.volume_capability) return invalid(callback, 'Volume Capability missing in request');
+      callback(null, {});
+    },
+    NodeUnstageVolume: (call: grpc.ServerUnaryCall<{ volume_id?: string; staging_target_path?: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      if (!call.request.volume_id) return invalid(callback, 'Volume ID missing in request');
+      if (!call.request.staging_target_path) return invalid(callback, 'Target path missing in request');
+      callback(null, {});
+    },
+    NodeGetVolumeStats: unimplemented('NodeGetVolumeStats'),
+    NodeExpandVolume: unimplemented('NodeExpandVolume'),
+    NodeGetCapabilities: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { capabilities: [{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' } }] }),
+    NodeGetInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { node_id: props.nodeId }),
+  };
+
+  return [
+    { definition: definition('Identity'), implementation: identity },
+    { definition: definition('Controller'), implementation: controller },
+    { definition: definition('Node'), implementation: node },
+  ];
+}
+
+function invalid(callback: grpc.sendUnaryData<unknown>, details: string): void {
+  callback({ code: grpc.status.INVALID_ARGUMENT, details }, null);
+}
+
+function answer(work: Promise<void>, callback: grpc.sendUnaryData<unknown>): void {
+  work.then(
+    () => callback(null, {}),
+    (err: unknown) => {
+      if (err instanceof PublishError) callback({ code: err.code, details: err.message }, null);
+      else callback({ code: grpc.status.INTERNAL, details: (err as Error).message }, null);
+    },
+  );
+}

@@ -1,0 +1,52 @@
+// The JSON strings inside v1alpha1 MountRequest, encoded exactly as upstream's Go driver encodes them:
+// keys sorted (Go marshals maps in key order), `<`, `>`, `&`, U+2028 and U+2029 escaped, a missing
+// secrets map as `null`, and the permission as the decimal string "420" (0644).
+
+/** Volume-context / secrets key under which kubelet passes the service-account tokens. */
+export const SERVICE_ACCOUNT_TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
+/** The permission upstream suggests to every provider: JSON of Go's os.FileMode(0644). */
+export const DEFAULT_PERMISSION = '420';
+
+export const POD_NAME_KEY = 'csi.storage.k8s.io/pod.name';
+export const POD_NAMESPACE_KEY = 'csi.storage.k8s.io/pod.namespace';
+export const POD_UID_KEY = 'csi.storage.k8s.io/pod.uid';
+export const SPC_NAME_KEY = 'secretProviderClass';
+export const PROVIDER_NAME_KEY = 'providerName';
+
+/** Go's json.Marshal of a map[string]string (nil map → `null`). */
+export function goJsonOfStringMap(map: Record<string, string> | undefined): string {
+  if (map === undefined) return 'null';
+  const keys = Object.keys(map).sort();
+  const body = keys.map((k) => `${goJsonString(k)}:${goJsonString(map[k])}`).join(',');
+  return `{${body}}`;
+}
+
+/** A JSON string with Go's HTML-safe escaping. */
+export function goJsonString(text: string): string {
+  return JSON.stringify(text)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * Upstream's attributes: the SPC parameters, then every volume_context key over them, then the
+ * service-account tokens (from `secrets` first — KEP-5538 — then from the volume context).
+ */
+export function buildMountAttributes(
+  spcParameters: Record<string, string>,
+  volumeContext: Record<string, string>,
+  secrets: Record<string, string>,
+): Record<string, string> {
+  const attributes: Record<string, string> = { ...spcParameters, ...volumeContext };
+  const tokens = secrets[SERVICE_ACCOUNT_TOKENS_KEY] || volumeContext[SERVICE_ACCOUNT_TOKENS_KEY];
+  if (tokens) attributes[SERVICE_ACCOUNT_TOKENS_KEY] = tokens;
+  return attributes;
+}
+
+/** MountRequest.secrets: the nodePublishSecretRef data; an empty map is Go's nil map, `null`. */
+export function encodeMountSecrets(secrets: Record<string, string>): string {
+  return Object.keys(secrets).length === 0 ? 'null' : goJsonOfStringMap(secrets);
+}

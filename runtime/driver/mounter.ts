@@ -1,0 +1,99 @@
+// The tmpfs under every volume: secrets live in memory and vanish with the mount. Mount state is read
+// from /proc/self/mountinfo (not by comparing device numbers), so a bind or propagated mount counts too.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** Options of the Mounter. */
+export interface MounterProps {
+  /** tmpfs `size=` option, e.g. `16m` or `10%`. @default no option: the kernel default (half of RAM) */
+  readonly tmpfsSize?: string;
+  /** File listing the mounts of this process. @default '/proc/self/mountinfo' */
+  readonly mountInfoPath?: string;
+}
+
+/** The state ensureMountPoint found. */
+export interface MountPointState {
+  /** The target is a working mount point (a republish). */
+  readonly mounted: boolean;
+}
+
+export class Mounter {
+  private readonly tmpfsSize?: string;
+  private readonly mountInfoPath: string;
+
+  constructor(props: MounterProps = {}) {
+    if (props.tmpfsSize !== undefined && !/^[0-9]+[kmg%]?$/.test(props.tmpfsSize)) {
+      throw new Error(`tmpfs size ${JSON.stringify(props.tmpfsSize)} is not valid; use bytes with an optional k, m, g or % suffix, e.g. 16m`);
+    }
+    this.tmpfsSize = props.tmpfsSize;
+    this.mountInfoPath = props.mountInfoPath ?? '/proc/self/mountinfo';
+  }
+
+  /** True when `target` (after resolving symlinks) is listed as a mount point. */
+  isMountPoint(target: string): boolean {
+    const resolved = fs.realpathSync(target);
+    return readMountPoints(this.mountInfoPath).has(resolved);
+  }
+
+  /**
+   * Upstream's ensureMountPoint: a working mount point → mounted; a mount point that cannot be read
+   * (a dead tmpfs) → unmounted so it is mounted afresh; a missing directory → created with 0750.
+   */
+  async ensureMountPoint(target: string): Promise<MountPointState> {
+    if (!fs.existsSync(target)) {
+      fs.mkdirSync(target, { recursive: true, mode: 0o750 });
+      return { mounted: false };
+    }
+    if (!this.isMountPoint(target)) return { mounted: false };
+    try {
+      fs.readdirSync(target);
+      return { mounted: true };
+    } catch {
+      await this.unmount(target);
+      return { mounted: false };
+    }
+  }
+
+  async mountTmpfs(target: string): Promise<void> {
+    const options = this.tmpfsSize ? ['-o', `size=${this.tmpfsSize}`] : [];
+    await run('mount', ['-t', 'tmpfs', ...options, 'tmpfs', target]);
+  }
+
+  async unmount(target: string): Promise<void> {
+    await run('umount', [target]);
+  }
+
+  /**
+   * Unmounts every mount stacked on `target` and removes the directory; a missing target is fine
+   * (NodeUnpublishVolume is idempotent).
+   */
+  async cleanupMountPoint(target: string): Promise<void> {
+    if (!fs.existsSync(target)) return;
+    for (let i = 0; i < 8 && this.isMountPoint(target); i++) await this.unmount(target);
+    fs.rmSync(target, { recursive: true, force: true });
+  }
+}
+
+async function run(command: string, args: string[]): Promise<void> {
+  try {
+    await execFileAsync(command, args, { timeout: 60_000 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
+  }
+}
+
+/** Mount points from a mountinfo file (field 5, with the kernel's octal escapes undone). */
+export function readMountPoints(mountInfoPath: string): Set<string> {
+  const points = new Set<string>();
+  for (const line of fs.readFileSync(mountInfoPath, 'utf8').split('\n')) {
+    const fields = line.split(' ');
+    if (fields.length < 5) continue;
+    points.add(path.normalize(fields[4].replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))));
+  }
+  return points;
+}

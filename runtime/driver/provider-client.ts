@@ -1,0 +1,173 @@
+// Finds and calls a provider: `<dir>/<provider>.sock` across the provider directories (the additional
+// ones first, then --provider-volume, as upstream), dialled with `:authority` localhost and a bounded
+// receive size, retried on UNAVAILABLE. Unlike upstream, which caches the first socket path forever,
+// the socket is looked up on every call and the connection is re-dialled when the socket file changes
+// (another path, inode or mtime): a provider that restarts or moves its socket needs no driver restart.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { createUnixGrpcClient, loadProto, serviceClientConstructor } from '../common/grpc-unix';
+import { ErrorReason, goGrpcErrorText, ReasonedError } from './publish-error';
+
+/** Upstream's provider name rule; it also keeps the socket path inside the provider directory. */
+const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;
+
+export interface ObjectVersion {
+  readonly id: string;
+  readonly version: string;
+}
+
+export interface ProviderFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly contents: Buffer;
+}
+
+export interface MountRequest {
+  readonly attributes: string;
+  readonly secrets: string;
+  readonly target_path: string;
+  readonly permission: string;
+  readonly current_object_version: ObjectVersion[];
+}
+
+/** A successful provider answer. */
+export interface MountResult {
+  readonly objectVersions: ObjectVersion[];
+  readonly files: ProviderFile[];
+}
+
+/** Options of the ProviderClients. */
+export interface ProviderClientsProps {
+  /** Directories searched in order for `<provider>.sock`. */
+  readonly providerDirs: readonly string[];
+  /** Largest Mount response accepted (`--max-call-recv-msg-size`). @default 4194304 */
+  readonly maxCallRecvMsgSize?: number;
+  /** Attempts per call when the provider answers UNAVAILABLE. @default 3 (upstream's retry policy) */
+  readonly maxAttempts?: number;
+  /** Backoff before the second attempt, growing ×1.1 up to 10 s. @default 1000 */
+  readonly initialBackoffMs?: number;
+  /** Called when a response is larger than upstream's 1 MiB sync warning. @default no-op */
+  readonly onLargeResponse?: (provider: string, bytes: number) => void;
+}
+
+interface CachedClient {
+  readonly socketPath: string;
+  readonly ino: number;
+  readonly mtimeMs: number;
+  readonly client: grpc.Client;
+}
+
+let providerServiceCtor: grpc.ServiceClientConstructor | undefined;
+function providerService(): grpc.ServiceClientConstructor {
+  providerServiceCtor ??= serviceClientConstructor(loadProto('provider.proto'), 'v1alpha1.CSIDriverProvider');
+  return providerServiceCtor;
+}
+
+export class ProviderClients {
+  private readonly clients = new Map<string, CachedClient>();
+  private readonly maxAttempts: number;
+  private readonly initialBackoffMs: number;
+
+  constructor(private readonly props: ProviderClientsProps) {
+    this.maxAttempts = props.maxAttempts ?? 3;
+    this.initialBackoffMs = props.initialBackoffMs ?? 1000;
+  }
+
+  /** The socket path of `provider`, or a ReasonedError with upstream's text. */
+  resolveSocket(provider: string): string {
+    if (!PROVIDER_NAME.test(provider)) {
+      throw new ReasonedError(
+        `error connecting to provider ${JSON.stringify(provider)}: invalid provider: provider ${JSON.stringify(provider)}` +
+          ' (a provider name has at most 30 letters, digits, "-" or "_")',
+        ErrorReason.FailedToLookupProviderGRPCClient,
+      );
+    }
+    for (const dir of this.props.providerDirs) {
+      const candidate = path.join(dir, `${provider}.sock`);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    throw new ReasonedError(
+      `error connecting to provider ${JSON.stringify(provider)}: provider not found: provider ${JSON.stringify(provider)}` +
+        ` (looked for ${provider}.sock in ${this.props.providerDirs.join(', ')})`,
+      ErrorReason.FailedToLookupProviderGRPCClient,
+    );
+  }
+
+  /** Calls Mount; rejects with a ReasonedError whose text and reason are upstream's. */
+  async mount(provider: string, request: MountRequest, deadline?: Date): Promise<MountResult> {
+    let response: RawMountResponse | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const client = this.clientFor(provider);
+      try {
+        response = await callMount(client, request, deadline);
+        break;
+      } catch (err) {
+        const e = err as grpc.ServiceError;
+        if (e.code === grpc.status.UNAVAILABLE && attempt < this.maxAttempts) {
+          const backoff = Math.min(this.initialBackoffMs * Math.pow(1.1, attempt - 1), 10_000);
+          if (deadline && Date.now() + backoff >= deadline.getTime()) throw grpcFailure(e);
+          await new Promise((resolve) => setTimeout(resolve, backoff));
+          continue;
+        }
+        throw grpcFailure(e);
+      }
+    }
+    if (response.error?.code) {
+      throw new ReasonedError(`mount request failed with provider error code ${response.error.code}`, response.error.code);
+    }
+    if (!response.object_version || response.object_version.length === 0) {
+      throw new ReasonedError('missing object versions', ErrorReason.ProviderError);
+    }
+    const bytes = (response.files ?? []).reduce((sum, f) => sum + (f.contents?.length ?? 0), 0);
+    if (bytes > 1024 * 1024) this.props.onLargeResponse?.(provider, bytes);
+    return {
+      objectVersions: response.object_version.map((v) => ({ id: v.id, version: v.version })),
+      files: (response.files ?? []).map((f) => ({ path: f.path, mode: f.mode, contents: Buffer.from(f.contents ?? []) })),
+    };
+  }
+
+  /** Closes every connection (driver shutdown). */
+  close(): void {
+    for (const cached of this.clients.values()) cached.client.close();
+    this.clients.clear();
+  }
+
+  private clientFor(provider: string): grpc.Client {
+    const socketPath = this.resolveSocket(provider);
+    const stat = fs.statSync(socketPath);
+    const cached = this.clients.get(provider);
+    if (cached && cached.socketPath === socketPath && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs) {
+      return cached.client;
+    }
+    cached?.client.close();
+    const client = createUnixGrpcClient<grpc.Client>(providerService(), socketPath, {
+      maxReceiveMessageBytes: this.props.maxCallRecvMsgSize ?? 4194304,
+    });
+    this.clients.set(provider, { socketPath, ino: stat.ino, mtimeMs: stat.mtimeMs, client });
+    return client;
+  }
+}
+
+interface RawMountResponse {
+  object_version?: { id: string; version: string }[];
+  error?: { code?: string } | null;
+  files?: { path: string; mode: number; contents?: Buffer }[];
+}
+
+function callMount(client: grpc.Client, request: MountRequest, deadline?: Date): Promise<RawMountResponse> {
+  return new Promise((resolve, reject) => {
+    const method = (client as unknown as Record<string, grpc.requestCallback<RawMountResponse> & ((...a: unknown[]) => void)>).Mount;
+    method.call(client, request, new grpc.Metadata(), deadline ? { deadline } : {}, (err: grpc.ServiceError | null, res?: RawMountResponse) =>
+      err ? reject(err) : resolve(res ?? {}),
+    );
+  });
+}
+
+function grpcFailure(err: grpc.ServiceError): ReasonedError {
+  let text = goGrpcErrorText(err.code ?? grpc.status.UNKNOWN, err.details ?? err.message);
+  if (err.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(err.details ?? '')) {
+    text += '; the provider response is larger than --max-call-recv-msg-size: raise that flag on the driver';
+  }
+  return new ReasonedError(text, ErrorReason.GRPCProviderError);
+}
