@@ -21,6 +21,8 @@ export interface CsiServicesProps {
   readonly logger: Logger;
   /** GetPluginInfo vendor_version. @default the package version */
   readonly vendorVersion?: string;
+  /** GetPluginInfo name (`--drivername`). @default 'secrets-store.csi.k8s.io' */
+  readonly driverName?: string;
 }
 
 /** The version in this package's package.json (source tree and build/ both work). */
@@ -44,7 +46,7 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
     callback({ code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented by ${DRIVER_NAME}` }, null);
 
   const identity: grpc.UntypedServiceImplementation = {
-    GetPluginInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { name: DRIVER_NAME, vendor_version: vendorVersion }),
+    GetPluginInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { name: props.driverName ?? DRIVER_NAME, vendor_version: vendorVersion }),
     GetPluginCapabilities: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
       callback(null, { capabilities: [{ service: { type: 'CONTROLLER_SERVICE' } }] }),
     Probe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { ready: { value: true } }),

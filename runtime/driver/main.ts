@@ -1,4 +1,116 @@
-// Entry point of the driver process; filled in by the driver issue.
-export async function main(_args: string[]): Promise<void> {
-  throw new Error('the driver is not built yet');
+// Entry point of the driver process (`aks-secrets-store driver <flags>`): wires flags, the Kubernetes
+// client, the provider clients, the CSI gRPC server on --endpoint and the /metrics + /healthz endpoint,
+// and shuts all of it down cleanly on SIGTERM (kubelet's DaemonSet rollout) or SIGINT.
+import * as grpc from '@grpc/grpc-js';
+import { createUnixGrpcClient, loadProto, serviceClientConstructor, socketPathFromEndpoint, startUnixGrpcServer, unaryCall } from '../common/grpc-unix';
+import { Logger } from '../common/logger';
+import { startHttpEndpoints, HttpEndpoints } from '../common/metrics-http';
+import { csiServices, DRIVER_NAME, packageVersion } from './csi-services';
+import { driverUsage, parseDriverFlags, parseListenAddress, providerDirs } from './driver-flags';
+import { DriverMetrics } from './driver-metrics';
+import { CachedSecretProviderClassSource, KubePodEventRecorder, KubePodStatusStore } from './kube-bindings';
+import { EventRecorder } from './kube/event-recorder';
+import { KubeClient } from './kube/kube-client';
+import { loadKubeConfig } from './kube/kube-config';
+import { SECRET_PROVIDER_CLASSES } from './kube/kube-resources';
+import type { SecretProviderClass } from './kube/kube-types';
+import { WatchCache } from './kube/watch-cache';
+import { Mounter } from './mounter';
+import { NodePublisher, PublishedVolume } from './node-publisher';
+import { ProviderClients } from './provider-client';
+import { RotationGate } from './rotation-gate';
+
+export async function main(args: string[]): Promise<void> {
+  const { flags, help } = parseDriverFlags(args);
+  if (help) {
+    process.stdout.write(driverUsage());
+    return;
+  }
+  if (flags.version) {
+    process.stdout.write(`${JSON.stringify({ BuildVersion: packageVersion(), GitCommit: '', BuildDate: '' })}\n`);
+    return;
+  }
+  const logger = new Logger({ level: flags.v >= 5 ? 'debug' : 'info', fields: { component: 'driver', node: flags.nodeid } });
+  const socketPath = socketPathFromEndpoint(flags.endpoint.replace(/^unix:\/\/(?=[^/])/, 'unix:///'), '--endpoint');
+  const metricsAddress = parseListenAddress(flags['metrics-addr'], '--metrics-addr');
+
+  const kube = new KubeClient(loadKubeConfig(), { userAgent: `csi-secrets-store/aks-secrets-store/${packageVersion()}` });
+  // Cluster-wide, as upstream's informer: a pod may mount any SPC of its own namespace.
+  const spcCache = new WatchCache<SecretProviderClass>({
+    client: kube,
+    resource: SECRET_PROVIDER_CLASSES,
+    onError: (err) => logger.warn('secretproviderclass watch failed; retrying', { error: (err as Error).message }),
+  });
+  await spcCache.start();
+
+  const metrics = new DriverMetrics();
+  const providers = new ProviderClients({
+    providerDirs: providerDirs(flags),
+    maxCallRecvMsgSize: flags['max-call-recv-msg-size'],
+    onLargeResponse: (provider, bytes) =>
+      logger.warn('provider response is larger than 1 MiB; syncing it to a Kubernetes Secret may fail', { provider, bytes }),
+  });
+  const events = new EventRecorder({
+    client: kube,
+    component: 'csi-secrets-store-rotation',
+    host: flags.nodeid,
+    onError: (err) => logger.warn('event not recorded', { error: (err as Error).message }),
+  });
+  const publisher = new NodePublisher({
+    nodeId: flags.nodeid,
+    mounter: new Mounter({ tmpfsSize: flags['tmpfs-size'] || undefined }),
+    providers,
+    secretProviderClasses: new CachedSecretProviderClassSource(kube, spcCache),
+    podStatuses: new KubePodStatusStore(kube),
+    events: new KubePodEventRecorder(events),
+    metrics,
+    logger,
+    rotation: flags['enable-secret-rotation'] ? new RotationGate({ pollIntervalMs: flags['rotation-poll-interval'] }) : undefined,
+    onPublished: syncSecretsAfterPublish,
+  });
+
+  const server = await startUnixGrpcServer({
+    socketPath,
+    services: csiServices({ nodeId: flags.nodeid, publisher, logger, driverName: flags.drivername }),
+  });
+  // Health = the CSI Probe answered over our own socket, what the liveness-probe sidecar checks.
+  const identity = createUnixGrpcClient<grpc.Client>(serviceClientConstructor(loadProto('csi.proto'), 'csi.v1.Identity'), socketPath);
+  const healthz = async (): Promise<void> => {
+    await unaryCall(identity, 'Probe', {}, 3000);
+  };
+  const endpoints: HttpEndpoints[] = [await startHttpEndpoints({ ...metricsAddress, registry: metrics.registry, healthz })];
+  if (flags['healthz-port'] > 0) endpoints.push(await startHttpEndpoints({ port: flags['healthz-port'], healthz }));
+  logger.info('driver started', {
+    driver: flags.drivername,
+    version: packageVersion(),
+    endpoint: socketPath,
+    rotation: flags['enable-secret-rotation'],
+    rotationPollInterval: flags['rotation-poll-interval'],
+  });
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info('shutting down', { signal });
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await server.close(10_000);
+  identity.close();
+  providers.close();
+  await spcCache.stop();
+  await Promise.all(endpoints.map((e) => e.close()));
+  kube.close();
 }
+
+/**
+ * Secret sync entry point after a successful provider call. The sync controller lives in
+ * runtime/driver/secret-sync/ (its own issue item); until it exports `syncSecrets`, this is the one call
+ * site that will invoke it.
+ */
+async function syncSecretsAfterPublish(_volume: PublishedVolume): Promise<void> {
+  // call site for syncSecrets(...) from ./secret-sync
+}
+
+export { DRIVER_NAME };

@@ -1,0 +1,67 @@
+// Binds the node server's cluster ports (cluster-ports.ts) to the Kubernetes client: SPCs from a
+// cluster-wide watch cache (as upstream's informer) with a direct GET on a miss, SPCPS create-or-update
+// with upstream's AlreadyExists handling, and best-effort Events on the pod.
+import type { PodEventRecorder, PodReference, PodStatusStore, SecretProviderClassSource } from './cluster-ports';
+import { EventRecorder } from './kube/event-recorder';
+import { isAlreadyExists, isConflict, isNotFound } from './kube/kube-api-error';
+import type { KubeClient } from './kube/kube-client';
+import { SECRET_PROVIDER_CLASS_POD_STATUSES, SECRET_PROVIDER_CLASSES } from './kube/kube-resources';
+import type { SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
+import type { WatchCache } from './kube/watch-cache';
+import { NODE_NAME_LABEL } from './pod-status';
+
+/** SPC lookups: the watch cache first; a miss (an SPC created a moment ago) asks the API server. */
+export class CachedSecretProviderClassSource implements SecretProviderClassSource {
+  constructor(
+    private readonly client: KubeClient,
+    private readonly cache?: WatchCache<SecretProviderClass>,
+  ) {}
+
+  async get(namespace: string, name: string): Promise<SecretProviderClass> {
+    const cached = this.cache?.get(namespace, name);
+    if (cached) return cached;
+    try {
+      return await this.client.get<SecretProviderClass>(SECRET_PROVIDER_CLASSES, name, namespace);
+    } catch (err) {
+      // The API server's own wording, which users and upstream's e2e match on.
+      if (isNotFound(err)) throw new Error(`secretproviderclasses.secrets-store.csi.x-k8s.io ${JSON.stringify(name)} not found`);
+      throw err;
+    }
+  }
+}
+
+/** SPCPS writes: create; on AlreadyExists (a StatefulSet pod re-created) overwrite label, status, owners. */
+export class KubePodStatusStore implements PodStatusStore {
+  constructor(private readonly client: KubeClient) {}
+
+  async createOrUpdate(podStatus: SecretProviderClassPodStatus): Promise<void> {
+    const namespace = podStatus.metadata.namespace!;
+    try {
+      await this.client.create(SECRET_PROVIDER_CLASS_POD_STATUSES, podStatus, namespace);
+      return;
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.client.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, podStatus.metadata.name!, namespace);
+      existing.metadata.labels = { ...existing.metadata.labels, [NODE_NAME_LABEL]: podStatus.metadata.labels![NODE_NAME_LABEL] };
+      existing.metadata.ownerReferences = podStatus.metadata.ownerReferences;
+      existing.status = podStatus.status;
+      try {
+        await this.client.update(SECRET_PROVIDER_CLASS_POD_STATUSES, existing);
+        return;
+      } catch (err) {
+        if (attempt >= 5 || !isConflict(err)) throw err;
+      }
+    }
+  }
+}
+
+/** Events on the pod, never awaited by the mount path. */
+export class KubePodEventRecorder implements PodEventRecorder {
+  constructor(private readonly recorder: EventRecorder) {}
+
+  record(pod: PodReference, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    void this.recorder.record({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid } }, type, reason, message);
+  }
+}
