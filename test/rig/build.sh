@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Builds (once per pinned version) the real components the rig tests run against, into
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/aks-secrets-store/rig/<component>-<version>/
+# and never into the repo. Idempotent: a component whose binaries exist (built from the same recipe) is skipped.
+#
+# Versions are pinned in test/rig/tools/<component>/go.mod (Go components, built from the Go module proxy)
+# and in LOWKEY_VAULT_VERSION below (the lowkey-vault runnable jar from Maven Central).
+# rig-env.ts resolves the same paths; bump a version in go.mod (then `go mod tidy` there) and both follow.
+#
+# Usage: bash test/rig/build.sh [component...]   (default: all)
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+tools="$here/tools"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/aks-secrets-store/rig"
+work="$cache/.work"
+LOWKEY_VAULT_VERSION="7.3.74"
+MAVEN_CENTRAL="https://repo1.maven.org/maven2"
+
+fail() {
+  echo "test/rig/build.sh: $*" >&2
+  exit 1
+}
+now() { date +%s; }
+
+# --- tools -----------------------------------------------------------------------------------------------
+command -v go >/dev/null 2>&1 ||
+  fail "Go is missing: install Go >= 1.26 (https://go.dev/dl, or your distribution's golang package) and put 'go' on PATH."
+go_minor="$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')"
+if [ "${go_minor:-0}" -lt 26 ] && [ "$(go env GOTOOLCHAIN)" = "local" ]; then
+  fail "Go $(go env GOVERSION) is too old: the pinned driver needs Go >= 1.26 (set GOTOOLCHAIN=auto or install a newer Go)."
+fi
+java25="$(ls -d /usr/lib/jvm/temurin-25-*/bin/java 2>/dev/null | head -n1 || true)"
+[ -n "$java25" ] ||
+  fail "Java 25 is missing (lowkey-vault needs it): install a JDK 25 into /usr/lib/jvm/temurin-25-* (Adoptium's 'temurin-25-jdk' package)."
+command -v curl >/dev/null 2>&1 || fail "curl is missing: apt-get install curl"
+
+# Version pinned in a tools go.mod: the `require <module> <version>` line.
+pinned() {
+  awk -v m="$2" '($1 == m || ($1 == "require" && $2 == m)) { print ($1 == "require" ? $3 : $2); exit }' \
+    "$tools/$1/go.mod"
+}
+# The recipe's fingerprint: a change to go.mod/go.sum/sources rebuilds even when the version is unchanged.
+recipe_sha() { (cd "$tools/$1" && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -c1-16); }
+
+k8s_version="$(pinned kubernetes k8s.io/kubernetes)"
+etcd_version="$(pinned etcd go.etcd.io/etcd/server/v3)"
+sanity_version="$(pinned csi-sanity github.com/kubernetes-csi/csi-test/v5)"
+driver_version="$(pinned secrets-store-csi-driver sigs.k8s.io/secrets-store-csi-driver)"
+provider_version="$(pinned provider-azure github.com/Azure/secrets-store-csi-driver-provider-azure)"
+
+echo "rig: cache $cache"
+echo "rig: $(go version), java $("$java25" -version 2>&1 | head -n1)"
+printf 'rig: versions: kubernetes %s, etcd %s, csi-sanity %s, secrets-store-csi-driver %s, provider-azure %s, lowkey-vault %s\n' \
+  "$k8s_version" "$etcd_version" "$sanity_version" "$driver_version" "$provider_version" "$LOWKEY_VAULT_VERSION"
+
+mkdir -p "$cache" "$work"
+summary=()
+total_start=$(now)
+
+# go_component <tools dir> <version> <binary=package>...
+go_component() {
+  local component="$1" version="$2"
+  shift 2
+  local out="$cache/$component-$version" sha
+  sha="$(recipe_sha "$component")"
+  local missing=0 spec
+  for spec in "$@"; do [ -x "$out/${spec%%=*}" ] || missing=1; done
+  if [ "$missing" = 0 ] && [ "$(cat "$out/.recipe-sha" 2>/dev/null)" = "$sha" ]; then
+    summary+=("$component $version: warm (cached, 0s)")
+    return
+  fi
+  local start
+  start=$(now)
+  echo "rig: building $component $version (cold; minutes for kubernetes) ..."
+  rm -rf "${work:?}/$component"
+  cp -r "$tools/$component" "$work/$component"
+  mkdir -p "$out"
+  for spec in "$@"; do
+    local binary="${spec%%=*}" pkg="${spec#*=}" ldflags="-s -w"
+    case "$component" in
+      kubernetes)
+        ldflags+=" -X k8s.io/component-base/version.gitVersion=$version"
+        ldflags+=" -X k8s.io/component-base/version.gitMajor=$(echo "$version" | sed -E 's/^v([0-9]+)\..*/\1/')"
+        ldflags+=" -X k8s.io/component-base/version.gitMinor=$(echo "$version" | sed -E 's/^v[0-9]+\.([0-9]+)\..*/\1/')"
+        ldflags+=" -X k8s.io/component-base/version.gitTreeState=clean"
+        ;;
+      secrets-store-csi-driver) ldflags+=" -X sigs.k8s.io/secrets-store-csi-driver/pkg/version.BuildVersion=$version" ;;
+      provider-azure)
+        ldflags+=" -X github.com/Azure/secrets-store-csi-driver-provider-azure/pkg/version.BuildVersion=$version"
+        ;;
+    esac
+    (cd "$work/$component" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" \
+      -o "$out/$binary.tmp" "$pkg") || fail "building $binary ($pkg) of $component $version failed (see above)"
+    mv -f "$out/$binary.tmp" "$out/$binary"
+  done
+  echo "$sha" >"$out/.recipe-sha"
+  summary+=("$component $version: cold build $(($(now) - start))s")
+}
+
+lowkey_component() {
+  local version="$LOWKEY_VAULT_VERSION" out="$cache/lowkey-vault-$LOWKEY_VAULT_VERSION"
+  local jar="$out/lowkey-vault-app.jar"
+  if [ -s "$jar" ]; then
+    summary+=("lowkey-vault $version: warm (cached, 0s)")
+    return
+  fi
+  local start url code
+  start=$(now)
+  url="$MAVEN_CENTRAL/com/github/nagyesta/lowkey-vault/lowkey-vault-app/$version/lowkey-vault-app-$version.jar"
+  mkdir -p "$out"
+  code="$(curl -sS -L -o "$jar.tmp" -w '%{http_code}' "$url" || echo "curl-failed")"
+  if [ "$code" != "200" ]; then
+    rm -f "$jar.tmp"
+    # Not fatal: the registry serves no lowkey-vault-app jar here (see docs/testing.md); the lowkey rig test
+    # reports this reason itself instead of the whole suite failing here.
+    echo "lowkey-vault-app $version: Maven Central answered $code for $url" >"$out/UNAVAILABLE"
+    echo "rig: WARNING: lowkey-vault-app $version is not served by Maven Central (HTTP $code); lowkey tests will say so." >&2
+    summary+=("lowkey-vault $version: unavailable (HTTP $code)")
+    return
+  fi
+  rm -f "$out/UNAVAILABLE"
+  mv -f "$jar.tmp" "$jar"
+  summary+=("lowkey-vault $version: cold download $(($(now) - start))s")
+}
+
+want() { [ "${#selected[@]}" = 0 ] || printf '%s\n' "${selected[@]}" | grep -qx "$1"; }
+selected=("$@")
+
+# One build at a time: the machine has 2 cores.
+want etcd && go_component etcd "$etcd_version" "etcd=."
+want kubernetes && go_component kubernetes "$k8s_version" \
+  "kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver" \
+  "kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager"
+want csi-sanity && go_component csi-sanity "$sanity_version" \
+  "csi-sanity=github.com/kubernetes-csi/csi-test/v5/cmd/csi-sanity"
+want secrets-store-csi-driver && go_component secrets-store-csi-driver "$driver_version" \
+  "secrets-store-csi-driver=sigs.k8s.io/secrets-store-csi-driver/cmd/secrets-store-csi-driver"
+want provider-azure && go_component provider-azure "$provider_version" \
+  "secrets-store-csi-driver-provider-azure=github.com/Azure/secrets-store-csi-driver-provider-azure/cmd"
+want lowkey-vault && lowkey_component
+
+for line in "${summary[@]}"; do echo "rig: $line"; done
+echo "rig: total $(($(now) - total_start))s"
