@@ -4,3 +4,8 @@ export * from './validation-error';
 export * from './duration';
 export * from './objects';
 export * from './install';
+export * from './kube-names';
+export * from './key-vault-names';
+export * from './identity';
+export * from './secret-objects';
+export * from './secret-provider-class';

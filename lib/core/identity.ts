@@ -1,0 +1,188 @@
+import { ValidationError } from './validation-error';
+
+// How the Azure provider authenticates to Key Vault (azure-provider §3) and the SPC parameters that
+// select it. Union-free on purpose: Pulumi component args cannot carry union types, so the modes are
+// optional fields and "exactly one" is checked at runtime.
+
+/** Azure clouds the provider's `cloudName` accepts (azure-provider §1.1). */
+export enum AzureCloud {
+  PUBLIC = 'AzurePublicCloud',
+  US_GOVERNMENT = 'AzureUSGovernmentCloud',
+  CHINA = 'AzureChinaCloud',
+  /** Needs `cloudEnvFileName`: a JSON environment file readable by the provider. */
+  STACK = 'AzureStackCloud',
+}
+
+/** The identity mode an SPC selects, after validation. */
+export enum IdentityMode {
+  WORKLOAD_IDENTITY = 'WorkloadIdentity',
+  VM_MANAGED_IDENTITY = 'VMManagedIdentity',
+  SERVICE_PRINCIPAL = 'ServicePrincipal',
+}
+
+/** Identity and tenant of a SecretProviderClass. Set exactly one identity mode. */
+export interface KeyVaultIdentityProps {
+  /**
+   * Workload identity (recommended): client id of the Entra app or user-assigned managed identity
+   * federated with the pod's ServiceAccount. Rendered as `clientID`.
+   * @default - workload identity is not used
+   */
+  readonly workloadIdentityClientId?: string;
+  /**
+   * Use the node's (VM/VMSS) managed identity through IMDS. Without `userAssignedIdentityClientId`
+   * this is the system-assigned identity. Any pod on the node can use it.
+   * @default - true when `userAssignedIdentityClientId` is set, else false
+   */
+  readonly vmManagedIdentity?: boolean;
+  /**
+   * Client id of a user-assigned managed identity on the nodes, e.g. the AKS add-on identity
+   * (`addonProfiles.azureKeyvaultSecretsProvider.identity.clientId`). Implies `vmManagedIdentity`.
+   * @default - system-assigned when `vmManagedIdentity` is true
+   */
+  readonly userAssignedIdentityClientId?: string;
+  /**
+   * Service principal: name of a Secret in the pod's namespace with keys `clientid` and
+   * `clientsecret`, passed as the volume's `nodePublishSecretRef`.
+   * @default - no service principal
+   */
+  readonly servicePrincipalSecretName?: string;
+  /** Entra tenant id (GUID) of the vault, or "adfs" for Azure Stack with AD FS. Required in every mode. */
+  readonly tenantId: string;
+  /**
+   * Azure cloud of the vault.
+   * @default - the provider's `--cloud-name` (AzurePublicCloud)
+   */
+  readonly cloudName?: AzureCloud;
+  /**
+   * Path, inside the provider container, of the Azure Stack environment JSON file. Only with
+   * `cloudName: AzureCloud.STACK`.
+   * @default - none
+   */
+  readonly cloudEnvFileName?: string;
+}
+
+/** The validated identity. */
+export interface ResolvedIdentity {
+  readonly mode: IdentityMode;
+  /** Secret name for the volume's nodePublishSecretRef (service principal mode only). */
+  readonly nodePublishSecretName?: string;
+  /** The SPC `parameters` this identity contributes (all strings). */
+  readonly parameters: Record<string, string>;
+}
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const MODE_FIELDS =
+  'workloadIdentityClientId, vmManagedIdentity (optionally with userAssignedIdentityClientId) or servicePrincipalSecretName';
+
+function validateGuid(value: string, field: string, what: string): void {
+  if (!GUID.test(value)) {
+    throw new ValidationError(
+      field,
+      `"${value}" is not a GUID; use the ${what} (form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)`,
+    );
+  }
+}
+
+/** Validates the identity props and returns the mode and its SPC parameters. */
+export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): ResolvedIdentity {
+  const at = (name: string): string => (field ? `${field}.${name}` : name);
+
+  if (props.tenantId === undefined || props.tenantId === '') {
+    throw new ValidationError(
+      at('tenantId'),
+      'is required in every identity mode; use the Entra tenant id (GUID) of the vault, e.g. from `az account show --query tenantId`',
+    );
+  }
+  if (props.tenantId !== 'adfs')
+    validateGuid(props.tenantId, at('tenantId'), 'Entra tenant id of the vault, or "adfs"');
+
+  if (props.cloudName !== undefined && !(Object.values(AzureCloud) as string[]).includes(props.cloudName)) {
+    throw new ValidationError(
+      at('cloudName'),
+      `"${props.cloudName}" is not a supported cloud; use one of ${Object.values(AzureCloud).join(', ')} (AzureCloud)`,
+    );
+  }
+  if (props.cloudEnvFileName !== undefined && props.cloudName !== AzureCloud.STACK) {
+    throw new ValidationError(
+      at('cloudEnvFileName'),
+      `"${props.cloudEnvFileName}" is only read for cloudName AzureStackCloud; set cloudName: AzureCloud.STACK or remove cloudEnvFileName`,
+    );
+  }
+  if (props.cloudName === AzureCloud.STACK && !props.cloudEnvFileName) {
+    throw new ValidationError(
+      at('cloudEnvFileName'),
+      'is required for cloudName AzureStackCloud; set it to the path of the Azure Stack environment JSON file in the provider container',
+    );
+  }
+
+  const usesVm = props.vmManagedIdentity === true || props.userAssignedIdentityClientId !== undefined;
+  if (props.vmManagedIdentity === false && props.userAssignedIdentityClientId !== undefined) {
+    throw new ValidationError(
+      at('vmManagedIdentity'),
+      'is false but userAssignedIdentityClientId is set, and a user-assigned identity is used through the VM managed identity mode; remove vmManagedIdentity: false',
+    );
+  }
+  const chosen = [
+    props.workloadIdentityClientId !== undefined ? 'workloadIdentityClientId' : '',
+    usesVm
+      ? props.userAssignedIdentityClientId !== undefined
+        ? 'userAssignedIdentityClientId'
+        : 'vmManagedIdentity'
+      : '',
+    props.servicePrincipalSecretName !== undefined ? 'servicePrincipalSecretName' : '',
+  ].filter((name) => name !== '');
+  if (chosen.length !== 1) {
+    throw new ValidationError(
+      field || 'identity',
+      chosen.length === 0
+        ? `no identity mode is set; set exactly one of ${MODE_FIELDS} (workload identity is recommended)`
+        : `${chosen.join(' and ')} are both set, but the provider uses one identity mode at a time; keep exactly one of ${MODE_FIELDS}`,
+    );
+  }
+
+  const common: Record<string, string> = { usePodIdentity: 'false', tenantId: props.tenantId };
+  if (props.cloudName !== undefined) common.cloudName = props.cloudName;
+  if (props.cloudEnvFileName !== undefined) common.cloudEnvFileName = props.cloudEnvFileName;
+
+  if (props.workloadIdentityClientId !== undefined) {
+    validateGuid(
+      props.workloadIdentityClientId,
+      at('workloadIdentityClientId'),
+      'client id of the federated app or user-assigned identity',
+    );
+    return {
+      mode: IdentityMode.WORKLOAD_IDENTITY,
+      parameters: { ...common, useVMManagedIdentity: 'false', clientID: props.workloadIdentityClientId },
+    };
+  }
+  if (usesVm) {
+    if (props.userAssignedIdentityClientId !== undefined) {
+      validateGuid(
+        props.userAssignedIdentityClientId,
+        at('userAssignedIdentityClientId'),
+        'client id (not the object or resource id) of the user-assigned identity',
+      );
+    }
+    return {
+      mode: IdentityMode.VM_MANAGED_IDENTITY,
+      parameters: {
+        ...common,
+        useVMManagedIdentity: 'true',
+        userAssignedIdentityID: props.userAssignedIdentityClientId ?? '',
+      },
+    };
+  }
+  const secretName = props.servicePrincipalSecretName!;
+  if (secretName.length > 253 || !SECRET_NAME.test(secretName)) {
+    throw new ValidationError(
+      at('servicePrincipalSecretName'),
+      `"${secretName}" is not a valid Secret name; use lower-case letters, digits, '-' and '.' (e.g. "secrets-store-creds")`,
+    );
+  }
+  return {
+    mode: IdentityMode.SERVICE_PRINCIPAL,
+    nodePublishSecretName: secretName,
+    parameters: { ...common, useVMManagedIdentity: 'false' },
+  };
+}
