@@ -1,0 +1,33 @@
+// Upstream declares sync_k8s_secret_total and the sync duration histogram but never records them
+// (reference/upstream-driver.md §6); ours are recorded on every sync, in the driver's own registry.
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/** Go's runtime.GOOS, the value upstream puts in `os_type`. */
+export const SYNC_OS_TYPE = process.platform === 'win32' ? 'windows' : process.platform;
+
+/** Upstream's histogram buckets: ExponentialBucketsRange(0.1, 2, 11). */
+const BUCKETS = Array.from({ length: 11 }, (_, i) => 0.1 * Math.pow(20, i / 10));
+
+/** The two sync metrics of DESIGN §4, registered into a given registry (the one served on --metrics-addr). */
+export class SecretSyncMetrics {
+  /** Secrets synced (created, updated or confirmed current), by provider. */
+  readonly syncTotal: Counter<'os_type' | 'provider'>;
+  /** Duration of one sync pass over an SPC's secretObjects, in seconds. */
+  readonly syncDuration: Histogram<'os_type'>;
+
+  constructor(registry: Registry) {
+    this.syncTotal = new Counter({
+      name: 'sync_k8s_secret_total',
+      help: 'Kubernetes Secrets synced from mounted content (created, updated or confirmed current)',
+      labelNames: ['os_type', 'provider'],
+      registers: [registry],
+    });
+    this.syncDuration = new Histogram({
+      name: 'sync_k8s_secret_duration_sec',
+      help: 'Duration of syncing the Kubernetes Secrets of one mounted volume, in seconds',
+      labelNames: ['os_type'],
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+  }
+}
