@@ -1,0 +1,182 @@
+import { KubeObject } from '../kube-object';
+import { ResolvedInstallImages } from './images';
+import {
+  DRIVER_APP_LABEL,
+  DRIVER_DAEMONSET_NAME,
+  DRIVER_HEALTHZ_PORT,
+  DRIVER_METRICS_PORT,
+  DRIVER_SERVICE_ACCOUNT_NAME,
+  INSTALL_COMMON_LABELS,
+} from './names';
+import { ContainerResources, resourcesJson, Toleration } from './scheduling';
+
+// The CSI node plugin DaemonSet, shaped like upstream v1.6 deploy/secrets-store-csi-driver.yaml:
+// node-driver-registrar (registers our socket with kubelet), secrets-store (the driver), and
+// liveness-probe (serves :9808/healthz by calling CSI Probe). The driver is privileged because it
+// mounts tmpfs and needs Bidirectional propagation so kubelet and the pod see those mounts.
+
+/** Everything the driver DaemonSet needs, already defaulted and validated by renderSelfHostedInstall. */
+export interface DriverDaemonSetProps {
+  readonly namespace: string;
+  readonly images: ResolvedInstallImages;
+  readonly enableSecretRotation: boolean;
+  readonly rotationPollInterval: string;
+  readonly kubeletRootDir: string;
+  readonly providersDir: string;
+  readonly additionalProvidersDirs: readonly string[];
+  readonly driverResources: ContainerResources;
+  readonly registrarResources: ContainerResources;
+  readonly livenessProbeResources: ContainerResources;
+  readonly tolerations: readonly Toleration[];
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly priorityClassName: string;
+  /** `-v` for the driver; undefined leaves the binary's default (0) and passes no flag. */
+  readonly logVerbosity?: number;
+}
+
+const CSI_SOCKET_DIR = '/csi';
+const CSI_ENDPOINT = `unix://${CSI_SOCKET_DIR}/csi.sock`;
+/** Plugin dir name under <kubelet>/plugins: where the driver socket lives on the host. */
+const PLUGIN_DIR_NAME = 'csi-secrets-store';
+
+/** Args of the `secrets-store` container: upstream v1.6 flag names, so both images read the same. */
+export function driverArgs(props: DriverDaemonSetProps): string[] {
+  return [
+    ...(props.images.runtimeImage ? ['driver'] : []),
+    '--endpoint=$(CSI_ENDPOINT)',
+    '--nodeid=$(KUBE_NODE_NAME)',
+    `--provider-volume=${props.providersDir}`,
+    ...(props.additionalProvidersDirs.length > 0
+      ? [`--additional-provider-volume-paths=${props.additionalProvidersDirs.join(',')}`]
+      : []),
+    `--metrics-addr=:${DRIVER_METRICS_PORT}`,
+    `--enable-secret-rotation=${props.enableSecretRotation}`,
+    `--rotation-poll-interval=${props.rotationPollInterval}`,
+    ...(props.logVerbosity !== undefined ? [`-v=${props.logVerbosity}`] : []),
+  ];
+}
+
+export function driverDaemonSet(props: DriverDaemonSetProps): KubeObject {
+  const selector = { app: DRIVER_APP_LABEL };
+  const pluginDir = `${props.kubeletRootDir}/plugins/${PLUGIN_DIR_NAME}`;
+  const pullPolicy = props.images.imagePullPolicy;
+  const providerDirMounts = [props.providersDir, ...props.additionalProvidersDirs].map((hostPath, index) => ({
+    name: index === 0 ? 'providers-dir' : `providers-dir-${index - 1}`,
+    hostPath,
+  }));
+
+  const registrar = {
+    name: 'node-driver-registrar',
+    image: props.images.nodeDriverRegistrar,
+    imagePullPolicy: pullPolicy,
+    args: [
+      '--v=5',
+      `--csi-address=${CSI_SOCKET_DIR}/csi.sock`,
+      `--kubelet-registration-path=${pluginDir}/csi.sock`,
+    ],
+    volumeMounts: [
+      { name: 'plugin-dir', mountPath: CSI_SOCKET_DIR },
+      { name: 'registration-dir', mountPath: '/registration' },
+    ],
+    resources: resourcesJson(props.registrarResources),
+  };
+
+  const driver = {
+    name: 'secrets-store',
+    image: props.images.driver,
+    imagePullPolicy: pullPolicy,
+    args: driverArgs(props),
+    env: [
+      { name: 'CSI_ENDPOINT', value: CSI_ENDPOINT },
+      { name: 'KUBE_NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+    ],
+    securityContext: { privileged: true },
+    ports: [
+      { name: 'healthz', containerPort: DRIVER_HEALTHZ_PORT, protocol: 'TCP' },
+      { name: 'metrics', containerPort: DRIVER_METRICS_PORT, protocol: 'TCP' },
+    ],
+    // Served by the liveness-probe sidecar in the same pod network namespace.
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: 'healthz' },
+      initialDelaySeconds: 30,
+      timeoutSeconds: 10,
+      periodSeconds: 15,
+      failureThreshold: 5,
+    },
+    volumeMounts: [
+      { name: 'plugin-dir', mountPath: CSI_SOCKET_DIR },
+      {
+        name: 'mountpoint-dir',
+        mountPath: `${props.kubeletRootDir}/pods`,
+        mountPropagation: 'Bidirectional',
+      },
+      ...providerDirMounts.map(({ name, hostPath }) => ({ name, mountPath: hostPath })),
+    ],
+    resources: resourcesJson(props.driverResources),
+  };
+
+  const livenessProbe = {
+    name: 'liveness-probe',
+    image: props.images.livenessProbe,
+    imagePullPolicy: pullPolicy,
+    args: [
+      `--csi-address=${CSI_SOCKET_DIR}/csi.sock`,
+      '--probe-timeout=3s',
+      `--http-endpoint=0.0.0.0:${DRIVER_HEALTHZ_PORT}`,
+      '-v=2',
+    ],
+    volumeMounts: [{ name: 'plugin-dir', mountPath: CSI_SOCKET_DIR }],
+    resources: resourcesJson(props.livenessProbeResources),
+  };
+
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: {
+      name: DRIVER_DAEMONSET_NAME,
+      namespace: props.namespace,
+      labels: { ...INSTALL_COMMON_LABELS, ...selector },
+    },
+    spec: {
+      selector: { matchLabels: selector },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: {
+          labels: { ...INSTALL_COMMON_LABELS, ...selector },
+          annotations: { 'kubectl.kubernetes.io/default-container': 'secrets-store' },
+        },
+        spec: {
+          serviceAccountName: DRIVER_SERVICE_ACCOUNT_NAME,
+          priorityClassName: props.priorityClassName,
+          nodeSelector: { ...props.nodeSelector, 'kubernetes.io/os': 'linux' },
+          tolerations: props.tolerations.map((t) => ({ ...t })),
+          affinity: VIRTUAL_KUBELET_ANTI_AFFINITY,
+          containers: [registrar, driver, livenessProbe],
+          volumes: [
+            hostPathVolume('mountpoint-dir', `${props.kubeletRootDir}/pods`, 'DirectoryOrCreate'),
+            hostPathVolume('registration-dir', `${props.kubeletRootDir}/plugins_registry/`, 'Directory'),
+            hostPathVolume('plugin-dir', `${pluginDir}/`, 'DirectoryOrCreate'),
+            ...providerDirMounts.map(({ name, hostPath }) =>
+              hostPathVolume(name, hostPath, 'DirectoryOrCreate'),
+            ),
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Upstream keeps both DaemonSets off virtual-kubelet nodes (ACI), where hostPath and CSI do not exist. */
+export const VIRTUAL_KUBELET_ANTI_AFFINITY = {
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [
+        { matchExpressions: [{ key: 'type', operator: 'NotIn', values: ['virtual-kubelet'] }] },
+      ],
+    },
+  },
+};
+
+export function hostPathVolume(name: string, path: string, type: string): Record<string, unknown> {
+  return { name, hostPath: { path, type } };
+}

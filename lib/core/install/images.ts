@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'fs';
+import { dirname, join } from 'path';
+import { ValidationError } from '../validation-error';
+
+// Which container images the self-hosted install runs. By default our own runtime image (one image,
+// two subcommands) for the driver and the provider; with `useUpstreamImages` the pinned upstream
+// binaries. The kubelet-facing sidecars are always the upstream sig-storage images.
+
+/** Registry path of this project's runtime image; the tag is the package version. */
+export const RUNTIME_IMAGE_REPOSITORY = 'ghcr.io/aks-secrets-store/runtime';
+/** Upstream images as pinned by secrets-store-csi-driver chart 1.6.0 and Azure provider 1.8.2. */
+export const UPSTREAM_DRIVER_IMAGE = 'registry.k8s.io/csi-secrets-store/driver:v1.6.0';
+export const UPSTREAM_PROVIDER_IMAGE = 'mcr.microsoft.com/oss/v2/azure/secrets-store/provider-azure:v1.8.2';
+export const NODE_DRIVER_REGISTRAR_IMAGE = 'registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.16.0';
+export const LIVENESS_PROBE_IMAGE = 'registry.k8s.io/sig-storage/livenessprobe:v2.18.0';
+
+/** Image choice for the self-hosted install. */
+export interface InstallImagesProps {
+  /**
+   * Run the upstream driver and Azure provider binaries instead of this project's runtime image.
+   * The containers then get the upstream binaries' own args (no `driver`/`provider` subcommand).
+   * @default false
+   */
+  readonly useUpstreamImages?: boolean;
+  /**
+   * Driver container image. Overrides the default chosen by `useUpstreamImages`.
+   * @default `ghcr.io/aks-secrets-store/runtime:<package version>`, or UPSTREAM_DRIVER_IMAGE
+   */
+  readonly driverImage?: string;
+  /**
+   * Azure provider container image. Overrides the default chosen by `useUpstreamImages`.
+   * @default `ghcr.io/aks-secrets-store/runtime:<package version>`, or UPSTREAM_PROVIDER_IMAGE
+   */
+  readonly providerImage?: string;
+  /**
+   * node-driver-registrar sidecar image (registers the driver socket with kubelet).
+   * @default NODE_DRIVER_REGISTRAR_IMAGE
+   */
+  readonly nodeDriverRegistrarImage?: string;
+  /**
+   * livenessprobe sidecar image (serves the driver's /healthz on :9808 by calling CSI Probe).
+   * @default LIVENESS_PROBE_IMAGE
+   */
+  readonly livenessProbeImage?: string;
+  /**
+   * imagePullPolicy of every container.
+   * @default 'IfNotPresent'
+   */
+  readonly imagePullPolicy?: string;
+}
+
+/** The images after defaults, plus which binary flavor the driver/provider containers run. */
+export interface ResolvedInstallImages {
+  /** True when the driver/provider containers run this project's runtime (args start with a subcommand). */
+  readonly runtimeImage: boolean;
+  readonly driver: string;
+  readonly provider: string;
+  readonly nodeDriverRegistrar: string;
+  readonly livenessProbe: string;
+  readonly imagePullPolicy: string;
+}
+
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+// A pragmatic image reference check: [registry/]path[:tag][@digest], no spaces, lower-case path.
+const IMAGE_REFERENCE =
+  /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+let cachedVersion: string | undefined;
+
+/** This package's version, read from its package.json (works from lib/ sources and from build/). */
+export function packageVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'aks-secrets-store' && pkg.version) return (cachedVersion = pkg.version);
+    }
+    if (dirname(dir) === dir)
+      throw new Error('aks-secrets-store: cannot find its own package.json above ' + __dirname);
+  }
+}
+
+/** `ghcr.io/aks-secrets-store/runtime:<package version>`. */
+export function defaultRuntimeImage(): string {
+  return `${RUNTIME_IMAGE_REPOSITORY}:${packageVersion()}`;
+}
+
+function checkImage(field: string, image: string | undefined): void {
+  if (image === undefined) return;
+  if (!IMAGE_REFERENCE.test(image)) {
+    throw new ValidationError(
+      field,
+      `"${image}" is not a container image reference; write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "${UPSTREAM_DRIVER_IMAGE}"`,
+    );
+  }
+}
+
+/** Applies defaults and validates every image reference. */
+export function resolveInstallImages(
+  props: InstallImagesProps = {},
+  field = 'images',
+): ResolvedInstallImages {
+  checkImage(`${field}.driverImage`, props.driverImage);
+  checkImage(`${field}.providerImage`, props.providerImage);
+  checkImage(`${field}.nodeDriverRegistrarImage`, props.nodeDriverRegistrarImage);
+  checkImage(`${field}.livenessProbeImage`, props.livenessProbeImage);
+  const pullPolicy = props.imagePullPolicy ?? 'IfNotPresent';
+  if (!PULL_POLICIES.includes(pullPolicy)) {
+    throw new ValidationError(
+      `${field}.imagePullPolicy`,
+      `"${pullPolicy}" is not one of ${PULL_POLICIES.join(', ')}`,
+    );
+  }
+  const upstream = props.useUpstreamImages ?? false;
+  return {
+    runtimeImage: !upstream,
+    driver: props.driverImage ?? (upstream ? UPSTREAM_DRIVER_IMAGE : defaultRuntimeImage()),
+    provider: props.providerImage ?? (upstream ? UPSTREAM_PROVIDER_IMAGE : defaultRuntimeImage()),
+    nodeDriverRegistrar: props.nodeDriverRegistrarImage ?? NODE_DRIVER_REGISTRAR_IMAGE,
+    livenessProbe: props.livenessProbeImage ?? LIVENESS_PROBE_IMAGE,
+    imagePullPolicy: pullPolicy,
+  };
+}

@@ -1,0 +1,107 @@
+import { KubeObject } from '../kube-object';
+import { hostPathVolume, VIRTUAL_KUBELET_ANTI_AFFINITY } from './driver-daemonset';
+import { ResolvedInstallImages } from './images';
+import {
+  INSTALL_COMMON_LABELS,
+  PROVIDER_APP_LABEL,
+  PROVIDER_DAEMONSET_NAME,
+  PROVIDER_HEALTHZ_PORT,
+  PROVIDER_METRICS_PORT,
+  PROVIDER_SERVICE_ACCOUNT_NAME,
+} from './names';
+import { ContainerResources, resourcesJson, Toleration } from './scheduling';
+
+// The Azure provider DaemonSet, shaped like the Azure provider's deployment/provider-azure-installer.yaml:
+// it serves v1alpha1.CSIDriverProvider on <providersDir>/azure.sock for the driver on the same node.
+// Not privileged, read-only root, no capabilities; root (uid 0) only because the socket lives in a
+// root-owned hostPath (upstream's stated reason). hostNetwork as upstream, so the node's IMDS and
+// the pod-identity NMI on localhost are reachable exactly as with the upstream provider.
+
+export interface ProviderDaemonSetProps {
+  readonly namespace: string;
+  readonly images: ResolvedInstallImages;
+  readonly providersDir: string;
+  readonly providerResources: ContainerResources;
+  readonly tolerations: readonly Toleration[];
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly priorityClassName: string;
+  /** `-v` for the provider; undefined leaves the binary's default (0) and passes no flag. */
+  readonly logVerbosity?: number;
+}
+
+/** Where the providers dir is mounted inside the provider container. */
+const PROVIDER_SOCKET_DIR = '/provider';
+/** Socket name = SPC `provider` + ".sock": the driver looks for `<providersDir>/azure.sock`. */
+export const PROVIDER_ENDPOINT = `unix://${PROVIDER_SOCKET_DIR}/azure.sock`;
+
+/** Args of the provider container: the upstream provider's flag names, so both images read the same. */
+export function providerArgs(props: ProviderDaemonSetProps): string[] {
+  return [
+    ...(props.images.runtimeImage ? ['provider'] : []),
+    `--endpoint=${PROVIDER_ENDPOINT}`,
+    '--construct-pem-chain=true',
+    `--healthz-port=${PROVIDER_HEALTHZ_PORT}`,
+    '--healthz-path=/healthz',
+    '--healthz-timeout=5s',
+    ...(props.logVerbosity !== undefined ? [`-v=${props.logVerbosity}`] : []),
+  ];
+}
+
+export function providerDaemonSet(props: ProviderDaemonSetProps): KubeObject {
+  const selector = { app: PROVIDER_APP_LABEL };
+  const container = {
+    name: 'provider-azure-installer',
+    image: props.images.provider,
+    imagePullPolicy: props.images.imagePullPolicy,
+    args: providerArgs(props),
+    ports: [
+      { name: 'healthz', containerPort: PROVIDER_HEALTHZ_PORT, protocol: 'TCP' },
+      // The upstream provider's --prometheus-port default; metrics are served on all interfaces.
+      { name: 'metrics', containerPort: PROVIDER_METRICS_PORT, protocol: 'TCP' },
+    ],
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: PROVIDER_HEALTHZ_PORT },
+      initialDelaySeconds: 5,
+      timeoutSeconds: 10,
+      periodSeconds: 30,
+      failureThreshold: 3,
+    },
+    securityContext: {
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsUser: 0,
+      capabilities: { drop: ['ALL'] },
+    },
+    volumeMounts: [{ name: 'providervol', mountPath: PROVIDER_SOCKET_DIR }],
+    resources: resourcesJson(props.providerResources),
+  };
+
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: {
+      name: PROVIDER_DAEMONSET_NAME,
+      namespace: props.namespace,
+      labels: { ...INSTALL_COMMON_LABELS, ...selector },
+    },
+    spec: {
+      selector: { matchLabels: selector },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
+      template: {
+        metadata: { labels: { ...INSTALL_COMMON_LABELS, ...selector } },
+        spec: {
+          serviceAccountName: PROVIDER_SERVICE_ACCOUNT_NAME,
+          hostNetwork: true,
+          dnsPolicy: 'ClusterFirstWithHostNet',
+          priorityClassName: props.priorityClassName,
+          nodeSelector: { ...props.nodeSelector, 'kubernetes.io/os': 'linux' },
+          tolerations: props.tolerations.map((t) => ({ ...t })),
+          affinity: VIRTUAL_KUBELET_ANTI_AFFINITY,
+          containers: [container],
+          volumes: [hostPathVolume('providervol', props.providersDir, 'DirectoryOrCreate')],
+        },
+      },
+    },
+  };
+}

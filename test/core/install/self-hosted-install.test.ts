@@ -1,0 +1,270 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import {
+  AZURE_SPC_ADMISSION_POLICY_NAME,
+  isClusterScopedKind,
+  renderSelfHostedInstall,
+  SelfHostedInstallOptions,
+} from '../../../lib/core/install';
+import { KubeObject } from '../../../lib/core/kube-object';
+import { find } from './install-test-helpers';
+import { validateKubeObject } from './offline-validation';
+
+const kinds = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`);
+const packageVersion = (
+  JSON.parse(readFileSync(join(__dirname, '../../../package.json'), 'utf8')) as { version: string }
+).version;
+
+describe('renderSelfHostedInstall', () => {
+  const objects = renderSelfHostedInstall();
+
+  it('matches the snapshot (defaults; image tag normalised)', () => {
+    const normalised = JSON.parse(
+      JSON.stringify(objects).split(`runtime:${packageVersion}`).join('runtime:<version>'),
+    );
+    expect(normalised).toMatchSnapshot();
+  });
+
+  it('validates every object against the Kubernetes schemas (kubernetes-models)', () => {
+    expect(objects.length).toBeGreaterThan(10);
+    for (const object of objects) {
+      expect(() => validateKubeObject(object)).not.toThrow();
+    }
+  });
+
+  it('validates every object of a fully customised install too', () => {
+    const custom = renderSelfHostedInstall({
+      namespace: 'secrets-store',
+      enableSecretRotation: false,
+      syncSecrets: false,
+      workloadIdentity: false,
+      identityBinding: true,
+      images: { useUpstreamImages: true, imagePullPolicy: 'Always' },
+      driverResources: { requests: { cpu: '0.1', memory: '128Mi' } },
+      tolerations: [{ key: 'sku', operator: 'Equal', value: 'gpu', effect: 'NoSchedule' }],
+      nodeSelector: { agentpool: 'system' },
+      priorityClassName: 'high-priority',
+      kubeletRootDir: '/var/lib/kubelet/',
+      providersDir: '/etc/kubernetes/secrets-store-csi-providers',
+      additionalProvidersDirs: [],
+      logVerbosity: 4,
+    });
+    for (const object of custom) expect(() => validateKubeObject(object)).not.toThrow();
+  });
+
+  it('puts the CRDs first, then the CSIDriver, RBAC and policy, and the DaemonSets last', () => {
+    expect(kinds(objects)).toEqual([
+      'CustomResourceDefinition/secretproviderclasses.secrets-store.csi.x-k8s.io',
+      'CustomResourceDefinition/secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io',
+      'CSIDriver/secrets-store.csi.k8s.io',
+      'ServiceAccount/secrets-store-csi-driver',
+      'ServiceAccount/csi-secrets-store-provider-azure',
+      'ClusterRole/secretproviderclasses-role',
+      'ClusterRoleBinding/secretproviderclasses-rolebinding',
+      'ClusterRole/secretprovidersyncing-role',
+      'ClusterRoleBinding/secretprovidersyncing-rolebinding',
+      'ClusterRole/secretproviderclasses-admin-role',
+      'ClusterRole/secretproviderclasses-viewer-role',
+      'ClusterRole/secretproviderclasspodstatuses-viewer-role',
+      `ValidatingAdmissionPolicy/${AZURE_SPC_ADMISSION_POLICY_NAME}`,
+      `ValidatingAdmissionPolicyBinding/${AZURE_SPC_ADMISSION_POLICY_NAME}`,
+      'DaemonSet/csi-secrets-store',
+      'DaemonSet/csi-secrets-store-provider-azure',
+    ]);
+  });
+
+  it('never gives a cluster-scoped object a namespace, and always gives namespaced ones the install namespace', () => {
+    for (const object of renderSelfHostedInstall({ namespace: 'secrets-store' })) {
+      if (isClusterScopedKind(object.kind)) expect(object.metadata.namespace).toBeUndefined();
+      else expect(object.metadata.namespace).toBe('secrets-store');
+    }
+  });
+
+  it('binds the driver roles to the driver ServiceAccount in the install namespace', () => {
+    const binding = find(
+      renderSelfHostedInstall({ namespace: 'secrets-store' }),
+      'ClusterRoleBinding',
+      'secretproviderclasses-rolebinding',
+    );
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'secrets-store-csi-driver', namespace: 'secrets-store' },
+    ]);
+  });
+
+  it('leaves out the sync role when syncSecrets is false', () => {
+    const names = kinds(renderSelfHostedInstall({ syncSecrets: false }));
+    expect(names).not.toContain('ClusterRole/secretprovidersyncing-role');
+    expect(names).not.toContain('ClusterRoleBinding/secretprovidersyncing-rolebinding');
+    expect(names).toContain('ClusterRole/secretproviderclasses-role');
+  });
+
+  it('leaves out the CRDs and the admission policy when asked', () => {
+    const names = kinds(renderSelfHostedInstall({ installCrds: false, admissionPolicy: false }));
+    expect(names.some((n) => n.startsWith('CustomResourceDefinition/'))).toBe(false);
+    expect(names.some((n) => n.startsWith('ValidatingAdmissionPolicy'))).toBe(false);
+    expect(names).toContain('CSIDriver/secrets-store.csi.k8s.io');
+  });
+
+  it('wires rotation into both the CSIDriver and the driver flags', () => {
+    const off = renderSelfHostedInstall({ enableSecretRotation: false, rotationPollInterval: '5m' });
+    expect(
+      (find(off, 'CSIDriver', 'secrets-store.csi.k8s.io').spec as Record<string, unknown>).requiresRepublish,
+    ).toBe(false);
+    const args = JSON.stringify(find(off, 'DaemonSet', 'csi-secrets-store'));
+    expect(args).toContain('--enable-secret-rotation=false');
+    expect(args).toContain('--rotation-poll-interval=5m');
+  });
+
+  it('returns fresh objects on every call (callers may mutate their copy)', () => {
+    const a = renderSelfHostedInstall();
+    (a[2].metadata.labels as Record<string, string>).mutated = 'yes';
+    expect(renderSelfHostedInstall()[2].metadata.labels).not.toHaveProperty('mutated');
+  });
+});
+
+describe('renderSelfHostedInstall option validation', () => {
+  const cases: [string, SelfHostedInstallOptions, string][] = [
+    ['namespace', { namespace: 'Kube_System' }, 'namespace: "Kube_System" is not a valid namespace name'],
+    [
+      'interval not a duration',
+      { rotationPollInterval: '120' },
+      'rotationPollInterval: "120" is not a duration',
+    ],
+    [
+      'interval with a bad unit',
+      { rotationPollInterval: '2 minutes' },
+      'rotationPollInterval: "2 minutes" is not a duration',
+    ],
+    ['zero interval', { rotationPollInterval: '0s' }, 'rotationPollInterval: "0s" must be longer than zero'],
+    [
+      'driver image',
+      { images: { driverImage: 'my registry/driver' } },
+      'images.driverImage: "my registry/driver" is not a container image reference',
+    ],
+    [
+      'provider image',
+      { images: { providerImage: 'Registry.io/UPPER:tag' } },
+      'images.providerImage: "Registry.io/UPPER:tag" is not a container image reference',
+    ],
+    [
+      'registrar image',
+      { images: { nodeDriverRegistrarImage: '' } },
+      'images.nodeDriverRegistrarImage: "" is not a container image reference',
+    ],
+    [
+      'liveness image',
+      { images: { livenessProbeImage: 'x:' } },
+      'images.livenessProbeImage: "x:" is not a container image reference',
+    ],
+    [
+      'pull policy',
+      { images: { imagePullPolicy: 'always' } },
+      'images.imagePullPolicy: "always" is not one of Always, IfNotPresent, Never',
+    ],
+    [
+      'cpu quantity',
+      { driverResources: { limits: { cpu: '200 m' } } },
+      'driverResources.limits.cpu: "200 m" is not a Kubernetes quantity',
+    ],
+    [
+      'memory quantity',
+      { providerResources: { requests: { memory: '100MB' } } },
+      'providerResources.requests.memory: "100MB" is not a Kubernetes quantity',
+    ],
+    [
+      'registrar quantity',
+      { registrarResources: { requests: { cpu: 'lots' } } },
+      'registrarResources.requests.cpu: "lots"',
+    ],
+    [
+      'liveness quantity',
+      { livenessProbeResources: { limits: { memory: '-1Mi' } } },
+      'livenessProbeResources.limits.memory: "-1Mi"',
+    ],
+    [
+      'toleration operator',
+      { tolerations: [{ operator: 'exists' }] },
+      'tolerations[0].operator: "exists" is not a toleration operator; use "Exists" or "Equal"',
+    ],
+    [
+      'toleration Exists with value',
+      { tolerations: [{ key: 'a', operator: 'Exists', value: 'b' }] },
+      'tolerations[0].value: must be empty when operator is "Exists"',
+    ],
+    [
+      'toleration Equal without key',
+      { tolerations: [{ value: 'b' }] },
+      'tolerations[0].key: is required unless operator is "Exists"',
+    ],
+    [
+      'toleration effect',
+      { tolerations: [{ operator: 'Exists', effect: 'NoScheduleX' }] },
+      'tolerations[0].effect: "NoScheduleX" is not a taint effect',
+    ],
+    [
+      'nodeSelector key',
+      { nodeSelector: { 'bad key': 'x' } },
+      'nodeSelector["bad key"]: is not a valid label key',
+    ],
+    [
+      'nodeSelector value',
+      { nodeSelector: { pool: 'a b' } },
+      'nodeSelector["pool"]: value "a b" is not a valid label value',
+    ],
+    [
+      'windows nodes',
+      { nodeSelector: { 'kubernetes.io/os': 'windows' } },
+      'nodeSelector["kubernetes.io/os"]: "windows" is not supported: the self-hosted install runs on Linux nodes only',
+    ],
+    [
+      'priority class',
+      { priorityClassName: 'System Node Critical' },
+      'priorityClassName: "System Node Critical" is not a valid name',
+    ],
+    [
+      'kubelet dir',
+      { kubeletRootDir: 'var/lib/kubelet' },
+      'kubeletRootDir: "var/lib/kubelet" must be an absolute host path',
+    ],
+    [
+      'providers dir',
+      { providersDir: '/var/run/../etc' },
+      'providersDir: "/var/run/../etc" must be an absolute host path without ".."',
+    ],
+    [
+      'additional dir',
+      { additionalProvidersDirs: ['relative'] },
+      'additionalProvidersDirs[0]: "relative" must be an absolute host path',
+    ],
+    [
+      'additional dir duplicate',
+      { additionalProvidersDirs: ['/var/run/secrets-store-csi-providers/'] },
+      'additionalProvidersDirs[0]: "/var/run/secrets-store-csi-providers" is already providersDir',
+    ],
+    ['log verbosity', { logVerbosity: 11 }, 'logVerbosity: 11 must be a whole number from 0 to 10'],
+  ];
+
+  it.each(cases)('rejects a bad %s with a message naming the field', (_rule, options, message) => {
+    expect(() => renderSelfHostedInstall(options)).toThrow(message);
+    try {
+      renderSelfHostedInstall(options);
+    } catch (error) {
+      expect((error as Error).name).toBe('ValidationError');
+    }
+  });
+});
+
+describe('offline validator sanity', () => {
+  it('really rejects a broken DaemonSet and a broken CSIDriver', () => {
+    const objects = renderSelfHostedInstall();
+    const ds = JSON.parse(JSON.stringify(find(objects, 'DaemonSet', 'csi-secrets-store'))) as KubeObject & {
+      spec: { template: { spec: { containers: { ports: { containerPort: unknown }[] }[] } } };
+    };
+    ds.spec.template.spec.containers[1].ports[0].containerPort = '9808';
+    expect(() => validateKubeObject(ds)).toThrow(/containerPort must be integer/);
+    const driver = { ...find(objects, 'CSIDriver', 'secrets-store.csi.k8s.io') };
+    expect(() => validateKubeObject({ ...driver, spec: { attachRequired: 'no' } })).toThrow(
+      /must be boolean/,
+    );
+  });
+});
