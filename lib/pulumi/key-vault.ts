@@ -1,6 +1,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as keyvault from '@pulumi/azure-native/keyvault';
+import { validateKeyVaultName, validateKeyVaultObjectName } from '../core/key-vault-names';
 import { ValidationError } from '../core/validation-error';
 import { componentType } from './component-type';
 
@@ -107,9 +108,6 @@ export interface KeyVaultArgs {
   tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-const VAULT_NAME = /^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$/;
-const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
-
 /**
  * An Azure Key Vault for the Secrets Store CSI Driver: RBAC mode by default, soft delete with a chosen
  * retention, optional purge protection and firewall rules, and optional seeded secrets.
@@ -129,10 +127,11 @@ export class KeyVault extends pulumi.ComponentResource {
   public readonly tenantId: pulumi.Output<string>;
 
   constructor(name: string, args: KeyVaultArgs, opts?: pulumi.ComponentResourceOptions) {
-    super(componentType('KeyVault'), name, {}, opts);
+    // Validate before registering anything, so bad input leaves no half-built component behind.
     validateKeyVaultArgs(args);
+    super(componentType('KeyVault'), name, {}, opts);
 
-    const tenantId = args.tenantId ?? authorization.getClientConfigOutput({}, { parent: this }).tenantId;
+    const tenantId = args.tenantId ?? authorization.getClientConfigOutput({ parent: this }).tenantId;
     const defaultAction = args.networkDefaultAction ?? KeyVaultNetworkDefaultAction.ALLOW;
     this.vault = new keyvault.Vault(
       name,
@@ -194,12 +193,7 @@ export class KeyVault extends pulumi.ComponentResource {
 
 /** Construction-time checks of {@link KeyVaultArgs}; throws a ValidationError naming the field. */
 export function validateKeyVaultArgs(args: KeyVaultArgs): void {
-  if (args.vaultName !== undefined && !VAULT_NAME.test(args.vaultName)) {
-    throw new ValidationError(
-      'vaultName',
-      `"${args.vaultName}" is not a valid Key Vault name; use 3-24 letters, digits and '-', starting with a letter and ending with a letter or digit`,
-    );
-  }
+  if (args.vaultName !== undefined) validateKeyVaultName(args.vaultName, 'vaultName');
   const retention = args.softDeleteRetentionInDays;
   if (retention !== undefined && (!Number.isInteger(retention) || retention < 7 || retention > 90)) {
     throw new ValidationError(
@@ -209,12 +203,7 @@ export function validateKeyVaultArgs(args: KeyVaultArgs): void {
   }
   const seen = new Set<string>();
   (args.secrets ?? []).forEach((seed, i) => {
-    if (!SECRET_NAME.test(seed.name)) {
-      throw new ValidationError(
-        `secrets[${i}].name`,
-        `"${seed.name}" is not a valid Key Vault secret name; use 1-127 letters, digits and '-'`,
-      );
-    }
+    validateKeyVaultObjectName(seed.name, `secrets[${i}].name`);
     // Key Vault names are case-insensitive: "Db" and "db" are the same secret.
     const key = seed.name.toLowerCase();
     if (seen.has(key)) {

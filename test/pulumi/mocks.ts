@@ -1,12 +1,25 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- engine payloads are untyped JSON */
 // Pulumi mocks for the component tests. Import this module FIRST in a test file: setMocks must run
 // before any component module is loaded. No Pulumi CLI or provider plugin is involved; the engine
 // calls newResource for every registration and we record the raw inputs for assertions.
 import * as pulumi from '@pulumi/pulumi';
+import { MockMonitor } from '@pulumi/pulumi/runtime/mocks';
+import { deserializeProperties } from '@pulumi/pulumi/runtime/rpc';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module without typings
+const { getStore } = require('@pulumi/pulumi/runtime/state') as { getStore(): Record<string, unknown> };
 
 export interface RecordedResource {
   readonly type: string;
   readonly name: string;
-  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly urn: string;
+  /** URN of the parent (the component, or the stack). */
+  readonly parent?: string;
+  /** URNs named in dependsOn (plus those implied by parent/inputs as the SDK computes them). */
+  readonly dependsOn: string[];
+  readonly retainOnDelete: boolean;
+  /** Provider reference `<urn>::<id>` when one was passed explicitly. */
+  readonly provider?: string;
+  readonly inputs: Record<string, any>;
   readonly custom: boolean;
 }
 
@@ -16,8 +29,7 @@ export const MOCK_SUBSCRIPTION_ID = '00000000-1111-4222-8333-444444444444';
 
 /** Deterministic fake outputs per resource type, so downstream inputs are predictable. */
 function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
-  const state = { ...inputs, name: inputs.name ?? name };
+  const state: Record<string, any> = { ...inputs, name: inputs.name ?? name };
   switch (type) {
     case 'azure-native:keyvault:Vault':
       state.name = inputs.vaultName ?? name;
@@ -49,31 +61,69 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
   return state;
 }
 
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      recorded.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? true });
-      const id = args.type.startsWith('azure-native:')
-        ? `/subscriptions/${MOCK_SUBSCRIPTION_ID}/mock/${args.type.split(':').slice(1).join('/')}/${args.name}`
-        : `${args.name}-id`;
-      return { id, state: fakeState(args.type, args.name, args.inputs) };
-    },
-    call: (args) => {
-      if (args.token === 'azure-native:authorization:getClientConfig') {
-        return {
-          clientId: 'deployer-client-id',
-          objectId: 'deployer-object-id',
-          subscriptionId: MOCK_SUBSCRIPTION_ID,
-          tenantId: MOCK_TENANT_ID,
-        };
-      }
-      return args.inputs;
-    },
+const mocks: pulumi.runtime.Mocks = {
+  newResource: (args) => {
+    const id = args.type.startsWith('azure-native:')
+      ? `/subscriptions/${MOCK_SUBSCRIPTION_ID}/mock/${args.type.split(':').slice(1).join('/')}/${args.name}`
+      : `${args.name}-id`;
+    return { id, state: fakeState(args.type, args.name, args.inputs) };
   },
-  'aks-secrets-store-test',
-  'test',
-  false,
-);
+  call: (args) => {
+    if (args.token === 'azure-native:authorization:getClientConfig') {
+      return {
+        clientId: 'deployer-client-id',
+        objectId: 'deployer-object-id',
+        subscriptionId: MOCK_SUBSCRIPTION_ID,
+        tenantId: MOCK_TENANT_ID,
+      };
+    }
+    return args.inputs;
+  },
+};
+
+/** The URN the mock monitor gives a resource (its parent's type is folded into the qualified type). */
+function urnOf(parentUrn: string, type: string, name: string): string {
+  const qualifiedType = parentUrn ? `${parentUrn.split('::')[2].split('$').pop()}$${type}` : type;
+  return `urn:pulumi:test::aks-secrets-store-test::${qualifiedType}::${name}`;
+}
+
+/**
+ * The SDK's mock monitor, extended to record what the engine would see besides inputs: the parent,
+ * the dependsOn URNs, retainOnDelete and the explicit provider. The graph assertions need these.
+ */
+class RecordingMonitor extends MockMonitor {
+  override async registerResource(req: any, callback: (err: any, res: any) => void): Promise<void> {
+    const type: string = req.getType();
+    const name: string = req.getName();
+    recorded.push({
+      type,
+      name,
+      urn: urnOf(req.getParent(), type, name),
+      parent: req.getParent() || undefined,
+      dependsOn: [...req.getDependenciesList()],
+      retainOnDelete: req.getRetainondelete() === true,
+      provider: req.getProvider() || undefined,
+      inputs: deserializeProperties(req.getObject()),
+      custom: req.getCustom(),
+    });
+    return super.registerResource(req, callback);
+  }
+}
+
+// What setMocks does, with our monitor: mock mode with every engine feature except output values.
+pulumi.runtime.setMockOptions(new RecordingMonitor(mocks), 'aks-secrets-store-test', 'test', false);
+Object.assign(getStore(), {
+  supportsSecrets: true,
+  supportsResourceReferences: true,
+  supportsOutputValues: false,
+  supportsDeletedWith: true,
+  supportsReplaceWith: true,
+  supportsAliasSpecs: true,
+  supportsTransforms: false,
+  supportsParameterization: true,
+  supportsResourceHooks: true,
+  supportsErrorHooks: true,
+});
 
 /** Pulumi's wire marker for a secret value (the `4dabf...` special signature key). */
 const SECRET_SIG_KEY = '4dabf18193072939515e22adb298388d';
@@ -110,4 +160,9 @@ export function one(type: string, name: string): RecordedResource {
     );
   }
   return found[0];
+}
+
+/** The recorded resource whose URN is `urn`. */
+export function byUrn(urn: string): RecordedResource | undefined {
+  return recorded.find((r) => r.urn === urn);
 }
