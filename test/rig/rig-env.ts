@@ -1,0 +1,217 @@
+// The rig's contract with the tests: where the built components live (rigBinaries) and how to reach the
+// running ones (rig). Paths follow test/rig/build.sh; the running endpoints come from environment variables
+// that global-setup.ts sets before any rig test file loads.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The tools go.mod files pin the Go components; build.sh reads the same lines. */
+const TOOLS_DIR = path.join(__dirname, 'tools');
+/** Keep in step with LOWKEY_VAULT_VERSION in build.sh. */
+export const LOWKEY_VAULT_VERSION = '7.3.74';
+
+/** Versions of the real components, as pinned in test/rig/tools/<component>/go.mod and build.sh. */
+export interface RigVersions {
+  readonly kubernetes: string;
+  readonly etcd: string;
+  readonly csiSanity: string;
+  readonly upstreamDriver: string;
+  readonly upstreamProvider: string;
+  readonly lowkeyVault: string;
+}
+
+/** Absolute paths of the built components (all exist when rigBinaries() returns). */
+export interface RigBinaries {
+  readonly kubeApiserver: string;
+  readonly kubeControllerManager: string;
+  readonly etcd: string;
+  readonly csiSanity: string;
+  /** Upstream sigs.k8s.io/secrets-store-csi-driver (cmd/secrets-store-csi-driver). */
+  readonly upstreamDriver: string;
+  /** Upstream github.com/Azure/secrets-store-csi-driver-provider-azure: the parity oracle. */
+  readonly upstreamProvider: string;
+}
+
+/** The lowkey-vault runnable jar and the Java 25 that runs it. */
+export interface LowkeyVaultRuntime {
+  readonly jar: string;
+  readonly java: string;
+}
+
+/** Endpoints and credentials of the running rig, set by global-setup.ts. */
+export interface RigEndpoints {
+  /** Admin kubeconfig (client certificate in group system:masters). */
+  readonly kubeconfig: string;
+  /** `https://127.0.0.1:<port>` of kube-apiserver. */
+  readonly apiserverUrl: string;
+  /** PEM CA that signed the apiserver's serving certificate and the client certificates. */
+  readonly caFile: string;
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
+  /** `--service-account-issuer` of the apiserver (the `iss` claim of service-account tokens). */
+  readonly serviceAccountIssuer: string;
+  /** Audiences the apiserver accepts in TokenRequests (includes api://AzureADTokenExchange). */
+  readonly apiAudiences: readonly string[];
+  /** `http://127.0.0.1:<port>` of etcd (clients need no credentials on loopback). */
+  readonly etcdUrl: string;
+  /** `https://127.0.0.1:<port>` of lowkey-vault; undefined when lowkey-vault could not be obtained. */
+  readonly lowkeyVaultUrl?: string;
+  /** PEM of lowkey-vault's serving certificate; undefined with lowkeyVaultUrl. */
+  readonly lowkeyVaultCaFile?: string;
+  /** Why lowkey-vault is not running (the reason build.sh or the fixture recorded), when it is not. */
+  readonly lowkeyVaultUnavailable?: string;
+  /** Temp dir of this run: logs (<name>.log), certificates, kubeconfig. */
+  readonly stateDir: string;
+}
+
+/** Names of the environment variables global-setup sets (inherited by jest workers). */
+export const RIG_ENV = {
+  kubeconfig: 'RIG_KUBECONFIG',
+  apiserverUrl: 'RIG_APISERVER_URL',
+  caFile: 'RIG_CA_FILE',
+  clientCertFile: 'RIG_CLIENT_CERT_FILE',
+  clientKeyFile: 'RIG_CLIENT_KEY_FILE',
+  serviceAccountIssuer: 'RIG_SERVICE_ACCOUNT_ISSUER',
+  apiAudiences: 'RIG_API_AUDIENCES',
+  etcdUrl: 'RIG_ETCD_URL',
+  lowkeyVaultUrl: 'RIG_LOWKEY_VAULT_URL',
+  lowkeyVaultCaFile: 'RIG_LOWKEY_VAULT_CA_FILE',
+  lowkeyVaultUnavailable: 'RIG_LOWKEY_VAULT_UNAVAILABLE',
+  stateDir: 'RIG_STATE_DIR',
+} as const;
+
+/** `${XDG_CACHE_HOME:-$HOME/.cache}/aks-secrets-store/rig`, where build.sh puts everything. */
+export function rigCacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'aks-secrets-store', 'rig');
+}
+
+function pinnedGoVersion(component: string, module: string): string {
+  const goMod = fs.readFileSync(path.join(TOOLS_DIR, component, 'go.mod'), 'utf8');
+  for (const line of goMod.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    if (fields[0] === module) return fields[1];
+    if (fields[0] === 'require' && fields[1] === module) return fields[2];
+  }
+  throw new Error(`test/rig/tools/${component}/go.mod does not require ${module}`);
+}
+
+export function rigVersions(): RigVersions {
+  return {
+    kubernetes: pinnedGoVersion('kubernetes', 'k8s.io/kubernetes'),
+    etcd: pinnedGoVersion('etcd', 'go.etcd.io/etcd/server/v3'),
+    csiSanity: pinnedGoVersion('csi-sanity', 'github.com/kubernetes-csi/csi-test/v5'),
+    upstreamDriver: pinnedGoVersion('secrets-store-csi-driver', 'sigs.k8s.io/secrets-store-csi-driver'),
+    upstreamProvider: pinnedGoVersion(
+      'provider-azure',
+      'github.com/Azure/secrets-store-csi-driver-provider-azure',
+    ),
+    lowkeyVault: LOWKEY_VAULT_VERSION,
+  };
+}
+
+function builtFile(component: string, version: string, file: string): string {
+  const filePath = path.join(rigCacheDir(), `${component}-${version}`, file);
+  if (!fs.existsSync(filePath)) {
+    throw new Error(
+      `${file} (${component} ${version}) is not built: expected ${filePath}. Run \`bash test/rig/build.sh\` first.`,
+    );
+  }
+  return filePath;
+}
+
+/** Paths of the built Go components; throws naming the missing one and `bash test/rig/build.sh`. */
+export function rigBinaries(): RigBinaries {
+  const v = rigVersions();
+  return {
+    kubeApiserver: builtFile('kubernetes', v.kubernetes, 'kube-apiserver'),
+    kubeControllerManager: builtFile('kubernetes', v.kubernetes, 'kube-controller-manager'),
+    etcd: builtFile('etcd', v.etcd, 'etcd'),
+    csiSanity: builtFile('csi-sanity', v.csiSanity, 'csi-sanity'),
+    upstreamDriver: builtFile('secrets-store-csi-driver', v.upstreamDriver, 'secrets-store-csi-driver'),
+    upstreamProvider: builtFile(
+      'provider-azure',
+      v.upstreamProvider,
+      'secrets-store-csi-driver-provider-azure',
+    ),
+  };
+}
+
+/** Java 25 for lowkey-vault: /usr/lib/jvm/temurin-25-*, else RIG_JAVA. */
+export function java25(): string | undefined {
+  if (process.env.RIG_JAVA) return process.env.RIG_JAVA;
+  const jvmDir = '/usr/lib/jvm';
+  if (!fs.existsSync(jvmDir)) return undefined;
+  const jdk = fs
+    .readdirSync(jvmDir)
+    .filter((name) => name.startsWith('temurin-25-'))
+    .sort()[0];
+  const java = jdk && path.join(jvmDir, jdk, 'bin', 'java');
+  return java && fs.existsSync(java) ? java : undefined;
+}
+
+/**
+ * The lowkey-vault jar and Java 25, or the reason they are not there (build.sh writes UNAVAILABLE with the
+ * registry's answer when Maven Central does not serve the pinned jar).
+ */
+export function lowkeyVaultRuntime(): LowkeyVaultRuntime | { readonly unavailable: string } {
+  const dir = path.join(rigCacheDir(), `lowkey-vault-${LOWKEY_VAULT_VERSION}`);
+  const jar = path.join(dir, 'lowkey-vault-app.jar');
+  const java = java25();
+  if (!java)
+    return {
+      unavailable: 'Java 25 not found in /usr/lib/jvm/temurin-25-* (set RIG_JAVA to a Java 25 binary)',
+    };
+  if (fs.existsSync(jar)) return { jar, java };
+  const marker = path.join(dir, 'UNAVAILABLE');
+  if (fs.existsSync(marker)) return { unavailable: fs.readFileSync(marker, 'utf8').trim() };
+  return { unavailable: `${jar} is missing: run \`bash test/rig/build.sh\`` };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: rig() only works in the jest "rig" project (files named *.rig.test.ts), whose ` +
+        `globalSetup test/rig/global-setup.ts starts the components. Run: npx jest --selectProjects rig <file>`,
+    );
+  }
+  return value;
+}
+
+/** Endpoints of the running rig; throws a clear message outside the rig jest project. */
+export function rig(): RigEndpoints {
+  return {
+    kubeconfig: required(RIG_ENV.kubeconfig),
+    apiserverUrl: required(RIG_ENV.apiserverUrl),
+    caFile: required(RIG_ENV.caFile),
+    clientCertFile: required(RIG_ENV.clientCertFile),
+    clientKeyFile: required(RIG_ENV.clientKeyFile),
+    serviceAccountIssuer: required(RIG_ENV.serviceAccountIssuer),
+    apiAudiences: required(RIG_ENV.apiAudiences).split(','),
+    etcdUrl: required(RIG_ENV.etcdUrl),
+    lowkeyVaultUrl: process.env[RIG_ENV.lowkeyVaultUrl] || undefined,
+    lowkeyVaultCaFile: process.env[RIG_ENV.lowkeyVaultCaFile] || undefined,
+    lowkeyVaultUnavailable: process.env[RIG_ENV.lowkeyVaultUnavailable] || undefined,
+    stateDir: required(RIG_ENV.stateDir),
+  };
+}
+
+/** Writes the endpoints into process.env (global-setup; workers inherit them). */
+export function exportRigEndpoints(endpoints: RigEndpoints): void {
+  for (const [key, envName] of Object.entries(RIG_ENV)) {
+    const value = endpoints[key as keyof RigEndpoints];
+    if (value === undefined) delete process.env[envName];
+    else process.env[envName] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+}
+
+/**
+ * For a rig test that cannot run here: fails in CI (nothing is skipped there), otherwise tells why and lets
+ * the caller return early. Returns true when the caller should return.
+ */
+export function cannotRunHere(reason: string): boolean {
+  if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${reason}`);
+  console.warn(`rig test not run here: ${reason}`);
+  return true;
+}
