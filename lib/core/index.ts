@@ -9,3 +9,5 @@ export * from './key-vault-names';
 export * from './identity';
 export * from './secret-objects';
 export * from './secret-provider-class';
+export * from './addon-profile';
+export * from './key-vault-roles';
