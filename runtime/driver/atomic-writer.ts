@@ -68,7 +68,7 @@ export function writePayloadAtomically(targetDir: string, files: readonly Payloa
   fs.symlinkSync(newDataDir, tmpLink);
   fs.renameSync(tmpLink, path.join(targetDir, DATA_DIR_LINK));
   removeStaleTopLevelLinks(targetDir, newTopLevel);
-  if (oldDataDir !== undefined) fs.rmSync(path.join(targetDir, oldDataDir), { recursive: true, force: true });
+  retireGenerations(targetDir, new Set([newDataDir, ...(oldDataDir !== undefined ? [oldDataDir] : [])]));
   return { changed: true, dataDir: newDataDir };
 }
 
@@ -156,6 +156,19 @@ function removeStaleTopLevelLinks(targetDir: string, keep: ReadonlySet<string>):
     if (entry.startsWith('..') || keep.has(entry)) continue;
     const entryPath = path.join(targetDir, entry);
     if (fs.lstatSync(entryPath).isSymbolicLink()) fs.unlinkSync(entryPath);
+  }
+}
+
+const GENERATION_DIR = /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.[0-9a-f]+$/;
+
+/**
+ * Removes old generation directories except `keep`. The generation just replaced is kept until the next
+ * write: a reader that resolved `..data` a moment before the swap can still open its files (upstream
+ * removes it at once, and such a reader gets ENOENT for a file that exists).
+ */
+function retireGenerations(targetDir: string, keep: ReadonlySet<string>): void {
+  for (const entry of fs.readdirSync(targetDir)) {
+    if (GENERATION_DIR.test(entry) && !keep.has(entry)) fs.rmSync(path.join(targetDir, entry), { recursive: true, force: true });
   }
 }
 
