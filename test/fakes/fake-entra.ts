@@ -170,10 +170,13 @@ export class FakeEntra {
       // The tenant comes from the authorization_endpoint the client asks about.
       const endpoint =
         url.searchParams.get('authorization_endpoint') ?? `${origin}/common/oauth2/v2.0/authorize`;
-      const tenant = new URL(endpoint).pathname.split('/').filter(Boolean)[0] ?? 'common';
-      const host = new URL(origin).host;
+      // Discovery is asked at login.microsoftonline.com about another authority: answer for that
+      // authority's own host, so metadata and tokens come from the host the client was configured with.
+      const authority = new URL(endpoint);
+      const tenant = authority.pathname.split('/').filter(Boolean)[0] ?? 'common';
+      const host = authority.host;
       return sendJson(res, 200, {
-        tenant_discovery_endpoint: `${origin}/${tenant}/v2.0/.well-known/openid-configuration`,
+        tenant_discovery_endpoint: `${authority.origin}/${tenant}/v2.0/.well-known/openid-configuration`,
         'api-version': '1.1',
         metadata: [{ preferred_network: host, preferred_cache: host, aliases: [host] }],
       });
