@@ -1,0 +1,126 @@
+import { byType, MOCK_SUBSCRIPTION_ID, one, registered, valueOf } from './mocks';
+import * as containerservice from '@pulumi/azure-native/containerservice';
+import { renderAddonProfile } from '../../lib/core/addon-profile';
+import { KeyVaultObjectType } from '../../lib/core/objects';
+import { AddonIdentityAccess } from '../../lib/pulumi/addon-identity-access';
+import {
+  disabledKeyVaultSecretsProviderAddon,
+  keyVaultSecretsProviderAddon,
+} from '../../lib/pulumi/addon-profile';
+
+const RA = 'azure-native:authorization:RoleAssignment';
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('keyVaultSecretsProviderAddon', () => {
+  it('defaults to the add-on defaults: rotation off, 2m', () => {
+    expect(keyVaultSecretsProviderAddon()).toEqual({
+      azureKeyvaultSecretsProvider: {
+        enabled: true,
+        config: { enableSecretRotation: 'false', rotationPollInterval: '2m' },
+      },
+    });
+  });
+
+  it('renders rotation with a custom interval as strings', () => {
+    expect(keyVaultSecretsProviderAddon({ enableSecretRotation: true, rotationPollInterval: '5m' })).toEqual({
+      azureKeyvaultSecretsProvider: {
+        enabled: true,
+        config: { enableSecretRotation: 'true', rotationPollInterval: '5m' },
+      },
+    });
+  });
+
+  it('renders the disabled entry', () => {
+    expect(disabledKeyVaultSecretsProviderAddon()).toEqual({
+      azureKeyvaultSecretsProvider: { enabled: false },
+    });
+  });
+
+  it.each(['5 minutes', '5', '-1m', '0s'])(
+    'fails for the interval %p with the shared core message naming the field',
+    (interval) => {
+      const opts = { enableSecretRotation: true, rotationPollInterval: interval };
+      const message = errorOf(() => keyVaultSecretsProviderAddon(opts));
+      expect(message).toMatch(/^rotationPollInterval: /);
+      expect(message).toBe(errorOf(() => renderAddonProfile(opts)));
+    },
+  );
+
+  it('lands in the cluster addonProfiles unchanged', async () => {
+    const cluster = new containerservice.ManagedCluster('aks-addon-only', {
+      resourceGroupName: 'rg',
+      agentPoolProfiles: [{ name: 'system', count: 1, vmSize: 'Standard_D2s_v5', mode: 'System' }],
+      dnsPrefix: 'aks',
+      addonProfiles: {
+        ...keyVaultSecretsProviderAddon({ enableSecretRotation: true, rotationPollInterval: '5m' }),
+      },
+    });
+    await registered(cluster);
+    expect(
+      one('azure-native:containerservice:ManagedCluster', 'aks-addon-only').inputs.addonProfiles,
+    ).toEqual({
+      azureKeyvaultSecretsProvider: {
+        enabled: true,
+        config: { enableSecretRotation: 'true', rotationPollInterval: '5m' },
+      },
+    });
+  });
+});
+
+describe('AddonIdentityAccess', () => {
+  const cluster = new containerservice.ManagedCluster('aks-access', {
+    resourceGroupName: 'rg',
+    agentPoolProfiles: [{ name: 'system', count: 1, vmSize: 'Standard_D2s_v5', mode: 'System' }],
+    dnsPrefix: 'aks',
+    addonProfiles: keyVaultSecretsProviderAddon({ enableSecretRotation: true }),
+  });
+
+  it('grants the add-on identity (objectId) Secrets User on the vault as a ServicePrincipal', async () => {
+    const access = new AddonIdentityAccess('addon-kv', {
+      cluster,
+      vaultId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv',
+    });
+    await registered(...Object.values(access.roleAssignments.assignments));
+    const ra = one(RA, 'addon-kv-secrets-user');
+    expect(ra.inputs).toMatchObject({
+      principalId: 'addon-object-id-of-aks-access',
+      principalType: 'ServicePrincipal',
+      scope: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv',
+      roleDefinitionId: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+    });
+    expect(ra.inputs.roleAssignmentName).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+    expect(await valueOf(access.addonIdentityClientId)).toBe('addon-client-id-of-aks-access');
+  });
+
+  it('adds Reader for cert and key objects', async () => {
+    const access = new AddonIdentityAccess('addon-kv-certs', {
+      cluster,
+      vaultId: 'vault-id',
+      objectTypes: [KeyVaultObjectType.CERT, KeyVaultObjectType.SECRET, KeyVaultObjectType.KEY],
+    });
+    await registered(...Object.values(access.roleAssignments.assignments));
+    const names = byType(RA)
+      .filter((r) => r.name.startsWith('addon-kv-certs-'))
+      .map((r) => r.name);
+    expect(names.sort()).toEqual(['addon-kv-certs-reader', 'addon-kv-certs-secrets-user']);
+    expect(one(RA, 'addon-kv-certs-reader').inputs.roleDefinitionId).toMatch(
+      /\/roleDefinitions\/21090545-7ca7-4776-b22c-e363652d74d2$/,
+    );
+  });
+
+  it('fails for an empty object type list, naming the field', () => {
+    expect(() => new AddonIdentityAccess('addon-none', { cluster, vaultId: 'v', objectTypes: [] })).toThrow(
+      /^objectTypes: grants no role/,
+    );
+  });
+});
