@@ -1,0 +1,100 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import {
+  azureSpcAdmissionPolicy,
+  azureSpcAdmissionPolicyBinding,
+  isClusterScopedKind,
+  renderSelfHostedInstall,
+  SECRETS_STORE_CSI_DRIVER_NAME,
+  SelfHostedInstallOptions,
+} from '../core/install';
+import { KubeObject } from '../core/kube-object';
+
+// cdk8s front end of the install model in lib/core/install: every object is rendered there and only
+// wrapped here, so the cdk8s and Pulumi installs cannot drift apart.
+
+/** What a SecretProviderClass or workload needs to know about how the driver got onto the cluster. */
+export interface ISecretsStoreDriver {
+  /** Name of the CSIDriver that pods reference in their CSI volumes. */
+  readonly csiDriverName: string;
+  /** True when this app installs the driver itself; false when AKS runs it as an add-on. */
+  readonly selfHosted: boolean;
+  /** The construct scope; add it as a dependency so SPCs are applied after the CRDs. */
+  readonly node: Construct['node'];
+}
+
+/**
+ * An ApiObject that never takes the chart's namespace when its kind is cluster-scoped: cdk8s gives
+ * every ApiObject without a namespace the chart's, which the apiserver rejects (or ignores) on
+ * CRDs, CSIDriver, ClusterRoles and admission policies.
+ */
+class InstallApiObject extends ApiObject {
+  public override toJson(): unknown {
+    const json = super.toJson() as { metadata?: Record<string, unknown> };
+    if (isClusterScopedKind(this.kind) && json.metadata) delete json.metadata.namespace;
+    return json;
+  }
+}
+
+function wrap(scope: Construct, object: KubeObject): ApiObject {
+  // Construct ids are API (DESIGN §7): kind + name is unique within an install and stable across versions.
+  return new InstallApiObject(scope, `${object.kind}-${object.metadata.name}`, {
+    ...object,
+    metadata: { ...object.metadata },
+  });
+}
+
+/** Props of SelfHostedInstall: exactly the framework-neutral SelfHostedInstallOptions. */
+export type SelfHostedInstallProps = SelfHostedInstallOptions;
+
+/**
+ * Self-hosted Secrets Store CSI Driver + Azure Key Vault provider: CRDs, CSIDriver, RBAC, the
+ * admission policy and both DaemonSets. Options are validated when the construct is created, so a
+ * bad value fails `cdk8s synth` with a message naming the field.
+ */
+export class SelfHostedInstall extends Construct implements ISecretsStoreDriver {
+  public readonly csiDriverName = SECRETS_STORE_CSI_DRIVER_NAME;
+  public readonly selfHosted = true;
+  /** Every object, in apply order (CRDs first). */
+  public readonly apiObjects: readonly ApiObject[];
+
+  constructor(scope: Construct, id: string, props: SelfHostedInstallProps = {}) {
+    super(scope, id);
+    this.apiObjects = renderSelfHostedInstall(props).map((object) => wrap(this, object));
+  }
+
+  /** The rendered object of the given kind and name; throws if this install has none. */
+  public apiObject(kind: string, name: string): ApiObject {
+    const found = this.apiObjects.find((o) => o.kind === kind && o.name === name);
+    if (!found) throw new Error(`SelfHostedInstall ${this.node.path} has no ${kind} named ${name}`);
+    return found;
+  }
+}
+
+export interface AksAddOnDriverProps {
+  /**
+   * Also install this project's ValidatingAdmissionPolicy for Azure SecretProviderClasses; the AKS
+   * add-on ships no such policy. Needs Kubernetes >= 1.30.
+   * @default true
+   */
+  readonly admissionPolicy?: boolean;
+}
+
+/**
+ * The driver as the AKS add-on `azure-keyvault-secrets-provider` runs it: AKS already installs the
+ * CRDs, CSIDriver, RBAC and both DaemonSets, so this renders nothing but (optionally) the admission
+ * policy. Enable the add-on itself on the cluster (Pulumi component, az CLI or ARM).
+ */
+export class AksAddOnDriver extends Construct implements ISecretsStoreDriver {
+  public readonly csiDriverName = SECRETS_STORE_CSI_DRIVER_NAME;
+  public readonly selfHosted = false;
+  public readonly apiObjects: readonly ApiObject[];
+
+  constructor(scope: Construct, id: string, props: AksAddOnDriverProps = {}) {
+    super(scope, id);
+    this.apiObjects =
+      (props.admissionPolicy ?? true)
+        ? [azureSpcAdmissionPolicy(), azureSpcAdmissionPolicyBinding()].map((object) => wrap(this, object))
+        : [];
+  }
+}
