@@ -46,9 +46,8 @@ export function driverArgs(props: DriverDaemonSetProps): string[] {
     '--endpoint=$(CSI_ENDPOINT)',
     '--nodeid=$(KUBE_NODE_NAME)',
     `--provider-volume=${props.providersDir}`,
-    ...(props.additionalProvidersDirs.length > 0
-      ? [`--additional-provider-volume-paths=${props.additionalProvidersDirs.join(',')}`]
-      : []),
+    // Always passed, even empty: an absent flag means the driver's default legacy dir, not "none".
+    `--additional-provider-volume-paths=${props.additionalProvidersDirs.join(',')}`,
     `--metrics-addr=:${DRIVER_METRICS_PORT}`,
     `--enable-secret-rotation=${props.enableSecretRotation}`,
     `--rotation-poll-interval=${props.rotationPollInterval}`,

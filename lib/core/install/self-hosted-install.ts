@@ -224,7 +224,10 @@ export function renderSelfHostedInstall(options: SelfHostedInstallOptions = {}):
   });
 
   const logVerbosity = options.logVerbosity;
-  if (logVerbosity !== undefined && (!Number.isInteger(logVerbosity) || logVerbosity < 0 || logVerbosity > 10)) {
+  if (
+    logVerbosity !== undefined &&
+    (!Number.isInteger(logVerbosity) || logVerbosity < 0 || logVerbosity > 10)
+  ) {
     throw new ValidationError('logVerbosity', `${logVerbosity} must be a whole number from 0 to 10`);
   }
 

@@ -105,7 +105,7 @@ describe('driver DaemonSet', () => {
     const customSpec = podSpec(custom);
     const customDriver = container(custom, 'secrets-store');
     expect(customDriver.args).toContain('--provider-volume=/etc/kubernetes/secrets-store-csi-providers');
-    expect(customDriver.args.some((a) => a.startsWith('--additional-provider-volume-paths'))).toBe(false);
+    expect(customDriver.args).toContain('--additional-provider-volume-paths=');
     expect(customDriver.args).toContain('-v=3');
     expect(customDriver.resources).toEqual({ limits: { memory: '300Mi' } });
     expect(customDriver.volumeMounts).toContainEqual({
