@@ -1,0 +1,161 @@
+// Runs our CSI driver's gRPC services on a real unix socket, with real tmpfs mounts and a provider on a
+// real provider socket, and talks to it through the real @grpc/grpc-js client, as kubelet would. The
+// cluster ports are passed in: the rig tests bind them to the real kube-apiserver.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { createUnixGrpcClient, loadProto, serviceClientConstructor, startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/grpc-unix';
+import { Logger } from '../../../runtime/common/logger';
+import type { PodEventRecorder, PodStatusStore, SecretProviderClassSource } from '../../../runtime/driver/cluster-ports';
+import { csiServices } from '../../../runtime/driver/csi-services';
+import { DriverMetrics } from '../../../runtime/driver/driver-metrics';
+import { Mounter, readMountPoints } from '../../../runtime/driver/mounter';
+import { NodePublisher, PublishedVolume } from '../../../runtime/driver/node-publisher';
+import { ProviderClients } from '../../../runtime/driver/provider-client';
+import { RotationGate } from '../../../runtime/driver/rotation-gate';
+
+/** Root is needed for mount(2); in CI a test that cannot mount fails, elsewhere it is reported and skipped. */
+export function canMount(testName: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const reason = `${testName} needs root (tmpfs mounts); run it as root`;
+  if (process.env.CI === 'true') throw new Error(reason);
+  console.warn(`${reason}; not run here`);
+  return false;
+}
+
+/** Stands in for `describe` outside CI when not root: one test that says why nothing ran. */
+export function notRunWithoutRoot(name: string): void {
+  it(`${name}: not run (needs root for tmpfs mounts)`, () => {
+    console.warn(`${name}: not run here; run the tests as root`);
+  });
+}
+
+export interface DriverHarnessProps {
+  readonly secretProviderClasses: SecretProviderClassSource;
+  readonly podStatuses: PodStatusStore;
+  readonly events: PodEventRecorder;
+  readonly nodeId?: string;
+  /** Rotation poll interval in ms; no rotation when absent. */
+  readonly rotationPollIntervalMs?: number;
+  readonly now?: () => number;
+  readonly onPublished?: (volume: PublishedVolume) => Promise<void>;
+  /** Backoff before a retry of an UNAVAILABLE provider call. @default 50 */
+  readonly providerBackoffMs?: number;
+}
+
+export class DriverHarness {
+  readonly root = fs.mkdtempSync(path.join(os.tmpdir(), 'csi-driver-'));
+  readonly providersDir = path.join(this.root, 'providers');
+  readonly extraProvidersDir = path.join(this.root, 'providers-extra');
+  readonly socketPath = path.join(this.root, 'csi.sock');
+  readonly logLines: string[] = [];
+  readonly metrics = new DriverMetrics();
+  readonly nodeId: string;
+  private server?: UnixGrpcServer;
+  private providers?: ProviderClients;
+  node!: grpc.Client;
+  identity!: grpc.Client;
+  controller!: grpc.Client;
+
+  constructor(private readonly props: DriverHarnessProps) {
+    this.nodeId = props.nodeId ?? 'node-under-test';
+    fs.mkdirSync(this.providersDir);
+    fs.mkdirSync(this.extraProvidersDir);
+  }
+
+  async start(): Promise<void> {
+    const logger = new Logger({ level: 'debug', sink: (line) => this.logLines.push(line) });
+    this.providers = new ProviderClients({
+      providerDirs: [this.extraProvidersDir, this.providersDir],
+      initialBackoffMs: this.props.providerBackoffMs ?? 50,
+    });
+    const publisher = new NodePublisher({
+      nodeId: this.nodeId,
+      mounter: new Mounter(),
+      providers: this.providers,
+      secretProviderClasses: this.props.secretProviderClasses,
+      podStatuses: this.props.podStatuses,
+      events: this.props.events,
+      metrics: this.metrics,
+      logger,
+      rotation:
+        this.props.rotationPollIntervalMs !== undefined
+          ? new RotationGate({ pollIntervalMs: this.props.rotationPollIntervalMs, now: this.props.now })
+          : undefined,
+      onPublished: this.props.onPublished,
+    });
+    this.server = await startUnixGrpcServer({ socketPath: this.socketPath, services: csiServices({ nodeId: this.nodeId, publisher, logger }) });
+    const csi = loadProto('csi.proto');
+    this.node = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Node'), this.socketPath);
+    this.identity = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Identity'), this.socketPath);
+    this.controller = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Controller'), this.socketPath);
+  }
+
+  /** kubelet's target path for a pod volume, under this harness's root. */
+  targetPath(podUid: string, volume = 'secrets-store'): string {
+    return path.join(this.root, 'kubelet', 'pods', podUid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
+  }
+
+  /** One unary call on a CSI service; resolves with the response or rejects with the ServiceError. */
+  call<T = Record<string, unknown>>(client: grpc.Client, method: string, request: unknown): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
+      fn.call(client, request, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
+    });
+  }
+
+  publish(request: unknown): Promise<unknown> {
+    return this.call(this.node, 'NodePublishVolume', request);
+  }
+
+  unpublish(request: unknown): Promise<unknown> {
+    return this.call(this.node, 'NodeUnpublishVolume', request);
+  }
+
+  isMounted(target: string): boolean {
+    return fs.existsSync(target) && readMountPoints('/proc/self/mountinfo').has(fs.realpathSync(target));
+  }
+
+  async metricsText(): Promise<string> {
+    return this.metrics.registry.metrics();
+  }
+
+  async stop(): Promise<void> {
+    for (const c of [this.node, this.identity, this.controller]) c?.close();
+    this.providers?.close();
+    await this.server?.close(1000);
+    // Never leave a tmpfs behind, whatever a test did.
+    const mounts = [...readMountPoints('/proc/self/mountinfo')].filter((m) => m.startsWith(this.root)).sort((a, b) => b.length - a.length);
+    const mounter = new Mounter();
+    for (const m of mounts) await mounter.unmount(m).catch(() => undefined);
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** A NodePublishVolumeRequest as kubelet sends it for an inline CSI volume with podInfoOnMount. */
+export function publishRequest(props: {
+  targetPath: string;
+  spc: string;
+  pod: { name: string; namespace: string; uid: string };
+  readonly?: boolean;
+  secrets?: Record<string, string>;
+  extraContext?: Record<string, string>;
+}): Record<string, unknown> {
+  return {
+    volume_id: `csi-${props.pod.uid}`,
+    target_path: props.targetPath,
+    volume_capability: { mount: {}, access_mode: { mode: 'SINGLE_NODE_READER_ONLY' } },
+    readonly: props.readonly ?? true,
+    secrets: props.secrets ?? {},
+    volume_context: {
+      secretProviderClass: props.spc,
+      'csi.storage.k8s.io/pod.name': props.pod.name,
+      'csi.storage.k8s.io/pod.namespace': props.pod.namespace,
+      'csi.storage.k8s.io/pod.uid': props.pod.uid,
+      'csi.storage.k8s.io/serviceAccount.name': 'default',
+      'csi.storage.k8s.io/ephemeral': 'true',
+      ...props.extraContext,
+    },
+  };
+}

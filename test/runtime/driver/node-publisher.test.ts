@@ -1,0 +1,351 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
+import { InMemoryCluster } from './in-memory-ports';
+import { ScriptedProvider } from './scripted-provider';
+
+const NS = 'team-a';
+const POD = { name: 'app-0', namespace: NS, uid: '5f1c2a9e-0000-4000-8000-000000000001' };
+const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.sig-DO-NOT-LOG';
+const SECRET_VALUE = 'p@ssw0rd-DO-NOT-LOG';
+
+const maybe = canMount('node-publisher.test.ts') ? describe : notRunWithoutRoot;
+
+function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (err: grpc.ServiceError) => err,
+  );
+}
+
+maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)', () => {
+  let cluster: InMemoryCluster;
+  let h: DriverHarness;
+  let provider: ScriptedProvider;
+  let clock: number;
+
+  async function setUp(rotationPollIntervalMs?: number): Promise<void> {
+    cluster = new InMemoryCluster();
+    clock = 1_000_000;
+    h = new DriverHarness({
+      secretProviderClasses: cluster,
+      podStatuses: cluster,
+      events: cluster,
+      rotationPollIntervalMs,
+      now: () => clock,
+    });
+    await h.start();
+    provider = new ScriptedProvider(h.providersDir, 'scripted');
+    await provider.start();
+    cluster.addSpc(NS, 'spc', 'scripted', { objects: 'array:\n  - |\n    objectName: s1\n' });
+    provider.answer = () => ({
+      files: [{ path: 's1', mode: 0o644, contents: SECRET_VALUE }],
+      objectVersions: [{ id: 'secret/s1', version: 'v1' }],
+    });
+  }
+
+  afterEach(async () => {
+    await provider?.stop();
+    await h?.stop();
+  });
+
+  describe('identity, controller and node info', () => {
+    beforeEach(() => setUp());
+
+    it('answers as upstream: name, version, CONTROLLER_SERVICE, ready, node id, STAGE_UNSTAGE', async () => {
+      const info = await h.call(h.identity, 'GetPluginInfo', {});
+      expect(info.name).toBe('secrets-store.csi.k8s.io');
+      expect(info.vendor_version).toBe(JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')).version);
+      expect(await h.call(h.identity, 'GetPluginCapabilities', {})).toEqual({ capabilities: [{ service: { type: 'CONTROLLER_SERVICE' }, type: 'service' }] });
+      expect(await h.call(h.identity, 'Probe', {})).toEqual({ ready: { value: true } });
+      expect(await h.call(h.node, 'NodeGetInfo', {})).toMatchObject({ node_id: h.nodeId });
+      expect(await h.call(h.node, 'NodeGetCapabilities', {})).toEqual({ capabilities: [{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' }, type: 'rpc' }] });
+      expect(await h.call(h.controller, 'ControllerGetCapabilities', {})).toEqual({ capabilities: [{ rpc: { type: 'UNKNOWN' }, type: 'rpc' }] });
+    });
+
+    it('answers UNIMPLEMENTED for controller RPCs and volume stats', async () => {
+      const raw = (method: string): Promise<grpc.ServiceError> =>
+        grpcError(
+          new Promise((resolve, reject) =>
+            h.controller.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err, res) => (err ? reject(err) : resolve(res))),
+          ),
+        );
+      expect((await raw('/csi.v1.Controller/CreateVolume')).code).toBe(grpc.status.UNIMPLEMENTED);
+      expect((await raw('/csi.v1.Controller/DeleteVolume')).code).toBe(grpc.status.UNIMPLEMENTED);
+      expect((await grpcError(h.call(h.node, 'NodeGetVolumeStats', { volume_id: 'v', volume_path: '/x' }))).code).toBe(grpc.status.UNIMPLEMENTED);
+    });
+  });
+
+  describe('NodePublishVolume', () => {
+    beforeEach(() => setUp());
+
+    it.each([
+      [{ volume_capability: null }, 'Volume capability missing in request'],
+      [{ volume_id: '' }, 'Volume ID missing in request'],
+      [{ target_path: '' }, 'Target path missing in request'],
+      [{ volume_context: {} }, 'Volume attributes missing in request'],
+    ])('rejects %j with InvalidArgument "%s"', async (override, text) => {
+      const req = { ...publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD }), ...override };
+      const err = await grpcError(h.publish(req));
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.details).toBe(text);
+    });
+
+    it('mounts tmpfs, writes the files, sends upstream-exact MountRequest JSON, records the SPCPS', async () => {
+      const target = h.targetPath(POD.uid);
+      await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD }));
+      expect(h.isMounted(target)).toBe(true);
+      expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe(SECRET_VALUE);
+      expect(fs.statSync(path.join(target, 's1')).mode & 0o777).toBe(0o644);
+      expect(provider.requests).toHaveLength(1);
+      const req = provider.requests[0];
+      expect(req.attributes).toBe(
+        JSON.stringify({
+          'csi.storage.k8s.io/ephemeral': 'true',
+          'csi.storage.k8s.io/pod.name': POD.name,
+          'csi.storage.k8s.io/pod.namespace': NS,
+          'csi.storage.k8s.io/pod.uid': POD.uid,
+          'csi.storage.k8s.io/serviceAccount.name': 'default',
+          objects: 'array:\n  - |\n    objectName: s1\n',
+          secretProviderClass: 'spc',
+        }),
+      );
+      expect(req.secrets).toBe('null');
+      expect(req.permission).toBe('420');
+      expect(req.target_path).toBe(target);
+      expect(req.current_object_version).toEqual([]);
+      expect(provider.authorities).toEqual(['localhost']);
+      expect(cluster.podStatuses.get(`${NS}/${POD.name}-${NS}-spc`)).toEqual({
+        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+        kind: 'SecretProviderClassPodStatus',
+        metadata: {
+          name: `${POD.name}-${NS}-spc`,
+          namespace: NS,
+          labels: { 'internal.secrets-store.csi.k8s.io/node-name': h.nodeId },
+          ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: POD.name, uid: POD.uid }],
+        },
+        status: { podName: POD.name, secretProviderClassName: 'spc', mounted: true, targetPath: target, objects: [{ id: 'secret/s1', version: 'v1' }] },
+      });
+      expect(await h.metricsText()).toMatch(/node_publish_total\{os_type="linux",provider="scripted"\} 1/);
+    });
+
+    it('without rotation, a second publish of a mounted volume is a no-op', async () => {
+      const req = publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD });
+      await h.publish(req);
+      await h.publish(req);
+      expect(provider.requests).toHaveLength(1);
+    });
+
+    it('reports a missing SPC (and one in another namespace) with upstream text, before the read-only check', async () => {
+      cluster.addSpc('other-ns', 'elsewhere', 'scripted', { a: 'b' });
+      for (const spc of ['missing', 'elsewhere']) {
+        const target = h.targetPath(POD.uid, spc);
+        const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc, pod: POD, readonly: false })));
+        expect(err.code).toBe(grpc.status.UNKNOWN);
+        expect(err.details).toBe(`failed to get secretproviderclass ${NS}/${spc}, error: secretproviderclasses.secrets-store.csi.x-k8s.io "${spc}" not found`);
+        expect(h.isMounted(target)).toBe(false);
+      }
+      expect(await h.metricsText()).toMatch(/node_publish_error_total\{os_type="linux",provider="",error_type="SecretProviderClassNotFound"\} 2/);
+    });
+
+    it('requires a read-only volume', async () => {
+      const target = h.targetPath(POD.uid);
+      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD, readonly: false })));
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.details).toBe('Readonly is not true in request');
+      expect(h.isMounted(target)).toBe(false);
+    });
+
+    it('reports SPC without provider or parameters', async () => {
+      cluster.addSpc(NS, 'noparams', 'scripted', {});
+      cluster.addSpc(NS, 'noprovider', '', { a: 'b' });
+      const e1 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'noparams', pod: POD })));
+      expect(e1.details).toBe(`parameters not set in ${NS}/noparams`);
+      const e2 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'noprovider', pod: POD })));
+      expect(e2.details).toBe(`provider not set in ${NS}/noprovider`);
+    });
+
+    it('reports a missing provider socket and unmounts what it mounted', async () => {
+      cluster.addSpc(NS, 'nosock', 'missing', { a: 'b' });
+      const target = h.targetPath(POD.uid);
+      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'nosock', pod: POD })));
+      expect(err.code).toBe(grpc.status.UNKNOWN);
+      expect(err.details).toMatch(
+        new RegExp(`^failed to mount secrets store objects for pod ${NS}/${POD.name}, err: error connecting to provider "missing": provider not found: provider "missing"`),
+      );
+      expect(h.isMounted(target)).toBe(false);
+      expect(cluster.podStatuses.size).toBe(0);
+    });
+
+    it('rejects an invalid provider name (no socket path traversal)', async () => {
+      cluster.addSpc(NS, 'evil', '../../etc/x', { a: 'b' });
+      const err = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'evil', pod: POD })));
+      expect(err.details).toContain('invalid provider: provider "../../etc/x"');
+    });
+
+    it('reports provider error codes and missing object versions as upstream', async () => {
+      provider.answer = () => ({ errorCode: 'AccessDenied', objectVersions: [{ id: 'a', version: '1' }] });
+      const e1 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'spc', pod: POD })));
+      expect(e1.details).toBe(`failed to mount secrets store objects for pod ${NS}/${POD.name}, err: mount request failed with provider error code AccessDenied`);
+      provider.answer = () => ({ files: [{ path: 'x', mode: 420, contents: 'x' }] });
+      const e2 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'spc', pod: POD })));
+      expect(e2.details).toBe(`failed to mount secrets store objects for pod ${NS}/${POD.name}, err: missing object versions`);
+      expect(await h.metricsText()).toMatch(/node_publish_error_total\{os_type="linux",provider="scripted",error_type="AccessDenied"\} 1/);
+    });
+
+    it.each(['../escape', '/abs/path', '..data', '..data/x', '..2026_01_01_00_00_00.1', 'a/../../x', 'ok/../..'])(
+      'refuses provider path %j: writes nothing outside, fails and unmounts',
+      async (bad) => {
+        provider.answer = () => ({
+          files: [
+            { path: 'good', mode: 0o644, contents: 'fine' },
+            { path: bad, mode: 0o644, contents: 'evil' },
+          ],
+          objectVersions: [{ id: 'secret/x', version: '1' }],
+        });
+        const target = h.targetPath(POD.uid);
+        const volumesDir = path.dirname(path.dirname(target));
+        fs.mkdirSync(path.dirname(target), { recursive: true }); // kubelet creates the volume directory
+        const before = fs.readdirSync(h.root).sort();
+        const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD })));
+        expect(err.code).toBe(grpc.status.UNKNOWN);
+        expect(err.details).toContain(`invalid file path ${JSON.stringify(bad)} returned by the provider`);
+        expect(h.isMounted(target)).toBe(false);
+        expect(fs.readdirSync(h.root).sort()).toEqual(before);
+        expect(fs.readdirSync(target)).toEqual([]);
+        expect(fs.readdirSync(path.dirname(target))).toEqual(['mount']);
+        expect(fs.readdirSync(volumesDir)).toEqual(['secrets-store']);
+        expect(fs.existsSync('/abs/path')).toBe(false);
+        expect(cluster.podStatuses.size).toBe(0);
+      },
+    );
+
+    it('retries a provider that answers UNAVAILABLE', async () => {
+      let calls = 0;
+      provider.answer = () =>
+        ++calls === 1
+          ? { grpcError: { code: grpc.status.UNAVAILABLE, details: 'warming up' } }
+          : { files: [{ path: 's1', mode: 0o600, contents: 'x' }], objectVersions: [{ id: 'secret/s1', version: 'v1' }] };
+      await h.publish(publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD }));
+      expect(calls).toBe(2);
+    });
+
+    it('re-dials a provider whose socket moved to another provider directory (no driver restart)', async () => {
+      await h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'spc', pod: POD }));
+      await provider.stop();
+      provider = new ScriptedProvider(h.extraProvidersDir, 'scripted');
+      await provider.start();
+      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: 'moved' }], objectVersions: [{ id: 'secret/s1', version: 'v2' }] });
+      await h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'spc', pod: POD }));
+      expect(fs.readFileSync(path.join(h.targetPath(POD.uid, 'b'), 's1'), 'utf8')).toBe('moved');
+    });
+
+    it('never puts a token or a secret value in a log line, an error or an Event', async () => {
+      const tokens = JSON.stringify({ 'api://AzureADTokenExchange': { token: TOKEN, expirationTimestamp: '2030-01-01T00:00:00Z' } });
+      provider.answer = () => ({ grpcError: { code: grpc.status.INTERNAL, details: 'keyvault said no' } });
+      const target = h.targetPath(POD.uid);
+      const req = publishRequest({
+        targetPath: target,
+        spc: 'spc',
+        pod: POD,
+        secrets: { clientsecret: SECRET_VALUE },
+        extraContext: { 'csi.storage.k8s.io/serviceAccount.tokens': tokens },
+      });
+      const err = await grpcError(h.publish(req));
+      expect(provider.requests[0].attributes).toContain(TOKEN); // the provider does get it
+      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: SECRET_VALUE }], objectVersions: [{ id: 'secret/s1', version: 'v1' }] });
+      await h.publish(req);
+      await h.unpublish({ volume_id: 'v', target_path: target });
+      const everything = [...h.logLines, err.details, ...cluster.events.map((e) => e.message), await h.metricsText()].join('\n');
+      expect(h.logLines.length).toBeGreaterThan(0);
+      expect(everything).not.toContain(TOKEN);
+      expect(everything).not.toContain('c2VjcmV0LXRva2VuLXBheWxvYWQ');
+      expect(everything).not.toContain(SECRET_VALUE);
+    });
+  });
+
+  describe('NodeUnpublishVolume', () => {
+    beforeEach(() => setUp());
+
+    it('unmounts, removes the directory and is idempotent', async () => {
+      const target = h.targetPath(POD.uid);
+      await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD }));
+      await h.unpublish({ volume_id: 'v', target_path: target });
+      expect(fs.existsSync(target)).toBe(false);
+      await h.unpublish({ volume_id: 'v', target_path: target });
+      const err = await grpcError(h.unpublish({ volume_id: '', target_path: target }));
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(err.details).toBe('Volume ID missing in request');
+      expect(await h.metricsText()).toMatch(/node_unpublish_total\{os_type="linux"\} 2/);
+    });
+  });
+
+  describe('rotation (republish)', () => {
+    const INTERVAL = 120_000;
+    beforeEach(() => setUp(INTERVAL));
+
+    it('calls the provider at most once per interval, counted from the last successful check', async () => {
+      const req = publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD });
+      await h.publish(req); // first mount
+      for (let t = 0; t < 10; t++) {
+        clock += INTERVAL / 4; // kubelet republishes four times per interval, content never changes
+        await h.publish(req);
+      }
+      // 10 republishes over 2.5 intervals: one provider call per elapsed interval, not one per republish.
+      expect(provider.requests).toHaveLength(1 + 2);
+      expect(await h.metricsText()).toMatch(/rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="false"\} 2/);
+      expect(cluster.events).toEqual([]);
+    });
+
+    it('rotates changed content atomically and says so in an Event', async () => {
+      const target = h.targetPath(POD.uid);
+      const req = publishRequest({ targetPath: target, spc: 'spc', pod: POD });
+      await h.publish(req);
+      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: 'rotated' }], objectVersions: [{ id: 'secret/s1', version: 'v2' }] });
+      clock += INTERVAL;
+      await h.publish(req);
+      expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe('rotated');
+      expect(cluster.podStatuses.get(`${NS}/${POD.name}-${NS}-spc`)?.status?.objects).toEqual([{ id: 'secret/s1', version: 'v2' }]);
+      expect(cluster.events).toEqual([
+        { pod: POD, type: 'Normal', reason: 'MountRotationComplete', message: `successfully rotated mounted contents for spc ${NS}/spc` },
+      ]);
+      expect(await h.metricsText()).toMatch(/rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="true"\} 1/);
+    });
+
+    it('keeps the last good content when a remount fails, returns OK and emits a Warning Event', async () => {
+      const target = h.targetPath(POD.uid);
+      const req = publishRequest({ targetPath: target, spc: 'spc', pod: POD });
+      await h.publish(req);
+      provider.answer = () => ({ errorCode: 'Throttled', objectVersions: [{ id: 'a', version: '1' }] });
+      clock += INTERVAL;
+      await h.publish(req); // resolves: an error would make kubelet tear the volume down
+      expect(h.isMounted(target)).toBe(true);
+      expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe(SECRET_VALUE);
+      expect(cluster.events).toHaveLength(1);
+      expect(cluster.events[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed' });
+      expect(cluster.events[0].message).toContain('the previous content is kept');
+      expect(cluster.events[0].message).toContain('mount request failed with provider error code Throttled');
+      // A failed check does not restart the interval: the next republish tries again.
+      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: 'recovered' }], objectVersions: [{ id: 'secret/s1', version: 'v3' }] });
+      clock += 1000;
+      await h.publish(req);
+      expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe('recovered');
+      expect(await h.metricsText()).toMatch(/rotation_reconcile_error_total\{os_type="linux",provider="scripted",rotated="false",error_type="Throttled"\} 1/);
+    });
+
+    it('a remount with a path-traversal answer keeps the old content', async () => {
+      const target = h.targetPath(POD.uid);
+      const req = publishRequest({ targetPath: target, spc: 'spc', pod: POD });
+      await h.publish(req);
+      provider.answer = () => ({ files: [{ path: '../../../evil', mode: 0o644, contents: 'x' }], objectVersions: [{ id: 'a', version: '2' }] });
+      clock += INTERVAL;
+      await h.publish(req);
+      expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe(SECRET_VALUE);
+      expect(fs.existsSync(path.join(target, '../../../evil'))).toBe(false);
+      expect(cluster.events[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed' });
+    });
+  });
+});
