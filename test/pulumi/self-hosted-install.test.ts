@@ -1,0 +1,86 @@
+import { byUrn, recorded, registered } from './mocks';
+import { Provider } from '@pulumi/kubernetes/provider';
+import { renderSelfHostedInstall } from '../../lib/core/install';
+import { kubeTypeToken } from '../../lib/pulumi/kube-object-resource';
+import { SelfHostedInstall } from '../../lib/pulumi/self-hosted-install';
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected a throw');
+}
+
+const CRD = 'kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition';
+
+describe('SelfHostedInstall', () => {
+  const provider = new Provider('target-cluster', { kubeconfig: 'unused-under-mocks' });
+  const install = new SelfHostedInstall('secrets-store', {
+    rotationPollInterval: '5m',
+    kubernetesProvider: provider,
+  });
+  const mine = () => recorded.filter((r) => r.parent && byUrn(r.parent)?.name === 'secrets-store');
+
+  beforeAll(() => registered(...install.crds, ...install.components));
+
+  it('creates every object the core renders, as the matching Kubernetes type', () => {
+    const expected = renderSelfHostedInstall({ rotationPollInterval: '5m' });
+    expect(install.objects).toEqual(expected);
+    expect(
+      mine()
+        .map((r) => r.type)
+        .sort(),
+    ).toEqual(expected.map(kubeTypeToken).sort());
+    const driver = mine().find(
+      (r) => r.type === 'kubernetes:apps/v1:DaemonSet' && r.inputs.metadata.name === 'csi-secrets-store',
+    )!;
+    expect(driver.inputs.metadata.namespace).toBe('kube-system');
+    expect(JSON.stringify(driver.inputs.spec)).toContain('--rotation-poll-interval=5m');
+  });
+
+  it('retains the CRDs on delete, and only the CRDs', () => {
+    const crds = mine().filter((r) => r.type === CRD);
+    expect(crds.map((r) => r.name).sort()).toEqual([
+      'secrets-store-crd-secretproviderclasses.secrets-store.csi.x-k8s.io',
+      'secrets-store-crd-secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io',
+    ]);
+    expect(crds.every((r) => r.retainOnDelete)).toBe(true);
+    expect(mine().filter((r) => r.type !== CRD && r.retainOnDelete)).toEqual([]);
+  });
+
+  it('applies everything else after the CRDs, through the given provider', () => {
+    const crdUrns = mine()
+      .filter((r) => r.type === CRD)
+      .map((r) => r.urn);
+    for (const r of mine().filter((x) => x.type !== CRD))
+      expect(r.dependsOn).toEqual(expect.arrayContaining(crdUrns));
+    expect(
+      mine().every((r) =>
+        r.provider?.startsWith(
+          'urn:pulumi:test::aks-secrets-store-test::pulumi:providers:kubernetes::target-cluster::',
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  it('names children after the component, kind and object name', () => {
+    expect(mine().map((r) => r.name)).toEqual(
+      expect.arrayContaining([
+        'secrets-store-csidriver-secrets-store.csi.k8s.io',
+        'secrets-store-daemonset-csi-secrets-store',
+        'secrets-store-daemonset-csi-secrets-store-provider-azure',
+      ]),
+    );
+  });
+
+  it.each([
+    [{ rotationPollInterval: 'every 2 minutes' }, /^rotationPollInterval: /],
+    [{ namespace: 'Kube_System' }, /^namespace: /],
+  ])('fails for %p with the shared core message', (options, pattern) => {
+    const message = errorOf(() => new SelfHostedInstall('bad-install', options));
+    expect(message).toMatch(pattern);
+    expect(message).toBe(errorOf(() => renderSelfHostedInstall(options)));
+  });
+});
