@@ -80,6 +80,9 @@ describe('SelfHostedInstall (cdk8s)', () => {
     });
     expect(custom.some((m) => m.metadata.name === 'secretprovidersyncing-role')).toBe(false);
     expect(custom.find((m) => m.kind === 'DaemonSet')?.metadata.namespace).toBe('secrets-store');
+    const namespace = custom.find((m) => m.kind === 'Namespace');
+    expect(namespace?.metadata.name).toBe('secrets-store');
+    expect(namespace?.metadata).not.toHaveProperty('namespace');
     expect(install!.apiObject('CSIDriver', 'secrets-store.csi.k8s.io').kind).toBe('CSIDriver');
     expect(install!.csiDriverName).toBe('secrets-store.csi.k8s.io');
     expect(install!.selfHosted).toBe(true);

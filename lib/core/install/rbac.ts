@@ -21,6 +21,26 @@ interface ServiceAccountRef {
   readonly namespace: string;
 }
 
+/**
+ * The install namespace, when it is not kube-system. Pod Security `privileged`: the driver container
+ * is privileged with Bidirectional propagation, which `baseline` and `restricted` reject.
+ */
+export function installNamespace(name: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      labels: {
+        ...INSTALL_COMMON_LABELS,
+        'pod-security.kubernetes.io/enforce': 'privileged',
+        'pod-security.kubernetes.io/audit': 'privileged',
+        'pod-security.kubernetes.io/warn': 'privileged',
+      },
+    },
+  };
+}
+
 export function installServiceAccount(ref: ServiceAccountRef, automountToken = true): KubeObject {
   return {
     apiVersion: 'v1',

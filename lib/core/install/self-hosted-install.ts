@@ -18,6 +18,7 @@ import { providerDaemonSet } from './provider-daemonset';
 import {
   aggregatedUserRoles,
   driverClusterRole,
+  installNamespace,
   driverClusterRoleBinding,
   installServiceAccount,
   syncClusterRole,
@@ -45,6 +46,12 @@ export interface SelfHostedInstallOptions {
    * @default 'kube-system'
    */
   readonly namespace?: string;
+  /**
+   * Render the Namespace too, labelled for Pod Security `privileged` (the driver must be privileged).
+   * Ignored for kube-system, which always exists.
+   * @default true
+   */
+  readonly createNamespace?: boolean;
   /**
    * Rotation: kubelet republishes volumes (CSIDriver requiresRepublish) and the driver refetches
    * from Key Vault at most once per `rotationPollInterval`. Upstream's chart default is false.
@@ -237,6 +244,9 @@ export function renderSelfHostedInstall(options: SelfHostedInstallOptions = {}):
 
   return [
     ...((options.installCrds ?? true) ? [secretProviderClassCrd(), secretProviderClassPodStatusCrd()] : []),
+    ...((options.createNamespace ?? true) && namespace !== DEFAULT_INSTALL_NAMESPACE
+      ? [installNamespace(namespace)]
+      : []),
     csiDriver({
       enableSecretRotation,
       workloadIdentity: options.workloadIdentity ?? true,

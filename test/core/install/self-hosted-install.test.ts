@@ -91,6 +91,21 @@ describe('renderSelfHostedInstall', () => {
     ]);
   });
 
+  it('creates a Pod-Security-privileged Namespace right after the CRDs, unless it is kube-system or turned off', () => {
+    const custom = renderSelfHostedInstall({ namespace: 'secrets-store' });
+    expect(kinds(custom).slice(0, 3)).toEqual([
+      'CustomResourceDefinition/secretproviderclasses.secrets-store.csi.x-k8s.io',
+      'CustomResourceDefinition/secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io',
+      'Namespace/secrets-store',
+    ]);
+    expect(find(custom, 'Namespace', 'secrets-store').metadata.labels).toMatchObject({
+      'pod-security.kubernetes.io/enforce': 'privileged',
+    });
+    expect(kinds(objects).some((k) => k.startsWith('Namespace/'))).toBe(false);
+    const noNamespace = renderSelfHostedInstall({ namespace: 'secrets-store', createNamespace: false });
+    expect(kinds(noNamespace).some((k) => k.startsWith('Namespace/'))).toBe(false);
+  });
+
   it('leaves out the sync role when syncSecrets is false', () => {
     const names = kinds(renderSelfHostedInstall({ syncSecrets: false }));
     expect(names).not.toContain('ClusterRole/secretprovidersyncing-role');
