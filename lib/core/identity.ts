@@ -75,7 +75,8 @@ const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9
 const MODE_FIELDS =
   'workloadIdentityClientId, vmManagedIdentity (optionally with userAssignedIdentityClientId) or servicePrincipalSecretName';
 
-function validateGuid(value: string, field: string, what: string): void {
+/** Throws a ValidationError naming `field` when `value` is not a GUID; `what` says which id is expected. */
+export function validateGuid(value: string, field: string, what: string): void {
   if (!GUID.test(value)) {
     throw new ValidationError(
       field,

@@ -1,0 +1,140 @@
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { IdentityMode, ValidationError } from '../core';
+import { AbstractPod, Container, ServiceAccount, Volume } from './plus';
+import { SecretProviderClass, SecretProviderClassProps } from './secret-provider-class';
+import {
+  envFromSyncedSecret,
+  mountSecretsStore,
+  restartOnRotation,
+  SecretsStoreVolume,
+  useWorkloadIdentity,
+  WorkloadIdentityServiceAccount,
+} from './workload';
+
+/** One team's secrets: a SecretProviderClass plus the ServiceAccount its pods run as. */
+export interface SecretStoreProps extends SecretProviderClassProps {
+  /**
+   * Name of the team's ServiceAccount (with workload identity, the federated credential's subject is
+   * `system:serviceaccount:<namespace>:<name>`).
+   * @default - the SecretProviderClass name
+   */
+  readonly serviceAccountName?: string;
+}
+
+/** An env var fed from a key of a Secret synced by the store. */
+export interface SyncedSecretEnv {
+  /** Name of the synced Secret (a secretObjects secretName). */
+  readonly secretName: string;
+  /** Key in that Secret. */
+  readonly key: string;
+}
+
+/** How to wire a workload to the store. */
+export interface SecretStoreWiringOptions {
+  /**
+   * Containers that mount the store and get the env vars.
+   * @default - every container of the workload
+   */
+  readonly containers?: readonly Container[];
+  /**
+   * Mount path of the objects.
+   * @default '/mnt/secrets-store'
+   */
+  readonly mountPath?: string;
+  /**
+   * Env vars from synced Secrets, by variable name.
+   * @default - none
+   */
+  readonly env?: Record<string, SyncedSecretEnv>;
+  /**
+   * Annotate the workload for Reloader so it restarts when a synced Secret used in `env` changes.
+   * @default false
+   */
+  readonly restartOnRotation?: boolean;
+}
+
+/**
+ * Composite for one team: the SecretProviderClass, a ServiceAccount (annotated for workload
+ * identity when that mode is used) and `wire()` to connect a Deployment/Pod: volume, read-only
+ * mount, workload identity label, env vars from synced Secrets, optional restart on rotation.
+ */
+export class SecretStore extends Construct {
+  public readonly secretProviderClass: SecretProviderClass;
+  /** The ServiceAccount pods must run as; pass it as the workload's `serviceAccount`. */
+  public readonly serviceAccount: ServiceAccount;
+  /** Namespace of the SPC, the ServiceAccount and the workloads. */
+  public readonly namespace?: string;
+
+  constructor(scope: Construct, id: string, props: SecretStoreProps) {
+    super(scope, id);
+    const { serviceAccountName, ...spcProps } = props;
+    this.secretProviderClass = new SecretProviderClass(this, 'SecretProviderClass', {
+      ...spcProps,
+      name: props.name ?? id,
+    });
+    this.namespace = this.secretProviderClass.namespace;
+    const saName = serviceAccountName ?? this.secretProviderClass.name;
+    if (this.secretProviderClass.identity.mode === IdentityMode.WORKLOAD_IDENTITY) {
+      this.serviceAccount = new WorkloadIdentityServiceAccount(this, 'ServiceAccount', {
+        name: saName,
+        namespace: props.namespace,
+        clientId: props.workloadIdentityClientId!,
+        tenantId: props.tenantId,
+      }).serviceAccount;
+    } else {
+      this.serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
+        metadata: { name: saName, ...(props.namespace !== undefined ? { namespace: props.namespace } : {}) },
+      });
+    }
+  }
+
+  /** The read-only CSI volume of the store (shared by every wired workload). */
+  public get volume(): Volume {
+    return SecretsStoreVolume.fromSecretProviderClass(this.secretProviderClass);
+  }
+
+  /** Wires `workload` (created with `serviceAccount: store.serviceAccount`) to this store. */
+  public wire(workload: AbstractPod, opts: SecretStoreWiringOptions = {}): void {
+    const spc = this.secretProviderClass;
+    const workloadNamespace = workload.metadata.namespace ?? Chart.of(workload).namespace;
+    if (workloadNamespace !== this.namespace) {
+      throw new ValidationError(
+        'workload',
+        `"${workload.name}" is in namespace "${workloadNamespace ?? '(none)'}" but SecretProviderClass "${spc.name}" is in "${this.namespace ?? '(none)'}"; a pod can only mount an SPC of its own namespace, so put both in one namespace`,
+      );
+    }
+    if (workload.serviceAccount?.name !== this.serviceAccount.name) {
+      throw new ValidationError(
+        'workload.serviceAccount',
+        `"${workload.name}" runs as ${workload.serviceAccount ? `"${workload.serviceAccount.name}"` : 'the default ServiceAccount'}, not the store's "${this.serviceAccount.name}"; create it with serviceAccount: store.serviceAccount`,
+      );
+    }
+    const containers = opts.containers ?? workload.containers;
+    if (containers.length === 0) {
+      throw new ValidationError(
+        'containers',
+        `"${workload.name}" has no containers; add the containers before wiring the store`,
+      );
+    }
+    const volume = this.volume;
+    if (spc.identity.mode === IdentityMode.WORKLOAD_IDENTITY) useWorkloadIdentity(workload);
+
+    const env = Object.entries(opts.env ?? {}).map(([name, ref]) => ({
+      name,
+      value: envFromSyncedSecret(spc, ref.secretName, ref.key),
+      secretName: ref.secretName,
+    }));
+    for (const container of containers) {
+      mountSecretsStore(container, volume, { path: opts.mountPath });
+      for (const variable of env) container.env.addVariable(variable.name, variable.value);
+    }
+    if (opts.restartOnRotation) {
+      const secretNames = [...new Set(env.map((variable) => variable.secretName))];
+      restartOnRotation(
+        workload,
+        secretNames.length > 0 ? secretNames : spc.secretObjects.map((s) => s.secretName),
+      );
+    }
+  }
+}
