@@ -29,6 +29,7 @@ const spcProps: SecretProviderClassProps = {
 type Manifest = {
   kind: string;
   metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- synthesized manifests are untyped JSON
   spec?: any;
 };
 const byKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
