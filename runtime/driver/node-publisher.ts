@@ -72,6 +72,8 @@ export interface NodePublisherProps {
    * point. Its failure is logged and evented by the callee, never fails the mount. @default no sync
    */
   readonly onPublished?: (volume: PublishedVolume) => Promise<void>;
+  /** Called after a volume was unmounted (secret sync forgets it). @default nothing */
+  readonly onUnpublished?: (targetPath: string) => void;
 }
 
 /** The path upstream's csi-sanity run uses with the `mock_provider` shortcut. */
@@ -269,6 +271,7 @@ export class NodePublisher {
         throw new PublishError(`failed to clean and unmount target path ${targetPath}, err: ${(err as Error).message}`, 13, ErrorReason.FailedToMount);
       }
       this.props.rotation?.forget(targetPath);
+      this.props.onUnpublished?.(targetPath);
       this.props.metrics.nodeUnpublish.inc({ os_type: OS_TYPE });
       this.props.logger.info('volume unmounted', { volumeId: req.volume_id, targetPath });
     });
