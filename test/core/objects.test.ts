@@ -216,3 +216,45 @@ describe('checkParsedObject (azure-provider §1.3)', () => {
     );
   });
 });
+
+describe('objects round trip with awkward values', () => {
+  // Values a user may legitimately put in an alias or version; each must reach the provider verbatim.
+  const awkward = [
+    'plain',
+    '0755',
+    '1e3',
+    'true',
+    'yes',
+    'null',
+    '~',
+    '-dash',
+    'a: b',
+    'hash #x',
+    "quote's",
+    'double"quote',
+    'back\\slash',
+    'tab\there',
+    'ünïcödé/ファイル',
+    '[bracket]',
+    '{brace}',
+    '*star',
+    '&amp',
+    '!bang',
+    '%pct',
+    '@at',
+    '`tick',
+    '? q',
+    '| pipe',
+    '> gt',
+  ];
+
+  test.each(awkward)('alias %p survives render → parse', (alias) => {
+    const object: KeyVaultObject = {
+      objectName: 'n',
+      objectType: KeyVaultObjectType.SECRET,
+      objectAlias: alias,
+    };
+    const [parsed] = parseObjectsParameter(renderObjectsParameter([object]));
+    expect(parsed.objectAlias).toBe(alias);
+  });
+});

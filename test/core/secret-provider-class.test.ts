@@ -193,6 +193,19 @@ describe('renderSecretProviderClass validation (each fails with a message naming
     );
   });
 
+  test('fails on an alias the provider would change or cannot write', () => {
+    fails(
+      withObjects({ objectName: 'a', objectType: KeyVaultObjectType.SECRET, objectAlias: ' db ' }),
+      'objects[0].objectAlias: " db " has leading or trailing whitespace, which the provider trims',
+    );
+    for (const bad of ['certs/', 'a//b', 'a\\b']) {
+      fails(
+        withObjects({ objectName: 'a', objectType: KeyVaultObjectType.SECRET, objectAlias: bad }),
+        `objects[0].objectAlias: "${bad}" is not a file path`,
+      );
+    }
+  });
+
   test('fails when a secretObjects objectName matches no object alias-or-name (the seed note)', () => {
     fails(
       {

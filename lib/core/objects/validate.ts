@@ -28,7 +28,20 @@ function validateObject(object: KeyVaultObject, field: string): void {
   const isSecret = object.objectType === KeyVaultObjectType.SECRET;
 
   if (object.objectAlias !== undefined) {
-    const problem = fileNameError(object.objectAlias);
+    const alias = object.objectAlias;
+    if (alias !== alias.trim()) {
+      throw new ValidationError(
+        `${field}.objectAlias`,
+        `"${alias}" has leading or trailing whitespace, which the provider trims, so the file would be "${alias.trim()}"; remove the whitespace`,
+      );
+    }
+    if (alias.endsWith('/') || alias.includes('//') || alias.includes('\\')) {
+      throw new ValidationError(
+        `${field}.objectAlias`,
+        `"${alias}" is not a file path (trailing '/', empty segment or backslash); use '/'-separated names such as "certs/tls.pem"`,
+      );
+    }
+    const problem = fileNameError(alias);
     if (problem) {
       throw new ValidationError(
         `${field}.objectAlias`,
