@@ -1,4 +1,12 @@
-import { byType, MOCK_SUBSCRIPTION_ID, one, registered, valueOf } from './mocks';
+import {
+  byType,
+  MOCK_SUBSCRIPTION_ID,
+  mockAddonClientId,
+  mockAddonObjectId,
+  one,
+  registered,
+  valueOf,
+} from './mocks';
 import * as containerservice from '@pulumi/azure-native/containerservice';
 import { renderAddonProfile } from '../../lib/core/addon-profile';
 import { KeyVaultObjectType } from '../../lib/core/objects';
@@ -91,7 +99,7 @@ describe('AddonIdentityAccess', () => {
     await registered(...Object.values(access.roleAssignments.assignments));
     const ra = one(RA, 'addon-kv-secrets-user');
     expect(ra.inputs).toMatchObject({
-      principalId: 'addon-object-id-of-aks-access',
+      principalId: mockAddonObjectId('aks-access'),
       principalType: 'ServicePrincipal',
       scope: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv',
       roleDefinitionId: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
@@ -99,7 +107,7 @@ describe('AddonIdentityAccess', () => {
     expect(ra.inputs.roleAssignmentName).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
-    expect(await valueOf(access.addonIdentityClientId)).toBe('addon-client-id-of-aks-access');
+    expect(await valueOf(access.addonIdentityClientId)).toBe(mockAddonClientId('aks-access'));
   });
 
   it('adds Reader for cert and key objects', async () => {

@@ -5,6 +5,7 @@
 import * as pulumi from '@pulumi/pulumi';
 import { MockMonitor } from '@pulumi/pulumi/runtime/mocks';
 import { deserializeProperties } from '@pulumi/pulumi/runtime/rpc';
+import { uuidV5 } from '../../lib/pulumi/deterministic-guid';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- internal module without typings
 const { getStore } = require('@pulumi/pulumi/runtime/state') as { getStore(): Record<string, unknown> };
 
@@ -27,6 +28,15 @@ export const recorded: RecordedResource[] = [];
 export const MOCK_TENANT_ID = '72f988bf-0000-4000-8000-000000000001';
 export const MOCK_SUBSCRIPTION_ID = '00000000-1111-4222-8333-444444444444';
 
+/** Fake ids are GUIDs (the core checks client ids are), derived from the resource name so tests can predict them. */
+export function mockGuid(kind: string, name: string): string {
+  return uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', `mock:${kind}:${name}`);
+}
+export const mockClientId = (name: string): string => mockGuid('client-id', name);
+export const mockPrincipalId = (name: string): string => mockGuid('principal-id', name);
+export const mockAddonClientId = (cluster: string): string => mockGuid('addon-client-id', cluster);
+export const mockAddonObjectId = (cluster: string): string => mockGuid('addon-object-id', cluster);
+
 /** Deterministic fake outputs per resource type, so downstream inputs are predictable. */
 function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   const state: Record<string, any> = { ...inputs, name: inputs.name ?? name };
@@ -37,8 +47,8 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
       break;
     case 'azure-native:managedidentity:UserAssignedIdentity':
       state.name = inputs.resourceName ?? name;
-      state.clientId = `client-id-of-${name}`;
-      state.principalId = `principal-id-of-${name}`;
+      state.clientId = mockClientId(name);
+      state.principalId = mockPrincipalId(name);
       state.tenantId = MOCK_TENANT_ID;
       break;
     case 'azure-native:containerservice:ManagedCluster':
@@ -49,7 +59,7 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
           key,
           {
             ...(profile as object),
-            identity: { clientId: `addon-client-id-of-${name}`, objectId: `addon-object-id-of-${name}` },
+            identity: { clientId: mockAddonClientId(name), objectId: mockAddonObjectId(name) },
           },
         ]),
       );

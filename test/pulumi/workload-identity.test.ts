@@ -1,4 +1,4 @@
-import { byUrn, one, recorded, registered, valueOf } from './mocks';
+import { byUrn, mockClientId, mockPrincipalId, one, recorded, registered, valueOf } from './mocks';
 import { WorkloadIdentity, WORKLOAD_IDENTITY_AUDIENCE } from '../../lib/pulumi/workload-identity';
 
 const FIC = 'azure-native:managedidentity:FederatedIdentityCredential';
@@ -25,11 +25,11 @@ describe('WorkloadIdentity', () => {
     expect(sa.inputs.metadata).toEqual({
       name: 'orders',
       namespace: 'team-a',
-      annotations: { 'azure.workload.identity/client-id': 'client-id-of-wi-basic' },
+      annotations: { 'azure.workload.identity/client-id': mockClientId('wi-basic') },
     });
     expect(byUrn(sa.parent!)?.type).toBe('aks-secrets-store:index:WorkloadIdentity');
-    expect(await valueOf(wi.clientId)).toBe('client-id-of-wi-basic');
-    expect(await valueOf(wi.principalId)).toBe('principal-id-of-wi-basic');
+    expect(await valueOf(wi.clientId)).toBe(mockClientId('wi-basic'));
+    expect(await valueOf(wi.principalId)).toBe(mockPrincipalId('wi-basic'));
   });
 
   it('chains the credentials of one identity with dependsOn, one after another', async () => {

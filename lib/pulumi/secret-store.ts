@@ -1,0 +1,382 @@
+import * as pulumi from '@pulumi/pulumi';
+import { CustomResource } from '@pulumi/kubernetes/apiextensions';
+import { ServiceAccount } from '@pulumi/kubernetes/core/v1';
+import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
+import { SECRETS_STORE_CSI_DRIVER_NAME } from '../core/install';
+import { KeyVaultRole } from '../core/key-vault-roles';
+import { KeyVaultObject } from '../core/objects';
+import { SecretObject } from '../core/secret-objects';
+import {
+  renderSecretProviderClass,
+  SECRET_PROVIDER_CLASS_API_VERSION,
+  SECRET_PROVIDER_CLASS_KIND,
+  SecretProviderClassProps,
+  validateSecretProviderClass,
+} from '../core/secret-provider-class';
+import { ValidationError } from '../core/validation-error';
+import { componentType } from './component-type';
+import { KeyVaultRoleAssignments, keyVaultRolesFor } from './key-vault-role-assignments';
+import { FederatedCredentialArgs, validateWorkloadIdentityArgs, WorkloadIdentity } from './workload-identity';
+
+/** Mount path used by the upstream and AKS examples. */
+export const DEFAULT_SECRETS_STORE_MOUNT_PATH = '/mnt/secrets-store';
+/** Pod label that opts a pod into the Azure workload identity webhook. */
+export const WORKLOAD_IDENTITY_USE_LABEL = 'azure.workload.identity/use';
+
+// Stand-ins for values that are only known at deployment (Outputs), so that every rule of the shared
+// core that does not depend on them still runs at construction. The real values are checked again
+// when the SecretProviderClass is rendered.
+const UNKNOWN_GUID = '00000000-0000-0000-0000-000000000000';
+const UNKNOWN_VAULT_NAME = 'vault-known-at-deploy';
+
+export interface SecretStoreArgs {
+  /** Namespace of the team: the SecretProviderClass, the ServiceAccount and the team's pods live here. */
+  namespace: string;
+  /**
+   * Name of the SecretProviderClass.
+   * @default - the component name
+   */
+  secretProviderClassName?: string;
+  /**
+   * Name of the ServiceAccount the team's pods run as (the federated credential's subject).
+   * @default - the SecretProviderClass name
+   */
+  serviceAccountName?: string;
+  /** Name of the Key Vault (`KeyVault.vaultName`). */
+  keyVaultName: pulumi.Input<string>;
+  /** Resource id of the Key Vault, the scope of the role assignments (`KeyVault.vaultId`). */
+  vaultId: pulumi.Input<string>;
+  /** Entra tenant id of the vault (`KeyVault.tenantId`). */
+  tenantId: pulumi.Input<string>;
+  /** Key Vault objects to mount; the roles granted follow their object types. */
+  objects: KeyVaultObject[];
+  /**
+   * Kubernetes Secrets synced from the mounted files (for env vars).
+   * @default - none
+   */
+  secretObjects?: SecretObject[];
+  /**
+   * Workload identity (the default mode): OIDC issuer URL of the cluster (`oidcIssuerUrlOf(cluster)`). A user-assigned
+   * identity federated with the team's ServiceAccount is created and granted the roles.
+   * @default - required unless `addonIdentityClientId` is set
+   */
+  issuerUrl?: pulumi.Input<string>;
+  /**
+   * Further federated credentials of the workload identity (e.g. the same ServiceAccount on a second cluster).
+   * @default - one credential for `issuerUrl`
+   */
+  federatedCredentials?: FederatedCredentialArgs[];
+  /**
+   * Use the AKS add-on's node identity instead of workload identity (`AddonIdentityAccess.addonIdentityClientId`).
+   * No identity or role assignment is created: grant the add-on identity once per vault with AddonIdentityAccess.
+   * @default - workload identity
+   */
+  addonIdentityClientId?: pulumi.Input<string>;
+  /**
+   * Resource group of the workload identity.
+   * @default - required in workload identity mode
+   */
+  resourceGroupName?: pulumi.Input<string>;
+  /**
+   * Azure region of the workload identity.
+   * @default - the resource group's location
+   */
+  location?: pulumi.Input<string>;
+  /**
+   * Roles to grant in addition to those for the objects' types.
+   * @default - none
+   */
+  additionalRoles?: KeyVaultRole[];
+  /**
+   * Subscription of the role definitions.
+   * @default - the subscription Pulumi runs against
+   */
+  subscriptionId?: pulumi.Input<string>;
+  /**
+   * Labels on the SecretProviderClass.
+   * @default - none
+   */
+  labels?: Record<string, string>;
+  /**
+   * Kubernetes provider of the target cluster.
+   * @default - the provider inherited from the parent, else the ambient kubeconfig
+   */
+  kubernetesProvider?: KubernetesProvider;
+}
+
+/** An env var fed from a key of a Secret the store syncs. */
+export interface SyncedSecretEnvArgs {
+  /** Variable name in the container. */
+  name: string;
+  /** Name of the synced Secret (a `secretObjects` secretName). */
+  secretName: string;
+  /** Key in that Secret. */
+  key: string;
+}
+
+/** How a container uses the store. */
+export interface SecretStoreWiringArgs {
+  /**
+   * Directory the objects appear in (do not use subPath: rotated content does not reach subPath mounts).
+   * @default '/mnt/secrets-store'
+   */
+  mountPath?: string;
+  /**
+   * Env vars from synced Secrets.
+   * @default - none
+   */
+  env?: SyncedSecretEnvArgs[];
+}
+
+/** Pod-spec entries for a Deployment that uses the store, as plain Kubernetes JSON. */
+export interface SecretStoreWiring {
+  /** The pod's `serviceAccountName`. */
+  serviceAccountName: string;
+  /** Labels for the pod template (the workload identity webhook label in workload identity mode). */
+  podLabels: Record<string, string>;
+  /** The read-only CSI volume, for `spec.volumes`. */
+  volume: {
+    name: string;
+    csi: { driver: string; readOnly: boolean; volumeAttributes: Record<string, string> };
+  };
+  /** The read-only mount, for a container's `volumeMounts`. */
+  volumeMount: { name: string; mountPath: string; readOnly: boolean };
+  /** Env vars from synced Secrets, for a container's `env`. */
+  env: { name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }[];
+}
+
+/**
+ * One team's secrets: an identity (workload identity by default), its Key Vault role assignments, the
+ * SecretProviderClass (rendered by the shared core) and the ServiceAccount in the team's namespace. Use
+ * `wiring()` for the volume, mount and env vars of a Deployment.
+ */
+export class SecretStore extends pulumi.ComponentResource {
+  /** The workload identity, unless the add-on identity is used. */
+  public readonly workloadIdentity: WorkloadIdentity | undefined;
+  /** Role assignments of the workload identity on the vault. */
+  public readonly roleAssignments: KeyVaultRoleAssignments | undefined;
+  /** The SecretProviderClass. */
+  public readonly secretProviderClass: CustomResource;
+  /** The ServiceAccount the team's pods run as. */
+  public readonly serviceAccount: ServiceAccount;
+  /** Name of the SecretProviderClass. */
+  public readonly secretProviderClassName: pulumi.Output<string>;
+  /** Name of the ServiceAccount. */
+  public readonly serviceAccountName: pulumi.Output<string>;
+  /** Client id of the identity the SecretProviderClass uses. */
+  public readonly clientId: pulumi.Output<string>;
+
+  private readonly plan: SecretStorePlan;
+
+  constructor(name: string, args: SecretStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    const plan = planSecretStore(name, args);
+    super(componentType('SecretStore'), name, {}, opts);
+    this.plan = plan;
+
+    const k8sOpts = { parent: this, provider: args.kubernetesProvider };
+    let clientId: pulumi.Input<string>;
+    if (plan.workloadIdentity) {
+      this.workloadIdentity = new WorkloadIdentity(
+        name,
+        {
+          resourceGroupName: args.resourceGroupName!,
+          location: args.location,
+          issuerUrl: args.issuerUrl!,
+          namespace: args.namespace,
+          serviceAccountName: plan.serviceAccountName,
+          federatedCredentials: args.federatedCredentials,
+          kubernetesProvider: args.kubernetesProvider,
+        },
+        { parent: this },
+      );
+      this.roleAssignments = new KeyVaultRoleAssignments(
+        name,
+        {
+          vaultId: args.vaultId,
+          principalId: this.workloadIdentity.principalId,
+          objectTypes: args.objects.map((object) => object.objectType),
+          additionalRoles: args.additionalRoles,
+          subscriptionId: args.subscriptionId,
+        },
+        { parent: this },
+      );
+      this.serviceAccount = this.workloadIdentity.serviceAccount!;
+      clientId = this.workloadIdentity.clientId;
+    } else {
+      this.serviceAccount = new ServiceAccount(
+        name,
+        { metadata: { name: plan.serviceAccountName, namespace: args.namespace } },
+        k8sOpts,
+      );
+      clientId = args.addonIdentityClientId!;
+    }
+
+    const spec = pulumi
+      .all([args.keyVaultName, args.tenantId, clientId])
+      .apply(([keyVaultName, tenantId, resolvedClientId]) =>
+        renderSecretProviderClass({
+          ...plan.spcProps,
+          keyVaultName,
+          tenantId,
+          ...(plan.workloadIdentity
+            ? { workloadIdentityClientId: resolvedClientId }
+            : { userAssignedIdentityClientId: resolvedClientId }),
+        }),
+      )
+      .apply((spc) => spc.spec as Record<string, unknown>);
+    this.secretProviderClass = new CustomResource(
+      name,
+      {
+        apiVersion: SECRET_PROVIDER_CLASS_API_VERSION,
+        kind: SECRET_PROVIDER_CLASS_KIND,
+        metadata: { name: plan.spcProps.name, namespace: args.namespace, labels: args.labels },
+        spec,
+      },
+      // Pods mounting it authenticate as the identity, which needs its roles first.
+      { ...k8sOpts, dependsOn: this.roleAssignments ? [this.roleAssignments] : [] },
+    );
+
+    this.secretProviderClassName = pulumi.output(plan.spcProps.name);
+    this.serviceAccountName = pulumi.output(plan.serviceAccountName);
+    this.clientId = pulumi.output(clientId);
+    this.registerOutputs({
+      secretProviderClassName: this.secretProviderClassName,
+      serviceAccountName: this.serviceAccountName,
+      clientId: this.clientId,
+    });
+  }
+
+  /**
+   * The pod-spec entries a Deployment needs to use the store: serviceAccountName, pod labels, the read-only CSI
+   * volume, its mount, and env vars from synced Secrets. Throws a ValidationError naming the field for an env var
+   * whose Secret or key the store does not sync.
+   */
+  public wiring(args: SecretStoreWiringArgs = {}): SecretStoreWiring {
+    return secretStoreWiring(this.plan, args);
+  }
+}
+
+/** What a SecretStore resolved from its args at construction. */
+interface SecretStorePlan {
+  readonly workloadIdentity: boolean;
+  readonly serviceAccountName: string;
+  /** SPC props without the values known only at deployment (vault name, tenant, client id). */
+  readonly spcProps: Omit<SecretProviderClassProps, 'keyVaultName' | 'tenantId'>;
+}
+
+function known(value: pulumi.Input<string> | undefined, standIn: string): string {
+  return typeof value === 'string' ? value : standIn;
+}
+
+/** Validates {@link SecretStoreArgs} with the shared core's rules; throws a ValidationError naming the field. */
+function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
+  const workloadIdentity = args.addonIdentityClientId === undefined;
+  if (workloadIdentity && args.issuerUrl === undefined) {
+    throw new ValidationError(
+      'issuerUrl',
+      'is required for workload identity (the default); pass oidcIssuerUrlOf(cluster), or set addonIdentityClientId to use the add-on identity',
+    );
+  }
+  if (!workloadIdentity && args.issuerUrl !== undefined) {
+    throw new ValidationError(
+      'addonIdentityClientId',
+      'is set together with issuerUrl, but a SecretProviderClass uses one identity; keep issuerUrl for workload identity or addonIdentityClientId for the add-on identity',
+    );
+  }
+  if (workloadIdentity && args.resourceGroupName === undefined) {
+    throw new ValidationError(
+      'resourceGroupName',
+      'is required for workload identity: the managed identity is created there',
+    );
+  }
+  const spcName = args.secretProviderClassName ?? name;
+  const spcProps = {
+    name: spcName,
+    namespace: args.namespace,
+    objects: args.objects,
+    secretObjects: args.secretObjects,
+    labels: args.labels,
+  };
+  validateSecretProviderClass({
+    ...spcProps,
+    keyVaultName: known(args.keyVaultName, UNKNOWN_VAULT_NAME),
+    tenantId: known(args.tenantId, UNKNOWN_GUID),
+    ...(workloadIdentity
+      ? { workloadIdentityClientId: UNKNOWN_GUID }
+      : { userAssignedIdentityClientId: known(args.addonIdentityClientId, UNKNOWN_GUID) }),
+  });
+  const serviceAccountName = args.serviceAccountName ?? spcName;
+  if (workloadIdentity) {
+    validateWorkloadIdentityArgs({
+      resourceGroupName: args.resourceGroupName!,
+      issuerUrl: args.issuerUrl!,
+      namespace: args.namespace,
+      serviceAccountName,
+      federatedCredentials: args.federatedCredentials,
+    });
+    keyVaultRolesFor({
+      objectTypes: args.objects.map((object) => object.objectType),
+      additionalRoles: args.additionalRoles,
+    });
+  }
+  return { workloadIdentity, serviceAccountName, spcProps };
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+const ABSOLUTE_PATH = /^\/[^:]*$/;
+
+function secretStoreWiring(plan: SecretStorePlan, args: SecretStoreWiringArgs): SecretStoreWiring {
+  const mountPath = args.mountPath ?? DEFAULT_SECRETS_STORE_MOUNT_PATH;
+  if (!ABSOLUTE_PATH.test(mountPath)) {
+    throw new ValidationError(
+      'mountPath',
+      `"${mountPath}" is not an absolute path without ':'; use e.g. "${DEFAULT_SECRETS_STORE_MOUNT_PATH}"`,
+    );
+  }
+  const synced = plan.spcProps.secretObjects ?? [];
+  const env = (args.env ?? []).map((variable, i) => {
+    const field = `env[${i}]`;
+    if (!ENV_NAME.test(variable.name)) {
+      throw new ValidationError(
+        `${field}.name`,
+        `"${variable.name}" is not a valid env var name; use letters, digits, '_', '-' and '.', not starting with a digit`,
+      );
+    }
+    const secret = synced.find((s) => s.secretName === variable.secretName);
+    if (!secret) {
+      const declared = synced.map((s) => `"${s.secretName}"`).join(', ') || 'none';
+      throw new ValidationError(
+        `${field}.secretName`,
+        `"${variable.secretName}" is not synced by SecretProviderClass "${plan.spcProps.name}" (its secretObjects: ${declared}); add a secretObjects entry with this secretName or use one of those`,
+      );
+    }
+    if (!secret.data.some((entry) => entry.key === variable.key)) {
+      throw new ValidationError(
+        `${field}.key`,
+        `"${variable.key}" is not a key of synced Secret "${variable.secretName}" (keys: ${secret.data.map((entry) => `"${entry.key}"`).join(', ')}); add a data entry { objectName, key: "${variable.key}" } or use one of those`,
+      );
+    }
+    return {
+      name: variable.name,
+      valueFrom: { secretKeyRef: { name: variable.secretName, key: variable.key } },
+    };
+  });
+  // Volume names are DNS-1123 labels: no dots, at most 63 characters.
+  const volumeName = `secrets-store-${plan.spcProps.name.replace(/\./g, '-')}`
+    .slice(0, 63)
+    .replace(/-+$/, '');
+  return {
+    serviceAccountName: plan.serviceAccountName,
+    podLabels: plan.workloadIdentity ? { [WORKLOAD_IDENTITY_USE_LABEL]: 'true' } : {},
+    volume: {
+      name: volumeName,
+      csi: {
+        driver: SECRETS_STORE_CSI_DRIVER_NAME,
+        readOnly: true,
+        volumeAttributes: { secretProviderClass: plan.spcProps.name },
+      },
+    },
+    volumeMount: { name: volumeName, mountPath, readOnly: true },
+    env,
+  };
+}
