@@ -1,4 +1,187 @@
-// Entry point of the provider process; filled in by the provider issue.
-export async function main(_args: string[]): Promise<void> {
-  throw new Error('the provider is not built yet');
+// Entry point of `aks-secrets-store provider`: the Azure Key Vault provider for the Secrets Store
+// CSI driver. Serves gRPC on a unix socket, /healthz (a real gRPC call over that socket) and
+// /metrics; stops cleanly on SIGTERM/SIGINT (drain, then remove the socket).
+import * as grpc from '@grpc/grpc-js';
+import { FlagError, formatFlagUsage, parseFlags } from '../common/flags';
+import { createUnixGrpcClient, socketPathFromEndpoint, unaryCall, UnixGrpcServer } from '../common/grpc-unix';
+import { isLogLevel, Logger } from '../common/logger';
+import { HttpEndpoints, startHttpEndpoints } from '../common/metrics-http';
+import { knownCloud, resolveCloud } from './clouds';
+import { PROVIDER_FLAGS } from './flags';
+import { ProviderMetrics } from './metrics';
+import { MountService } from './mount';
+import { measureMountResponse, providerService, startProviderServer } from './server';
+import { RUNTIME_NAME, runtimeVersion } from './version';
+
+/** A running provider (returned for in-process tests; the CLI waits for a signal). */
+export interface RunningProvider {
+  readonly socketPath: string;
+  readonly healthzPort: number;
+  readonly metricsPort: number;
+  readonly mountService: MountService;
+  readonly metrics: ProviderMetrics;
+  stop(): Promise<void>;
+}
+
+/** Options of an in-process start. */
+export interface StartProviderOptions {
+  /** Where log lines go. @default stderr */
+  readonly logSink?: (line: string) => void;
+}
+
+export async function startProvider(
+  args: readonly string[],
+  options: StartProviderOptions = {},
+): Promise<RunningProvider> {
+  const { flags } = parseFlags(args, PROVIDER_FLAGS);
+  if (!isLogLevel(flags['log-level']))
+    throw new FlagError(
+      `invalid value "${flags['log-level']}" for flag --log-level: use debug, info, warn or error`,
+    );
+  const logger = new Logger({
+    level: flags['log-level'],
+    sink: options.logSink,
+    fields: { component: 'provider' },
+  });
+  const socketPath = socketPathFromEndpoint(flags.endpoint, '--endpoint');
+  let defaultCloud;
+  try {
+    defaultCloud =
+      flags['cloud-name'].toUpperCase() === 'AZURESTACKCLOUD'
+        ? await resolveCloud({
+            cloudName: flags['cloud-name'],
+            cloudEnvFileName: '',
+            defaultCloud: knownCloud('AzurePublicCloud'),
+          })
+        : knownCloud(flags['cloud-name']);
+  } catch (err) {
+    throw new FlagError(
+      `invalid value "${flags['cloud-name']}" for flag --cloud-name: ${(err as Error).message}`,
+    );
+  }
+  for (const name of [
+    'vault-rate-limit',
+    'vault-burst',
+    'mount-concurrency',
+    'max-response-bytes',
+    'cache-max-entries',
+  ] as const) {
+    if (flags[name] < 1)
+      throw new FlagError(`invalid value "${flags[name]}" for flag --${name}: must be at least 1`);
+  }
+  const metrics = new ProviderMetrics(logger.redactor);
+  const mountService = new MountService({
+    constructPemChain: flags['construct-pem-chain'],
+    writeCertAndKeyInSeparateFiles: flags['write-cert-and-key-in-separate-files'],
+    defaultCloud,
+    logger,
+    metrics,
+    cacheMaxAgeMs: flags['cache-max-age'],
+    cacheMaxEntries: flags['cache-max-entries'],
+    mountConcurrency: flags['mount-concurrency'],
+    maxResponseBytes: flags['max-response-bytes'],
+    measureResponse: measureMountResponse,
+    vault: {
+      requestTimeoutMs: flags['keyvault-timeout'],
+      maxRetries: flags['keyvault-max-retries'],
+      vaultRatePerSecond: flags['vault-rate-limit'],
+      vaultBurst: flags['vault-burst'],
+    },
+  });
+  const grpcServer: UnixGrpcServer = await startProviderServer({
+    socketPath,
+    mountService,
+    metrics,
+    logger,
+    // Headroom over the checked limit so an oversized response fails with our message, not grpc's.
+    maxSendMessageBytes: flags['max-response-bytes'] + 64 * 1024,
+  });
+  const healthClient = createUnixGrpcClient<grpc.Client>(providerService, socketPath);
+  const host = flags['http-listen-address'] || undefined;
+  let healthz: HttpEndpoints | undefined;
+  let metricsHttp: HttpEndpoints | undefined;
+  try {
+    healthz = await startHttpEndpoints({
+      port: flags['healthz-port'],
+      host,
+      healthzPath: flags['healthz-path'],
+      healthz: async () => {
+        await unaryCall(healthClient, 'Version', { version: 'v1alpha1' }, flags['healthz-timeout']);
+      },
+    });
+    metricsHttp = await startHttpEndpoints({
+      port: flags['prometheus-port'] >= 0 ? flags['prometheus-port'] : flags['metrics-port'],
+      host,
+      registry: metrics.registry,
+    });
+  } catch (err) {
+    await healthz?.close();
+    healthClient.close();
+    await grpcServer.close(0);
+    mountService.close();
+    throw err;
+  }
+  logger.info('provider started', {
+    runtime: RUNTIME_NAME,
+    version: runtimeVersion(),
+    socket: socketPath,
+    healthzPort: healthz.port,
+    metricsPort: metricsHttp.port,
+    constructPemChain: flags['construct-pem-chain'],
+    writeCertAndKeyInSeparateFiles: flags['write-cert-and-key-in-separate-files'],
+    cacheMaxAgeMs: flags['cache-max-age'],
+  });
+  let stopping: Promise<void> | undefined;
+  const httpHealthz = healthz;
+  const httpMetrics = metricsHttp;
+  return {
+    socketPath,
+    healthzPort: healthz.port,
+    metricsPort: metricsHttp.port,
+    mountService,
+    metrics,
+    stop() {
+      stopping ??= (async () => {
+        logger.info('provider stopping', { graceMs: flags['shutdown-grace'] });
+        healthClient.close();
+        await grpcServer.close(flags['shutdown-grace']);
+        await Promise.all([httpHealthz.close(), httpMetrics.close()]);
+        mountService.close();
+        logger.info('provider stopped');
+      })();
+      return stopping;
+    },
+  };
+}
+
+export async function main(args: string[]): Promise<void> {
+  const { help } = parseFlags(args, PROVIDER_FLAGS);
+  if (help) {
+    process.stdout.write(formatFlagUsage('aks-secrets-store provider', PROVIDER_FLAGS));
+    return;
+  }
+  let provider: RunningProvider;
+  try {
+    provider = await startProvider(args);
+  } catch (err) {
+    if (err instanceof FlagError) {
+      process.stderr.write(`${JSON.stringify({ level: 'error', msg: err.message })}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      provider.stop().then(resolve, (err: unknown) => {
+        process.stderr.write(
+          `${JSON.stringify({ level: 'error', msg: 'shutdown failed', signal, error: String(err) })}\n`,
+        );
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
 }

@@ -1,0 +1,75 @@
+// The provider's command line: upstream's flag names and defaults where they exist, plus the knobs
+// of our request economy.
+import { FlagSpecs } from '../common/flags';
+
+export const PROVIDER_FLAGS = {
+  endpoint: {
+    type: 'string',
+    default: 'unix:///tmp/azure.sock',
+    usage:
+      'gRPC endpoint: unix:///<providers dir>/azure.sock (created owner-only; a stale socket is removed)',
+  },
+  'healthz-port': { type: 'int', default: 8989, usage: 'port of the HTTP health endpoint' },
+  'healthz-path': { type: 'string', default: '/healthz', usage: 'path of the HTTP health endpoint' },
+  'healthz-timeout': {
+    type: 'duration',
+    default: 5000,
+    usage: 'timeout of the gRPC call /healthz makes over the socket',
+  },
+  'metrics-port': { type: 'int', default: 8898, usage: 'port of the Prometheus /metrics endpoint' },
+  'prometheus-port': { type: 'int', default: -1, usage: 'upstream name of --metrics-port (wins when set)' },
+  'http-listen-address': {
+    type: 'string',
+    default: '',
+    usage: 'address the health and metrics endpoints listen on (empty: all interfaces, as upstream)',
+  },
+  'construct-pem-chain': {
+    type: 'bool',
+    default: true,
+    usage: 'order PFX certificates leaf, intermediates, root',
+  },
+  'write-cert-and-key-in-separate-files': {
+    type: 'bool',
+    default: false,
+    usage: 'also write <name>.crt and <name>.key for certificate-backed secrets',
+  },
+  'cloud-name': {
+    type: 'string',
+    default: 'AzurePublicCloud',
+    usage: 'cloud used when the SecretProviderClass sets no cloudName',
+  },
+  'log-level': { type: 'string', default: 'info', usage: 'debug, info, warn or error' },
+  'cache-max-age': {
+    type: 'duration',
+    default: 30_000,
+    usage: 'how long a Key Vault response is reused for the same identity (0s: no reuse, single-flight only)',
+  },
+  'cache-max-entries': { type: 'int', default: 10_000, usage: 'most Key Vault responses kept in memory' },
+  'vault-rate-limit': {
+    type: 'int',
+    default: 50,
+    usage: 'Key Vault requests per second per vault from this node (client-side token bucket)',
+  },
+  'vault-burst': { type: 'int', default: 100, usage: 'token bucket size per vault' },
+  'keyvault-timeout': {
+    type: 'duration',
+    default: 30_000,
+    usage: 'timeout of one Key Vault request attempt',
+  },
+  'keyvault-max-retries': {
+    type: 'int',
+    default: 3,
+    usage: 'retries of a Key Vault request on 429, 5xx, timeouts and network errors',
+  },
+  'mount-concurrency': { type: 'int', default: 8, usage: 'Key Vault requests in flight per Mount' },
+  'max-response-bytes': {
+    type: 'int',
+    default: 4 * 1024 * 1024,
+    usage: "largest Mount response; keep equal to the driver's --max-call-recv-msg-size",
+  },
+  'shutdown-grace': {
+    type: 'duration',
+    default: 10_000,
+    usage: 'how long SIGTERM waits for Mounts in flight',
+  },
+} as const satisfies FlagSpecs;

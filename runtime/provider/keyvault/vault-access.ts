@@ -1,0 +1,207 @@
+// Key Vault reads through the Azure SDK clients, one set per (identity, vault) so the SDK's 401
+// challenge and token are done once per identity and vault rather than once per Mount. Every call
+// passes the vault's token bucket, has a per-attempt timeout and bounded retries.
+import type { TokenCredential } from '@azure/identity';
+import { CertificateClient } from '@azure/keyvault-certificates';
+import { KeyClient } from '@azure/keyvault-keys';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { KeyVaultTimeoutError, classifyKeyVaultError } from './rest-errors';
+import { RetryDecision, withRetries } from './retry';
+import { RequestPriority, TokenBucket } from './token-bucket';
+import type { FetchedObject, ObjectVersionInfo, VaultObjectType } from './types';
+
+/** Limits applied to every Key Vault call. */
+export interface VaultAccessProps {
+  /** Per-attempt timeout, ms. @default 30000 */
+  readonly requestTimeoutMs?: number;
+  /** Retries after the first attempt. @default 3 */
+  readonly maxRetries?: number;
+  /** First backoff, ms. @default 800 */
+  readonly baseDelayMs?: number;
+  /** Largest backoff, ms. @default 30000 */
+  readonly maxDelayMs?: number;
+  /** Largest Retry-After honoured, ms. @default 60000 */
+  readonly maxRetryAfterMs?: number;
+  /** Token bucket rate per vault, requests/s. @default 50 */
+  readonly vaultRatePerSecond?: number;
+  /** Token bucket burst per vault. @default 100 */
+  readonly vaultBurst?: number;
+  /** Most cached client sets. @default 1000 */
+  readonly maxClients?: number;
+  /** Observer of each retry (metrics/logs). */
+  readonly onRetry?: (vaultHost: string, decision: RetryDecision, delayMs: number) => void;
+  /** Observer of waits in the token bucket. */
+  readonly onRateLimitWait?: (vaultHost: string, priority: RequestPriority) => void;
+  /** Test hook: random source for jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+/** A client set bound to one identity and vault. */
+interface VaultClients {
+  readonly secrets: SecretClient;
+  readonly keys: KeyClient;
+  readonly certificates: CertificateClient;
+}
+
+/** Who asks, for which vault, at which priority. */
+export interface VaultCallContext {
+  readonly identityKey: string;
+  readonly credential: TokenCredential;
+  readonly vaultUrl: string;
+  /** Skip the SDK's check that the challenge resource matches the vault host (custom clouds). */
+  readonly disableChallengeResourceVerification: boolean;
+  readonly priority: RequestPriority;
+  /** Cancels the whole call (e.g. the gRPC call went away). */
+  readonly signal?: AbortSignal;
+}
+
+export class VaultAccess {
+  private readonly clients = new Map<string, VaultClients>();
+  private readonly buckets = new Map<string, TokenBucket>();
+
+  constructor(private readonly props: VaultAccessProps = {}) {}
+
+  /** The bucket of a vault host (shared by all identities: the limit is the vault's). */
+  bucketFor(vaultHost: string): TokenBucket {
+    let bucket = this.buckets.get(vaultHost);
+    if (!bucket) {
+      bucket = new TokenBucket({
+        ratePerSecond: this.props.vaultRatePerSecond ?? 50,
+        burst: this.props.vaultBurst ?? 100,
+      });
+      this.buckets.set(vaultHost, bucket);
+    }
+    return bucket;
+  }
+
+  private clientsFor(ctx: VaultCallContext): VaultClients {
+    const key = `${ctx.identityKey}|${ctx.vaultUrl}|${ctx.disableChallengeResourceVerification}`;
+    let clients = this.clients.get(key);
+    if (clients) {
+      this.clients.delete(key);
+      this.clients.set(key, clients);
+      return clients;
+    }
+    // Retries are ours (bucket-aware); the SDK's own retry policy is switched off.
+    const options = {
+      serviceVersion: '7.4' as const,
+      disableChallengeResourceVerification: ctx.disableChallengeResourceVerification,
+      retryOptions: { maxRetries: 0 },
+      userAgentOptions: { userAgentPrefix: 'aks-secrets-store-provider' },
+    };
+    clients = {
+      secrets: new SecretClient(ctx.vaultUrl, ctx.credential, options),
+      keys: new KeyClient(ctx.vaultUrl, ctx.credential, options),
+      certificates: new CertificateClient(ctx.vaultUrl, ctx.credential, options),
+    };
+    this.clients.set(key, clients);
+    const max = this.props.maxClients ?? 1000;
+    while (this.clients.size > max) this.clients.delete(this.clients.keys().next().value as string);
+    return clients;
+  }
+
+  private async call<T>(
+    ctx: VaultCallContext,
+    operation: (clients: VaultClients, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const clients = this.clientsFor(ctx);
+    const host = new URL(ctx.vaultUrl).host;
+    const bucket = this.bucketFor(host);
+    const timeoutMs = this.props.requestTimeoutMs ?? 30_000;
+    return withRetries(
+      async () => {
+        if (await bucket.acquire(ctx.priority, ctx.signal)) this.props.onRateLimitWait?.(host, ctx.priority);
+        return attemptWithTimeout(timeoutMs, ctx.signal, (signal) => operation(clients, signal));
+      },
+      {
+        maxRetries: this.props.maxRetries ?? 3,
+        baseDelayMs: this.props.baseDelayMs ?? 800,
+        maxDelayMs: this.props.maxDelayMs ?? 30_000,
+        maxRetryAfterMs: this.props.maxRetryAfterMs ?? 60_000,
+        classify: classifyKeyVaultError,
+        random: this.props.random,
+        signal: ctx.signal,
+        onRetry: (_attempt, delayMs, decision) => {
+          // A throttled vault is throttled for every mount on this node: hold them all.
+          if (decision.reason === 'throttled') bucket.pauseUntil(Date.now() + delayMs);
+          this.props.onRetry?.(host, decision, delayMs);
+        },
+      },
+    );
+  }
+
+  async getObject(
+    ctx: VaultCallContext,
+    type: VaultObjectType,
+    name: string,
+    version: string,
+  ): Promise<FetchedObject> {
+    switch (type) {
+      case 'secret':
+        return this.call(ctx, async ({ secrets }, abortSignal) => {
+          const secret = await secrets.getSecret(name, { version, abortSignal });
+          return {
+            type: 'secret',
+            value: secret.value,
+            id: secret.properties.id,
+            version: secret.properties.version ?? '',
+            contentType: secret.properties.contentType,
+            kid: secret.properties.certificateKeyId,
+          };
+        });
+      case 'key':
+        return this.call(ctx, async ({ keys }, abortSignal) => {
+          const key = await keys.getKey(name, { version, abortSignal });
+          return { type: 'key', kid: key.key?.kid, version: key.properties.version ?? '', jwk: key.key };
+        });
+      case 'cert':
+        return this.call(ctx, async ({ certificates }, abortSignal) => {
+          const cert =
+            version === ''
+              ? await certificates.getCertificate(name, { abortSignal })
+              : await certificates.getCertificateVersion(name, version, { abortSignal });
+          return { type: 'cert', id: cert.id, version: cert.properties.version ?? '', cer: cert.cer };
+        });
+    }
+  }
+
+  async listVersions(
+    ctx: VaultCallContext,
+    type: VaultObjectType,
+    name: string,
+  ): Promise<ObjectVersionInfo[]> {
+    return this.call(ctx, async (clients, abortSignal) => {
+      const versions: ObjectVersionInfo[] = [];
+      const pages =
+        type === 'secret'
+          ? clients.secrets.listPropertiesOfSecretVersions(name, { abortSignal })
+          : type === 'key'
+            ? clients.keys.listPropertiesOfKeyVersions(name, { abortSignal })
+            : clients.certificates.listPropertiesOfCertificateVersions(name, { abortSignal });
+      for await (const item of pages)
+        versions.push({ version: item.version ?? '', createdOn: item.createdOn, enabled: item.enabled });
+      return versions;
+    });
+  }
+}
+
+async function attemptWithTimeout<T>(
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+  run: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new KeyVaultTimeoutError(timeoutMs)), timeoutMs);
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    return await run(controller.signal);
+  } catch (err) {
+    if (controller.signal.aborted && controller.signal.reason instanceof KeyVaultTimeoutError)
+      throw controller.signal.reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}

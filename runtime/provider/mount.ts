@@ -1,0 +1,355 @@
+// One Mount: parameters → identity → Key Vault (identity-scoped cache with single-flight, per-vault
+// token bucket, bounded parallelism) → files and ObjectVersions in SecretProviderClass order. Upstream
+// fetches sequentially and stops at the first error; we fetch in parallel and report the first
+// error in SPC order, so the error a user sees is the same.
+import * as path from 'node:path';
+import { Semaphore } from '../common/concurrency';
+import type { Logger } from '../common/logger';
+import { defaultRedactor, Redactor } from '../common/redaction';
+import type { CloudEnvironment } from './clouds';
+import { contentBytes } from './content/encoding';
+import { ObjectContentError, objectContentParts } from './content/object-content';
+import { identityKey } from './identity/auth-config';
+import { CredentialPool } from './identity/credential-pool';
+import { CacheOutcome, ObjectCache } from './keyvault/object-cache';
+import { describeKeyVaultError } from './keyvault/rest-errors';
+import type { RequestPriority } from './keyvault/token-bucket';
+import type { FetchedObject, ObjectVersionInfo, VaultObjectType } from './keyvault/types';
+import { VaultAccess, VaultAccessProps, VaultCallContext } from './keyvault/vault-access';
+import type { ProviderMetrics } from './metrics';
+import { MountObject, MountRequestError, parseMountRequest } from './parameters';
+
+/** MountRequest as grpc-js decodes it (keepCase). */
+export interface MountRequestMessage {
+  readonly attributes: string;
+  readonly secrets: string;
+  readonly target_path: string;
+  readonly permission: string;
+  readonly current_object_version?: ReadonlyArray<{ id: string; version: string }>;
+}
+
+export interface MountedFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly contents: Buffer;
+}
+
+export interface ObjectVersionMessage {
+  readonly id: string;
+  readonly version: string;
+}
+
+/** MountResponse as grpc-js encodes it. */
+export interface MountResponseMessage {
+  readonly object_version: ObjectVersionMessage[];
+  readonly files: MountedFile[];
+  readonly error: { code: string } | null;
+}
+
+/** Options of the Mount service (the provider's flags). */
+export interface MountServiceProps {
+  /** `--construct-pem-chain`. */
+  readonly constructPemChain: boolean;
+  /** `--write-cert-and-key-in-separate-files`. */
+  readonly writeCertAndKeyInSeparateFiles: boolean;
+  /** Cloud when the SPC names none (`--cloud-name`). */
+  readonly defaultCloud: CloudEnvironment;
+  readonly logger: Logger;
+  readonly metrics: ProviderMetrics;
+  /** @default defaultRedactor */
+  readonly redactor?: Redactor;
+  /** Freshness window of cached Key Vault responses, ms. @default 30000 */
+  readonly cacheMaxAgeMs?: number;
+  /** Most cached Key Vault responses. @default 10000 */
+  readonly cacheMaxEntries?: number;
+  /** Key Vault calls in flight per Mount. @default 8 */
+  readonly mountConcurrency?: number;
+  /** Largest encoded MountResponse. @default 4 MiB (the driver's default receive limit) */
+  readonly maxResponseBytes?: number;
+  /** Encoded size of a response (the server passes the real protobuf serializer). */
+  readonly measureResponse?: (response: MountResponseMessage) => number;
+  /** Key Vault call limits. */
+  readonly vault?: VaultAccessProps;
+  /** Most target paths remembered to tell rotation from first mounts. @default 10000 */
+  readonly maxRememberedTargets?: number;
+  /** Environment for AZURE_ENVIRONMENT_FILEPATH. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const OBJECT_TYPES: readonly string[] = ['secret', 'key', 'cert'];
+
+/** Waits for all; rejects with the first failure in list order (not the first to happen). */
+async function settleInOrder<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  return settled.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
+}
+
+function objectError(obj: MountObject, version: string, message: string): MountRequestError {
+  return new MountRequestError(
+    `failed to get objectType:${obj.objectType}, objectName:${obj.objectName}, objectVersion:${version}: ${message}`,
+  );
+}
+
+/** Per-Mount tallies for the log line. */
+interface MountTally {
+  hit: number;
+  miss: number;
+  shared: number;
+}
+
+export class MountService {
+  readonly cache: ObjectCache<FetchedObject | ObjectVersionInfo[]>;
+  readonly credentials: CredentialPool;
+  readonly vault: VaultAccess;
+  private readonly servedTargets = new Map<string, true>();
+  private readonly redactor: Redactor;
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(private readonly props: MountServiceProps) {
+    this.redactor = props.redactor ?? defaultRedactor;
+    this.cache = new ObjectCache({
+      maxAgeMs: props.cacheMaxAgeMs ?? 30_000,
+      maxEntries: props.cacheMaxEntries ?? 10_000,
+    });
+    this.credentials = new CredentialPool({
+      onTokenRequest: (kind) => props.metrics.tokenRequests.inc({ identity_type: kind }),
+    });
+    this.vault = new VaultAccess({
+      ...props.vault,
+      onRetry: (host, decision, delayMs) => {
+        props.metrics.keyvaultRetries.inc({ reason: decision.reason ?? 'other' });
+        props.logger.warn('retrying Key Vault request', { vault: host, reason: decision.reason, delayMs });
+        props.vault?.onRetry?.(host, decision, delayMs);
+      },
+      onRateLimitWait: (host, priority) => {
+        props.metrics.rateLimitWaits.inc({ priority });
+        props.vault?.onRateLimitWait?.(host, priority);
+      },
+    });
+    this.sweepTimer = setInterval(() => this.cache.sweep(), Math.max(1000, props.cacheMaxAgeMs ?? 30_000));
+    this.sweepTimer.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /** True when `targetPath` was served before: this Mount is a rotation (lower priority). */
+  private priorityFor(targetPath: string): RequestPriority {
+    return targetPath !== '' && this.servedTargets.has(targetPath) ? 'rotation' : 'mount';
+  }
+
+  private rememberTarget(targetPath: string): void {
+    if (targetPath === '') return;
+    this.servedTargets.delete(targetPath);
+    this.servedTargets.set(targetPath, true);
+    const max = this.props.maxRememberedTargets ?? 10_000;
+    while (this.servedTargets.size > max)
+      this.servedTargets.delete(this.servedTargets.keys().next().value as string);
+  }
+
+  async mount(request: MountRequestMessage, signal?: AbortSignal): Promise<MountResponseMessage> {
+    const params = await parseMountRequest(request, {
+      defaultCloud: this.props.defaultCloud,
+      env: this.props.env,
+    });
+    if (params.objects.length === 0) {
+      // Upstream answers with no files and no versions, which the driver then fails as
+      // "missing object versions"; say what is wrong instead.
+      throw new MountRequestError(
+        'the objects parameter lists no objects (array is empty); add at least one object to the SecretProviderClass',
+      );
+    }
+    const priority = this.priorityFor(request.target_path);
+    const key = identityKey(params.identity, params.tenantId, params.cloud.activeDirectoryEndpoint);
+    if (params.identity.kind === 'service-principal')
+      this.redactor.registerSecret(params.identity.clientSecret);
+    const credential = this.credentials.credentialFor(key, params.identity, params.tenantId, params.cloud);
+    const ctx: VaultCallContext = {
+      identityKey: key,
+      credential,
+      vaultUrl: params.vaultUrl,
+      disableChallengeResourceVerification: params.cloud.custom,
+      priority,
+      signal,
+    };
+    const semaphore = new Semaphore(this.props.mountConcurrency ?? 8);
+    const tally: MountTally = { hit: 0, miss: 0, shared: 0 };
+    const perObject = await settleInOrder(
+      params.objects.map((obj) => this.objectFiles(ctx, obj, semaphore, tally)),
+    );
+    const files = perObject.flat();
+    const response: MountResponseMessage = {
+      object_version: files.map((f) => ({ id: f.id, version: f.version })),
+      files: files.map((f) => ({ path: f.path, mode: f.mode, contents: f.contents })),
+      error: null,
+    };
+    this.checkSize(response);
+    this.rememberTarget(request.target_path);
+    this.props.logger.info('mounted', {
+      pod: `${params.podNamespace}/${params.podName}`,
+      secretProviderClass: params.secretProviderClass,
+      vault: params.keyvaultName,
+      identity: params.identity.kind,
+      priority,
+      objects: params.objects.length,
+      files: files.length,
+      cache: tally,
+    });
+    return response;
+  }
+
+  private checkSize(response: MountResponseMessage): void {
+    const max = this.props.maxResponseBytes ?? 4 * 1024 * 1024;
+    const size = this.props.measureResponse
+      ? this.props.measureResponse(response)
+      : response.files.reduce((sum, f) => sum + f.contents.length + f.path.length + 16, 0) +
+        response.object_version.reduce((sum, v) => sum + v.id.length + v.version.length + 8, 0);
+    if (size <= max) return;
+    const largest = [...response.files]
+      .sort((a, b) => b.contents.length - a.contents.length)
+      .slice(0, 3)
+      .map((f) => `${f.path} (${f.contents.length} bytes)`)
+      .join(', ');
+    throw new MountRequestError(
+      `the mount response would be ${size} bytes, more than the ${max}-byte gRPC message limit (largest files: ${largest}); ` +
+        "mount fewer or smaller objects, or raise the driver's --max-call-recv-msg-size and this provider's --max-response-bytes together",
+    );
+  }
+
+  private async cached<V extends FetchedObject | ObjectVersionInfo[]>(
+    cacheKey: string,
+    tally: MountTally,
+    load: () => Promise<V>,
+  ): Promise<V> {
+    const onOutcome = (outcome: CacheOutcome) => {
+      tally[outcome]++;
+      this.props.metrics.cacheRequests.inc({ result: outcome });
+    };
+    return (await this.cache.getOrLoad(cacheKey, load, onOutcome)) as V;
+  }
+
+  private async timed<V>(obj: MountObject, version: string, load: () => Promise<V>): Promise<V> {
+    const started = process.hrtime.bigint();
+    try {
+      const value = await load();
+      this.props.metrics.observeKeyVaultRequest(
+        Number(process.hrtime.bigint() - started) / 1e9,
+        obj.objectType,
+        obj.objectName,
+        '',
+      );
+      return value;
+    } catch (err) {
+      const wrapped = objectError(obj, version, describeKeyVaultError(err));
+      this.props.metrics.observeKeyVaultRequest(
+        Number(process.hrtime.bigint() - started) / 1e9,
+        obj.objectType,
+        obj.objectName,
+        wrapped.message,
+      );
+      throw wrapped;
+    }
+  }
+
+  /** The versions to mount: one (single mode) or the newest N enabled ones (history mode). */
+  private async resolveVersions(
+    ctx: VaultCallContext,
+    obj: MountObject,
+    semaphore: Semaphore,
+    tally: MountTally,
+  ) {
+    const type = obj.objectType as VaultObjectType;
+    const baseName = obj.objectAlias || obj.objectName;
+    if (obj.objectVersionHistory <= 1) {
+      return [{ fileName: baseName, version: obj.objectVersion, id: `${type}/${obj.objectName}` }];
+    }
+    const listing = await semaphore.run(() =>
+      this.cached(`${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|versions`, tally, () =>
+        this.timed(obj, obj.objectVersion, () => this.vault.listVersions(ctx, type, obj.objectName)),
+      ),
+    );
+    // Newest first; items with enabled=false are skipped; a missing created date counts as the epoch.
+    const sorted = listing
+      .filter((v) => v.enabled !== false)
+      .map((v, index) => ({ ...v, index, created: v.createdOn?.getTime() ?? 0 }))
+      .sort((a, b) => b.created - a.created || a.index - b.index);
+    const start =
+      obj.objectVersion === '' || obj.objectVersion === 'latest'
+        ? 0
+        : sorted.findIndex((v) => v.version === obj.objectVersion);
+    if (start < 0) return [];
+    // Exactly N versions (upstream returns N+1 when more exist).
+    return sorted.slice(start, start + obj.objectVersionHistory).map((v, i) => ({
+      fileName: path.posix.join(baseName, String(i)),
+      version: v.version,
+      id: `${type}/${obj.objectName}/${i}`,
+    }));
+  }
+
+  private async objectFiles(
+    ctx: VaultCallContext,
+    obj: MountObject,
+    semaphore: Semaphore,
+    tally: MountTally,
+  ): Promise<Array<MountedFile & ObjectVersionMessage>> {
+    if (!OBJECT_TYPES.includes(obj.objectType)) {
+      throw objectError(obj, obj.objectVersion, 'Invalid vaultObjectTypes. Should be secret, key, or cert');
+    }
+    const type = obj.objectType as VaultObjectType;
+    const targets = await this.resolveVersions(ctx, obj, semaphore, tally);
+    const perVersion = await settleInOrder(
+      targets.map(async (target) => {
+        const fetched = await semaphore.run(() =>
+          this.cached(
+            `${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|${target.version}`,
+            tally,
+            () =>
+              this.timed(obj, target.version, async () => {
+                const value = await this.vault.getObject(ctx, type, obj.objectName, target.version);
+                if (value.type === 'secret' && value.value !== undefined && value.value.length <= 4096)
+                  this.redactor.registerSecret(value.value);
+                return value;
+              }),
+          ),
+        );
+        let parts;
+        try {
+          parts = objectContentParts(fetched, obj.objectFormat, {
+            constructPemChain: this.props.constructPemChain,
+            writeCertAndKeyInSeparateFiles: this.props.writeCertAndKeyInSeparateFiles,
+            onIncompleteChain: () =>
+              this.props.logger.warn(
+                'certificate chain is not complete due to missing intermediate/root certificates in the cert from key vault',
+                {
+                  objectName: obj.objectName,
+                },
+              ),
+          });
+        } catch (err) {
+          if (err instanceof ObjectContentError && err.unwrapped) throw new MountRequestError(err.message);
+          throw objectError(obj, target.version, (err as Error).message);
+        }
+        return parts.map((part) => {
+          let contents: Buffer;
+          try {
+            contents = contentBytes(part.content, obj.objectType, obj.objectEncoding);
+          } catch (err) {
+            throw objectError(obj, target.version, (err as Error).message);
+          }
+          return {
+            path: target.fileName + part.suffix,
+            mode: obj.fileMode,
+            contents,
+            id: target.id,
+            version: part.version,
+          };
+        });
+      }),
+    );
+    return perVersion.flat();
+  }
+}

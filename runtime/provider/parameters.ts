@@ -1,0 +1,248 @@
+// Parsing of a MountRequest into what the provider needs, in the upstream order of checks and with
+// the upstream error strings (reference azure-provider §1.4): pod name, pod namespace, the three
+// identity booleans (Go ParseBool), their mutual exclusion, keyvaultName, tenant (tenantID before
+// tenantId), the cloud, the identity, objects (shared core parser), each object's checks, and the
+// vault URL. Every value is TrimSpace'd. Our additions (invalid filePermission, empty objects) come
+// at the point where upstream would have silently continued.
+import { checkParsedObject, parseObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/objects';
+import { goParseBoolError, parseGoBool } from '../common/go-bool';
+import { CloudEnvironment, resolveCloud } from './clouds';
+import { buildIdentityConfig, IdentityConfig, IdentityModeName } from './identity/auth-config';
+
+export const ATTRIBUTE_POD_NAME = 'csi.storage.k8s.io/pod.name';
+export const ATTRIBUTE_POD_NAMESPACE = 'csi.storage.k8s.io/pod.namespace';
+export const ATTRIBUTE_SERVICE_ACCOUNT_NAME = 'csi.storage.k8s.io/serviceAccount.name';
+export const ATTRIBUTE_SERVICE_ACCOUNT_TOKENS = 'csi.storage.k8s.io/serviceAccount.tokens';
+
+/**
+ * A Mount failure. `wrapped` errors reach the driver as `failed to mount objects, error: <message>`;
+ * the request-decoding errors (attributes, secrets, permission JSON) are returned as they are.
+ */
+export class MountRequestError extends Error {
+  constructor(
+    message: string,
+    readonly wrapped = true,
+  ) {
+    super(message);
+    this.name = 'MountRequestError';
+  }
+}
+
+/** The MountRequest fields the provider reads. */
+export interface MountRequestFields {
+  readonly attributes: string;
+  readonly secrets: string;
+  readonly permission: string;
+  readonly target_path?: string;
+}
+
+/** One object to fetch, with its resolved file mode. */
+export interface MountObject extends ParsedKeyVaultObject {
+  /** File mode: the object's `filePermission` (octal), else the request's permission. */
+  readonly fileMode: number;
+}
+
+/** Everything a Mount needs, validated. */
+export interface MountParameters {
+  readonly podName: string;
+  readonly podNamespace: string;
+  readonly secretProviderClass: string;
+  readonly keyvaultName: string;
+  readonly tenantId: string;
+  readonly cloud: CloudEnvironment;
+  readonly identityMode: IdentityModeName;
+  readonly identity: IdentityConfig;
+  readonly objects: MountObject[];
+  /** `https://<name>.<suffix>/`; '' when there are no objects (no vault check was made). */
+  readonly vaultUrl: string;
+  readonly defaultFileMode: number;
+}
+
+/** Options of the parameter parsing. */
+export interface ParseMountRequestProps {
+  /** Cloud when `cloudName` is empty (`--cloud-name`). */
+  readonly defaultCloud: CloudEnvironment;
+  /** Environment for `AZURE_ENVIRONMENT_FILEPATH`. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+function jsonStringMap(text: string, what: 'attributes' | 'secrets'): Record<string, string> | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new MountRequestError(`failed to unmarshal ${what}, error: ${(err as Error).message}`, false);
+  }
+  if (value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new MountRequestError(
+      `failed to unmarshal ${what}, error: json: cannot unmarshal ${Array.isArray(value) ? 'array' : typeof value} into Go value of type map[string]string`,
+      false,
+    );
+  }
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof item !== 'string') {
+      throw new MountRequestError(
+        `failed to unmarshal ${what}, error: json: cannot unmarshal ${item === null ? 'null' : typeof item} into Go value of type string (key ${JSON.stringify(key)})`,
+        false,
+      );
+    }
+  }
+  return value as Record<string, string>;
+}
+
+function fileModeFromPermission(text: string): number {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new MountRequestError(
+      `failed to unmarshal file permission, error: ${(err as Error).message}`,
+      false,
+    );
+  }
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new MountRequestError(
+      `failed to unmarshal file permission, error: json: cannot unmarshal ${JSON.stringify(value)} into Go value of type fs.FileMode`,
+      false,
+    );
+  }
+  return value;
+}
+
+function parseBoolParameter(attributes: Record<string, string>, key: string): boolean {
+  const text = (attributes[key] ?? '').trim();
+  if (text === '') return false;
+  const value = parseGoBool(text);
+  if (value === undefined)
+    throw new MountRequestError(`failed to parse ${key} flag, error: ${goParseBoolError(text)}`);
+  return value;
+}
+
+/** Go strconv.ParseInt(text, 8, 32), limited to permission bits (0..0777). */
+function parseFilePermission(obj: ParsedKeyVaultObject, defaultMode: number): number {
+  if (obj.filePermission === '') return defaultMode;
+  const valid = /^\+?[0-7]+$/.test(obj.filePermission) && parseInt(obj.filePermission, 8) <= 0o777;
+  if (!valid) {
+    throw new MountRequestError(
+      `failed to get objectType:${obj.objectType}, objectName:${obj.objectName}, objectVersion:${obj.objectVersion}: ` +
+        `invalid filePermission ${JSON.stringify(obj.filePermission)}: use an octal file mode between 0000 and 0777, e.g. "0644" or "0400"`,
+    );
+  }
+  return parseInt(obj.filePermission, 8);
+}
+
+/** Checks the vault name the upstream way (only when there is at least one object). */
+export function vaultUrlFor(keyvaultName: string, cloud: CloudEnvironment): string {
+  if (keyvaultName.length < 3 || keyvaultName.length > 24) {
+    throw new MountRequestError(
+      `failed to get vault: Invalid vault name: ${JSON.stringify(keyvaultName)}, must be between 3 and 24 chars`,
+    );
+  }
+  if (!/^[-A-Za-z0-9]+$/.test(keyvaultName)) {
+    throw new MountRequestError(
+      `failed to get vault: Invalid vault name: ${JSON.stringify(keyvaultName)}, must match [-a-zA-Z0-9]{3,24}`,
+    );
+  }
+  return `https://${keyvaultName}.${cloud.keyVaultDNSSuffix}/`;
+}
+
+export async function parseMountRequest(
+  request: MountRequestFields,
+  props: ParseMountRequestProps,
+): Promise<MountParameters> {
+  const attributes = jsonStringMap(request.attributes, 'attributes') ?? {};
+  const secrets = jsonStringMap(request.secrets, 'secrets');
+  const defaultFileMode = fileModeFromPermission(request.permission);
+  const get = (key: string) => (attributes[key] ?? '').trim();
+
+  const podName = get(ATTRIBUTE_POD_NAME);
+  const podNamespace = get(ATTRIBUTE_POD_NAMESPACE);
+  if (podName === '') throw new MountRequestError('pod name is not provided');
+  if (podNamespace === '') throw new MountRequestError('pod namespace is not provided');
+
+  const usePodIdentity = parseBoolParameter(attributes, 'usePodIdentity');
+  const useVMManagedIdentity = parseBoolParameter(attributes, 'useVMManagedIdentity');
+  const useAzureTokenProxy = parseBoolParameter(attributes, 'useAzureTokenProxy');
+  const enabled = [usePodIdentity, useVMManagedIdentity, useAzureTokenProxy].filter(Boolean).length;
+  if (enabled > 1) {
+    throw new MountRequestError(
+      'only one identity mode can be enabled at a time: usePodIdentity, useVMManagedIdentity, or useAzureTokenProxy',
+    );
+  }
+  const identityMode: IdentityModeName = useAzureTokenProxy
+    ? 'AzureTokenProxy'
+    : useVMManagedIdentity
+      ? 'VMManagedIdentity'
+      : usePodIdentity
+        ? 'PodIdentity'
+        : 'None';
+
+  const keyvaultName = get('keyvaultName');
+  if (keyvaultName === '') throw new MountRequestError('keyvaultName is not provided');
+  const tenantId = get('tenantID') || get('tenantId');
+  if (tenantId === '') throw new MountRequestError('tenantId is not provided');
+
+  const cloudName = get('cloudName');
+  let cloud: CloudEnvironment;
+  try {
+    cloud = await resolveCloud({
+      cloudName,
+      cloudEnvFileName: get('cloudEnvFileName'),
+      defaultCloud: props.defaultCloud,
+      env: props.env,
+    });
+  } catch (err) {
+    throw new MountRequestError(`cloudName ${cloudName} is not valid, error: ${(err as Error).message}`);
+  }
+
+  let identity: IdentityConfig;
+  try {
+    identity = buildIdentityConfig({
+      mode: identityMode,
+      userAssignedIdentityId: get('userAssignedIdentityID'),
+      clientId: get('clientID'),
+      serviceAccountTokens: get(ATTRIBUTE_SERVICE_ACCOUNT_TOKENS),
+      secrets,
+      podName,
+      podNamespace,
+      serviceAccountName: get(ATTRIBUTE_SERVICE_ACCOUNT_NAME),
+    });
+  } catch (err) {
+    throw new MountRequestError(
+      `failed to build auth config for mode ${identityMode}: ${(err as Error).message}`,
+    );
+  }
+
+  const objectsText = get('objects');
+  if (objectsText === '') throw new MountRequestError('objects is not set');
+  let parsed: ParsedKeyVaultObject[];
+  try {
+    parsed = parseObjectsParameter(objectsText);
+  } catch (err) {
+    throw new MountRequestError((err as Error).message);
+  }
+  const objects: MountObject[] = parsed.map((obj) => {
+    try {
+      checkParsedObject(obj);
+    } catch (err) {
+      throw new MountRequestError((err as Error).message);
+    }
+    return { ...obj, fileMode: parseFilePermission(obj, defaultFileMode) };
+  });
+
+  const vaultUrl = objects.length > 0 ? vaultUrlFor(keyvaultName, cloud) : '';
+  return {
+    podName,
+    podNamespace,
+    secretProviderClass: get('secretProviderClass'),
+    keyvaultName,
+    tenantId,
+    cloud,
+    identityMode,
+    identity,
+    objects,
+    vaultUrl,
+    defaultFileMode,
+  };
+}

@@ -1,0 +1,143 @@
+// The provider's gRPC services on its unix socket: v1alpha1.CSIDriverProvider (Version, Mount) and
+// grpc.health.v1.Health (Check = SERVING; List and Watch unimplemented, as upstream). Every call is
+// timed into grpc_request; Mount errors reach the driver as status UNKNOWN with upstream's text.
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadProto,
+  serviceClientConstructor,
+  startUnixGrpcServer,
+  UnixGrpcServer,
+} from '../common/grpc-unix';
+import type { Logger } from '../common/logger';
+import { MountRequestMessage, MountResponseMessage, MountService } from './mount';
+import type { ProviderMetrics } from './metrics';
+import { MountRequestError } from './parameters';
+import { API_VERSION, RUNTIME_NAME, runtimeVersion } from './version';
+
+/** Go's codes.Code.String() names, for the grpc_code label. */
+const GO_CODE_NAMES = [
+  'OK',
+  'Canceled',
+  'Unknown',
+  'InvalidArgument',
+  'DeadlineExceeded',
+  'NotFound',
+  'AlreadyExists',
+  'PermissionDenied',
+  'ResourceExhausted',
+  'FailedPrecondition',
+  'Aborted',
+  'OutOfRange',
+  'Unimplemented',
+  'Internal',
+  'Unavailable',
+  'DataLoss',
+  'Unauthenticated',
+];
+
+export const providerService = serviceClientConstructor(
+  loadProto('provider.proto'),
+  'v1alpha1.CSIDriverProvider',
+);
+export const healthService = serviceClientConstructor(loadProto('health.proto'), 'grpc.health.v1.Health');
+
+/** Exact encoded size of a MountResponse (what the driver's receive limit applies to). */
+export function measureMountResponse(response: MountResponseMessage): number {
+  return (providerService.service.Mount.responseSerialize as (value: unknown) => Buffer)(response).length;
+}
+
+/** Options of the provider gRPC server. */
+export interface ProviderServerProps {
+  readonly socketPath: string;
+  readonly mountService: MountService;
+  readonly metrics: ProviderMetrics;
+  readonly logger: Logger;
+  /** Largest message sent (responses are checked against it before sending). @default 4 MiB */
+  readonly maxSendMessageBytes?: number;
+}
+
+type UnaryHandler<Req, Res> = (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>;
+
+/** The Mount error text for the driver. */
+export function mountErrorMessage(err: unknown): string {
+  if (err instanceof MountRequestError && !err.wrapped) return err.message;
+  const message = err instanceof Error ? err.message : String(err);
+  return `failed to mount objects, error: ${message}`;
+}
+
+export async function startProviderServer(props: ProviderServerProps): Promise<UnixGrpcServer> {
+  const { metrics, logger } = props;
+  const redact = (text: string) => logger.redactor.redactString(text);
+  function unary<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const started = process.hrtime.bigint();
+      const finish = (code: grpc.status, message: string) =>
+        metrics.observeGrpcRequest(
+          Number(process.hrtime.bigint() - started) / 1e9,
+          method,
+          GO_CODE_NAMES[code] ?? String(code),
+          message,
+        );
+      handler(call.request, call).then(
+        (response) => {
+          finish(grpc.status.OK, '');
+          callback(null, response);
+        },
+        (err: unknown) => {
+          const code = (err as { grpcCode?: grpc.status }).grpcCode ?? grpc.status.UNKNOWN;
+          const message = redact(
+            method.endsWith('/Mount')
+              ? mountErrorMessage(err)
+              : err instanceof Error
+                ? err.message
+                : String(err),
+          );
+          finish(code, message);
+          logger.error('request failed', { method, code: GO_CODE_NAMES[code], error: message });
+          callback({ code, details: message, metadata: new grpc.Metadata() });
+        },
+      );
+    };
+  }
+  const unimplemented = (message: string) => {
+    const err = new Error(message) as Error & { grpcCode: grpc.status };
+    err.grpcCode = grpc.status.UNIMPLEMENTED;
+    return err;
+  };
+  return startUnixGrpcServer({
+    socketPath: props.socketPath,
+    maxSendMessageBytes: props.maxSendMessageBytes,
+    services: [
+      {
+        definition: providerService.service,
+        implementation: {
+          Version: unary('/v1alpha1.CSIDriverProvider/Version', async () => ({
+            version: API_VERSION,
+            runtime_name: RUNTIME_NAME,
+            runtime_version: runtimeVersion(),
+          })),
+          Mount: unary<MountRequestMessage, MountResponseMessage>(
+            '/v1alpha1.CSIDriverProvider/Mount',
+            async (request, call) => {
+              const controller = new AbortController();
+              call.on('cancelled', () => controller.abort(new Error('the driver cancelled the Mount call')));
+              return props.mountService.mount(request, controller.signal);
+            },
+          ),
+        },
+      },
+      {
+        definition: healthService.service,
+        implementation: {
+          Check: unary('/grpc.health.v1.Health/Check', async () => ({ status: 'SERVING' })),
+          List: unary('/grpc.health.v1.Health/List', async () => {
+            throw unimplemented('List is not supported');
+          }),
+          Watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+            call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'Watch is not supported' });
+          },
+        },
+      },
+    ],
+  });
+}
