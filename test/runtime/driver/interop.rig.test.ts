@@ -1,0 +1,193 @@
+// Interop both ways, against the real kube-apiserver: our Azure provider behind the real upstream driver
+// v1.6 and behind ours (the upstream driver replaced by ours). Both must give byte-identical files with
+// the same modes and layout, and equal SecretProviderClassPodStatus status. A scripted provider behind
+// both drivers shows that ours sends the same MountRequest bytes as upstream.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readMountedFiles } from '../../../runtime/driver/atomic-writer';
+import { KubeClient } from '../../../runtime/driver/kube/kube-client';
+import { loadKubeConfigFile } from '../../../runtime/driver/kube/kube-config';
+import { NAMESPACES, PODS, SECRET_PROVIDER_CLASS_POD_STATUSES, SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
+import type { Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
+import { cannotRunHere, rig, rigBinaries, RigBinaries } from '../../rig/rig-env';
+import { objectsYaml, ParityWorld, startParityWorld } from '../provider/parity-world';
+import { ourProviderCommand, ProviderProcess } from '../provider/provider-process';
+import { canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
+import { DriverProcess, ourDriverCommand } from './driver-process';
+import { ScriptedProvider } from './scripted-provider';
+
+const NS = `interop-${process.pid}`;
+const maybe = canMount('interop.rig.test.ts') ? describe : notRunWithoutRoot;
+
+interface VolumeSnapshot {
+  files: Record<string, { base64: string; mode: number }>;
+  topLevel: string[];
+}
+
+function snapshot(target: string): VolumeSnapshot {
+  const files: VolumeSnapshot['files'] = {};
+  for (const [relative, absolute] of readMountedFiles(target)) {
+    files[relative] = { base64: fs.readFileSync(absolute).toString('base64'), mode: fs.statSync(absolute).mode & 0o777 };
+  }
+  // Layout: user-visible names are symlinks into ..data in both drivers.
+  const topLevel = fs
+    .readdirSync(target)
+    .map((name) => (name.startsWith('..') && name !== '..data' ? '..<generation>' : `${name}${fs.lstatSync(path.join(target, name)).isSymbolicLink() ? '@' : ''}`))
+    .sort();
+  return { files, topLevel: [...new Set(topLevel)] };
+}
+
+maybe('interop with the upstream driver v1.6', () => {
+  let bins: RigBinaries | undefined;
+  let kube: KubeClient;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'interop-'));
+  const targetFor = (pod: Pod): string => path.join(root, 'kubelet', 'pods', pod.metadata.uid!, 'volumes', 'kubernetes.io~csi', 'secrets-store', 'mount');
+
+  async function createPod(name: string, spc: string): Promise<Pod> {
+    return kube.create<Pod>(
+      PODS,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: NS },
+        spec: {
+          nodeName: 'node-under-test',
+          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+          volumes: [{ name: 'secrets-store', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spc } } }],
+        },
+      },
+      NS,
+    );
+  }
+
+  const podRef = (pod: Pod) => ({ name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! });
+
+  beforeAll(async () => {
+    try {
+      bins = rigBinaries();
+    } catch (err) {
+      if (cannotRunHere((err as Error).message)) return;
+    }
+    kube = new KubeClient(loadKubeConfigFile(rig().kubeconfig));
+    await kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  });
+
+  afterAll(async () => {
+    await kube?.delete(NAMESPACES, NS).catch(() => undefined);
+    kube?.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('our Azure provider behind the upstream driver and behind ours: identical files, modes, layout and SPCPS status', async () => {
+    if (!bins) return;
+    const world: ParityWorld = await startParityWorld();
+    const provider = await ProviderProcess.start({ name: 'ours', ...ourProviderCommand(), hostsFile: world.azure.hostsFile, env: world.providerEnv });
+    const providerDir = path.dirname(provider.ports.socketPath);
+    const drivers: DriverProcess[] = [];
+    try {
+      await kube.create(
+        SECRET_PROVIDER_CLASSES,
+        {
+          apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+          kind: 'SecretProviderClass',
+          metadata: { name: 'azure-kv', namespace: NS },
+          spec: {
+            provider: 'azure',
+            parameters: {
+              ...world.baseParameters,
+              objects: objectsYaml([
+                { objectName: 'plain', objectType: 'secret' },
+                { objectName: 'b64val', objectType: 'secret', objectEncoding: 'base64', objectAlias: 'binary' },
+                { objectName: 'pem-chain', objectType: 'cert', objectAlias: 'tls/leaf.crt' },
+                { objectName: 'spaced', objectType: 'secret', filePermission: '0600' },
+              ]),
+            },
+          },
+        },
+        NS,
+      );
+      const upstream = await DriverProcess.start({ name: 'upstream', command: bins.upstreamDriver, providerDir, kubeconfig: rig().kubeconfig, extraArgs: ['-v=2'] });
+      drivers.push(upstream);
+      const ours = await DriverProcess.start({ name: 'ours', ...ourDriverCommand(), providerDir, kubeconfig: rig().kubeconfig });
+      drivers.push(ours);
+
+      const results: { snapshot: VolumeSnapshot; status: SecretProviderClassPodStatus['status'] }[] = [];
+      for (const driver of [upstream, ours]) {
+        const pod = await createPod(`via-${driver.name}`, 'azure-kv');
+        const target = targetFor(pod);
+        await driver.publish(publishRequest({ targetPath: target, spc: 'azure-kv', pod: podRef(pod), secrets: world.spSecrets })).catch((err: Error) => {
+          throw new Error(`${driver.name} NodePublish failed: ${err.message}\n${driver.logs.slice(-4000)}\nprovider:\n${provider.logs().slice(-4000)}`);
+        });
+        const status = await kube.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, `via-${driver.name}-${NS}-azure-kv`, NS);
+        expect(status.metadata.labels).toEqual({ 'internal.secrets-store.csi.k8s.io/node-name': 'node-under-test' });
+        expect(status.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid }]);
+        expect(status.status?.targetPath).toBe(target);
+        results.push({ snapshot: snapshot(target), status: { ...status.status, podName: '<pod>', targetPath: '<target>' } });
+        await driver.unpublish({ volume_id: 'v', target_path: target });
+        expect(fs.existsSync(target)).toBe(false);
+      }
+      const [viaUpstream, viaOurs] = results;
+      expect(Object.keys(viaUpstream.snapshot.files).sort()).toEqual(['binary', 'plain', 'spaced', 'tls/leaf.crt']);
+      expect(viaOurs.snapshot).toEqual(viaUpstream.snapshot);
+      expect(viaOurs.status).toEqual(viaUpstream.status);
+    } finally {
+      for (const d of drivers) await d.stop();
+      await provider.stop();
+      await world.dispose();
+    }
+  }, 180_000);
+
+  it('ours sends the MountRequest bytes upstream sends (attributes, secrets, permission)', async () => {
+    if (!bins) return;
+    const providerDir = fs.mkdtempSync(path.join(root, 'scripted-'));
+    const scripted = new ScriptedProvider(providerDir, 'scripted');
+    await scripted.start();
+    scripted.answer = () => ({ files: [{ path: 'f', mode: 0o640, contents: 'x' }], objectVersions: [{ id: 'secret/f', version: '1' }] });
+    const drivers: DriverProcess[] = [];
+    try {
+      await kube.create(
+        SECRET_PROVIDER_CLASSES,
+        {
+          apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+          kind: 'SecretProviderClass',
+          metadata: { name: 'scripted-spc', namespace: NS },
+          spec: { provider: 'scripted', parameters: { objects: 'array:\n  - |\n    objectName: f\n', html: '<a&b>', secretProviderClass: 'overridden' } },
+        },
+        NS,
+      );
+      const upstream = await DriverProcess.start({ name: 'upstream', command: bins.upstreamDriver, providerDir, kubeconfig: rig().kubeconfig });
+      drivers.push(upstream);
+      const ours = await DriverProcess.start({ name: 'ours', ...ourDriverCommand(), providerDir, kubeconfig: rig().kubeconfig });
+      drivers.push(ours);
+      const tokens = JSON.stringify({ aud: { token: 'not-a-real-token', expirationTimestamp: '2030-01-01T00:00:00Z' } });
+      for (const [driver, secrets] of [
+        [upstream, {}],
+        [ours, {}],
+        [upstream, { clientid: 'id', clientsecret: 's<>' }],
+        [ours, { clientid: 'id', clientsecret: 's<>' }],
+      ] as const) {
+        const pod = { name: 'scripted-pod', namespace: NS, uid: `uid-${driver.name}-${Object.keys(secrets).length}` };
+        const target = path.join(root, 'kubelet', 'pods', pod.uid, 'volumes', 'kubernetes.io~csi', 'v', 'mount');
+        await driver.publish(
+          publishRequest({ targetPath: target, spc: 'scripted-spc', pod, secrets, extraContext: { 'csi.storage.k8s.io/serviceAccount.tokens': tokens } }),
+        );
+        await driver.unpublish({ volume_id: 'v', target_path: target });
+      }
+      const normalized = scripted.requests.map((r) => ({
+        attributes: r.attributes.replace(/uid-(upstream|ours)-\d/g, '<uid>'),
+        secrets: r.secrets,
+        permission: r.permission,
+        current_object_version: r.current_object_version,
+      }));
+      expect(normalized).toHaveLength(4);
+      expect(normalized[1]).toEqual(normalized[0]);
+      expect(normalized[3]).toEqual(normalized[2]);
+      expect(normalized[0].secrets).toBe('null');
+      expect(scripted.authorities.every((a) => a === 'localhost')).toBe(true);
+    } finally {
+      for (const d of drivers) await d.stop();
+      await scripted.stop();
+    }
+  }, 180_000);
+});
