@@ -26,6 +26,11 @@ export interface WatchCacheProps {
   readonly maxBackoffMs?: number;
   /** Called after each change is applied to the cache. @default none */
   readonly onChange?: (change: CacheChange, object: KubeResourceObject) => void;
+  /**
+   * Shrinks each object before it is stored (client-go's TransformFunc), e.g. drop a Secret's data so the
+   * cache holds names only. @default objects are stored as received
+   */
+  readonly transform?: (object: KubeResourceObject) => KubeResourceObject;
   /** Called with each list/watch failure before the retry (the cache keeps serving its last state). @default none */
   readonly onError?: (err: unknown) => void;
 }
@@ -109,7 +114,8 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
     });
     this.listCount++;
     const seen = new Set<string>();
-    for (const item of answer.items) {
+    for (const received of answer.items) {
+      const item = this.shrink(received);
       const k = key(item.metadata.namespace, item.metadata.name ?? '');
       seen.add(k);
       const previous = this.store.get(k);
@@ -183,8 +189,16 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
     }
   }
 
+  private shrink(object: T): T {
+    return this.props.transform ? (this.props.transform(object) as T) : object;
+  }
+
   /** Applies one watch event; false for ERROR. */
-  private apply(event: WatchEvent<T>): boolean {
+  private apply(received: WatchEvent<T>): boolean {
+    const event =
+      received.type === 'ADDED' || received.type === 'MODIFIED' || received.type === 'DELETED'
+        ? { ...received, object: this.shrink(received.object) }
+        : received;
     const rv = event.object?.metadata?.resourceVersion;
     switch (event.type) {
       case 'BOOKMARK':

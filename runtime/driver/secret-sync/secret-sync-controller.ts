@@ -3,7 +3,7 @@
 // every 5 minutes). A pod that is gone or terminating is never re-synced, so garbage collection of a
 // deleted workload's Secret is not undone.
 import { EventRecorder } from '../kube/event-recorder';
-import { isNotFound } from '../kube/kube-api-error';
+import { isForbidden, isNotFound } from '../kube/kube-api-error';
 import { KubeClient } from '../kube/kube-client';
 import { SECRETS, SECRET_PROVIDER_CLASSES } from '../kube/kube-resources';
 import { Secret, SecretProviderClass } from '../kube/kube-types';
@@ -66,13 +66,22 @@ export class SecretSyncController {
     });
   }
 
-  /** Starts the managed-Secret watch and the periodic resync. */
+  /**
+   * Starts the managed-Secret watch and the periodic resync. Without RBAC to list/watch Secrets (sync
+   * not enabled in the install) it logs once and relies on the periodic resync.
+   */
   async start(): Promise<void> {
     if (this.props.watchSecrets ?? true) {
-      this.managedSecrets = new WatchCache<Secret>({
+      const cache = new WatchCache<Secret>({
         client: this.props.kube,
         resource: SECRETS,
         labelSelector: `${MANAGED_LABEL}=true`,
+        // Names are all the controller needs: the cache never holds secret data.
+        transform: (secret) => ({
+          apiVersion: secret.apiVersion,
+          kind: secret.kind,
+          metadata: secret.metadata,
+        }),
         onChange: (change, secret) => {
           if (change === 'DELETED')
             this.secretDeleted(secret.metadata.namespace ?? '', secret.metadata.name ?? '');
@@ -80,7 +89,16 @@ export class SecretSyncController {
         onError: (err) =>
           this.props.logger?.warn('managed secret watch failed; retrying', { error: (err as Error).message }),
       });
-      await this.managedSecrets.start();
+      try {
+        await cache.start();
+        this.managedSecrets = cache;
+      } catch (err) {
+        if (!isForbidden(err)) throw err;
+        this.props.logger?.warn(
+          'cannot watch secrets (RBAC): a deleted synced Secret is re-created at the next periodic resync only; grant list/watch on secrets to re-create it at once',
+          { error: (err as Error).message },
+        );
+      }
     }
     this.timer = setInterval(() => void this.resyncAll(), this.props.resyncIntervalMs ?? 300_000);
     this.timer.unref();
@@ -96,6 +114,10 @@ export class SecretSyncController {
 
   /** Syncs a freshly published volume and remembers it (the node publisher's `onPublished` hook). */
   async sync(volume: SyncedVolume): Promise<SyncSecretsResult> {
+    if ((volume.spc.spec?.secretObjects ?? []).length === 0) {
+      this.volumes.delete(volume.targetPath);
+      return { secrets: [] };
+    }
     this.volumes.set(volume.targetPath, volume);
     return this.run(volume);
   }
