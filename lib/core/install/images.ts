@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { dirname, join } from 'path';
 import { ValidationError } from '../validation-error';
+import { checkBoolean, checkKnownKeys, checkString } from './option-checks';
 
 // Which container images the self-hosted install runs. By default our own runtime image (one image,
 // two subcommands) for the driver and the provider; with `useUpstreamImages` the pinned upstream
@@ -88,6 +89,7 @@ export function defaultRuntimeImage(): string {
 
 function checkImage(field: string, image: string | undefined): void {
   if (image === undefined) return;
+  checkString(field, image, UPSTREAM_DRIVER_IMAGE);
   if (!IMAGE_REFERENCE.test(image)) {
     throw new ValidationError(
       field,
@@ -96,17 +98,28 @@ function checkImage(field: string, image: string | undefined): void {
   }
 }
 
+const IMAGE_OPTION_KEYS: Record<keyof InstallImagesProps, true> = {
+  useUpstreamImages: true,
+  driverImage: true,
+  providerImage: true,
+  nodeDriverRegistrarImage: true,
+  livenessProbeImage: true,
+  imagePullPolicy: true,
+};
+
 /** Applies defaults and validates every image reference. */
 export function resolveInstallImages(
   props: InstallImagesProps = {},
   field = 'images',
 ): ResolvedInstallImages {
+  checkKnownKeys(field, props, Object.keys(IMAGE_OPTION_KEYS));
+  checkBoolean(`${field}.useUpstreamImages`, props.useUpstreamImages);
   checkImage(`${field}.driverImage`, props.driverImage);
   checkImage(`${field}.providerImage`, props.providerImage);
   checkImage(`${field}.nodeDriverRegistrarImage`, props.nodeDriverRegistrarImage);
   checkImage(`${field}.livenessProbeImage`, props.livenessProbeImage);
   const pullPolicy = props.imagePullPolicy ?? 'IfNotPresent';
-  if (!PULL_POLICIES.includes(pullPolicy)) {
+  if (!PULL_POLICIES.includes(pullPolicy as string)) {
     throw new ValidationError(
       `${field}.imagePullPolicy`,
       `"${pullPolicy}" is not one of ${PULL_POLICIES.join(', ')}`,

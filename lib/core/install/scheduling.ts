@@ -1,4 +1,5 @@
 import { ValidationError } from '../validation-error';
+import { checkArray, checkKnownKeys, checkString } from './option-checks';
 
 // Plain-data shapes for where and how big the install's pods are, plus their validation, shared by
 // both DaemonSets. Interfaces without unions so a Pulumi component can take them unchanged.
@@ -42,10 +43,13 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function checkResources(field: string, resources: ContainerResources | undefined): void {
+  checkKnownKeys(field, resources, ['requests', 'limits']);
   for (const kind of ['requests', 'limits'] as const) {
     const quantities = resources?.[kind];
+    checkKnownKeys(`${field}.${kind}`, quantities, ['cpu', 'memory']);
     for (const resource of ['cpu', 'memory'] as const) {
       const value = quantities?.[resource];
+      checkString(`${field}.${kind}.${resource}`, value, resource === 'cpu' ? '50m' : '100Mi');
       if (value !== undefined && !QUANTITY.test(value)) {
         throw new ValidationError(
           `${field}.${kind}.${resource}`,
@@ -57,8 +61,10 @@ export function checkResources(field: string, resources: ContainerResources | un
 }
 
 export function checkTolerations(field: string, tolerations: readonly Toleration[]): void {
+  checkArray(field, tolerations);
   tolerations.forEach((toleration, index) => {
     const at = `${field}[${index}]`;
+    checkKnownKeys(at, toleration, ['key', 'operator', 'value', 'effect', 'tolerationSeconds']);
     const operator = toleration.operator ?? 'Equal';
     if (!TOLERATION_OPERATORS.includes(operator)) {
       throw new ValidationError(
@@ -88,7 +94,11 @@ export function checkTolerations(field: string, tolerations: readonly Toleration
 }
 
 export function checkLabelMap(field: string, labels: Readonly<Record<string, string>>): void {
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
+    throw new ValidationError(field, `must be a map of label keys to values, e.g. { agentpool: "system" }`);
+  }
   for (const [key, value] of Object.entries(labels)) {
+    checkString(`${field}["${key}"]`, value, 'system');
     const slash = key.lastIndexOf('/');
     const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
     const name = slash >= 0 ? key.slice(slash + 1) : key;

@@ -14,6 +14,7 @@ import {
   LEGACY_PROVIDERS_DIR,
   PROVIDER_SERVICE_ACCOUNT_NAME,
 } from './names';
+import { checkArray, checkBoolean, checkKnownKeys, checkString } from './option-checks';
 import { providerDaemonSet } from './provider-daemonset';
 import {
   aggregatedUserRoles,
@@ -176,8 +177,59 @@ export function isClusterScopedKind(kind: string): boolean {
   return CLUSTER_SCOPED_KINDS.has(kind);
 }
 
+// Typed as a record over the interface's keys, so adding an option without listing it fails to compile.
+const OPTION_KEYS: Record<keyof SelfHostedInstallOptions, true> = {
+  namespace: true,
+  createNamespace: true,
+  enableSecretRotation: true,
+  rotationPollInterval: true,
+  syncSecrets: true,
+  workloadIdentity: true,
+  identityBinding: true,
+  admissionPolicy: true,
+  installCrds: true,
+  images: true,
+  driverResources: true,
+  registrarResources: true,
+  livenessProbeResources: true,
+  providerResources: true,
+  tolerations: true,
+  nodeSelector: true,
+  priorityClassName: true,
+  kubeletRootDir: true,
+  providersDir: true,
+  additionalProvidersDirs: true,
+  logVerbosity: true,
+};
+const BOOLEAN_OPTIONS = [
+  'createNamespace',
+  'enableSecretRotation',
+  'syncSecrets',
+  'workloadIdentity',
+  'identityBinding',
+  'admissionPolicy',
+  'installCrds',
+] as const;
+const STRING_OPTIONS = {
+  namespace: 'kube-system',
+  rotationPollInterval: '2m',
+  priorityClassName: 'system-node-critical',
+  kubeletRootDir: '/var/lib/kubelet',
+  providersDir: '/var/run/secrets-store-csi-providers',
+} as const;
+
 /** Validates the options and renders every object of the install, CRDs first. */
 export function renderSelfHostedInstall(options: SelfHostedInstallOptions = {}): KubeObject[] {
+  checkKnownKeys('', options, Object.keys(OPTION_KEYS));
+  for (const key of BOOLEAN_OPTIONS) checkBoolean(key, options[key]);
+  for (const [key, example] of Object.entries(STRING_OPTIONS)) {
+    checkString(key, options[key as keyof typeof STRING_OPTIONS], example);
+  }
+  checkArray('additionalProvidersDirs', options.additionalProvidersDirs);
+  options.additionalProvidersDirs?.forEach((dir, index) =>
+    checkString(`additionalProvidersDirs[${index}]`, dir, '/etc/kubernetes/secrets-store-csi-providers'),
+  );
+
   const namespace = options.namespace ?? DEFAULT_INSTALL_NAMESPACE;
   checkDnsLabel('namespace', namespace);
 

@@ -257,6 +257,73 @@ describe('renderSelfHostedInstall option validation', () => {
       'additionalProvidersDirs[0]: "/var/run/secrets-store-csi-providers" is already providersDir',
     ],
     ['log verbosity', { logVerbosity: 11 }, 'logVerbosity: 11 must be a whole number from 0 to 10'],
+    // What a JavaScript or YAML-config user writes by mistake: misspelt keys and strings for booleans.
+    [
+      'misspelt option',
+      { rotationInterval: '5m' } as never,
+      'rotationInterval: is not an option; did you mean "rotationPollInterval"?',
+    ],
+    [
+      'misspelt case',
+      { syncsecrets: false } as never,
+      'syncsecrets: is not an option; did you mean "syncSecrets"?',
+    ],
+    ['unknown option', { helmValues: {} } as never, 'helmValues: is not an option Known options: namespace,'],
+    [
+      'string boolean',
+      { enableSecretRotation: 'true' } as never,
+      'enableSecretRotation: must be true or false (a boolean), got "true"',
+    ],
+    [
+      'string boolean (images)',
+      { images: { useUpstreamImages: 'yes' } } as never,
+      'images.useUpstreamImages: must be true or false',
+    ],
+    [
+      'numeric interval',
+      { rotationPollInterval: 120 } as never,
+      'rotationPollInterval: must be a string such as "2m", got 120',
+    ],
+    [
+      'misspelt image option',
+      { images: { driver: 'x/y:1' } } as never,
+      'images.driver: is not an option; did you mean "driverImage"?',
+    ],
+    [
+      'misspelt resources',
+      { driverResources: { limit: { cpu: '1' } } } as never,
+      'driverResources.limit: is not an option; did you mean "limits"?',
+    ],
+    [
+      'misspelt quantity',
+      { driverResources: { limits: { mem: '1Gi' } } } as never,
+      'driverResources.limits.mem: is not an option; did you mean "memory"?',
+    ],
+    [
+      'numeric quantity',
+      { providerResources: { limits: { cpu: 1 } } } as never,
+      'providerResources.limits.cpu: must be a string such as "50m", got 1',
+    ],
+    [
+      'tolerations not a list',
+      { tolerations: { operator: 'Exists' } } as never,
+      'tolerations: must be a list',
+    ],
+    [
+      'misspelt toleration',
+      { tolerations: [{ operator: 'Exists', efect: 'NoSchedule' }] } as never,
+      'tolerations[0].efect: is not an option; did you mean "effect"?',
+    ],
+    [
+      'nodeSelector value not a string',
+      { nodeSelector: { spot: true } } as never,
+      'nodeSelector["spot"]: must be a string such as "system", got true',
+    ],
+    [
+      'additional dirs not a list',
+      { additionalProvidersDirs: '/etc/x' } as never,
+      'additionalProvidersDirs: must be a list',
+    ],
   ];
 
   it.each(cases)('rejects a bad %s with a message naming the field', (_rule, options, message) => {
