@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from './duration';
+import { optionalBoolean, optionalString } from './input-types';
 import { ValidationError } from './validation-error';
 
 // The AKS add-on `azure-keyvault-secrets-provider` as a managed cluster addon profile
@@ -34,6 +35,8 @@ export interface AddonProfile {
 
 /** Validates the options and renders the add-on profile (value of `addonProfiles.azureKeyvaultSecretsProvider`). */
 export function renderAddonProfile(opts: AddonProfileOptions = {}): AddonProfile {
+  optionalBoolean(opts.enableSecretRotation, 'enableSecretRotation');
+  optionalString(opts.rotationPollInterval, 'rotationPollInterval', '"2m"');
   const rotation = opts.enableSecretRotation ?? false;
   const interval = opts.rotationPollInterval ?? DEFAULT_ROTATION_POLL_INTERVAL;
   if (opts.rotationPollInterval !== undefined) {

@@ -1,3 +1,4 @@
+import { optionalBoolean, optionalString, requireString } from './input-types';
 import { ValidationError } from './validation-error';
 
 // How the Azure provider authenticates to Key Vault (azure-provider §3) and the SPC parameters that
@@ -95,6 +96,16 @@ export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): Resol
       'is required in every identity mode; use the Entra tenant id (GUID) of the vault, e.g. from `az account show --query tenantId`',
     );
   }
+  requireString(props.tenantId, at('tenantId'), '"72f988bf-86f1-41af-91ab-2d7cd011db47"');
+  optionalString(props.workloadIdentityClientId, at('workloadIdentityClientId'), 'the client id GUID');
+  optionalBoolean(props.vmManagedIdentity, at('vmManagedIdentity'));
+  optionalString(
+    props.userAssignedIdentityClientId,
+    at('userAssignedIdentityClientId'),
+    'the client id GUID',
+  );
+  optionalString(props.servicePrincipalSecretName, at('servicePrincipalSecretName'), '"secrets-store-creds"');
+  optionalString(props.cloudEnvFileName, at('cloudEnvFileName'), '"/etc/kubernetes/azurestackcloud.json"');
   if (props.tenantId !== 'adfs')
     validateGuid(props.tenantId, at('tenantId'), 'Entra tenant id of the vault, or "adfs"');
 

@@ -11,3 +11,4 @@ export * from './secret-objects';
 export * from './secret-provider-class';
 export * from './addon-profile';
 export * from './key-vault-roles';
+export * from './input-types';

@@ -5,6 +5,7 @@ import {
   validateLabels,
   validateSecretKey,
 } from './kube-names';
+import { requireArray, requireString } from './input-types';
 import { ValidationError } from './validation-error';
 
 // `spec.secretObjects`: Kubernetes Secrets the driver syncs from mounted files (upstream-driver §5).
@@ -66,7 +67,9 @@ const REQUIRED_KEYS: Partial<Record<SecretType, { all?: string[]; any?: string[]
 };
 
 function validateSecretObject(secret: SecretObject, objects: readonly KeyVaultObject[], field: string): void {
+  requireString(secret.secretName, `${field}.secretName`, '"db-credentials"');
   validateDns1123Subdomain(secret.secretName, `${field}.secretName`);
+  requireArray(secret.data, `${field}.data`, "[{ objectName: 'db-password', key: 'password' }]");
   const type = secret.type ?? SecretType.OPAQUE;
   if (!(Object.values(SecretType) as string[]).includes(type)) {
     throw new ValidationError(
@@ -84,6 +87,8 @@ function validateSecretObject(secret: SecretObject, objects: readonly KeyVaultOb
   const keys = new Set<string>();
   secret.data.forEach((entry, j) => {
     const at = `${field}.data[${j}]`;
+    requireString(entry.objectName, `${at}.objectName`, 'an objectAlias or objectName such as "db-password"');
+    requireString(entry.key, `${at}.key`, '"password"');
     validateSecretKey(entry.key, `${at}.key`);
     if (keys.has(entry.key)) {
       throw new ValidationError(

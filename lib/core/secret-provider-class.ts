@@ -7,6 +7,7 @@ import {
 } from './kube-names';
 import { KubeObject, ObjectMeta } from './kube-object';
 import { validateKeyVaultName } from './key-vault-names';
+import { optionalString, requireArray, requireString } from './input-types';
 import {
   checkParsedObject,
   KeyVaultObject,
@@ -56,6 +57,21 @@ export interface SecretProviderClassProps extends KeyVaultIdentityProps {
 
 /** Validates everything and returns the resolved identity (used by volume helpers for SP mode). */
 export function validateSecretProviderClass(props: SecretProviderClassProps): ResolvedIdentity {
+  requireString(props.name, 'name', '"app-secrets"');
+  optionalString(props.namespace, 'namespace', '"team-a"');
+  requireString(props.keyVaultName, 'keyVaultName', '"kv-team-a"');
+  requireArray(
+    props.objects,
+    'objects',
+    "[{ objectName: 'db-password', objectType: KeyVaultObjectType.SECRET }]",
+  );
+  if (props.secretObjects !== undefined) {
+    requireArray(
+      props.secretObjects,
+      'secretObjects',
+      "[{ secretName: 'db', data: [{ objectName: 'db-password', key: 'password' }] }]",
+    );
+  }
   validateDns1123Subdomain(props.name, 'name');
   if (props.namespace !== undefined) validateDns1123Label(props.namespace, 'namespace');
   validateLabels(props.labels, 'labels');

@@ -1,4 +1,5 @@
 import { validateKeyVaultObjectName } from '../key-vault-names';
+import { optionalString, requireString } from '../input-types';
 import { ValidationError } from '../validation-error';
 import { fileNameError } from './check';
 import { claimsOverlap, mountClaims, objectFileName } from './files';
@@ -17,6 +18,17 @@ function oneOf(values: object): string {
 }
 
 function validateObject(object: KeyVaultObject, field: string): void {
+  if (typeof object !== 'object' || object === null) {
+    throw new ValidationError(
+      field,
+      "must be an object such as { objectName: 'db-password', objectType: KeyVaultObjectType.SECRET }",
+    );
+  }
+  requireString(object.objectName, `${field}.objectName`, '"db-password"');
+  optionalString(object.objectAlias, `${field}.objectAlias`, '"db-password.txt"');
+  optionalString(object.objectVersion, `${field}.objectVersion`, 'the 32-hex-digit version id');
+  // A number here is the classic trap: 0o644 from JavaScript is 420, which the provider reads as octal 0420.
+  optionalString(object.filePermission, `${field}.filePermission`, '"0644"');
   validateKeyVaultObjectName(object.objectName, `${field}.objectName`);
 
   if (!(Object.values(KeyVaultObjectType) as string[]).includes(object.objectType)) {
@@ -54,7 +66,7 @@ function validateObject(object: KeyVaultObject, field: string): void {
   if (history !== undefined && (!Number.isInteger(history) || history < 0 || history > INT32_MAX)) {
     throw new ValidationError(
       `${field}.objectVersionHistory`,
-      `${history} is not a whole number of versions; use 0 or 1 for a single file, or N > 1 to write the newest N versions as <alias>/0 … <alias>/N-1`,
+      `${typeof history === 'number' ? history : JSON.stringify(history)} is not a whole number of versions; use 0 or 1 for a single file, or N > 1 to write the newest N versions as <alias>/0 … <alias>/N-1`,
     );
   }
 
