@@ -19,6 +19,7 @@ import { Mounter } from './mounter';
 import { NodePublisher, PublishedVolume } from './node-publisher';
 import { ProviderClients } from './provider-client';
 import { RotationGate } from './rotation-gate';
+import { SecretSyncController, SecretSyncMetrics } from './secret-sync';
 
 export async function main(args: string[]): Promise<void> {
   const { flags, help } = parseDriverFlags(args);
@@ -56,6 +57,17 @@ export async function main(args: string[]): Promise<void> {
     host: flags.nodeid,
     onError: (err) => logger.warn('event not recorded', { error: (err as Error).message }),
   });
+  // Secret sync (spec.secretObjects): after every successful provider call, and on its own resync timer.
+  const secretSync = new SecretSyncController({
+    kube,
+    nodeName: flags.nodeid,
+    metrics: new SecretSyncMetrics(metrics.registry),
+    logger: logger.child({ controller: 'secret-sync' }),
+  });
+  await secretSync.start();
+  const syncSecretsAfterPublish = async (volume: PublishedVolume): Promise<void> => {
+    await secretSync.sync({ pod: volume.pod, spc: volume.spc, targetPath: volume.targetPath });
+  };
   const publisher = new NodePublisher({
     nodeId: flags.nodeid,
     mounter: new Mounter({ tmpfsSize: flags['tmpfs-size'] || undefined }),
@@ -67,6 +79,7 @@ export async function main(args: string[]): Promise<void> {
     logger,
     rotation: flags['enable-secret-rotation'] ? new RotationGate({ pollIntervalMs: flags['rotation-poll-interval'] }) : undefined,
     onPublished: syncSecretsAfterPublish,
+    onUnpublished: (targetPath) => secretSync.forget(targetPath),
   });
 
   const server = await startUnixGrpcServer({
@@ -99,18 +112,10 @@ export async function main(args: string[]): Promise<void> {
   await server.close(10_000);
   identity.close();
   providers.close();
+  await secretSync.stop();
   await spcCache.stop();
   await Promise.all(endpoints.map((e) => e.close()));
   kube.close();
-}
-
-/**
- * Secret sync entry point after a successful provider call. The sync controller lives in
- * runtime/driver/secret-sync/ (its own issue item); until it exports `syncSecrets`, this is the one call
- * site that will invoke it.
- */
-async function syncSecretsAfterPublish(_volume: PublishedVolume): Promise<void> {
-  // call site for syncSecrets(...) from ./secret-sync
 }
 
 export { DRIVER_NAME };
