@@ -26,6 +26,13 @@ export interface CsiDriverProps {
    * @default false
    */
   readonly identityBinding?: boolean;
+  /**
+   * `serviceAccountTokenInSecrets`: kubelet passes the tokens in NodePublishVolume `secrets` instead of
+   * the volume context (KEP-5538, Kubernetes >= 1.35; older apiservers drop the field). Both our driver
+   * and upstream v1.6 read either place.
+   * @default false
+   */
+  readonly serviceAccountTokenInSecrets?: boolean;
 }
 
 /** CSIDriver `secrets-store.csi.k8s.io`. */
@@ -44,6 +51,9 @@ export function csiDriver(props: CsiDriverProps = {}): KubeObject {
       volumeLifecycleModes: ['Ephemeral'],
       requiresRepublish: props.enableSecretRotation ?? true,
       ...(audiences.length > 0 ? { tokenRequests: audiences.map((audience) => ({ audience })) } : {}),
+      ...(props.serviceAccountTokenInSecrets && audiences.length > 0
+        ? { serviceAccountTokenInSecrets: true }
+        : {}),
     },
   };
 }

@@ -81,6 +81,12 @@ export interface SelfHostedInstallOptions {
    */
   readonly identityBinding?: boolean;
   /**
+   * CSIDriver `serviceAccountTokenInSecrets`: tokens travel in NodePublishVolume `secrets`, which
+   * drivers never log, instead of the volume context (KEP-5538; Kubernetes >= 1.35 only).
+   * @default false
+   */
+  readonly serviceAccountTokenInSecrets?: boolean;
+  /**
    * Install the ValidatingAdmissionPolicy that rejects incomplete Azure SecretProviderClasses
    * (needs Kubernetes >= 1.30, the same floor as upstream's chart).
    * @default true
@@ -186,6 +192,7 @@ const OPTION_KEYS: Record<keyof SelfHostedInstallOptions, true> = {
   syncSecrets: true,
   workloadIdentity: true,
   identityBinding: true,
+  serviceAccountTokenInSecrets: true,
   admissionPolicy: true,
   installCrds: true,
   images: true,
@@ -207,6 +214,7 @@ const BOOLEAN_OPTIONS = [
   'syncSecrets',
   'workloadIdentity',
   'identityBinding',
+  'serviceAccountTokenInSecrets',
   'admissionPolicy',
   'installCrds',
 ] as const;
@@ -290,6 +298,15 @@ export function renderSelfHostedInstall(options: SelfHostedInstallOptions = {}):
     throw new ValidationError('logVerbosity', `${logVerbosity} must be a whole number from 0 to 10`);
   }
 
+  const workloadIdentity = options.workloadIdentity ?? true;
+  const identityBinding = options.identityBinding ?? false;
+  if (options.serviceAccountTokenInSecrets && !workloadIdentity && !identityBinding) {
+    throw new ValidationError(
+      'serviceAccountTokenInSecrets',
+      'has no effect without token requests: set workloadIdentity or identityBinding to true, or drop this option',
+    );
+  }
+
   const driverSa = { name: DRIVER_SERVICE_ACCOUNT_NAME, namespace };
   const providerSa = { name: PROVIDER_SERVICE_ACCOUNT_NAME, namespace };
   const syncSecrets = options.syncSecrets ?? true;
@@ -301,8 +318,9 @@ export function renderSelfHostedInstall(options: SelfHostedInstallOptions = {}):
       : []),
     csiDriver({
       enableSecretRotation,
-      workloadIdentity: options.workloadIdentity ?? true,
-      identityBinding: options.identityBinding ?? false,
+      workloadIdentity,
+      identityBinding,
+      serviceAccountTokenInSecrets: options.serviceAccountTokenInSecrets ?? false,
     }),
     installServiceAccount(driverSa),
     installServiceAccount(providerSa),

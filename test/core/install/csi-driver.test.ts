@@ -35,4 +35,13 @@ describe('csiDriver', () => {
     ]);
     expect(specOf(csiDriver({ workloadIdentity: false })).tokenRequests).toBeUndefined();
   });
+
+  it('moves tokens into NodePublish secrets only when asked and only with token requests', () => {
+    expect(specOf(csiDriver()).serviceAccountTokenInSecrets).toBeUndefined();
+    expect(specOf(csiDriver({ serviceAccountTokenInSecrets: true })).serviceAccountTokenInSecrets).toBe(true);
+    expect(
+      specOf(csiDriver({ serviceAccountTokenInSecrets: true, workloadIdentity: false }))
+        .serviceAccountTokenInSecrets,
+    ).toBeUndefined();
+  });
 });

@@ -257,6 +257,11 @@ describe('renderSelfHostedInstall option validation', () => {
       'additionalProvidersDirs[0]: "/var/run/secrets-store-csi-providers" is already providersDir',
     ],
     ['log verbosity', { logVerbosity: 11 }, 'logVerbosity: 11 must be a whole number from 0 to 10'],
+    [
+      'token in secrets without tokens',
+      { serviceAccountTokenInSecrets: true, workloadIdentity: false },
+      'serviceAccountTokenInSecrets: has no effect without token requests',
+    ],
     // What a JavaScript or YAML-config user writes by mistake: misspelt keys and strings for booleans.
     [
       'misspelt option',
