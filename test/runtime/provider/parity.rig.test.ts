@@ -7,13 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canUsePrivilegedLoopback } from '../../fakes/loopback-hosts';
-import { rigBinaries } from '../../rig/rig-env';
 import { startParityWorld, objectsYaml, ParityWorld } from './parity-world';
 import {
   MountInput,
   MountOutcome,
   ourProviderCommand,
   ProviderProcess,
+  upstreamProviderBinary,
   upstreamProviderCommand,
 } from './provider-process';
 
@@ -24,7 +24,7 @@ function unavailable(): string | undefined {
   if (!canUsePrivilegedLoopback())
     return 'parity needs root (port 443 on loopback, unshare --mount for a private /etc/hosts)';
   try {
-    rigBinaries();
+    upstreamProviderBinary();
   } catch (e) {
     return (e as Error).message;
   }
@@ -277,7 +277,7 @@ describe('parity with the upstream Azure provider', () => {
     [upstream, ours] = await Promise.all([
       ProviderProcess.start({
         name: 'upstream',
-        ...upstreamProviderCommand(rigBinaries().upstreamProvider),
+        ...upstreamProviderCommand(upstreamProviderBinary()),
         ...common,
       }),
       ProviderProcess.start({ name: 'ours', ...ourProviderCommand(), ...common }),

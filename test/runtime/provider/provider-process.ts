@@ -14,6 +14,7 @@ import {
   unaryCall,
 } from '../../../runtime/common/grpc-unix';
 import { withPrivateHosts } from '../../fakes/loopback-hosts';
+import { rigBinaries } from '../../rig/rig-env';
 
 /** Ports and socket handed to the provider's command line. */
 export interface ProviderPorts {
@@ -117,6 +118,19 @@ export function ourProviderCommand(): Pick<ProviderProcessProps, 'command' | 'ar
       `--metrics-port=${p.metricsPort}`,
     ],
   };
+}
+
+/**
+ * The upstream provider binary: `UPSTREAM_AZURE_PROVIDER` when set (a binary built elsewhere from the
+ * same pinned module), else the one test/rig/build.sh built (throws naming the build command).
+ */
+export function upstreamProviderBinary(): string {
+  const override = process.env.UPSTREAM_AZURE_PROVIDER;
+  if (override) {
+    if (!existsSync(override)) throw new Error(`UPSTREAM_AZURE_PROVIDER=${override} does not exist`);
+    return override;
+  }
+  return rigBinaries().upstreamProvider;
 }
 
 /** The command line of the upstream Go provider built by test/rig/build.sh. */
