@@ -10,13 +10,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canUsePrivilegedLoopback } from '../../test/fakes/loopback-hosts';
-import { rigBinaries } from '../../test/rig/rig-env';
 import { objectsYaml, ParityWorld, startParityWorld } from '../../test/runtime/provider/parity-world';
 import {
   MountInput,
   ourProviderCommand,
   ProviderProcess,
   REPO_ROOT,
+  upstreamProviderBinary,
   upstreamProviderCommand,
 } from '../../test/runtime/provider/provider-process';
 
@@ -170,7 +170,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 async function main(): Promise<void> {
   if (!canUsePrivilegedLoopback())
     throw new Error('the provider bench needs root: port 443 on loopback addresses and unshare --mount');
-  const upstreamBinary = rigBinaries().upstreamProvider; // Throws naming `bash test/rig/build.sh` when missing.
+  const upstreamBinary = upstreamProviderBinary(); // Throws naming `bash test/rig/build.sh` when missing.
   const world = await startParityWorld({ keyVaultLatencyMs: LATENCY_MS, benchSecrets: TOTAL_SECRETS });
   const results: ProviderResult[] = [];
   try {
