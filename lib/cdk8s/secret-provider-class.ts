@@ -6,6 +6,7 @@ import {
   SecretObject,
   SecretProviderClassProps as CoreSecretProviderClassProps,
   validateSecretProviderClass,
+  ValidationError,
 } from '../core';
 
 /** Props of the cdk8s SecretProviderClass: the core props, with the name optional. */
@@ -37,6 +38,21 @@ export class SecretProviderClass extends Construct {
     super(scope, id);
     this.name = props.name ?? id;
     this.namespace = props.namespace ?? Chart.of(this).namespace;
+    const twin = this.node.root.node
+      .findAll()
+      .find(
+        (c) =>
+          c !== this &&
+          c instanceof SecretProviderClass &&
+          c.name === this.name &&
+          c.namespace === this.namespace,
+      );
+    if (twin) {
+      throw new ValidationError(
+        'name',
+        `SecretProviderClass "${this.name}" in namespace "${this.namespace ?? '(none)'}" is already defined at ${twin.node.path}; one would overwrite the other when applied, so give this one another name`,
+      );
+    }
     const coreProps: CoreSecretProviderClassProps = { ...props, name: this.name, namespace: this.namespace };
     this.identity = validateSecretProviderClass(coreProps);
     this.secretObjects = props.secretObjects ?? [];

@@ -60,6 +60,19 @@ describe('SecretProviderClass construct', () => {
     });
   });
 
+  test('fails on a second SPC with the same name and namespace anywhere in the app', () => {
+    const app = Testing.app();
+    new SecretProviderClass(new Chart(app, 'one', { namespace: 'team-a' }), 'app-secrets', spcProps);
+    const other = new Chart(app, 'two', { namespace: 'team-a' });
+    expect(() => new SecretProviderClass(other, 'app-secrets', spcProps)).toThrow(
+      'name: SecretProviderClass "app-secrets" in namespace "team-a" is already defined at one/app-secrets',
+    );
+    expect(
+      () =>
+        new SecretProviderClass(new Chart(app, 'three', { namespace: 'team-b' }), 'app-secrets', spcProps),
+    ).not.toThrow();
+  });
+
   test('fails at construction with the core validation message', () => {
     const chart = Testing.chart();
     expect(() => new SecretProviderClass(chart, 'AppSecrets', spcProps)).toThrow(
