@@ -173,6 +173,10 @@ export class SecretStore extends pulumi.ComponentResource {
     super(componentType('SecretStore'), name, {}, opts);
     this.plan = plan;
 
+    // Kubernetes children wait for what the component waits for (its Namespace, the CRDs of an install).
+    const waitFor = opts?.dependsOn
+      ? pulumi.output(opts.dependsOn).apply((d) => (Array.isArray(d) ? d : [d]))
+      : undefined;
     const k8sOpts = { parent: this, provider: args.kubernetesProvider };
     let clientId: pulumi.Input<string>;
     if (plan.workloadIdentity) {
@@ -187,7 +191,7 @@ export class SecretStore extends pulumi.ComponentResource {
           federatedCredentials: args.federatedCredentials,
           kubernetesProvider: args.kubernetesProvider,
         },
-        { parent: this },
+        { parent: this, dependsOn: opts?.dependsOn },
       );
       this.roleAssignments = new KeyVaultRoleAssignments(
         name,
@@ -206,7 +210,7 @@ export class SecretStore extends pulumi.ComponentResource {
       this.serviceAccount = new ServiceAccount(
         name,
         { metadata: { name: plan.serviceAccountName, namespace: args.namespace } },
-        k8sOpts,
+        { ...k8sOpts, dependsOn: waitFor },
       );
       clientId = args.addonIdentityClientId!;
     }
@@ -233,7 +237,12 @@ export class SecretStore extends pulumi.ComponentResource {
         spec,
       },
       // Pods mounting it authenticate as the identity, which needs its roles first.
-      { ...k8sOpts, dependsOn: this.roleAssignments ? [this.roleAssignments] : [] },
+      {
+        ...k8sOpts,
+        dependsOn: pulumi
+          .output(waitFor ?? [])
+          .apply((d) => [...d, ...(this.roleAssignments ? [this.roleAssignments] : [])]),
+      },
     );
 
     this.secretProviderClassName = pulumi.output(plan.spcProps.name);

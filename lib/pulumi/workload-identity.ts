@@ -161,7 +161,8 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
                 annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: this.identity.clientId },
               },
             },
-            { parent: this, provider: args.kubernetesProvider },
+            // The ServiceAccount waits for what the component waits for (e.g. its Namespace).
+            { parent: this, provider: args.kubernetesProvider, dependsOn: opts?.dependsOn },
           );
 
     this.clientId = this.identity.clientId;

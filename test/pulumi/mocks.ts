@@ -25,6 +25,10 @@ export interface RecordedResource {
 }
 
 export const recorded: RecordedResource[] = [];
+/** The project of Pulumi.yaml, so the example program reads its config keys under its own name. */
+export const MOCK_PROJECT = 'aks-secrets-store-example';
+export const MOCK_STACK = 'test';
+export const MOCK_ORGANIZATION = 'organization';
 export const MOCK_TENANT_ID = '72f988bf-0000-4000-8000-000000000001';
 export const MOCK_SUBSCRIPTION_ID = '00000000-1111-4222-8333-444444444444';
 
@@ -64,6 +68,11 @@ function fakeState(type: string, name: string, inputs: Record<string, any>): Rec
         ]),
       );
       break;
+    case 'pulumi:pulumi:StackReference':
+      // A stack with no previous deployment: no outputs yet.
+      state.outputs = {};
+      state.secretOutputNames = [];
+      break;
     case 'azure-native:resources:ResourceGroup':
       state.name = inputs.resourceGroupName ?? name;
       break;
@@ -87,6 +96,10 @@ const mocks: pulumi.runtime.Mocks = {
         tenantId: MOCK_TENANT_ID,
       };
     }
+    if (args.token === 'azure-native:containerservice:listManagedClusterUserCredentials') {
+      const kubeconfig = `apiVersion: v1\nkind: Config\nclusters: [{name: ${args.inputs.resourceName}, cluster: {server: "https://127.0.0.1:6443"}}]\n`;
+      return { kubeconfigs: [{ name: 'clusterUser', value: Buffer.from(kubeconfig).toString('base64') }] };
+    }
     return args.inputs;
   },
 };
@@ -94,7 +107,7 @@ const mocks: pulumi.runtime.Mocks = {
 /** The URN the mock monitor gives a resource (its parent's type is folded into the qualified type). */
 function urnOf(parentUrn: string, type: string, name: string): string {
   const qualifiedType = parentUrn ? `${parentUrn.split('::')[2].split('$').pop()}$${type}` : type;
-  return `urn:pulumi:test::aks-secrets-store-test::${qualifiedType}::${name}`;
+  return `urn:pulumi:${MOCK_STACK}::${MOCK_PROJECT}::${qualifiedType}::${name}`;
 }
 
 /**
@@ -121,7 +134,13 @@ class RecordingMonitor extends MockMonitor {
 }
 
 // What setMocks does, with our monitor: mock mode with every engine feature except output values.
-pulumi.runtime.setMockOptions(new RecordingMonitor(mocks), 'aks-secrets-store-test', 'test', false);
+pulumi.runtime.setMockOptions(
+  new RecordingMonitor(mocks),
+  MOCK_PROJECT,
+  MOCK_STACK,
+  false,
+  MOCK_ORGANIZATION,
+);
 Object.assign(getStore(), {
   supportsSecrets: true,
   supportsResourceReferences: true,

@@ -1,4 +1,4 @@
-import { byUrn, recorded, registered } from './mocks';
+import { byUrn, MOCK_PROJECT, MOCK_STACK, recorded, registered } from './mocks';
 import { Provider } from '@pulumi/kubernetes/provider';
 import { renderSelfHostedInstall } from '../../lib/core/install';
 import { kubeTypeToken } from '../../lib/pulumi/kube-object-resource';
@@ -59,7 +59,7 @@ describe('SelfHostedInstall', () => {
     expect(
       mine().every((r) =>
         r.provider?.startsWith(
-          'urn:pulumi:test::aks-secrets-store-test::pulumi:providers:kubernetes::target-cluster::',
+          `urn:pulumi:${MOCK_STACK}::${MOCK_PROJECT}::pulumi:providers:kubernetes::target-cluster::`,
         ),
       ),
     ).toBe(true);
