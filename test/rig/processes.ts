@@ -40,13 +40,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function runDir(): string {
+/** Where pid files of running (and killed) runs are kept. */
+export function rigRunDir(): string {
   return path.join(path.dirname(rigCacheDir()), 'rig-run');
 }
 
 /** This jest process's pid file: which children it started, so a later run can reap them. */
 function pidFilePath(ownerPid = process.pid): string {
-  return path.join(runDir(), `${ownerPid}.json`);
+  return path.join(rigRunDir(), `${ownerPid}.json`);
 }
 
 interface PidFileEntry {
@@ -81,7 +82,7 @@ function readPidFile(file: string): PidFile | undefined {
 }
 
 function recordChild(entry: PidFileEntry): void {
-  fs.mkdirSync(runDir(), { recursive: true });
+  fs.mkdirSync(rigRunDir(), { recursive: true });
   const file = pidFilePath();
   const current = readPidFile(file) ?? {
     ownerPid: process.pid,
@@ -134,10 +135,10 @@ function commandLineStartsWith(pid: number, binary: string): boolean {
  * Returns the pids it killed.
  */
 export function reapLeftovers(): number[] {
-  if (!fs.existsSync(runDir())) return [];
+  if (!fs.existsSync(rigRunDir())) return [];
   const killed: number[] = [];
-  for (const name of fs.readdirSync(runDir())) {
-    const file = path.join(runDir(), name);
+  for (const name of fs.readdirSync(rigRunDir())) {
+    const file = path.join(rigRunDir(), name);
     const record = readPidFile(file);
     if (!record) continue;
     const ownerRunning = isAlive(record.ownerPid) && startTime(record.ownerPid) === record.ownerStartTime;
