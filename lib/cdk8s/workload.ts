@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ValidationError, validateDns1123Subdomain, validateGuid } from '../core';
+import { ValidationError, validateDns1123Label, validateDns1123Subdomain, validateGuid } from '../core';
 import { SecretProviderClass } from './secret-provider-class';
 import {
   AbstractPod,
@@ -48,7 +48,9 @@ export class SecretsStoreVolume {
     spc: SecretProviderClass,
     opts: SecretsStoreVolumeOptions = {},
   ): Volume {
-    const name = opts.name ?? `secrets-store-${spc.name}`.slice(0, 63).replace(/[-.]+$/, '');
+    // Volume names are DNS-1123 labels: no dots, at most 63 characters.
+    const name = opts.name ?? `secrets-store-${spc.name}`.replace(/\./g, '-').slice(0, 63).replace(/-+$/, '');
+    validateDns1123Label(name, 'name', 'volume name');
     const existing = spc.node.tryFindChild(`Volume-${name}`);
     if (existing) return existing as Volume;
     const volume = Volume.fromCsi(spc, `Volume-${name}`, SECRETS_STORE_CSI_DRIVER, {
@@ -155,6 +157,7 @@ export class WorkloadIdentityServiceAccount extends Construct {
     super(scope, id);
     this.name = props.name ?? id;
     validateDns1123Subdomain(this.name, 'name');
+    if (props.namespace !== undefined) validateDns1123Label(props.namespace, 'namespace');
     validateGuid(props.clientId, 'clientId', 'client id of the federated app or user-assigned identity');
     if (props.tenantId !== undefined) validateGuid(props.tenantId, 'tenantId', 'Entra tenant id');
     this.serviceAccount = new ServiceAccount(this, 'Resource', {

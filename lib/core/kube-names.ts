@@ -19,12 +19,12 @@ export function validateDns1123Subdomain(value: string, field: string): void {
   }
 }
 
-/** Namespaces (RFC 1123 label). */
-export function validateDns1123Label(value: string, field: string): void {
+/** Namespaces, volume names and other RFC 1123 labels; `what` names the kind of name in the message. */
+export function validateDns1123Label(value: string, field: string, what = 'Kubernetes namespace'): void {
   if (value.length > 63 || !DNS1123_LABEL.test(value)) {
     throw new ValidationError(
       field,
-      `"${value}" is not a valid Kubernetes namespace; use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. "team-a")`,
+      `"${value}" is not a valid ${what}; use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. "team-a")`,
     );
   }
 }

@@ -135,6 +135,15 @@ describe('workload helpers', () => {
     });
   });
 
+  test('volume names are DNS labels: dots in the SPC name are replaced, bad names refused', () => {
+    const chart = Testing.chart();
+    const spc = new SecretProviderClass(chart, 'app.secrets', spcProps);
+    expect(SecretsStoreVolume.fromSecretProviderClass(spc).name).toBe('secrets-store-app-secrets');
+    expect(() => SecretsStoreVolume.fromSecretProviderClass(spc, { name: 'Secrets_Store' })).toThrow(
+      'name: "Secrets_Store" is not a valid volume name',
+    );
+  });
+
   test('envFromSyncedSecret fails for an undeclared Secret or key', () => {
     const chart = Testing.chart();
     const spc = new SecretProviderClass(chart, 'azure-sync', spcProps);
