@@ -33,7 +33,10 @@ export function validatePayload(files: readonly PayloadFile[]): void {
   validatePayloadPaths(files.map((f) => f.path));
   for (const f of files) {
     if (!Number.isInteger(f.mode) || f.mode < 0 || f.mode > 0o777) {
-      throw new PayloadPathError(f.path, `file mode ${f.mode} is outside 0-511 (0000-0777 octal); return permission bits only`);
+      throw new PayloadPathError(
+        f.path,
+        `file mode ${f.mode} is outside 0-511 (0000-0777 octal); return permission bits only`,
+      );
     }
   }
 }
@@ -168,7 +171,8 @@ const GENERATION_DIR = /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.[0-9a-f]+$/;
  */
 function retireGenerations(targetDir: string, keep: ReadonlySet<string>): void {
   for (const entry of fs.readdirSync(targetDir)) {
-    if (GENERATION_DIR.test(entry) && !keep.has(entry)) fs.rmSync(path.join(targetDir, entry), { recursive: true, force: true });
+    if (GENERATION_DIR.test(entry) && !keep.has(entry))
+      fs.rmSync(path.join(targetDir, entry), { recursive: true, force: true });
   }
 }
 

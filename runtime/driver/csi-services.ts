@@ -27,9 +27,12 @@ export interface CsiServicesProps {
 
 /** The version in this package's package.json (source tree and build/ both work). */
 export function packageVersion(): string {
-  for (const candidate of [path.resolve(__dirname, '..', '..', 'package.json'), path.resolve(__dirname, '..', '..', '..', 'package.json')]) {
+  for (const candidate of [
+    path.resolve(__dirname, '..', '..', 'package.json'),
+    path.resolve(__dirname, '..', '..', '..', 'package.json'),
+  ]) {
     try {
-      const version = (JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; version?: string });
+      const version = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
       if (version.name === 'aks-secrets-store' && version.version) return version.version;
     } catch {
       // try the next location
@@ -40,16 +43,22 @@ export function packageVersion(): string {
 
 export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
   const csi = loadProto('csi.proto');
-  const definition = (name: string): grpc.ServiceDefinition => serviceClientConstructor(csi, `csi.v1.${name}`).service;
+  const definition = (name: string): grpc.ServiceDefinition =>
+    serviceClientConstructor(csi, `csi.v1.${name}`).service;
   const vendorVersion = props.vendorVersion ?? packageVersion();
   const unimplemented = (method: string) => (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
-    callback({ code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented by ${DRIVER_NAME}` }, null);
+    callback(
+      { code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented by ${DRIVER_NAME}` },
+      null,
+    );
 
   const identity: grpc.UntypedServiceImplementation = {
-    GetPluginInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { name: props.driverName ?? DRIVER_NAME, vendor_version: vendorVersion }),
+    GetPluginInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { name: props.driverName ?? DRIVER_NAME, vendor_version: vendorVersion }),
     GetPluginCapabilities: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
       callback(null, { capabilities: [{ service: { type: 'CONTROLLER_SERVICE' } }] }),
-    Probe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { ready: { value: true } }),
+    Probe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { ready: { value: true } }),
   };
 
   const controller: grpc.UntypedServiceImplementation = {
@@ -58,15 +67,24 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
   };
 
   const node: grpc.UntypedServiceImplementation = {
-    NodePublishVolume: (call: grpc.ServerUnaryCall<NodePublishVolumeRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    NodePublishVolume: (
+      call: grpc.ServerUnaryCall<NodePublishVolumeRequest, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
       const deadline = call.getDeadline();
-      const deadlineDate = deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined;
+      const deadlineDate =
+        deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined;
       answer(props.publisher.publish(call.request, deadlineDate), callback);
     },
-    NodeUnpublishVolume: (call: grpc.ServerUnaryCall<NodeUnpublishVolumeRequest, unknown>, callback: grpc.sendUnaryData<unknown>) =>
-      answer(props.publisher.unpublish(call.request), callback),
+    NodeUnpublishVolume: (
+      call: grpc.ServerUnaryCall<NodeUnpublishVolumeRequest, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => answer(props.publisher.unpublish(call.request), callback),
     NodeStageVolume: (
-      call: grpc.ServerUnaryCall<{ volume_id?: string; staging_target_path?: string; volume_capability?: unknown }, unknown>,
+      call: grpc.ServerUnaryCall<
+        { volume_id?: string; staging_target_path?: string; volume_capability?: unknown },
+        unknown
+      >,
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       // Ephemeral volumes are never staged; upstream validates the arguments and does nothing.
@@ -75,7 +93,10 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
       if (!call.request.volume_capability) return invalid(callback, 'Volume Capability missing in request');
       callback(null, {});
     },
-    NodeUnstageVolume: (call: grpc.ServerUnaryCall<{ volume_id?: string; staging_target_path?: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+    NodeUnstageVolume: (
+      call: grpc.ServerUnaryCall<{ volume_id?: string; staging_target_path?: string }, unknown>,
+      callback: grpc.sendUnaryData<unknown>,
+    ) => {
       if (!call.request.volume_id) return invalid(callback, 'Volume ID missing in request');
       if (!call.request.staging_target_path) return invalid(callback, 'Target path missing in request');
       callback(null, {});
@@ -84,7 +105,8 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
     NodeExpandVolume: unimplemented('NodeExpandVolume'),
     NodeGetCapabilities: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
       callback(null, { capabilities: [{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' } }] }),
-    NodeGetInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { node_id: props.nodeId }),
+    NodeGetInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback(null, { node_id: props.nodeId }),
   };
 
   return [

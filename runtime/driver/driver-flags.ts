@@ -3,27 +3,83 @@
 import { FlagError, FlagSpecs, formatFlagUsage, parseFlags, ParsedFlags } from '../common/flags';
 
 export const DRIVER_FLAGS = {
-  endpoint: { type: 'string', default: 'unix://tmp/csi.sock', usage: 'CSI endpoint (unix socket), e.g. unix:///csi/csi.sock' },
-  drivername: { type: 'string', default: 'secrets-store.csi.k8s.io', usage: 'name of the driver (GetPluginInfo)' },
-  nodeid: { type: 'string', default: '', usage: 'this node\'s name (NodeGetInfo, SPCPS node label); usually $(KUBE_NODE_NAME)' },
-  'log-format-json': { type: 'bool', default: false, usage: 'accepted for compatibility; logs are always JSON lines' },
-  'provider-volume': { type: 'string', default: '/var/run/secrets-store-csi-providers', usage: 'directory of the provider sockets' },
+  endpoint: {
+    type: 'string',
+    default: 'unix://tmp/csi.sock',
+    usage: 'CSI endpoint (unix socket), e.g. unix:///csi/csi.sock',
+  },
+  drivername: {
+    type: 'string',
+    default: 'secrets-store.csi.k8s.io',
+    usage: 'name of the driver (GetPluginInfo)',
+  },
+  nodeid: {
+    type: 'string',
+    default: '',
+    usage: "this node's name (NodeGetInfo, SPCPS node label); usually $(KUBE_NODE_NAME)",
+  },
+  'log-format-json': {
+    type: 'bool',
+    default: false,
+    usage: 'accepted for compatibility; logs are always JSON lines',
+  },
+  'provider-volume': {
+    type: 'string',
+    default: '/var/run/secrets-store-csi-providers',
+    usage: 'directory of the provider sockets',
+  },
   'additional-provider-volume-paths': {
     type: 'string',
     default: '/etc/kubernetes/secrets-store-csi-providers',
     usage: 'comma-separated extra provider socket directories, searched before --provider-volume',
   },
-  'metrics-addr': { type: 'string', default: ':8095', usage: 'address of the /metrics and /healthz endpoint' },
+  'metrics-addr': {
+    type: 'string',
+    default: ':8095',
+    usage: 'address of the /metrics and /healthz endpoint',
+  },
   'metrics-backend': { type: 'string', default: 'Prometheus', usage: 'metrics backend; only Prometheus' },
-  'enable-secret-rotation': { type: 'bool', default: false, usage: 'refresh mounted content on kubelet republish (CSIDriver requiresRepublish)' },
-  'rotation-poll-interval': { type: 'duration', default: 120_000, usage: 'least time between two provider calls for one volume (Go duration)' },
-  'max-call-recv-msg-size': { type: 'int', default: 4194304, usage: 'largest provider Mount response accepted, in bytes' },
-  'provider-health-check': { type: 'bool', default: false, usage: 'accepted for compatibility; provider sockets are re-resolved on every call instead' },
-  'provider-health-check-interval': { type: 'duration', default: 120_000, usage: 'accepted for compatibility' },
-  'enable-pprof': { type: 'bool', default: false, usage: 'accepted for compatibility; no pprof in a Node.js process' },
+  'enable-secret-rotation': {
+    type: 'bool',
+    default: false,
+    usage: 'refresh mounted content on kubelet republish (CSIDriver requiresRepublish)',
+  },
+  'rotation-poll-interval': {
+    type: 'duration',
+    default: 120_000,
+    usage: 'least time between two provider calls for one volume (Go duration)',
+  },
+  'max-call-recv-msg-size': {
+    type: 'int',
+    default: 4194304,
+    usage: 'largest provider Mount response accepted, in bytes',
+  },
+  'provider-health-check': {
+    type: 'bool',
+    default: false,
+    usage: 'accepted for compatibility; provider sockets are re-resolved on every call instead',
+  },
+  'provider-health-check-interval': {
+    type: 'duration',
+    default: 120_000,
+    usage: 'accepted for compatibility',
+  },
+  'enable-pprof': {
+    type: 'bool',
+    default: false,
+    usage: 'accepted for compatibility; no pprof in a Node.js process',
+  },
   'pprof-port': { type: 'int', default: 6065, usage: 'accepted for compatibility' },
-  'healthz-port': { type: 'int', default: 0, usage: 'ours: also serve /healthz on this port (0: only on --metrics-addr)' },
-  'tmpfs-size': { type: 'string', default: '', usage: 'ours: tmpfs size limit per volume, e.g. 16m (default: kernel default, half of RAM)' },
+  'healthz-port': {
+    type: 'int',
+    default: 0,
+    usage: 'ours: also serve /healthz on this port (0: only on --metrics-addr)',
+  },
+  'tmpfs-size': {
+    type: 'string',
+    default: '',
+    usage: 'ours: tmpfs size limit per volume, e.g. 16m (default: kernel default, half of RAM)',
+  },
   v: { type: 'int', default: 0, usage: 'log verbosity as klog: 5 and above logs debug lines' },
   version: { type: 'bool', default: false, usage: 'print the version as JSON and exit' },
 } satisfies FlagSpecs;
@@ -33,16 +89,22 @@ export type DriverFlags = ParsedFlags<typeof DRIVER_FLAGS>;
 /** Parses and cross-checks the flags; every error names the flag and the fix. */
 export function parseDriverFlags(args: readonly string[]): { flags: DriverFlags; help: boolean } {
   const { flags, positional, help } = parseFlags(args, DRIVER_FLAGS);
-  if (positional.length > 0) throw new FlagError(`unexpected argument ${JSON.stringify(positional[0])}; flags are --name=value`);
+  if (positional.length > 0)
+    throw new FlagError(`unexpected argument ${JSON.stringify(positional[0])}; flags are --name=value`);
   if (help || flags.version) return { flags, help };
-  if (!flags.nodeid) throw new FlagError('--nodeid is required: pass the node name, e.g. --nodeid=$(KUBE_NODE_NAME)');
+  if (!flags.nodeid)
+    throw new FlagError('--nodeid is required: pass the node name, e.g. --nodeid=$(KUBE_NODE_NAME)');
   if (flags['metrics-backend'].toLowerCase() !== 'prometheus') {
     throw new FlagError(`--metrics-backend=${flags['metrics-backend']} is not supported; use Prometheus`);
   }
-  if (flags['max-call-recv-msg-size'] <= 0) throw new FlagError('--max-call-recv-msg-size must be a positive number of bytes, e.g. 4194304');
-  if (flags['rotation-poll-interval'] < 0) throw new FlagError('--rotation-poll-interval must not be negative, e.g. 2m');
+  if (flags['max-call-recv-msg-size'] <= 0)
+    throw new FlagError('--max-call-recv-msg-size must be a positive number of bytes, e.g. 4194304');
+  if (flags['rotation-poll-interval'] < 0)
+    throw new FlagError('--rotation-poll-interval must not be negative, e.g. 2m');
   if (flags['tmpfs-size'] && !/^[0-9]+[kmg%]?$/.test(flags['tmpfs-size'])) {
-    throw new FlagError(`--tmpfs-size=${flags['tmpfs-size']} is not valid; use bytes with an optional k, m, g or % suffix, e.g. 16m`);
+    throw new FlagError(
+      `--tmpfs-size=${flags['tmpfs-size']} is not valid; use bytes with an optional k, m, g or % suffix, e.g. 16m`,
+    );
   }
   parseListenAddress(flags['metrics-addr'], '--metrics-addr');
   return { flags, help };
@@ -52,7 +114,8 @@ export function parseDriverFlags(args: readonly string[]): { flags: DriverFlags;
 export function parseListenAddress(address: string, flagName: string): { host?: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):([0-9]{1,5})$/.exec(address);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new FlagError(`${flagName}=${address} is not a listen address; use [host]:port, e.g. :8095`);
+  if (!m || port > 65535)
+    throw new FlagError(`${flagName}=${address} is not a listen address; use [host]:port, e.g. :8095`);
   const host = m[1] ?? m[2];
   return { host: host ? host : undefined, port };
 }

@@ -20,15 +20,30 @@ export class DriverMetrics {
 
   constructor() {
     const registers = [this.registry];
-    this.nodePublish = new Counter({ name: 'node_publish_total', help: 'Successful NodePublishVolume calls', labelNames: ['os_type', 'provider'], registers });
+    this.nodePublish = new Counter({
+      name: 'node_publish_total',
+      help: 'Successful NodePublishVolume calls',
+      labelNames: ['os_type', 'provider'],
+      registers,
+    });
     this.nodePublishError = new Counter({
       name: 'node_publish_error_total',
       help: 'Failed NodePublishVolume calls (including failed remounts that kept the old content)',
       labelNames: ['os_type', 'provider', 'error_type'],
       registers,
     });
-    this.nodeUnpublish = new Counter({ name: 'node_unpublish_total', help: 'Successful NodeUnpublishVolume calls', labelNames: ['os_type'], registers });
-    this.nodeUnpublishError = new Counter({ name: 'node_unpublish_error_total', help: 'Failed NodeUnpublishVolume calls', labelNames: ['os_type'], registers });
+    this.nodeUnpublish = new Counter({
+      name: 'node_unpublish_total',
+      help: 'Successful NodeUnpublishVolume calls',
+      labelNames: ['os_type'],
+      registers,
+    });
+    this.nodeUnpublishError = new Counter({
+      name: 'node_unpublish_error_total',
+      help: 'Failed NodeUnpublishVolume calls',
+      labelNames: ['os_type'],
+      registers,
+    });
     this.rotationReconcile = new Counter({
       name: 'rotation_reconcile_total',
       help: 'Remounts that called the provider; rotated="true" when the content changed',

@@ -1,7 +1,12 @@
 // Binds the node server's cluster ports (cluster-ports.ts) to the Kubernetes client: SPCs from a
 // cluster-wide watch cache (as upstream's informer) with a direct GET on a miss, SPCPS create-or-update
 // with upstream's AlreadyExists handling, and best-effort Events on the pod.
-import type { PodEventRecorder, PodReference, PodStatusStore, SecretProviderClassSource } from './cluster-ports';
+import type {
+  PodEventRecorder,
+  PodReference,
+  PodStatusStore,
+  SecretProviderClassSource,
+} from './cluster-ports';
 import { EventRecorder } from './kube/event-recorder';
 import { isAlreadyExists, isConflict, isNotFound } from './kube/kube-api-error';
 import type { KubeClient } from './kube/kube-client';
@@ -24,7 +29,8 @@ export class CachedSecretProviderClassSource implements SecretProviderClassSourc
       return await this.client.get<SecretProviderClass>(SECRET_PROVIDER_CLASSES, name, namespace);
     } catch (err) {
       // The API server's own wording, which users and upstream's e2e match on.
-      if (isNotFound(err)) throw new Error(`secretproviderclasses.secrets-store.csi.x-k8s.io ${JSON.stringify(name)} not found`);
+      if (isNotFound(err))
+        throw new Error(`secretproviderclasses.secrets-store.csi.x-k8s.io ${JSON.stringify(name)} not found`);
       throw err;
     }
   }
@@ -43,8 +49,15 @@ export class KubePodStatusStore implements PodStatusStore {
       if (!isAlreadyExists(err)) throw err;
     }
     for (let attempt = 1; ; attempt++) {
-      const existing = await this.client.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, podStatus.metadata.name!, namespace);
-      existing.metadata.labels = { ...existing.metadata.labels, [NODE_NAME_LABEL]: podStatus.metadata.labels![NODE_NAME_LABEL] };
+      const existing = await this.client.get<SecretProviderClassPodStatus>(
+        SECRET_PROVIDER_CLASS_POD_STATUSES,
+        podStatus.metadata.name!,
+        namespace,
+      );
+      existing.metadata.labels = {
+        ...existing.metadata.labels,
+        [NODE_NAME_LABEL]: podStatus.metadata.labels![NODE_NAME_LABEL],
+      };
       existing.metadata.ownerReferences = podStatus.metadata.ownerReferences;
       existing.status = podStatus.status;
       try {
@@ -62,6 +75,11 @@ export class KubePodEventRecorder implements PodEventRecorder {
   constructor(private readonly recorder: EventRecorder) {}
 
   record(pod: PodReference, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    void this.recorder.record({ apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid } }, type, reason, message);
+    void this.recorder.record(
+      { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid } },
+      type,
+      reason,
+      message,
+    );
   }
 }

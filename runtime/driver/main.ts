@@ -2,7 +2,14 @@
 // client, the provider clients, the CSI gRPC server on --endpoint and the /metrics + /healthz endpoint,
 // and shuts all of it down cleanly on SIGTERM (kubelet's DaemonSet rollout) or SIGINT.
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient, loadProto, serviceClientConstructor, socketPathFromEndpoint, startUnixGrpcServer, unaryCall } from '../common/grpc-unix';
+import {
+  createUnixGrpcClient,
+  loadProto,
+  serviceClientConstructor,
+  socketPathFromEndpoint,
+  startUnixGrpcServer,
+  unaryCall,
+} from '../common/grpc-unix';
 import { Logger } from '../common/logger';
 import { startHttpEndpoints, HttpEndpoints } from '../common/metrics-http';
 import { csiServices, DRIVER_NAME, packageVersion } from './csi-services';
@@ -28,19 +35,30 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   if (flags.version) {
-    process.stdout.write(`${JSON.stringify({ BuildVersion: packageVersion(), GitCommit: '', BuildDate: '' })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ BuildVersion: packageVersion(), GitCommit: '', BuildDate: '' })}\n`,
+    );
     return;
   }
-  const logger = new Logger({ level: flags.v >= 5 ? 'debug' : 'info', fields: { component: 'driver', node: flags.nodeid } });
-  const socketPath = socketPathFromEndpoint(flags.endpoint.replace(/^unix:\/\/(?=[^/])/, 'unix:///'), '--endpoint');
+  const logger = new Logger({
+    level: flags.v >= 5 ? 'debug' : 'info',
+    fields: { component: 'driver', node: flags.nodeid },
+  });
+  const socketPath = socketPathFromEndpoint(
+    flags.endpoint.replace(/^unix:\/\/(?=[^/])/, 'unix:///'),
+    '--endpoint',
+  );
   const metricsAddress = parseListenAddress(flags['metrics-addr'], '--metrics-addr');
 
-  const kube = new KubeClient(loadKubeConfig(), { userAgent: `csi-secrets-store/aks-secrets-store/${packageVersion()}` });
+  const kube = new KubeClient(loadKubeConfig(), {
+    userAgent: `csi-secrets-store/aks-secrets-store/${packageVersion()}`,
+  });
   // Cluster-wide, as upstream's informer: a pod may mount any SPC of its own namespace.
   const spcCache = new WatchCache<SecretProviderClass>({
     client: kube,
     resource: SECRET_PROVIDER_CLASSES,
-    onError: (err) => logger.warn('secretproviderclass watch failed; retrying', { error: (err as Error).message }),
+    onError: (err) =>
+      logger.warn('secretproviderclass watch failed; retrying', { error: (err as Error).message }),
   });
   await spcCache.start();
 
@@ -49,7 +67,10 @@ export async function main(args: string[]): Promise<void> {
     providerDirs: providerDirs(flags),
     maxCallRecvMsgSize: flags['max-call-recv-msg-size'],
     onLargeResponse: (provider, bytes) =>
-      logger.warn('provider response is larger than 1 MiB; syncing it to a Kubernetes Secret may fail', { provider, bytes }),
+      logger.warn('provider response is larger than 1 MiB; syncing it to a Kubernetes Secret may fail', {
+        provider,
+        bytes,
+      }),
   });
   const events = new EventRecorder({
     client: kube,
@@ -77,7 +98,9 @@ export async function main(args: string[]): Promise<void> {
     events: new KubePodEventRecorder(events),
     metrics,
     logger,
-    rotation: flags['enable-secret-rotation'] ? new RotationGate({ pollIntervalMs: flags['rotation-poll-interval'] }) : undefined,
+    rotation: flags['enable-secret-rotation']
+      ? new RotationGate({ pollIntervalMs: flags['rotation-poll-interval'] })
+      : undefined,
     onPublished: syncSecretsAfterPublish,
     onUnpublished: (targetPath) => secretSync.forget(targetPath),
   });
@@ -87,12 +110,18 @@ export async function main(args: string[]): Promise<void> {
     services: csiServices({ nodeId: flags.nodeid, publisher, logger, driverName: flags.drivername }),
   });
   // Health = the CSI Probe answered over our own socket, what the liveness-probe sidecar checks.
-  const identity = createUnixGrpcClient<grpc.Client>(serviceClientConstructor(loadProto('csi.proto'), 'csi.v1.Identity'), socketPath);
+  const identity = createUnixGrpcClient<grpc.Client>(
+    serviceClientConstructor(loadProto('csi.proto'), 'csi.v1.Identity'),
+    socketPath,
+  );
   const healthz = async (): Promise<void> => {
     await unaryCall(identity, 'Probe', {}, 3000);
   };
-  const endpoints: HttpEndpoints[] = [await startHttpEndpoints({ ...metricsAddress, registry: metrics.registry, healthz })];
-  if (flags['healthz-port'] > 0) endpoints.push(await startHttpEndpoints({ port: flags['healthz-port'], healthz }));
+  const endpoints: HttpEndpoints[] = [
+    await startHttpEndpoints({ ...metricsAddress, registry: metrics.registry, healthz }),
+  ];
+  if (flags['healthz-port'] > 0)
+    endpoints.push(await startHttpEndpoints({ port: flags['healthz-port'], healthz }));
   logger.info('driver started', {
     driver: flags.drivername,
     version: packageVersion(),

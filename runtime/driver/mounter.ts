@@ -27,7 +27,9 @@ export class Mounter {
 
   constructor(props: MounterProps = {}) {
     if (props.tmpfsSize !== undefined && !/^[0-9]+[kmg%]?$/.test(props.tmpfsSize)) {
-      throw new Error(`tmpfs size ${JSON.stringify(props.tmpfsSize)} is not valid; use bytes with an optional k, m, g or % suffix, e.g. 16m`);
+      throw new Error(
+        `tmpfs size ${JSON.stringify(props.tmpfsSize)} is not valid; use bytes with an optional k, m, g or % suffix, e.g. 16m`,
+      );
     }
     this.tmpfsSize = props.tmpfsSize;
     this.mountInfoPath = props.mountInfoPath ?? '/proc/self/mountinfo';
@@ -93,7 +95,11 @@ export function readMountPoints(mountInfoPath: string): Set<string> {
   for (const line of fs.readFileSync(mountInfoPath, 'utf8').split('\n')) {
     const fields = line.split(' ');
     if (fields.length < 5) continue;
-    points.add(path.normalize(fields[4].replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)))));
+    points.add(
+      path.normalize(
+        fields[4].replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))),
+      ),
+    );
   }
   return points;
 }

@@ -6,7 +6,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../common/logger';
 import { writePayloadAtomically } from './atomic-writer';
-import type { PodEventRecorder, PodReference, PodStatusStore, SecretProviderClassSource } from './cluster-ports';
+import type {
+  PodEventRecorder,
+  PodReference,
+  PodStatusStore,
+  SecretProviderClassSource,
+} from './cluster-ports';
 import type { DriverMetrics } from './driver-metrics';
 import { OS_TYPE } from './driver-metrics';
 import type { SecretProviderClass } from './kube/kube-types';
@@ -81,6 +86,8 @@ const SANITY_MOCK_PROVIDER = 'mock_provider';
 
 export class NodePublisher {
   private readonly locks = new Map<string, Promise<void>>();
+  /** Per target path: the SPCPS last written, so an unchanged rotation check costs no API write. */
+  private readonly writtenStatus = new Map<string, string>();
 
   constructor(private readonly props: NodePublisherProps) {}
 
@@ -91,7 +98,8 @@ export class NodePublisher {
     if (!req.volume_id) throw PublishError.invalidArgument('Volume ID missing in request');
     if (!req.target_path) throw PublishError.invalidArgument('Target path missing in request');
     const volumeContext = req.volume_context ?? {};
-    if (Object.keys(volumeContext).length === 0) throw PublishError.invalidArgument('Volume attributes missing in request');
+    if (Object.keys(volumeContext).length === 0)
+      throw PublishError.invalidArgument('Volume attributes missing in request');
     const targetPath = req.target_path;
     return this.serialized(targetPath, () => this.publishLocked(req, targetPath, volumeContext, deadline));
   }
@@ -110,14 +118,27 @@ export class NodePublisher {
       uid: volumeContext[POD_UID_KEY] ?? '',
     };
     let providerLabel = volumeContext[PROVIDER_NAME_KEY] ?? '';
-    const log = logger.child({ volumeId: req.volume_id, targetPath, pod: `${pod.namespace}/${pod.name}`, secretProviderClass: spcName });
+    const log = logger.child({
+      volumeId: req.volume_id,
+      targetPath,
+      pod: `${pod.namespace}/${pod.name}`,
+      secretProviderClass: spcName,
+    });
 
     let mounted: boolean;
     try {
       mounted = (await this.props.mounter.ensureMountPoint(targetPath)).mounted;
     } catch (err) {
-      metrics.nodePublishError.inc({ os_type: OS_TYPE, provider: providerLabel, error_type: ErrorReason.FailedToEnsureMountPoint });
-      throw new PublishError(`failed to check if target path ${targetPath} is mount point, err: ${(err as Error).message}`, 13, ErrorReason.FailedToEnsureMountPoint);
+      metrics.nodePublishError.inc({
+        os_type: OS_TYPE,
+        provider: providerLabel,
+        error_type: ErrorReason.FailedToEnsureMountPoint,
+      });
+      throw new PublishError(
+        `failed to check if target path ${targetPath} is mount point, err: ${(err as Error).message}`,
+        13,
+        ErrorReason.FailedToEnsureMountPoint,
+      );
     }
     const remount = mounted;
     if (mounted && !this.props.rotation) {
@@ -139,7 +160,8 @@ export class NodePublisher {
         metrics.nodePublish.inc({ os_type: OS_TYPE, provider: providerLabel });
         return;
       }
-      if (!spcName) throw PublishError.unknown('secretProviderClass is not set', ErrorReason.SecretProviderClassNotFound);
+      if (!spcName)
+        throw PublishError.unknown('secretProviderClass is not set', ErrorReason.SecretProviderClassNotFound);
       let spc: SecretProviderClass;
       try {
         spc = await this.props.secretProviderClasses.get(pod.namespace, spcName);
@@ -150,11 +172,18 @@ export class NodePublisher {
         );
       }
       const provider = spc.spec?.provider ?? '';
-      if (!provider) throw PublishError.unknown(`provider not set in ${pod.namespace}/${spcName}`, ErrorReason.ProviderError);
+      if (!provider)
+        throw PublishError.unknown(
+          `provider not set in ${pod.namespace}/${spcName}`,
+          ErrorReason.ProviderError,
+        );
       providerLabel = provider;
       const parameters = spc.spec?.parameters ?? {};
       if (Object.keys(parameters).length === 0) {
-        throw PublishError.unknown(`parameters not set in ${pod.namespace}/${spcName}`, ErrorReason.ProviderError);
+        throw PublishError.unknown(
+          `parameters not set in ${pod.namespace}/${spcName}`,
+          ErrorReason.ProviderError,
+        );
       }
       const secrets = req.secrets ?? {};
       const attributes = buildMountAttributes(parameters, volumeContext, secrets);
@@ -177,7 +206,10 @@ export class NodePublisher {
         );
       } catch (err) {
         const reason = (err as { reason?: string }).reason ?? ErrorReason.GRPCProviderError;
-        throw PublishError.unknown(`failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`, reason);
+        throw PublishError.unknown(
+          `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
+          reason,
+        );
       }
 
       let contentChanged = false;
@@ -199,10 +231,19 @@ export class NodePublisher {
           ErrorReason.UnexpectedTargetPath,
         );
       }
+      const podStatus = buildPodStatus({
+        pod,
+        spcName,
+        nodeId: this.props.nodeId,
+        targetPath,
+        objectVersions: result.objectVersions,
+      });
+      const statusKey = JSON.stringify([podStatus.metadata, podStatus.status]);
       try {
-        await this.props.podStatuses.createOrUpdate(
-          buildPodStatus({ pod, spcName, nodeId: this.props.nodeId, targetPath, objectVersions: result.objectVersions }),
-        );
+        if (!remount || this.writtenStatus.get(targetPath) !== statusKey) {
+          await this.props.podStatuses.createOrUpdate(podStatus);
+          this.writtenStatus.set(targetPath, statusKey);
+        }
       } catch (err) {
         throw PublishError.unknown(
           `failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
@@ -214,39 +255,76 @@ export class NodePublisher {
       metrics.nodePublish.inc({ os_type: OS_TYPE, provider });
       if (remount) {
         metrics.rotationReconcile.inc({ os_type: OS_TYPE, provider, rotated: String(contentChanged) });
-        metrics.rotationReconcileDuration.observe({ os_type: OS_TYPE }, (Date.now() - rotationStarted) / 1000);
+        metrics.rotationReconcileDuration.observe(
+          { os_type: OS_TYPE },
+          (Date.now() - rotationStarted) / 1000,
+        );
         if (contentChanged) {
-          this.props.events.record(pod, 'Normal', 'MountRotationComplete', `successfully rotated mounted contents for spc ${pod.namespace}/${spcName}`);
+          this.props.events.record(
+            pod,
+            'Normal',
+            'MountRotationComplete',
+            `successfully rotated mounted contents for spc ${pod.namespace}/${spcName}`,
+          );
         }
       }
-      log.info(remount ? (contentChanged ? 'volume content rotated' : 'volume content unchanged') : 'volume mounted', {
-        objects: result.objectVersions.length,
-        files: result.files.length,
-      });
+      log.info(
+        remount ? (contentChanged ? 'volume content rotated' : 'volume content unchanged') : 'volume mounted',
+        {
+          objects: result.objectVersions.length,
+          files: result.files.length,
+        },
+      );
       if (this.props.onPublished) {
-        await this.props.onPublished({ pod, spc, targetPath, objectVersions: result.objectVersions, contentChanged, remount }).catch((err: unknown) =>
-          log.warn('secret sync after publish failed', { error: (err as Error).message }),
-        );
+        await this.props
+          .onPublished({
+            pod,
+            spc,
+            targetPath,
+            objectVersions: result.objectVersions,
+            contentChanged,
+            remount,
+          })
+          .catch((err: unknown) =>
+            log.warn('secret sync after publish failed', { error: (err as Error).message }),
+          );
       }
     } catch (err) {
-      const publishError = err instanceof PublishError ? err : PublishError.unknown((err as Error).message, ErrorReason.FailedToMount);
-      metrics.nodePublishError.inc({ os_type: OS_TYPE, provider: providerLabel, error_type: publishError.reason });
+      const publishError =
+        err instanceof PublishError
+          ? err
+          : PublishError.unknown((err as Error).message, ErrorReason.FailedToMount);
+      metrics.nodePublishError.inc({
+        os_type: OS_TYPE,
+        provider: providerLabel,
+        error_type: publishError.reason,
+      });
       if (mountedHere) {
         // A failed first mount leaves nothing behind, so kubelet's retry starts fresh.
-        await this.props.mounter.unmount(targetPath).catch((unmountErr: unknown) =>
-          log.error('unmounting after a failed publish failed', { error: (unmountErr as Error).message }),
-        );
+        await this.props.mounter
+          .unmount(targetPath)
+          .catch((unmountErr: unknown) =>
+            log.error('unmounting after a failed publish failed', { error: (unmountErr as Error).message }),
+          );
       }
       if (remount) {
         // Keep the last good content: an error here makes kubelet tear the volume down (k8s#121271).
-        metrics.rotationReconcileError.inc({ os_type: OS_TYPE, provider: providerLabel, rotated: 'false', error_type: publishError.reason });
+        metrics.rotationReconcileError.inc({
+          os_type: OS_TYPE,
+          provider: providerLabel,
+          rotated: 'false',
+          error_type: publishError.reason,
+        });
         this.props.events.record(
           pod,
           'Warning',
           'MountRotationFailed',
           `failed to rotate mounted contents for spc ${pod.namespace}/${spcName}, the previous content is kept: ${publishError.message}`,
         );
-        log.warn('remount failed; the previous content is kept', { error: publishError.message, reason: publishError.reason });
+        log.warn('remount failed; the previous content is kept', {
+          error: publishError.message,
+          reason: publishError.reason,
+        });
         return;
       }
       log.warn('publish failed', { error: publishError.message, reason: publishError.reason });
@@ -263,14 +341,20 @@ export class NodePublisher {
       try {
         if (fs.existsSync(targetPath) && this.props.mounter.isMountPoint(targetPath)) {
           // Clear the tmpfs first, as upstream does, so nothing lingers if a lazy unmount is in play.
-          for (const entry of fs.readdirSync(targetPath)) fs.rmSync(path.join(targetPath, entry), { recursive: true, force: true });
+          for (const entry of fs.readdirSync(targetPath))
+            fs.rmSync(path.join(targetPath, entry), { recursive: true, force: true });
         }
         await this.props.mounter.cleanupMountPoint(targetPath);
       } catch (err) {
         this.props.metrics.nodeUnpublishError.inc({ os_type: OS_TYPE });
-        throw new PublishError(`failed to clean and unmount target path ${targetPath}, err: ${(err as Error).message}`, 13, ErrorReason.FailedToMount);
+        throw new PublishError(
+          `failed to clean and unmount target path ${targetPath}, err: ${(err as Error).message}`,
+          13,
+          ErrorReason.FailedToMount,
+        );
       }
       this.props.rotation?.forget(targetPath);
+      this.writtenStatus.delete(targetPath);
       this.props.onUnpublished?.(targetPath);
       this.props.metrics.nodeUnpublish.inc({ os_type: OS_TYPE });
       this.props.logger.info('volume unmounted', { volumeId: req.volume_id, targetPath });
@@ -281,7 +365,10 @@ export class NodePublisher {
     try {
       await this.props.mounter.mountTmpfs(targetPath);
     } catch (err) {
-      throw PublishError.unknown(`failed to mount tmpfs at ${targetPath}, err: ${(err as Error).message}`, ErrorReason.FailedToMount);
+      throw PublishError.unknown(
+        `failed to mount tmpfs at ${targetPath}, err: ${(err as Error).message}`,
+        ErrorReason.FailedToMount,
+      );
     }
     onMounted();
   }

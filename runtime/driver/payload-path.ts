@@ -28,19 +28,28 @@ function goClean(p: string): string {
 export function validatePayloadPath(p: string): void {
   if (p === '') throw new PayloadPathError(p, 'the path is empty');
   if (p.includes('\0')) throw new PayloadPathError(p, 'the path contains a NUL byte');
-  if (path.posix.isAbsolute(p)) throw new PayloadPathError(p, 'the path is absolute; use a path relative to the volume');
-  if (p.length > MAX_PATH_LENGTH) throw new PayloadPathError(p, `the path is longer than ${MAX_PATH_LENGTH} characters`);
+  if (path.posix.isAbsolute(p))
+    throw new PayloadPathError(p, 'the path is absolute; use a path relative to the volume');
+  if (p.length > MAX_PATH_LENGTH)
+    throw new PayloadPathError(p, `the path is longer than ${MAX_PATH_LENGTH} characters`);
   const elements = p.split('/');
   for (const element of elements) {
     if (element.length > MAX_ELEMENT_LENGTH) {
-      throw new PayloadPathError(p, `the element ${JSON.stringify(element.slice(0, 40))}... is longer than ${MAX_ELEMENT_LENGTH} characters`);
+      throw new PayloadPathError(
+        p,
+        `the element ${JSON.stringify(element.slice(0, 40))}... is longer than ${MAX_ELEMENT_LENGTH} characters`,
+      );
     }
     if (element === '..') throw new PayloadPathError(p, 'the path contains a ".." element');
   }
   if (elements[0].startsWith('..')) {
-    throw new PayloadPathError(p, 'the first element starts with "..", which is reserved for the writer (..data)');
+    throw new PayloadPathError(
+      p,
+      'the first element starts with "..", which is reserved for the writer (..data)',
+    );
   }
-  if (goClean(p) !== p) throw new PayloadPathError(p, `the path is not clean (it would be ${JSON.stringify(goClean(p))})`);
+  if (goClean(p) !== p)
+    throw new PayloadPathError(p, `the path is not clean (it would be ${JSON.stringify(goClean(p))})`);
 }
 
 /**
@@ -58,7 +67,8 @@ export function validatePayloadPaths(paths: readonly string[]): void {
     const elements = p.split('/');
     for (let i = 1; i < elements.length; i++) {
       const parent = elements.slice(0, i).join('/');
-      if (seen.has(parent)) throw new PayloadPathError(p, `its parent ${JSON.stringify(parent)} is also returned as a file`);
+      if (seen.has(parent))
+        throw new PayloadPathError(p, `its parent ${JSON.stringify(parent)} is also returned as a file`);
     }
   }
 }

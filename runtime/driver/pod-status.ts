@@ -23,7 +23,9 @@ export interface PodStatusProps {
 }
 
 export function buildPodStatus(props: PodStatusProps): SecretProviderClassPodStatus {
-  const objects = [...props.objectVersions].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((o) => ({ id: o.id, version: o.version }));
+  const objects = [...props.objectVersions]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map((o) => ({ id: o.id, version: o.version }));
   return {
     apiVersion: SPCPS_API_VERSION,
     kind: 'SecretProviderClassPodStatus',
@@ -43,7 +45,8 @@ export function buildPodStatus(props: PodStatusProps): SecretProviderClassPodSta
   };
 }
 
-const TARGET_PATH = /[\\/]+pods[\\/]+([^\\/]+)[\\/]+volumes[\\/]+kubernetes\.io~csi[\\/]+([^\\/]+)[\\/]+mount$/;
+const TARGET_PATH =
+  /[\\/]+pods[\\/]+([^\\/]+)[\\/]+volumes[\\/]+kubernetes\.io~csi[\\/]+([^\\/]+)[\\/]+mount$/;
 
 /** The pod UID and volume name in a kubelet target path, or undefined when it is not one. */
 export function parseTargetPath(targetPath: string): { podUid: string; volumeName: string } | undefined {
@@ -55,10 +58,16 @@ export function parseTargetPath(targetPath: string): { podUid: string; volumeNam
  * Upstream's CVE-2020-8568 guard: the target path must be kubelet's path for this pod's UID (and, when
  * known, this volume). Returns the reason it is not, or undefined when it is.
  */
-export function targetPathMismatch(targetPath: string, podUid: string, volumeName?: string): string | undefined {
+export function targetPathMismatch(
+  targetPath: string,
+  podUid: string,
+  volumeName?: string,
+): string | undefined {
   const parsed = parseTargetPath(targetPath);
-  if (!parsed) return `target path ${targetPath} is not of the form <kubelet>/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount`;
-  if (parsed.podUid !== podUid) return `target path ${targetPath} belongs to pod uid ${parsed.podUid}, not ${podUid}`;
+  if (!parsed)
+    return `target path ${targetPath} is not of the form <kubelet>/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount`;
+  if (parsed.podUid !== podUid)
+    return `target path ${targetPath} belongs to pod uid ${parsed.podUid}, not ${podUid}`;
   if (volumeName !== undefined && parsed.volumeName !== volumeName) {
     return `target path ${targetPath} belongs to volume ${parsed.volumeName}, not ${volumeName}`;
   }

@@ -114,7 +114,10 @@ export class ProviderClients {
       }
     }
     if (response.error?.code) {
-      throw new ReasonedError(`mount request failed with provider error code ${response.error.code}`, response.error.code);
+      throw new ReasonedError(
+        `mount request failed with provider error code ${response.error.code}`,
+        response.error.code,
+      );
     }
     if (!response.object_version || response.object_version.length === 0) {
       throw new ReasonedError('missing object versions', ErrorReason.ProviderError);
@@ -123,7 +126,11 @@ export class ProviderClients {
     if (bytes > 1024 * 1024) this.props.onLargeResponse?.(provider, bytes);
     return {
       objectVersions: response.object_version.map((v) => ({ id: v.id, version: v.version })),
-      files: (response.files ?? []).map((f) => ({ path: f.path, mode: f.mode, contents: Buffer.from(f.contents ?? []) })),
+      files: (response.files ?? []).map((f) => ({
+        path: f.path,
+        mode: f.mode,
+        contents: Buffer.from(f.contents ?? []),
+      })),
     };
   }
 
@@ -137,7 +144,12 @@ export class ProviderClients {
     const socketPath = this.resolveSocket(provider);
     const stat = fs.statSync(socketPath);
     const cached = this.clients.get(provider);
-    if (cached && cached.socketPath === socketPath && cached.ino === stat.ino && cached.mtimeMs === stat.mtimeMs) {
+    if (
+      cached &&
+      cached.socketPath === socketPath &&
+      cached.ino === stat.ino &&
+      cached.mtimeMs === stat.mtimeMs
+    ) {
       return cached.client;
     }
     cached?.client.close();
@@ -157,9 +169,18 @@ interface RawMountResponse {
 
 function callMount(client: grpc.Client, request: MountRequest, deadline?: Date): Promise<RawMountResponse> {
   return new Promise((resolve, reject) => {
-    const method = (client as unknown as Record<string, grpc.requestCallback<RawMountResponse> & ((...a: unknown[]) => void)>).Mount;
-    method.call(client, request, new grpc.Metadata(), deadline ? { deadline } : {}, (err: grpc.ServiceError | null, res?: RawMountResponse) =>
-      err ? reject(err) : resolve(res ?? {}),
+    const method = (
+      client as unknown as Record<
+        string,
+        grpc.requestCallback<RawMountResponse> & ((...a: unknown[]) => void)
+      >
+    ).Mount;
+    method.call(
+      client,
+      request,
+      new grpc.Metadata(),
+      deadline ? { deadline } : {},
+      (err: grpc.ServiceError | null, res?: RawMountResponse) => (err ? reject(err) : resolve(res ?? {})),
     );
   });
 }

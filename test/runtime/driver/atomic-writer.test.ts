@@ -7,7 +7,11 @@ import { PayloadFile, readMountedFiles, writePayloadAtomically } from '../../../
 function tempTarget(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'aw-'));
 }
-const file = (p: string, contents: string, mode = 0o644): PayloadFile => ({ path: p, mode, contents: Buffer.from(contents) });
+const file = (p: string, contents: string, mode = 0o644): PayloadFile => ({
+  path: p,
+  mode,
+  contents: Buffer.from(contents),
+});
 
 describe('atomic writer', () => {
   it('writes the ..data layout: timestamped dir, ..data link, top-level links, exact modes', () => {
@@ -69,7 +73,9 @@ describe('atomic writer', () => {
     const before = fs.readdirSync(parent).length;
     writePayloadAtomically(target, [file('keep', 'old')]);
     const layout = fs.readdirSync(target).sort();
-    expect(() => writePayloadAtomically(target, [file('good', 'x'), { path: p, mode, contents: Buffer.from('evil') }])).toThrow();
+    expect(() =>
+      writePayloadAtomically(target, [file('good', 'x'), { path: p, mode, contents: Buffer.from('evil') }]),
+    ).toThrow();
     expect(fs.readdirSync(target).sort()).toEqual(layout);
     expect(fs.readFileSync(path.join(target, 'keep'), 'utf8')).toBe('old');
     expect(fs.existsSync(path.join(parent, 'outside'))).toBe(false);
@@ -83,7 +89,13 @@ describe('atomic writer', () => {
       names.map((name) => file(name, `gen=${gen};name=${name};${'x'.repeat(2048 + (gen % 7) * 512)};end`));
     writePayloadAtomically(target, payload(0));
     const stopFile = path.join(os.tmpdir(), `stop-${process.pid}-${Date.now()}`);
-    const reader = spawn(process.execPath, [path.join(__dirname, 'torn-read-checker.js'), target, names.join(','), stopFile, '60000']);
+    const reader = spawn(process.execPath, [
+      path.join(__dirname, 'torn-read-checker.js'),
+      target,
+      names.join(','),
+      stopFile,
+      '60000',
+    ]);
     let output = '';
     reader.stdout.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number>((resolve) => reader.on('exit', (code) => resolve(code ?? -1)));

@@ -6,15 +6,28 @@ import { loadKubeConfigFile } from '../../../runtime/driver/kube/kube-config';
 import { SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
 import type { SecretProviderClass } from '../../../runtime/driver/kube/kube-types';
 import { WatchCache } from '../../../runtime/driver/kube/watch-cache';
-import { CachedSecretProviderClassSource, KubePodEventRecorder, KubePodStatusStore } from '../../../runtime/driver/kube-bindings';
+import {
+  CachedSecretProviderClassSource,
+  KubePodEventRecorder,
+  KubePodStatusStore,
+} from '../../../runtime/driver/kube-bindings';
 import { rig } from '../../rig/rig-env';
 
 export class ClusterBindings {
   readonly kube = new KubeClient(loadKubeConfigFile(rig().kubeconfig));
-  readonly spcCache = new WatchCache<SecretProviderClass>({ client: this.kube, resource: SECRET_PROVIDER_CLASSES });
+  readonly spcCache = new WatchCache<SecretProviderClass>({
+    client: this.kube,
+    resource: SECRET_PROVIDER_CLASSES,
+  });
   readonly secretProviderClasses = new CachedSecretProviderClassSource(this.kube, this.spcCache);
   readonly podStatuses = new KubePodStatusStore(this.kube);
-  readonly events = new KubePodEventRecorder(new EventRecorder({ client: this.kube, component: 'csi-secrets-store-rotation', host: 'node-under-test' }));
+  readonly events = new KubePodEventRecorder(
+    new EventRecorder({
+      client: this.kube,
+      component: 'csi-secrets-store-rotation',
+      host: 'node-under-test',
+    }),
+  );
 
   async start(): Promise<void> {
     await this.spcCache.start();

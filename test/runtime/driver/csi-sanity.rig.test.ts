@@ -17,7 +17,12 @@ import { cannotRunHere, rig, rigBinaries } from '../../rig/rig-env';
 import { canMount, notRunWithoutRoot } from './driver-harness';
 import { DriverProcess, ourDriverCommand } from './driver-process';
 
-export const SANITY_SKIPPED_BY_DESIGN = ['Controller Service', 'should work', 'NodeStageVolume', 'NodeUnstageVolume'];
+export const SANITY_SKIPPED_BY_DESIGN = [
+  'Controller Service',
+  'should work',
+  'NodeStageVolume',
+  'NodeUnstageVolume',
+];
 
 const maybe = canMount('csi-sanity.rig.test.ts') ? describe : notRunWithoutRoot;
 
@@ -32,9 +37,15 @@ function junitResults(xml: string): SpecResult[] {
   const testcase = /<testcase name="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g;
   for (let m = testcase.exec(xml); m; m = testcase.exec(xml)) {
     const body = m[3] ?? '';
-    const name = m[1].replace(/&#34;/g, '"').replace(/&amp;/g, '&').replace(/&gt;/g, '>').replace(/&lt;/g, '<');
-    if (/<failure|<error/.test(body)) results.push({ name, outcome: 'failed', message: /message="([^"]*)"/.exec(body)?.[1] });
-    else if (/<skipped/.test(body)) results.push({ name, outcome: 'skipped', message: /message="([^"]*)"/.exec(body)?.[1] });
+    const name = m[1]
+      .replace(/&#34;/g, '"')
+      .replace(/&amp;/g, '&')
+      .replace(/&gt;/g, '>')
+      .replace(/&lt;/g, '<');
+    if (/<failure|<error/.test(body))
+      results.push({ name, outcome: 'failed', message: /message="([^"]*)"/.exec(body)?.[1] });
+    else if (/<skipped/.test(body))
+      results.push({ name, outcome: 'skipped', message: /message="([^"]*)"/.exec(body)?.[1] });
     else results.push({ name, outcome: 'passed' });
   }
   return results;
@@ -52,7 +63,12 @@ maybe('csi-sanity against our driver', () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'sanity-'));
     const providerDir = path.join(work, 'providers');
     fs.mkdirSync(providerDir);
-    const driver = await DriverProcess.start({ name: 'ours', ...ourDriverCommand(), providerDir, kubeconfig: rig().kubeconfig });
+    const driver = await DriverProcess.start({
+      name: 'ours',
+      ...ourDriverCommand(),
+      providerDir,
+      kubeconfig: rig().kubeconfig,
+    });
     try {
       const junit = path.join(work, 'junit.xml');
       const skip = SANITY_SKIPPED_BY_DESIGN.map((s) => s.replace(/ /g, '.')).join('|');
@@ -73,11 +89,16 @@ maybe('csi-sanity against our driver', () => {
       const ran = results.filter((r) => r.outcome !== 'skipped');
       const failed = results.filter((r) => r.outcome === 'failed');
       // The report names what ran and what was skipped (docs/compatibility.md quotes it).
-      fs.writeFileSync(path.join(os.tmpdir(), 'csi-sanity-driver-results.json'), JSON.stringify(results, null, 2));
+      fs.writeFileSync(
+        path.join(os.tmpdir(), 'csi-sanity-driver-results.json'),
+        JSON.stringify(results, null, 2),
+      );
       expect({ failed, exit: run.status }).toEqual({ failed: [], exit: 0 });
       expect(ran.length).toBeGreaterThanOrEqual(10);
       expect(ran.map((r) => r.name).join('\n')).toMatch(/Identity Service/);
-      expect(ran.map((r) => r.name).join('\n')).toMatch(/NodePublishVolume should fail when no volume id is provided/);
+      expect(ran.map((r) => r.name).join('\n')).toMatch(
+        /NodePublishVolume should fail when no volume id is provided/,
+      );
     } finally {
       await driver.stop();
       fs.rmSync(work, { recursive: true, force: true });

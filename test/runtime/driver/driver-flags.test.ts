@@ -14,7 +14,10 @@ describe('driver flags', () => {
       'max-call-recv-msg-size': 4194304,
     });
     // Upstream's search order: the additional directories first, then --provider-volume.
-    expect(providerDirs(flags)).toEqual(['/etc/kubernetes/secrets-store-csi-providers', '/var/run/secrets-store-csi-providers']);
+    expect(providerDirs(flags)).toEqual([
+      '/etc/kubernetes/secrets-store-csi-providers',
+      '/var/run/secrets-store-csi-providers',
+    ]);
   });
 
   it('takes the upstream DaemonSet arguments unchanged', () => {
@@ -33,7 +36,11 @@ describe('driver flags', () => {
     expect(flags['rotation-poll-interval']).toBe(30_000);
     expect(flags['enable-secret-rotation']).toBe(true);
     expect(flags.v).toBe(5);
-    expect(providerDirs(flags)).toEqual(['/etc/kubernetes/secrets-store-csi-providers', '/opt/providers', '/var/run/secrets-store-csi-providers']);
+    expect(providerDirs(flags)).toEqual([
+      '/etc/kubernetes/secrets-store-csi-providers',
+      '/opt/providers',
+      '/var/run/secrets-store-csi-providers',
+    ]);
   });
 
   it.each([

@@ -5,9 +5,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient, loadProto, serviceClientConstructor, startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/grpc-unix';
+import {
+  createUnixGrpcClient,
+  loadProto,
+  serviceClientConstructor,
+  startUnixGrpcServer,
+  UnixGrpcServer,
+} from '../../../runtime/common/grpc-unix';
 import { Logger } from '../../../runtime/common/logger';
-import type { PodEventRecorder, PodStatusStore, SecretProviderClassSource } from '../../../runtime/driver/cluster-ports';
+import type {
+  PodEventRecorder,
+  PodStatusStore,
+  SecretProviderClassSource,
+} from '../../../runtime/driver/cluster-ports';
 import { csiServices } from '../../../runtime/driver/csi-services';
 import { DriverMetrics } from '../../../runtime/driver/driver-metrics';
 import { Mounter, readMountPoints } from '../../../runtime/driver/mounter';
@@ -85,11 +95,17 @@ export class DriverHarness {
           : undefined,
       onPublished: this.props.onPublished,
     });
-    this.server = await startUnixGrpcServer({ socketPath: this.socketPath, services: csiServices({ nodeId: this.nodeId, publisher, logger }) });
+    this.server = await startUnixGrpcServer({
+      socketPath: this.socketPath,
+      services: csiServices({ nodeId: this.nodeId, publisher, logger }),
+    });
     const csi = loadProto('csi.proto');
     this.node = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Node'), this.socketPath);
     this.identity = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Identity'), this.socketPath);
-    this.controller = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Controller'), this.socketPath);
+    this.controller = createUnixGrpcClient(
+      serviceClientConstructor(csi, 'csi.v1.Controller'),
+      this.socketPath,
+    );
   }
 
   /** kubelet's target path for a pod volume, under this harness's root. */
@@ -126,7 +142,9 @@ export class DriverHarness {
     this.providers?.close();
     await this.server?.close(1000);
     // Never leave a tmpfs behind, whatever a test did.
-    const mounts = [...readMountPoints('/proc/self/mountinfo')].filter((m) => m.startsWith(this.root)).sort((a, b) => b.length - a.length);
+    const mounts = [...readMountPoints('/proc/self/mountinfo')]
+      .filter((m) => m.startsWith(this.root))
+      .sort((a, b) => b.length - a.length);
     const mounter = new Mounter();
     for (const m of mounts) await mounter.unmount(m).catch(() => undefined);
     fs.rmSync(this.root, { recursive: true, force: true });

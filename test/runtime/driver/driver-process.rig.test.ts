@@ -14,7 +14,12 @@ maybe('the driver process', () => {
   const providerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'providers-'));
 
   it('serves CSI, /healthz and /metrics, answers NodeUnpublish and exits cleanly on SIGTERM', async () => {
-    const driver = await DriverProcess.start({ name: 'ours', ...ourDriverCommand(), providerDir, kubeconfig: rig().kubeconfig });
+    const driver = await DriverProcess.start({
+      name: 'ours',
+      ...ourDriverCommand(),
+      providerDir,
+      kubeconfig: rig().kubeconfig,
+    });
     try {
       const info = await driver.call(driver.identity, 'GetPluginInfo', {});
       expect(info.name).toBe('secrets-store.csi.k8s.io');
@@ -33,7 +38,10 @@ maybe('the driver process', () => {
 
   it('refuses an unknown flag, naming it', () => {
     const { command, prefix } = ourDriverCommand();
-    const result = spawnSync(command, [...prefix, '--nodeid=n', '--enable-secret-rotaton=true'], { encoding: 'utf8', timeout: 30_000 });
+    const result = spawnSync(command, [...prefix, '--nodeid=n', '--enable-secret-rotaton=true'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('flag provided but not defined: --enable-secret-rotaton');
   });

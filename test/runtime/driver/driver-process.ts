@@ -54,11 +54,17 @@ export class DriverProcess {
       `--metrics-addr=127.0.0.1:${metricsPort}`,
       ...(props.extraArgs ?? []),
     ];
-    const child = spawn(props.command, args, { env: { ...process.env, KUBECONFIG: props.kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(props.command, args, {
+      env: { ...process.env, KUBECONFIG: props.kubeconfig },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const driver = new DriverProcess(props.name, child, socketPath, metricsPort, dir);
     const deadline = Date.now() + 60_000;
     for (let i = 0; i < 1200; i++) {
-      if (driver.exitCode !== undefined) throw new Error(`${props.name} driver exited during start (${driver.exitCode}); logs:\n${driver.logs}`);
+      if (driver.exitCode !== undefined)
+        throw new Error(
+          `${props.name} driver exited during start (${driver.exitCode}); logs:\n${driver.logs}`,
+        );
       if (fs.existsSync(socketPath)) {
         try {
           await driver.call(driver.identity, 'Probe', {}, 2000);
@@ -100,11 +106,20 @@ export class DriverProcess {
     this.identity = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Identity'), socketPath);
   }
 
-  call<T = Record<string, unknown>>(client: grpc.Client, method: string, request: unknown, timeoutMs = 60_000): Promise<T> {
+  call<T = Record<string, unknown>>(
+    client: grpc.Client,
+    method: string,
+    request: unknown,
+    timeoutMs = 60_000,
+  ): Promise<T> {
     return new Promise((resolve, reject) => {
       const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
-      fn.call(client, request, new grpc.Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err: grpc.ServiceError | null, res: T) =>
-        err ? reject(err) : resolve(res),
+      fn.call(
+        client,
+        request,
+        new grpc.Metadata(),
+        { deadline: new Date(Date.now() + timeoutMs) },
+        (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)),
       );
     });
   }

@@ -8,7 +8,12 @@ import * as path from 'node:path';
 import { readMountedFiles } from '../../../runtime/driver/atomic-writer';
 import { KubeClient } from '../../../runtime/driver/kube/kube-client';
 import { loadKubeConfigFile } from '../../../runtime/driver/kube/kube-config';
-import { NAMESPACES, PODS, SECRET_PROVIDER_CLASS_POD_STATUSES, SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
+import {
+  NAMESPACES,
+  PODS,
+  SECRET_PROVIDER_CLASS_POD_STATUSES,
+  SECRET_PROVIDER_CLASSES,
+} from '../../../runtime/driver/kube/kube-resources';
 import type { Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { cannotRunHere, rig, rigBinaries, RigBinaries } from '../../rig/rig-env';
 import { objectsYaml, ParityWorld, startParityWorld } from '../provider/parity-world';
@@ -28,12 +33,19 @@ interface VolumeSnapshot {
 function snapshot(target: string): VolumeSnapshot {
   const files: VolumeSnapshot['files'] = {};
   for (const [relative, absolute] of readMountedFiles(target)) {
-    files[relative] = { base64: fs.readFileSync(absolute).toString('base64'), mode: fs.statSync(absolute).mode & 0o777 };
+    files[relative] = {
+      base64: fs.readFileSync(absolute).toString('base64'),
+      mode: fs.statSync(absolute).mode & 0o777,
+    };
   }
   // Layout: user-visible names are symlinks into ..data in both drivers.
   const topLevel = fs
     .readdirSync(target)
-    .map((name) => (name.startsWith('..') && name !== '..data' ? '..<generation>' : `${name}${fs.lstatSync(path.join(target, name)).isSymbolicLink() ? '@' : ''}`))
+    .map((name) =>
+      name.startsWith('..') && name !== '..data'
+        ? '..<generation>'
+        : `${name}${fs.lstatSync(path.join(target, name)).isSymbolicLink() ? '@' : ''}`,
+    )
     .sort();
   return { files, topLevel: [...new Set(topLevel)] };
 }
@@ -42,7 +54,17 @@ maybe('interop with the upstream driver v1.6', () => {
   let bins: RigBinaries | undefined;
   let kube: KubeClient;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'interop-'));
-  const targetFor = (pod: Pod): string => path.join(root, 'kubelet', 'pods', pod.metadata.uid!, 'volumes', 'kubernetes.io~csi', 'secrets-store', 'mount');
+  const targetFor = (pod: Pod): string =>
+    path.join(
+      root,
+      'kubelet',
+      'pods',
+      pod.metadata.uid!,
+      'volumes',
+      'kubernetes.io~csi',
+      'secrets-store',
+      'mount',
+    );
 
   async function createPod(name: string, spc: string): Promise<Pod> {
     return kube.create<Pod>(
@@ -54,7 +76,16 @@ maybe('interop with the upstream driver v1.6', () => {
         spec: {
           nodeName: 'node-under-test',
           containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
-          volumes: [{ name: 'secrets-store', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spc } } }],
+          volumes: [
+            {
+              name: 'secrets-store',
+              csi: {
+                driver: 'secrets-store.csi.k8s.io',
+                readOnly: true,
+                volumeAttributes: { secretProviderClass: spc },
+              },
+            },
+          ],
         },
       },
       NS,
@@ -82,7 +113,12 @@ maybe('interop with the upstream driver v1.6', () => {
   it('our Azure provider behind the upstream driver and behind ours: identical files, modes, layout and SPCPS status', async () => {
     if (!bins) return;
     const world: ParityWorld = await startParityWorld();
-    const provider = await ProviderProcess.start({ name: 'ours', ...ourProviderCommand(), hostsFile: world.azure.hostsFile, env: world.providerEnv });
+    const provider = await ProviderProcess.start({
+      name: 'ours',
+      ...ourProviderCommand(),
+      hostsFile: world.azure.hostsFile,
+      env: world.providerEnv,
+    });
     const providerDir = path.dirname(provider.ports.socketPath);
     const drivers: DriverProcess[] = [];
     try {
@@ -98,7 +134,12 @@ maybe('interop with the upstream driver v1.6', () => {
               ...world.baseParameters,
               objects: objectsYaml([
                 { objectName: 'plain', objectType: 'secret' },
-                { objectName: 'b64val', objectType: 'secret', objectEncoding: 'base64', objectAlias: 'binary' },
+                {
+                  objectName: 'b64val',
+                  objectType: 'secret',
+                  objectEncoding: 'base64',
+                  objectAlias: 'binary',
+                },
                 { objectName: 'pem-chain', objectType: 'cert', objectAlias: 'tls/leaf.crt' },
                 { objectName: 'spaced', objectType: 'secret', filePermission: '0600' },
               ]),
@@ -107,28 +148,66 @@ maybe('interop with the upstream driver v1.6', () => {
         },
         NS,
       );
-      const upstream = await DriverProcess.start({ name: 'upstream', command: bins.upstreamDriver, providerDir, kubeconfig: rig().kubeconfig, extraArgs: ['-v=2'] });
+      const upstream = await DriverProcess.start({
+        name: 'upstream',
+        command: bins.upstreamDriver,
+        providerDir,
+        kubeconfig: rig().kubeconfig,
+        extraArgs: ['-v=2'],
+      });
       drivers.push(upstream);
-      const ours = await DriverProcess.start({ name: 'ours', ...ourDriverCommand(), providerDir, kubeconfig: rig().kubeconfig });
+      const ours = await DriverProcess.start({
+        name: 'ours',
+        ...ourDriverCommand(),
+        providerDir,
+        kubeconfig: rig().kubeconfig,
+      });
       drivers.push(ours);
 
       const results: { snapshot: VolumeSnapshot; status: SecretProviderClassPodStatus['status'] }[] = [];
       for (const driver of [upstream, ours]) {
         const pod = await createPod(`via-${driver.name}`, 'azure-kv');
         const target = targetFor(pod);
-        await driver.publish(publishRequest({ targetPath: target, spc: 'azure-kv', pod: podRef(pod), secrets: world.spSecrets })).catch((err: Error) => {
-          throw new Error(`${driver.name} NodePublish failed: ${err.message}\n${driver.logs.slice(-4000)}\nprovider:\n${provider.logs().slice(-4000)}`);
+        await driver
+          .publish(
+            publishRequest({
+              targetPath: target,
+              spc: 'azure-kv',
+              pod: podRef(pod),
+              secrets: world.spSecrets,
+            }),
+          )
+          .catch((err: Error) => {
+            throw new Error(
+              `${driver.name} NodePublish failed: ${err.message}\n${driver.logs.slice(-4000)}\nprovider:\n${provider.logs().slice(-4000)}`,
+            );
+          });
+        const status = await kube.get<SecretProviderClassPodStatus>(
+          SECRET_PROVIDER_CLASS_POD_STATUSES,
+          `via-${driver.name}-${NS}-azure-kv`,
+          NS,
+        );
+        expect(status.metadata.labels).toEqual({
+          'internal.secrets-store.csi.k8s.io/node-name': 'node-under-test',
         });
-        const status = await kube.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, `via-${driver.name}-${NS}-azure-kv`, NS);
-        expect(status.metadata.labels).toEqual({ 'internal.secrets-store.csi.k8s.io/node-name': 'node-under-test' });
-        expect(status.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid }]);
+        expect(status.metadata.ownerReferences).toEqual([
+          { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, uid: pod.metadata.uid },
+        ]);
         expect(status.status?.targetPath).toBe(target);
-        results.push({ snapshot: snapshot(target), status: { ...status.status, podName: '<pod>', targetPath: '<target>' } });
+        results.push({
+          snapshot: snapshot(target),
+          status: { ...status.status, podName: '<pod>', targetPath: '<target>' },
+        });
         await driver.unpublish({ volume_id: 'v', target_path: target });
         expect(fs.existsSync(target)).toBe(false);
       }
       const [viaUpstream, viaOurs] = results;
-      expect(Object.keys(viaUpstream.snapshot.files).sort()).toEqual(['binary', 'plain', 'spaced', 'tls/leaf.crt']);
+      expect(Object.keys(viaUpstream.snapshot.files).sort()).toEqual([
+        'binary',
+        'plain',
+        'spaced',
+        'tls/leaf.crt',
+      ]);
       expect(viaOurs.snapshot).toEqual(viaUpstream.snapshot);
       expect(viaOurs.status).toEqual(viaUpstream.status);
     } finally {
@@ -143,7 +222,10 @@ maybe('interop with the upstream driver v1.6', () => {
     const providerDir = fs.mkdtempSync(path.join(root, 'scripted-'));
     const scripted = new ScriptedProvider(providerDir, 'scripted');
     await scripted.start();
-    scripted.answer = () => ({ files: [{ path: 'f', mode: 0o640, contents: 'x' }], objectVersions: [{ id: 'secret/f', version: '1' }] });
+    scripted.answer = () => ({
+      files: [{ path: 'f', mode: 0o640, contents: 'x' }],
+      objectVersions: [{ id: 'secret/f', version: '1' }],
+    });
     const drivers: DriverProcess[] = [];
     try {
       await kube.create(
@@ -152,25 +234,63 @@ maybe('interop with the upstream driver v1.6', () => {
           apiVersion: 'secrets-store.csi.x-k8s.io/v1',
           kind: 'SecretProviderClass',
           metadata: { name: 'scripted-spc', namespace: NS },
-          spec: { provider: 'scripted', parameters: { objects: 'array:\n  - |\n    objectName: f\n', html: '<a&b>', secretProviderClass: 'overridden' } },
+          spec: {
+            provider: 'scripted',
+            parameters: {
+              objects: 'array:\n  - |\n    objectName: f\n',
+              html: '<a&b>',
+              secretProviderClass: 'overridden',
+            },
+          },
         },
         NS,
       );
-      const upstream = await DriverProcess.start({ name: 'upstream', command: bins.upstreamDriver, providerDir, kubeconfig: rig().kubeconfig });
+      const upstream = await DriverProcess.start({
+        name: 'upstream',
+        command: bins.upstreamDriver,
+        providerDir,
+        kubeconfig: rig().kubeconfig,
+      });
       drivers.push(upstream);
-      const ours = await DriverProcess.start({ name: 'ours', ...ourDriverCommand(), providerDir, kubeconfig: rig().kubeconfig });
+      const ours = await DriverProcess.start({
+        name: 'ours',
+        ...ourDriverCommand(),
+        providerDir,
+        kubeconfig: rig().kubeconfig,
+      });
       drivers.push(ours);
-      const tokens = JSON.stringify({ aud: { token: 'not-a-real-token', expirationTimestamp: '2030-01-01T00:00:00Z' } });
+      const tokens = JSON.stringify({
+        aud: { token: 'not-a-real-token', expirationTimestamp: '2030-01-01T00:00:00Z' },
+      });
       for (const [driver, secrets] of [
         [upstream, {}],
         [ours, {}],
         [upstream, { clientid: 'id', clientsecret: 's<>' }],
         [ours, { clientid: 'id', clientsecret: 's<>' }],
       ] as const) {
-        const pod = { name: 'scripted-pod', namespace: NS, uid: `uid-${driver.name}-${Object.keys(secrets).length}` };
-        const target = path.join(root, 'kubelet', 'pods', pod.uid, 'volumes', 'kubernetes.io~csi', 'v', 'mount');
+        const pod = {
+          name: 'scripted-pod',
+          namespace: NS,
+          uid: `uid-${driver.name}-${Object.keys(secrets).length}`,
+        };
+        const target = path.join(
+          root,
+          'kubelet',
+          'pods',
+          pod.uid,
+          'volumes',
+          'kubernetes.io~csi',
+          'v',
+          'mount',
+        );
         await driver.publish(
-          publishRequest({ targetPath: target, spc: 'scripted-spc', pod, secrets, extraContext: { 'csi.storage.k8s.io/serviceAccount.tokens': tokens } }),
+          publishRequest({
+            targetPath: target,
+            spc: 'scripted-spc',
+            pod,
+            secrets,
+            extraContext: { 'csi.storage.k8s.io/serviceAccount.tokens': tokens },
+          }),
         );
         await driver.unpublish({ volume_id: 'v', target_path: target });
       }

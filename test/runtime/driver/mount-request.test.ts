@@ -12,13 +12,19 @@ describe('MountRequest JSON encodings (as upstream Go marshals them)', () => {
 
   it('encodes a missing nodePublishSecretRef as null and a present one as an object', () => {
     expect(encodeMountSecrets({})).toBe('null');
-    expect(encodeMountSecrets({ clientid: 'id', clientsecret: 's' })).toBe('{"clientid":"id","clientsecret":"s"}');
+    expect(encodeMountSecrets({ clientid: 'id', clientsecret: 's' })).toBe(
+      '{"clientid":"id","clientsecret":"s"}',
+    );
   });
 
   it('copies the volume context over the SPC parameters and adds the tokens, secrets first', () => {
     const attributes = buildMountAttributes(
       { keyvaultName: 'kv', secretProviderClass: 'from-spc' },
-      { secretProviderClass: 'spc', 'csi.storage.k8s.io/pod.name': 'p', [SERVICE_ACCOUNT_TOKENS_KEY]: 'from-context' },
+      {
+        secretProviderClass: 'spc',
+        'csi.storage.k8s.io/pod.name': 'p',
+        [SERVICE_ACCOUNT_TOKENS_KEY]: 'from-context',
+      },
       { [SERVICE_ACCOUNT_TOKENS_KEY]: 'from-secrets' },
     );
     expect(attributes).toEqual({

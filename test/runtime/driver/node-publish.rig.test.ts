@@ -4,7 +4,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { PODS, SECRET_PROVIDER_CLASS_POD_STATUSES, SECRET_PROVIDER_CLASSES, EVENTS, NAMESPACES } from '../../../runtime/driver/kube/kube-resources';
+import {
+  PODS,
+  SECRET_PROVIDER_CLASS_POD_STATUSES,
+  SECRET_PROVIDER_CLASSES,
+  EVENTS,
+  NAMESPACES,
+} from '../../../runtime/driver/kube/kube-resources';
 import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { isNotFound } from '../../../runtime/driver/kube/kube-api-error';
 import { ClusterBindings } from './cluster-bindings';
@@ -52,18 +58,43 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
         metadata: { name, namespace: NS },
         spec: {
           nodeName: h.nodeId,
-          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10', volumeMounts: [{ name: volumeName, mountPath: '/mnt/secrets', readOnly: true }] }],
-          volumes: [{ name: volumeName, csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: spc } } }],
+          containers: [
+            {
+              name: 'app',
+              image: 'registry.k8s.io/pause:3.10',
+              volumeMounts: [{ name: volumeName, mountPath: '/mnt/secrets', readOnly: true }],
+            },
+          ],
+          volumes: [
+            {
+              name: volumeName,
+              csi: {
+                driver: 'secrets-store.csi.k8s.io',
+                readOnly: true,
+                volumeAttributes: { secretProviderClass: spc },
+              },
+            },
+          ],
         },
       },
       NS,
     );
   }
 
-  async function createSpc(namespace: string, name: string, providerName: string, parameters: Record<string, string>): Promise<void> {
+  async function createSpc(
+    namespace: string,
+    name: string,
+    providerName: string,
+    parameters: Record<string, string>,
+  ): Promise<void> {
     await cluster.kube.create(
       SECRET_PROVIDER_CLASSES,
-      { apiVersion: 'secrets-store.csi.x-k8s.io/v1', kind: 'SecretProviderClass', metadata: { name, namespace }, spec: { provider: providerName, parameters } },
+      {
+        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+        kind: 'SecretProviderClass',
+        metadata: { name, namespace },
+        spec: { provider: providerName, parameters },
+      },
       namespace,
     );
   }
@@ -72,13 +103,17 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
 
   beforeAll(async () => {
     cluster = new ClusterBindings();
-    for (const ns of [NS, OTHER_NS]) await cluster.kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    for (const ns of [NS, OTHER_NS])
+      await cluster.kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     await cluster.start();
     h = new DriverHarness({ ...cluster, rotationPollIntervalMs: 120_000, now: () => clock });
     await h.start();
     provider = new ScriptedProvider(h.providersDir, 'scripted');
     await provider.start();
-    provider.answer = () => ({ files: [{ path: 'db-password', mode: 0o600, contents: SECRET_VALUE }], objectVersions: [{ id: 'secret/db-password', version: 'v1' }] });
+    provider.answer = () => ({
+      files: [{ path: 'db-password', mode: 0o600, contents: SECRET_VALUE }],
+      objectVersions: [{ id: 'secret/db-password', version: 'v1' }],
+    });
     await createSpc(NS, 'spc', 'scripted', { objects: 'array:\n  - |\n    objectName: db-password\n' });
     await createSpc(OTHER_NS, 'elsewhere', 'scripted', { objects: 'x' });
     await createSpc(NS, 'nosocket', 'not-installed', { objects: 'x' });
@@ -99,9 +134,15 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe(SECRET_VALUE);
     expect(fs.statSync(path.join(target, 'db-password')).mode & 0o777).toBe(0o600);
 
-    const status = await cluster.kube.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, `web-0-${NS}-spc`, NS);
+    const status = await cluster.kube.get<SecretProviderClassPodStatus>(
+      SECRET_PROVIDER_CLASS_POD_STATUSES,
+      `web-0-${NS}-spc`,
+      NS,
+    );
     expect(status.metadata.labels).toEqual({ 'internal.secrets-store.csi.k8s.io/node-name': h.nodeId });
-    expect(status.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: pod.metadata.uid }]);
+    expect(status.metadata.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: pod.metadata.uid },
+    ]);
     expect(status.status).toEqual({
       podName: 'web-0',
       secretProviderClassName: 'spc',
@@ -134,43 +175,81 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     const pod = await createPod('db-0');
     const target = h.targetPath(pod.metadata.uid!);
     await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) }));
-    const status = await cluster.kube.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, `db-0-${NS}-spc`, NS);
-    expect(status.metadata.ownerReferences).toEqual([{ apiVersion: 'v1', kind: 'Pod', name: 'db-0', uid: pod.metadata.uid }]);
+    const status = await cluster.kube.get<SecretProviderClassPodStatus>(
+      SECRET_PROVIDER_CLASS_POD_STATUSES,
+      `db-0-${NS}-spc`,
+      NS,
+    );
+    expect(status.metadata.ownerReferences).toEqual([
+      { apiVersion: 'v1', kind: 'Pod', name: 'db-0', uid: pod.metadata.uid },
+    ]);
     expect(status.status?.targetPath).toBe(target);
     await h.unpublish({ volume_id: 'v', target_path: target });
   }, 60_000);
 
   it.each([
-    ['an SPC in another namespace', 'elsewhere', true, `failed to get secretproviderclass ${NS}/elsewhere, error: secretproviderclasses.secrets-store.csi.x-k8s.io "elsewhere" not found`],
-    ['a missing SPC', 'missing', true, `failed to get secretproviderclass ${NS}/missing, error: secretproviderclasses.secrets-store.csi.x-k8s.io "missing" not found`],
-    ['a missing provider socket', 'nosocket', true, `failed to mount secrets store objects for pod ${NS}/err-pod, err: error connecting to provider "not-installed": provider not found: provider "not-installed"`],
+    [
+      'an SPC in another namespace',
+      'elsewhere',
+      true,
+      `failed to get secretproviderclass ${NS}/elsewhere, error: secretproviderclasses.secrets-store.csi.x-k8s.io "elsewhere" not found`,
+    ],
+    [
+      'a missing SPC',
+      'missing',
+      true,
+      `failed to get secretproviderclass ${NS}/missing, error: secretproviderclasses.secrets-store.csi.x-k8s.io "missing" not found`,
+    ],
+    [
+      'a missing provider socket',
+      'nosocket',
+      true,
+      `failed to mount secrets store objects for pod ${NS}/err-pod, err: error connecting to provider "not-installed": provider not found: provider "not-installed"`,
+    ],
     ['a volume that is not read-only', 'spc', false, 'Readonly is not true in request'],
-  ])('fails %s with the upstream error text and leaves nothing mounted', async (_what, spc, readonly, text) => {
-    const pod = { name: 'err-pod', namespace: NS, uid: `uid-${spc}-${String(readonly)}` };
-    const target = h.targetPath(pod.uid);
-    const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc, pod, readonly })));
-    expect(err.code).toBe(readonly ? grpc.status.UNKNOWN : grpc.status.INVALID_ARGUMENT);
-    expect(err.details.startsWith(text)).toBe(true);
-    expect(h.isMounted(target)).toBe(false);
-  });
+  ])(
+    'fails %s with the upstream error text and leaves nothing mounted',
+    async (_what, spc, readonly, text) => {
+      const pod = { name: 'err-pod', namespace: NS, uid: `uid-${spc}-${String(readonly)}` };
+      const target = h.targetPath(pod.uid);
+      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc, pod, readonly })));
+      expect(err.code).toBe(readonly ? grpc.status.UNKNOWN : grpc.status.INVALID_ARGUMENT);
+      expect(err.details.startsWith(text)).toBe(true);
+      expect(h.isMounted(target)).toBe(false);
+    },
+  );
 
   it('a failed rotation keeps the content and writes a Warning Event on the pod without the secret or the token', async () => {
     const pod = await createPod('rotating-0');
     const target = h.targetPath(pod.metadata.uid!);
     const tokens = JSON.stringify({ '': { token: TOKEN, expirationTimestamp: '2030-01-01T00:00:00Z' } });
-    const req = publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod), extraContext: { 'csi.storage.k8s.io/serviceAccount.tokens': tokens } });
+    const req = publishRequest({
+      targetPath: target,
+      spc: 'spc',
+      pod: podRef(pod),
+      extraContext: { 'csi.storage.k8s.io/serviceAccount.tokens': tokens },
+    });
     await h.publish(req);
     const saved = provider.answer;
-    provider.answer = () => ({ grpcError: { code: grpc.status.PERMISSION_DENIED, details: `denied for token ${TOKEN.slice(0, 5)}...` } });
+    provider.answer = () => ({
+      grpcError: { code: grpc.status.PERMISSION_DENIED, details: `denied for token ${TOKEN.slice(0, 5)}...` },
+    });
     clock += 120_000;
     await h.publish(req);
     provider.answer = saved;
     expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe(SECRET_VALUE);
     const events = await waitFor('the Warning Event', async () => {
-      const list = await cluster.kube.list<KubeEvent>(EVENTS, { namespace: NS, fieldSelector: `involvedObject.name=rotating-0` });
+      const list = await cluster.kube.list<KubeEvent>(EVENTS, {
+        namespace: NS,
+        fieldSelector: `involvedObject.name=rotating-0`,
+      });
       return list.items.length > 0 ? list.items : undefined;
     });
-    expect(events[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed', involvedObject: { kind: 'Pod', name: 'rotating-0', uid: pod.metadata.uid } });
+    expect(events[0]).toMatchObject({
+      type: 'Warning',
+      reason: 'MountRotationFailed',
+      involvedObject: { kind: 'Pod', name: 'rotating-0', uid: pod.metadata.uid },
+    });
     expect(events[0].message).toContain('the previous content is kept');
     const everything = JSON.stringify(events) + h.logLines.join('\n');
     expect(everything).not.toContain(TOKEN);

@@ -58,24 +58,40 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     it('answers as upstream: name, version, CONTROLLER_SERVICE, ready, node id, STAGE_UNSTAGE', async () => {
       const info = await h.call(h.identity, 'GetPluginInfo', {});
       expect(info.name).toBe('secrets-store.csi.k8s.io');
-      expect(info.vendor_version).toBe(JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')).version);
-      expect(await h.call(h.identity, 'GetPluginCapabilities', {})).toEqual({ capabilities: [{ service: { type: 'CONTROLLER_SERVICE' }, type: 'service' }] });
+      expect(info.vendor_version).toBe(
+        JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')).version,
+      );
+      expect(await h.call(h.identity, 'GetPluginCapabilities', {})).toEqual({
+        capabilities: [{ service: { type: 'CONTROLLER_SERVICE' }, type: 'service' }],
+      });
       expect(await h.call(h.identity, 'Probe', {})).toEqual({ ready: { value: true } });
       expect(await h.call(h.node, 'NodeGetInfo', {})).toMatchObject({ node_id: h.nodeId });
-      expect(await h.call(h.node, 'NodeGetCapabilities', {})).toEqual({ capabilities: [{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' }, type: 'rpc' }] });
-      expect(await h.call(h.controller, 'ControllerGetCapabilities', {})).toEqual({ capabilities: [{ rpc: { type: 'UNKNOWN' }, type: 'rpc' }] });
+      expect(await h.call(h.node, 'NodeGetCapabilities', {})).toEqual({
+        capabilities: [{ rpc: { type: 'STAGE_UNSTAGE_VOLUME' }, type: 'rpc' }],
+      });
+      expect(await h.call(h.controller, 'ControllerGetCapabilities', {})).toEqual({
+        capabilities: [{ rpc: { type: 'UNKNOWN' }, type: 'rpc' }],
+      });
     });
 
     it('answers UNIMPLEMENTED for controller RPCs and volume stats', async () => {
       const raw = (method: string): Promise<grpc.ServiceError> =>
         grpcError(
           new Promise((resolve, reject) =>
-            h.controller.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), (err, res) => (err ? reject(err) : resolve(res))),
+            h.controller.makeUnaryRequest(
+              method,
+              (b: Buffer) => b,
+              (b: Buffer) => b,
+              Buffer.alloc(0),
+              (err, res) => (err ? reject(err) : resolve(res)),
+            ),
           ),
         );
       expect((await raw('/csi.v1.Controller/CreateVolume')).code).toBe(grpc.status.UNIMPLEMENTED);
       expect((await raw('/csi.v1.Controller/DeleteVolume')).code).toBe(grpc.status.UNIMPLEMENTED);
-      expect((await grpcError(h.call(h.node, 'NodeGetVolumeStats', { volume_id: 'v', volume_path: '/x' }))).code).toBe(grpc.status.UNIMPLEMENTED);
+      expect(
+        (await grpcError(h.call(h.node, 'NodeGetVolumeStats', { volume_id: 'v', volume_path: '/x' }))).code,
+      ).toBe(grpc.status.UNIMPLEMENTED);
     });
   });
 
@@ -88,7 +104,10 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       [{ target_path: '' }, 'Target path missing in request'],
       [{ volume_context: {} }, 'Volume attributes missing in request'],
     ])('rejects %j with InvalidArgument "%s"', async (override, text) => {
-      const req = { ...publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD }), ...override };
+      const req = {
+        ...publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD }),
+        ...override,
+      };
       const err = await grpcError(h.publish(req));
       expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(err.details).toBe(text);
@@ -127,7 +146,13 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
           labels: { 'internal.secrets-store.csi.k8s.io/node-name': h.nodeId },
           ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: POD.name, uid: POD.uid }],
         },
-        status: { podName: POD.name, secretProviderClassName: 'spc', mounted: true, targetPath: target, objects: [{ id: 'secret/s1', version: 'v1' }] },
+        status: {
+          podName: POD.name,
+          secretProviderClassName: 'spc',
+          mounted: true,
+          targetPath: target,
+          objects: [{ id: 'secret/s1', version: 'v1' }],
+        },
       });
       expect(await h.metricsText()).toMatch(/node_publish_total\{os_type="linux",provider="scripted"\} 1/);
     });
@@ -143,17 +168,25 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       cluster.addSpc('other-ns', 'elsewhere', 'scripted', { a: 'b' });
       for (const spc of ['missing', 'elsewhere']) {
         const target = h.targetPath(POD.uid, spc);
-        const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc, pod: POD, readonly: false })));
+        const err = await grpcError(
+          h.publish(publishRequest({ targetPath: target, spc, pod: POD, readonly: false })),
+        );
         expect(err.code).toBe(grpc.status.UNKNOWN);
-        expect(err.details).toBe(`failed to get secretproviderclass ${NS}/${spc}, error: secretproviderclasses.secrets-store.csi.x-k8s.io "${spc}" not found`);
+        expect(err.details).toBe(
+          `failed to get secretproviderclass ${NS}/${spc}, error: secretproviderclasses.secrets-store.csi.x-k8s.io "${spc}" not found`,
+        );
         expect(h.isMounted(target)).toBe(false);
       }
-      expect(await h.metricsText()).toMatch(/node_publish_error_total\{os_type="linux",provider="",error_type="SecretProviderClassNotFound"\} 2/);
+      expect(await h.metricsText()).toMatch(
+        /node_publish_error_total\{os_type="linux",provider="",error_type="SecretProviderClassNotFound"\} 2/,
+      );
     });
 
     it('requires a read-only volume', async () => {
       const target = h.targetPath(POD.uid);
-      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD, readonly: false })));
+      const err = await grpcError(
+        h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD, readonly: false })),
+      );
       expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(err.details).toBe('Readonly is not true in request');
       expect(h.isMounted(target)).toBe(false);
@@ -162,9 +195,13 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     it('reports SPC without provider or parameters', async () => {
       cluster.addSpc(NS, 'noparams', 'scripted', {});
       cluster.addSpc(NS, 'noprovider', '', { a: 'b' });
-      const e1 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'noparams', pod: POD })));
+      const e1 = await grpcError(
+        h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'noparams', pod: POD })),
+      );
       expect(e1.details).toBe(`parameters not set in ${NS}/noparams`);
-      const e2 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'noprovider', pod: POD })));
+      const e2 = await grpcError(
+        h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'noprovider', pod: POD })),
+      );
       expect(e2.details).toBe(`provider not set in ${NS}/noprovider`);
     });
 
@@ -174,7 +211,9 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'nosock', pod: POD })));
       expect(err.code).toBe(grpc.status.UNKNOWN);
       expect(err.details).toMatch(
-        new RegExp(`^failed to mount secrets store objects for pod ${NS}/${POD.name}, err: error connecting to provider "missing": provider not found: provider "missing"`),
+        new RegExp(
+          `^failed to mount secrets store objects for pod ${NS}/${POD.name}, err: error connecting to provider "missing": provider not found: provider "missing"`,
+        ),
       );
       expect(h.isMounted(target)).toBe(false);
       expect(cluster.podStatuses.size).toBe(0);
@@ -182,53 +221,73 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
 
     it('rejects an invalid provider name (no socket path traversal)', async () => {
       cluster.addSpc(NS, 'evil', '../../etc/x', { a: 'b' });
-      const err = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'evil', pod: POD })));
+      const err = await grpcError(
+        h.publish(publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'evil', pod: POD })),
+      );
       expect(err.details).toContain('invalid provider: provider "../../etc/x"');
     });
 
     it('reports provider error codes and missing object versions as upstream', async () => {
       provider.answer = () => ({ errorCode: 'AccessDenied', objectVersions: [{ id: 'a', version: '1' }] });
-      const e1 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'spc', pod: POD })));
-      expect(e1.details).toBe(`failed to mount secrets store objects for pod ${NS}/${POD.name}, err: mount request failed with provider error code AccessDenied`);
+      const e1 = await grpcError(
+        h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'spc', pod: POD })),
+      );
+      expect(e1.details).toBe(
+        `failed to mount secrets store objects for pod ${NS}/${POD.name}, err: mount request failed with provider error code AccessDenied`,
+      );
       provider.answer = () => ({ files: [{ path: 'x', mode: 420, contents: 'x' }] });
-      const e2 = await grpcError(h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'spc', pod: POD })));
-      expect(e2.details).toBe(`failed to mount secrets store objects for pod ${NS}/${POD.name}, err: missing object versions`);
-      expect(await h.metricsText()).toMatch(/node_publish_error_total\{os_type="linux",provider="scripted",error_type="AccessDenied"\} 1/);
+      const e2 = await grpcError(
+        h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'spc', pod: POD })),
+      );
+      expect(e2.details).toBe(
+        `failed to mount secrets store objects for pod ${NS}/${POD.name}, err: missing object versions`,
+      );
+      expect(await h.metricsText()).toMatch(
+        /node_publish_error_total\{os_type="linux",provider="scripted",error_type="AccessDenied"\} 1/,
+      );
     });
 
-    it.each(['../escape', '/abs/path', '..data', '..data/x', '..2026_01_01_00_00_00.1', 'a/../../x', 'ok/../..'])(
-      'refuses provider path %j: writes nothing outside, fails and unmounts',
-      async (bad) => {
-        provider.answer = () => ({
-          files: [
-            { path: 'good', mode: 0o644, contents: 'fine' },
-            { path: bad, mode: 0o644, contents: 'evil' },
-          ],
-          objectVersions: [{ id: 'secret/x', version: '1' }],
-        });
-        const target = h.targetPath(POD.uid);
-        const volumesDir = path.dirname(path.dirname(target));
-        fs.mkdirSync(path.dirname(target), { recursive: true }); // kubelet creates the volume directory
-        const before = fs.readdirSync(h.root).sort();
-        const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD })));
-        expect(err.code).toBe(grpc.status.UNKNOWN);
-        expect(err.details).toContain(`invalid file path ${JSON.stringify(bad)} returned by the provider`);
-        expect(h.isMounted(target)).toBe(false);
-        expect(fs.readdirSync(h.root).sort()).toEqual(before);
-        expect(fs.readdirSync(target)).toEqual([]);
-        expect(fs.readdirSync(path.dirname(target))).toEqual(['mount']);
-        expect(fs.readdirSync(volumesDir)).toEqual(['secrets-store']);
-        expect(fs.existsSync('/abs/path')).toBe(false);
-        expect(cluster.podStatuses.size).toBe(0);
-      },
-    );
+    it.each([
+      '../escape',
+      '/abs/path',
+      '..data',
+      '..data/x',
+      '..2026_01_01_00_00_00.1',
+      'a/../../x',
+      'ok/../..',
+    ])('refuses provider path %j: writes nothing outside, fails and unmounts', async (bad) => {
+      provider.answer = () => ({
+        files: [
+          { path: 'good', mode: 0o644, contents: 'fine' },
+          { path: bad, mode: 0o644, contents: 'evil' },
+        ],
+        objectVersions: [{ id: 'secret/x', version: '1' }],
+      });
+      const target = h.targetPath(POD.uid);
+      const volumesDir = path.dirname(path.dirname(target));
+      fs.mkdirSync(path.dirname(target), { recursive: true }); // kubelet creates the volume directory
+      const before = fs.readdirSync(h.root).sort();
+      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD })));
+      expect(err.code).toBe(grpc.status.UNKNOWN);
+      expect(err.details).toContain(`invalid file path ${JSON.stringify(bad)} returned by the provider`);
+      expect(h.isMounted(target)).toBe(false);
+      expect(fs.readdirSync(h.root).sort()).toEqual(before);
+      expect(fs.readdirSync(target)).toEqual([]);
+      expect(fs.readdirSync(path.dirname(target))).toEqual(['mount']);
+      expect(fs.readdirSync(volumesDir)).toEqual(['secrets-store']);
+      expect(fs.existsSync('/abs/path')).toBe(false);
+      expect(cluster.podStatuses.size).toBe(0);
+    });
 
     it('retries a provider that answers UNAVAILABLE', async () => {
       let calls = 0;
       provider.answer = () =>
         ++calls === 1
           ? { grpcError: { code: grpc.status.UNAVAILABLE, details: 'warming up' } }
-          : { files: [{ path: 's1', mode: 0o600, contents: 'x' }], objectVersions: [{ id: 'secret/s1', version: 'v1' }] };
+          : {
+              files: [{ path: 's1', mode: 0o600, contents: 'x' }],
+              objectVersions: [{ id: 'secret/s1', version: 'v1' }],
+            };
       await h.publish(publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD }));
       expect(calls).toBe(2);
     });
@@ -238,13 +297,18 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       await provider.stop();
       provider = new ScriptedProvider(h.extraProvidersDir, 'scripted');
       await provider.start();
-      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: 'moved' }], objectVersions: [{ id: 'secret/s1', version: 'v2' }] });
+      provider.answer = () => ({
+        files: [{ path: 's1', mode: 0o644, contents: 'moved' }],
+        objectVersions: [{ id: 'secret/s1', version: 'v2' }],
+      });
       await h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'b'), spc: 'spc', pod: POD }));
       expect(fs.readFileSync(path.join(h.targetPath(POD.uid, 'b'), 's1'), 'utf8')).toBe('moved');
     });
 
     it('never puts a token or a secret value in a log line, an error or an Event', async () => {
-      const tokens = JSON.stringify({ 'api://AzureADTokenExchange': { token: TOKEN, expirationTimestamp: '2030-01-01T00:00:00Z' } });
+      const tokens = JSON.stringify({
+        'api://AzureADTokenExchange': { token: TOKEN, expirationTimestamp: '2030-01-01T00:00:00Z' },
+      });
       provider.answer = () => ({ grpcError: { code: grpc.status.INTERNAL, details: 'keyvault said no' } });
       const target = h.targetPath(POD.uid);
       const req = publishRequest({
@@ -256,10 +320,18 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       });
       const err = await grpcError(h.publish(req));
       expect(provider.requests[0].attributes).toContain(TOKEN); // the provider does get it
-      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: SECRET_VALUE }], objectVersions: [{ id: 'secret/s1', version: 'v1' }] });
+      provider.answer = () => ({
+        files: [{ path: 's1', mode: 0o644, contents: SECRET_VALUE }],
+        objectVersions: [{ id: 'secret/s1', version: 'v1' }],
+      });
       await h.publish(req);
       await h.unpublish({ volume_id: 'v', target_path: target });
-      const everything = [...h.logLines, err.details, ...cluster.events.map((e) => e.message), await h.metricsText()].join('\n');
+      const everything = [
+        ...h.logLines,
+        err.details,
+        ...cluster.events.map((e) => e.message),
+        await h.metricsText(),
+      ].join('\n');
       expect(h.logLines.length).toBeGreaterThan(0);
       expect(everything).not.toContain(TOKEN);
       expect(everything).not.toContain('c2VjcmV0LXRva2VuLXBheWxvYWQ');
@@ -296,7 +368,10 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       }
       // 10 republishes over 2.5 intervals: one provider call per elapsed interval, not one per republish.
       expect(provider.requests).toHaveLength(1 + 2);
-      expect(await h.metricsText()).toMatch(/rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="false"\} 2/);
+      expect(cluster.podStatusWrites).toBe(1); // unchanged versions: no SPCPS write per check
+      expect(await h.metricsText()).toMatch(
+        /rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="false"\} 2/,
+      );
       expect(cluster.events).toEqual([]);
     });
 
@@ -304,15 +379,28 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       const target = h.targetPath(POD.uid);
       const req = publishRequest({ targetPath: target, spc: 'spc', pod: POD });
       await h.publish(req);
-      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: 'rotated' }], objectVersions: [{ id: 'secret/s1', version: 'v2' }] });
+      provider.answer = () => ({
+        files: [{ path: 's1', mode: 0o644, contents: 'rotated' }],
+        objectVersions: [{ id: 'secret/s1', version: 'v2' }],
+      });
       clock += INTERVAL;
       await h.publish(req);
       expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe('rotated');
-      expect(cluster.podStatuses.get(`${NS}/${POD.name}-${NS}-spc`)?.status?.objects).toEqual([{ id: 'secret/s1', version: 'v2' }]);
-      expect(cluster.events).toEqual([
-        { pod: POD, type: 'Normal', reason: 'MountRotationComplete', message: `successfully rotated mounted contents for spc ${NS}/spc` },
+      expect(cluster.podStatuses.get(`${NS}/${POD.name}-${NS}-spc`)?.status?.objects).toEqual([
+        { id: 'secret/s1', version: 'v2' },
       ]);
-      expect(await h.metricsText()).toMatch(/rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="true"\} 1/);
+      expect(cluster.podStatusWrites).toBe(2);
+      expect(cluster.events).toEqual([
+        {
+          pod: POD,
+          type: 'Normal',
+          reason: 'MountRotationComplete',
+          message: `successfully rotated mounted contents for spc ${NS}/spc`,
+        },
+      ]);
+      expect(await h.metricsText()).toMatch(
+        /rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="true"\} 1/,
+      );
     });
 
     it('keeps the last good content when a remount fails, returns OK and emits a Warning Event', async () => {
@@ -329,18 +417,26 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       expect(cluster.events[0].message).toContain('the previous content is kept');
       expect(cluster.events[0].message).toContain('mount request failed with provider error code Throttled');
       // A failed check does not restart the interval: the next republish tries again.
-      provider.answer = () => ({ files: [{ path: 's1', mode: 0o644, contents: 'recovered' }], objectVersions: [{ id: 'secret/s1', version: 'v3' }] });
+      provider.answer = () => ({
+        files: [{ path: 's1', mode: 0o644, contents: 'recovered' }],
+        objectVersions: [{ id: 'secret/s1', version: 'v3' }],
+      });
       clock += 1000;
       await h.publish(req);
       expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe('recovered');
-      expect(await h.metricsText()).toMatch(/rotation_reconcile_error_total\{os_type="linux",provider="scripted",rotated="false",error_type="Throttled"\} 1/);
+      expect(await h.metricsText()).toMatch(
+        /rotation_reconcile_error_total\{os_type="linux",provider="scripted",rotated="false",error_type="Throttled"\} 1/,
+      );
     });
 
     it('a remount with a path-traversal answer keeps the old content', async () => {
       const target = h.targetPath(POD.uid);
       const req = publishRequest({ targetPath: target, spc: 'spc', pod: POD });
       await h.publish(req);
-      provider.answer = () => ({ files: [{ path: '../../../evil', mode: 0o644, contents: 'x' }], objectVersions: [{ id: 'a', version: '2' }] });
+      provider.answer = () => ({
+        files: [{ path: '../../../evil', mode: 0o644, contents: 'x' }],
+        objectVersions: [{ id: 'a', version: '2' }],
+      });
       clock += INTERVAL;
       await h.publish(req);
       expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe(SECRET_VALUE);

@@ -1,4 +1,8 @@
-import { PayloadPathError, validatePayloadPath, validatePayloadPaths } from '../../../runtime/driver/payload-path';
+import {
+  PayloadPathError,
+  validatePayloadPath,
+  validatePayloadPaths,
+} from '../../../runtime/driver/payload-path';
 
 describe('provider file path validation', () => {
   it.each(['foo', 'a/b/c', 'foo.txt', '.hidden', 'a..b', 'dir/..x', 'x'.repeat(255)])('accepts %s', (p) => {

@@ -3,7 +3,12 @@
 // a counter of calls). Requests are recorded so tests can assert the exact MountRequest encoding.
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadProto, serviceClientConstructor, startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/grpc-unix';
+import {
+  loadProto,
+  serviceClientConstructor,
+  startUnixGrpcServer,
+  UnixGrpcServer,
+} from '../../../runtime/common/grpc-unix';
 
 export interface ScriptedFile {
   path: string;
@@ -29,7 +34,10 @@ export interface RecordedMountRequest {
 export class ScriptedProvider {
   readonly requests: RecordedMountRequest[] = [];
   readonly authorities: string[] = [];
-  answer: (request: RecordedMountRequest) => ScriptedAnswer = () => ({ files: [], objectVersions: [{ id: 'secret/a', version: 'v1' }] });
+  answer: (request: RecordedMountRequest) => ScriptedAnswer = () => ({
+    files: [],
+    objectVersions: [{ id: 'secret/a', version: 'v1' }],
+  });
   private server?: UnixGrpcServer;
 
   constructor(
@@ -42,15 +50,22 @@ export class ScriptedProvider {
   }
 
   async start(): Promise<void> {
-    const definition = serviceClientConstructor(loadProto('provider.proto'), 'v1alpha1.CSIDriverProvider').service;
+    const definition = serviceClientConstructor(
+      loadProto('provider.proto'),
+      'v1alpha1.CSIDriverProvider',
+    ).service;
     this.server = await startUnixGrpcServer({
       socketPath: this.socketPath,
       services: [
         {
           definition,
           implementation: {
-            Version: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, { version: 'v1alpha1', runtime_name: 'scripted', runtime_version: '0.0.1' }),
-            Mount: (call: grpc.ServerUnaryCall<RecordedMountRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+            Version: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
+              cb(null, { version: 'v1alpha1', runtime_name: 'scripted', runtime_version: '0.0.1' }),
+            Mount: (
+              call: grpc.ServerUnaryCall<RecordedMountRequest, unknown>,
+              cb: grpc.sendUnaryData<unknown>,
+            ) => {
               this.requests.push(call.request);
               this.authorities.push(call.getHost());
               const a = this.answer(call.request);
@@ -58,7 +73,11 @@ export class ScriptedProvider {
               cb(null, {
                 object_version: a.objectVersions ?? [],
                 error: a.errorCode ? { code: a.errorCode } : null,
-                files: (a.files ?? []).map((f) => ({ path: f.path, mode: f.mode, contents: Buffer.from(f.contents) })),
+                files: (a.files ?? []).map((f) => ({
+                  path: f.path,
+                  mode: f.mode,
+                  contents: Buffer.from(f.contents),
+                })),
               });
             },
           },

@@ -3,9 +3,23 @@
 // Each file's content is `gen=<n>;name=<name>;` + padding + `;end`, so a partial file is detectable.
 const fs = require('node:fs');
 const path = require('node:path');
-const [target, names, stopFile, maxMs] = [process.argv[2], process.argv[3].split(','), process.argv[4], Number(process.argv[5])];
+const [target, names, stopFile, maxMs] = [
+  process.argv[2],
+  process.argv[3].split(','),
+  process.argv[4],
+  Number(process.argv[5]),
+];
 const started = Date.now();
-const result = { reads: 0, snapshots: 0, torn: 0, empty: 0, mixed: 0, missing: 0, generations: new Set(), samples: [] };
+const result = {
+  reads: 0,
+  snapshots: 0,
+  torn: 0,
+  empty: 0,
+  mixed: 0,
+  missing: 0,
+  generations: new Set(),
+  samples: [],
+};
 const parse = (text, name) => {
   const m = /^gen=(\d+);name=([^;]+);x*;end$/.exec(text);
   if (!m || m[2] !== name) return undefined;
