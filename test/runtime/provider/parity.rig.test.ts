@@ -58,6 +58,23 @@ interface ParityCase {
   };
 }
 
+/** Key Vault error responses: same object prefix and Key Vault code, one line instead of the Go SDK's dump. */
+function keyVaultErrorDeviation(objectPrefix: string, keyVaultCode: string): ParityCase['deviation'] {
+  return {
+    note: "Key Vault errors are one line (status, Key Vault code, message, hint) instead of the Go SDK's multi-line GET/RESPONSE/JSON dump; the object prefix and the Key Vault code are the same",
+    check: (ours, upstream) => {
+      expect(upstream.ok || ours.ok).toBe(false);
+      if (ours.ok || upstream.ok) return;
+      for (const m of [ours.message, upstream.message]) {
+        expect(m.startsWith(`failed to mount objects, error: ${objectPrefix}`)).toBe(true);
+        expect(m).toContain(keyVaultCode);
+      }
+      expect(ours.message).not.toContain('\n');
+      expect(ours.grpcCode).toBe(upstream.grpcCode);
+    },
+  };
+}
+
 const secret = (objectName: string, extra: Obj = {}): Obj => ({ objectName, objectType: 'secret', ...extra });
 
 const cases: ParityCase[] = [
@@ -159,7 +176,18 @@ const cases: ParityCase[] = [
     parameters: { keyvaultName: '  paritykv  ' },
     objects: [secret('plain', { objectName: '  plain  ' })],
   },
-  { name: 'zero objects: no files', objects: 'array: []\n' },
+  {
+    name: 'zero objects',
+    objects: 'array: []\n',
+    deviation: {
+      note: 'an SPC with zero objects is an error saying so; upstream answers no files and no ObjectVersions, which the driver then rejects as "missing object versions"',
+      check: (ours, upstream) => {
+        expect(upstream).toMatchObject({ ok: true, files: [], objectVersions: [] });
+        expect(ours.ok).toBe(false);
+        if (!ours.ok) expect(ours.message).toMatch(/no objects/);
+      },
+    },
+  },
   {
     name: 'secrets keys matched case-insensitively',
     secrets: { ClientID: 'SP_ID', CLIENTSECRET: 'SP_SECRET' },
@@ -208,10 +236,55 @@ const cases: ParityCase[] = [
   { name: 'error: alias a/../../b', objects: [secret('plain', { objectAlias: 'a/../../b' })] },
   { name: 'error: alias ..data', objects: [secret('plain', { objectAlias: '..data' })] },
   { name: 'error: invalid vault name', parameters: { keyvaultName: 'kv_bad!' }, objects: [secret('plain')] },
+  {
+    name: 'error: objectVersion latest outside history mode is sent verbatim',
+    objects: [secret('plain', { objectVersion: 'latest' })],
+    deviation: keyVaultErrorDeviation(
+      'failed to get objectType:secret, objectName:plain, objectVersion:latest: ',
+      'SecretNotFound',
+    ),
+  },
+  {
+    name: 'error: wrong client secret',
+    secrets: { clientid: 'SP_ID', clientsecret: 'wrong-secret-value' },
+    objects: [secret('plain')],
+    deviation: {
+      note: 'token endpoint errors come from @azure/identity (MSAL JS) instead of azidentity (MSAL Go): same AADSTS code, different wording',
+      check: (ours, upstream) => {
+        expect(upstream.ok || ours.ok).toBe(false);
+        if (ours.ok || upstream.ok) return;
+        expect(upstream.message).toContain('AADSTS7000215');
+        expect(ours.message).toContain('AADSTS7000215');
+        expect(ours.message).not.toContain('wrong-secret-value');
+      },
+    },
+  },
   { name: 'error: unknown objectType', objects: [{ objectName: 'plain', objectType: 'blob' }] },
-  { name: 'error: hex encoding of a non-hex value', objects: [secret('plain', { objectEncoding: 'hex' })] },
+  {
+    name: 'error: hex encoding of a non-hex value',
+    objects: [secret('plain', { objectEncoding: 'hex' })],
+    deviation: {
+      note: "a decoding error (objectEncoding hex/base64) names the object like every other object error; upstream returns Go's bare decoder error",
+      check: (ours, upstream) => {
+        expect(upstream.ok || ours.ok).toBe(false);
+        if (ours.ok || upstream.ok) return;
+        const bare = upstream.message.replace('failed to mount objects, error: ', '');
+        expect(ours.message).toBe(
+          `failed to mount objects, error: failed to get objectType:secret, objectName:plain, objectVersion:: ${bare}`,
+        );
+        expect(ours.grpcCode).toBe(upstream.grpcCode);
+      },
+    },
+  },
   { name: 'error: unknown content type of a cert-backed secret', objects: [secret('odd-content-type')] },
-  { name: 'error: secret not found', objects: [secret('no-such-secret')] },
+  {
+    name: 'error: secret not found',
+    objects: [secret('no-such-secret')],
+    deviation: keyVaultErrorDeviation(
+      'failed to get objectType:secret, objectName:no-such-secret, objectVersion:: ',
+      'SecretNotFound',
+    ),
+  },
   {
     name: 'invalid filePermission',
     objects: [secret('plain', { filePermission: '0900' })],
