@@ -155,13 +155,12 @@ export async function startProvider(
 }
 
 export async function main(args: string[]): Promise<void> {
-  const { help } = parseFlags(args, PROVIDER_FLAGS);
-  if (help) {
-    process.stdout.write(formatFlagUsage('aks-secrets-store provider', PROVIDER_FLAGS));
-    return;
-  }
   let provider: RunningProvider;
   try {
+    if (parseFlags(args, PROVIDER_FLAGS).help) {
+      process.stdout.write(formatFlagUsage('aks-secrets-store provider', PROVIDER_FLAGS));
+      return;
+    }
     provider = await startProvider(args);
   } catch (err) {
     if (err instanceof FlagError) {
