@@ -41,8 +41,15 @@ export const mockPrincipalId = (name: string): string => mockGuid('principal-id'
 export const mockAddonClientId = (cluster: string): string => mockGuid('addon-client-id', cluster);
 export const mockAddonObjectId = (cluster: string): string => mockGuid('addon-object-id', cluster);
 
+/**
+ * The migration test records several deployments of one program in one process, naming them
+ * `deploy<N>~<name>`; a resource gets the same fake ids in every deployment, as it would in Azure.
+ */
+export const DEPLOYMENT_PREFIX = /^deploy\d+~/;
+
 /** Deterministic fake outputs per resource type, so downstream inputs are predictable. */
-function fakeState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
+function fakeState(type: string, registeredName: string, inputs: Record<string, any>): Record<string, any> {
+  const name = registeredName.replace(DEPLOYMENT_PREFIX, '');
   const state: Record<string, any> = { ...inputs, name: inputs.name ?? name };
   switch (type) {
     case 'azure-native:keyvault:Vault':

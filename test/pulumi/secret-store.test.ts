@@ -13,6 +13,8 @@ import { parseObjectsParameter } from '../../lib/core/objects';
 import { renderSecretProviderClass } from '../../lib/core/secret-provider-class';
 import { SecretType } from '../../lib/core/secret-objects';
 import { SecretStore, SecretStoreArgs } from '../../lib/pulumi/secret-store';
+import { App, Chart } from 'cdk8s';
+import { SecretProviderClass as Cdk8sSecretProviderClass } from '../../lib/cdk8s/secret-provider-class';
 
 const SPC = 'kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass';
 const VAULT_ID = '/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-team-a';
@@ -214,6 +216,21 @@ describe('SecretStore validation (shared with the cdk8s side)', () => {
     );
     expect(message).toBe(core);
     expect(message).toMatch(/^[a-zA-Z[\].0-9]+: /);
+    // ...and the same as the cdk8s construct says for the same input.
+    const chart = new Chart(new App(), 'parity');
+    const cdk8sMessage = errorOf(
+      () =>
+        new Cdk8sSecretProviderClass(chart, 'bad-store', {
+          name: 'bad-store',
+          namespace: 'team-a',
+          keyVaultName: 'kv-team-a',
+          tenantId: args.tenantId as string,
+          workloadIdentityClientId: '00000000-0000-0000-0000-000000000000',
+          objects: args.objects,
+          secretObjects: args.secretObjects,
+        }),
+    );
+    expect(message).toBe(cdk8sMessage);
   });
 
   it('fails without issuerUrl in workload identity mode, and with both identities', () => {
