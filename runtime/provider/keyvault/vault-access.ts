@@ -160,7 +160,12 @@ export class VaultAccess {
             version === ''
               ? await certificates.getCertificate(name, { abortSignal })
               : await certificates.getCertificateVersion(name, version, { abortSignal });
-          return { type: 'cert', id: cert.id, version: cert.properties.version ?? '', cer: cert.cer };
+          return {
+            type: 'cert',
+            id: cert.properties.id ?? cert.id,
+            version: cert.properties.version ?? '',
+            cer: cert.cer,
+          };
         });
     }
   }
