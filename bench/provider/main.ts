@@ -46,6 +46,7 @@ interface ProviderResult {
     keyVaultGets: number;
     keyVaultChallenges: number;
     tokenRequests: number;
+    entraMetadataAndDiscoveryRequests: number;
     failedMounts: number;
   };
   rss: { after100MountsKiB: number; after1000MountsKiB: number; growthKiB: number; failedMounts: number };
