@@ -18,6 +18,8 @@ const TENANT = '6f1d2c3b-0000-4000-8000-00000000a001';
 const SP_A = { clientid: 'sp-a', clientsecret: `sp-a-secret-${randomBytes(8).toString('hex')}` };
 const SP_B = { clientid: 'sp-b', clientsecret: `sp-b-secret-${randomBytes(8).toString('hex')}` };
 const SECRET_VALUES: string[] = [];
+/** Every error text a Mount returned in this suite (checked for secrets at the end). */
+const ERROR_TEXTS: string[] = [];
 
 let azure: FakeAzure;
 let provider: SpawnedProvider;
@@ -77,6 +79,12 @@ beforeAll(async () => {
     env: azure.ca.childEnv(),
     args: ['--keyvault-timeout=2s', '--keyvault-max-retries=2', '--cache-max-age=10m', '--log-level=debug'],
   });
+  const mountError = provider.client.mountError.bind(provider.client);
+  provider.client.mountError = async (request) => {
+    const err = await mountError(request);
+    ERROR_TEXTS.push(err.details);
+    return err;
+  };
 });
 
 afterAll(async () => {
@@ -453,7 +461,8 @@ describe('managed identity through IMDS', () => {
 describe('log hygiene', () => {
   it('prints no secret value, client secret or token in any log line or metric', async () => {
     if (skipHere) return;
-    const text = provider.logs.join('\n') + (await provider.metrics());
+    expect(ERROR_TEXTS.length).toBeGreaterThanOrEqual(5);
+    const text = provider.logs.join('\n') + (await provider.metrics()) + ERROR_TEXTS.join('\n');
     expect(provider.logs.length).toBeGreaterThan(10);
     for (const value of [
       ...SECRET_VALUES,

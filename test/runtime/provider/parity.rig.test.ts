@@ -337,66 +337,91 @@ function differences(ours: MountOutcome, upstream: MountOutcome): string[] {
   return diffs;
 }
 
-describe('parity with the upstream Azure provider', () => {
-  let world: ParityWorld;
-  let ours: ProviderProcess;
-  let upstream: ProviderProcess;
-  const report: { name: string; identical: boolean; deviation?: string; differences: string[] }[] = [];
+/** Cert-backed secret cases again, with both providers started with the same non-default flags. */
+const flagCases: ParityCase[] = [
+  { name: 'PEM-backed secret', objects: [secret('pem-chain')] },
+  { name: 'PFX-backed secret', objects: [secret('pfx-chain')] },
+  { name: 'PFX-backed secret without AKI/SKI', objects: [secret('pfx-incomplete')] },
+  { name: 'objectFormat pfx', objects: [secret('pfx-chain', { objectFormat: 'pfx', objectAlias: 'p' })] },
+  { name: 'plain secret is not split', objects: [secret('plain')] },
+];
 
-  beforeAll(async () => {
-    if (reason) return;
-    world = await startParityWorld();
-    const common = { hostsFile: world.azure.hostsFile, env: world.providerEnv };
-    [upstream, ours] = await Promise.all([
-      ProviderProcess.start({
-        name: 'upstream',
-        ...upstreamProviderCommand(upstreamProviderBinary()),
-        ...common,
-      }),
-      ProviderProcess.start({ name: 'ours', ...ourProviderCommand(), ...common }),
-    ]);
-  });
+const flagSets: { title: string; flags: string[]; cases: ParityCase[] }[] = [
+  { title: 'default flags', flags: [], cases },
+  {
+    title: '--write-cert-and-key-in-separate-files',
+    flags: ['--write-cert-and-key-in-separate-files=true'],
+    cases: flagCases,
+  },
+  { title: '--construct-pem-chain=false', flags: ['--construct-pem-chain=false'], cases: flagCases },
+];
 
-  afterAll(async () => {
-    await Promise.all([ours?.stop(), upstream?.stop()]);
-    await world?.dispose();
-    if (report.length > 0) {
-      const path = join(tmpdir(), 'aks-secrets-store-parity-report.json');
-      writeFileSync(path, JSON.stringify(report, null, 2));
-      const different = report.filter((r) => !r.identical);
-      console.log(
-        `parity: ${report.length - different.length}/${report.length} cases identical; report ${path}\n` +
-          different
-            .map(
-              (r) =>
-                `- ${r.name}${r.deviation ? ` [deviation: ${r.deviation}]` : ''}\n    ${r.differences.join('\n    ')}`,
-            )
-            .join('\n'),
-      );
-    }
-  });
+describe.each(flagSets)(
+  'parity with the upstream Azure provider, $title',
+  ({ title, flags, cases: table }) => {
+    let world: ParityWorld;
+    let ours: ProviderProcess;
+    let upstream: ProviderProcess;
+    const report: { name: string; identical: boolean; deviation?: string; differences: string[] }[] = [];
 
-  test.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    if (reason) {
-      console.log(`parity not run: ${reason}`);
-      return;
-    }
-    const input = mountInput(c, world);
-    const [o, u] = await Promise.all([ours.mount(input), upstream.mount(input)]);
-    const diffs = differences(o, u);
-    report.push({
-      name: c.name,
-      identical: diffs.length === 0,
-      deviation: c.deviation?.note,
-      differences: diffs,
+    beforeAll(async () => {
+      if (reason) return;
+      world = await startParityWorld();
+      const common = { hostsFile: world.azure.hostsFile, env: world.providerEnv };
+      [upstream, ours] = await Promise.all([
+        ProviderProcess.start({
+          name: 'upstream',
+          ...upstreamProviderCommand(upstreamProviderBinary(), flags),
+          ...common,
+        }),
+        ProviderProcess.start({ name: 'ours', ...ourProviderCommand(flags), ...common }),
+      ]);
     });
-    if (c.deviation) {
-      c.deviation.check(o, u);
-    } else {
-      expect(diffs).toEqual([]);
-    }
-  });
-});
+
+    afterAll(async () => {
+      await Promise.all([ours?.stop(), upstream?.stop()]);
+      await world?.dispose();
+      if (report.length > 0) {
+        const path = join(
+          tmpdir(),
+          `aks-secrets-store-parity-report${flags.join('').replace(/[^a-z]+/g, '-')}.json`,
+        );
+        writeFileSync(path, JSON.stringify(report, null, 2));
+        const different = report.filter((r) => !r.identical);
+        console.log(
+          `parity (${title}): ${report.length - different.length}/${report.length} cases identical; report ${path}\n` +
+            different
+              .map(
+                (r) =>
+                  `- ${r.name}${r.deviation ? ` [deviation: ${r.deviation}]` : ''}\n    ${r.differences.join('\n    ')}`,
+              )
+              .join('\n'),
+        );
+      }
+    });
+
+    test.each(table.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+      if (reason) {
+        console.log(`parity not run: ${reason}`);
+        return;
+      }
+      const input = mountInput(c, world);
+      const [o, u] = await Promise.all([ours.mount(input), upstream.mount(input)]);
+      const diffs = differences(o, u);
+      report.push({
+        name: c.name,
+        identical: diffs.length === 0,
+        deviation: c.deviation?.note,
+        differences: diffs,
+      });
+      if (c.deviation) {
+        c.deviation.check(o, u);
+      } else {
+        expect(diffs).toEqual([]);
+      }
+    });
+  },
+);
 
 /** Builds the Mount of a case, resolving the placeholders VERSION:<i>, TENANT, SP_ID, SP_SECRET. */
 function mountInput(c: ParityCase, world: ParityWorld): MountInput {

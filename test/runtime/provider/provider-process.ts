@@ -105,7 +105,9 @@ const ProviderClient = serviceClientConstructor(providerPackage, 'v1alpha1.CSIDr
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 
 /** The command line of our provider, from the compiled build. */
-export function ourProviderCommand(): Pick<ProviderProcessProps, 'command' | 'args'> {
+export function ourProviderCommand(
+  extraArgs: readonly string[] = [],
+): Pick<ProviderProcessProps, 'command' | 'args'> {
   const cli = join(REPO_ROOT, 'build', 'runtime', 'cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
   return {
@@ -116,6 +118,7 @@ export function ourProviderCommand(): Pick<ProviderProcessProps, 'command' | 'ar
       `--endpoint=unix://${p.socketPath}`,
       `--healthz-port=${p.healthzPort}`,
       `--metrics-port=${p.metricsPort}`,
+      ...extraArgs,
     ],
   };
 }
@@ -134,7 +137,10 @@ export function upstreamProviderBinary(): string {
 }
 
 /** The command line of the upstream Go provider built by test/rig/build.sh. */
-export function upstreamProviderCommand(binary: string): Pick<ProviderProcessProps, 'command' | 'args'> {
+export function upstreamProviderCommand(
+  binary: string,
+  extraArgs: readonly string[] = [],
+): Pick<ProviderProcessProps, 'command' | 'args'> {
   return {
     command: binary,
     args: (p) => [
@@ -142,6 +148,7 @@ export function upstreamProviderCommand(binary: string): Pick<ProviderProcessPro
       `--healthz-port=${p.healthzPort}`,
       `--prometheus-port=${p.metricsPort}`,
       '-v=2',
+      ...extraArgs,
     ],
   };
 }
