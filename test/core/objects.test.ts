@@ -4,6 +4,7 @@ import {
   KeyVaultObjectType,
   ObjectEncoding,
   ObjectFormat,
+  parseAndCheckObjectsParameter,
   parseObjectsParameter,
   ParsedKeyVaultObject,
   renderObjectsParameter,
@@ -153,10 +154,34 @@ describe('parseObjectsParameter (azure-provider §1.2)', () => {
     );
   });
 
-  test('fails on duplicate keys like yaml.v3', () => {
+  test('fails on duplicate keys with the yaml.v3 text', () => {
     expect(() => parseObjectsParameter('array:\n  - |\n    objectName: a\n    objectName: b\n')).toThrow(
-      /^unmarshal failed for keyVaultObjects at index 0, error: yaml: .*unique/,
+      'unmarshal failed for keyVaultObjects at index 0, error: yaml: unmarshal errors:\n  line 2: mapping key "objectName" already defined at line 1',
     );
+  });
+
+  test('drops null array items, as yaml.v3 does for a []string', () => {
+    expect(parseObjectsParameter('array:\n  -\n  - ~\n  - |\n    objectName: a\n')).toEqual([
+      { ...EMPTY, objectName: 'a' },
+    ]);
+  });
+
+  test('shortens long values in type errors like yaml.v3', () => {
+    expect(() => parseObjectsParameter('array:\n  - |\n    objectVersionHistory: 99999999999\n')).toThrow(
+      'line 1: cannot unmarshal !!int `9999999...` into int32',
+    );
+  });
+});
+
+describe('parseAndCheckObjectsParameter', () => {
+  test('reports the first failing item in upstream order (validate before decoding the next)', () => {
+    // Item 0 decodes but fails validation; item 1 would fail to decode. Upstream reports item 0.
+    expect(() => parseAndCheckObjectsParameter('array:\n  - |\n    other: a\n  - |\n    [1, 2]\n')).toThrow(
+      'failed to get objectType:, objectName:, objectVersion:: file name must not be empty',
+    );
+    expect(parseAndCheckObjectsParameter('array:\n  - |\n    objectName: a\n')).toEqual([
+      { ...EMPTY, objectName: 'a' },
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { parseObjectsParameter } from './parse';
 import { ParsedKeyVaultObject } from './types';
 
 // The provider's per-object validation (azure-provider §1.3, pkg/provider/validate.go), with the
@@ -44,4 +45,12 @@ export function checkParsedObject(obj: ParsedKeyVaultObject): void {
       `failed to get objectType:${obj.objectType}, objectName:${obj.objectName}, objectVersion:${obj.objectVersion}: ${problem}`,
     );
   }
+}
+
+/**
+ * Parses and validates the `objects` parameter in the provider's order: decode item 0, validate it,
+ * decode item 1, ... so the first error is the one upstream reports.
+ */
+export function parseAndCheckObjectsParameter(text: string): ParsedKeyVaultObject[] {
+  return parseObjectsParameter(text, (object) => checkParsedObject(object));
 }

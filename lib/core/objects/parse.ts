@@ -8,6 +8,7 @@ import {
   Node,
   parseAllDocuments,
   Scalar,
+  YAMLMap,
 } from 'yaml';
 import { ParsedKeyVaultObject } from './types';
 
@@ -38,7 +39,8 @@ interface Decoding {
 function parseFirstDocument(text: string): Decoding | undefined {
   const lines = new LineCounter();
   // failsafe: every scalar is a string, so the source text survives for Go string semantics.
-  const docs = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: true });
+  // Duplicate keys are reported by duplicateKeys() in yaml.v3's words, so the library must not reject them.
+  const docs = parseAllDocuments(text, { schema: 'failsafe', lineCounter: lines, uniqueKeys: false });
   if (!Array.isArray(docs)) return undefined; // empty input: yaml.v3 decodes nothing, no error
   const doc = docs[0];
   if (!doc) return undefined;
@@ -80,7 +82,9 @@ function goTag(node: unknown): string {
 
 function unmarshalError(node: unknown, into: string, d: Decoding): YamlDecodeError {
   const tag = goTag(node);
-  const shown = isScalar(node) ? ` \`${String(node.value)}\`` : '';
+  // yaml.v3 shortens values longer than 10 characters to their first 7 and "...".
+  const text = isScalar(node) ? String(node.value) : '';
+  const shown = isScalar(node) ? ` \`${text.length > 10 ? `${text.slice(0, 7)}...` : text}\`` : '';
   return new YamlDecodeError(
     `yaml: unmarshal errors:\n  line ${lineOf(node, d)}: cannot unmarshal ${tag}${shown} into ${into}`,
   );
@@ -127,6 +131,24 @@ function decodeString(node: unknown, d: Decoding): string {
   throw unmarshalError(node, 'string', d);
 }
 
+// yaml.v3 refuses a mapping it decodes when a key repeats: one message per repeated pair.
+function duplicateKeys(map: YAMLMap, d: Decoding): YamlDecodeError | undefined {
+  const problems: string[] = [];
+  const keys = map.items.map((pair) => pair.key);
+  keys.forEach((first, i) => {
+    for (const second of keys.slice(i + 1)) {
+      if (isScalar(first) && isScalar(second) && String(first.value) === String(second.value)) {
+        problems.push(
+          `  line ${lineOf(second, d)}: mapping key ${JSON.stringify(String(second.value))} already defined at line ${lineOf(first, d)}`,
+        );
+      }
+    }
+  });
+  return problems.length > 0
+    ? new YamlDecodeError(`yaml: unmarshal errors:\n${problems.join('\n')}`)
+    : undefined;
+}
+
 function decodeObject(text: string): ParsedKeyVaultObject {
   const parsed: ParsedKeyVaultObject = {
     objectName: '',
@@ -143,6 +165,8 @@ function decodeObject(text: string): ParsedKeyVaultObject {
   const root = resolve(d.doc.contents, d.doc);
   if (isNull(root)) return parsed;
   if (!isMap(root)) throw unmarshalError(root, 'types.KeyVaultObject', d);
+  const duplicate = duplicateKeys(root, d);
+  if (duplicate) throw duplicate;
   const problems: string[] = [];
   for (const pair of root.items) {
     const key = resolve(pair.key, d.doc);
@@ -171,6 +195,8 @@ function decodeArray(text: string): string[] {
   const root = resolve(d.doc.contents, d.doc);
   if (isNull(root)) return [];
   if (!isMap(root)) throw unmarshalError(root, 'types.StringArray', d);
+  const duplicate = duplicateKeys(root, d);
+  if (duplicate) throw duplicate;
   const items: string[] = [];
   for (const pair of root.items) {
     const key = resolve(pair.key, d.doc);
@@ -182,7 +208,8 @@ function decodeArray(text: string): string[] {
     const problems: string[] = [];
     for (const raw of array.items) {
       const item = resolve(raw, d.doc);
-      if (isNull(item)) items.push('');
+      // yaml.v3 cannot set a null into a string element and drops the item.
+      if (isNull(item)) continue;
       else if (isScalar(item)) items.push(String(item.value));
       else problems.push(unmarshalError(item, 'string', d).message.replace(/^yaml: unmarshal errors:\n/, ''));
     }
@@ -195,8 +222,13 @@ function decodeArray(text: string): string[] {
  * Parses the `objects` parameter as the Azure provider does: `{array: []string}`, then each item as
  * one object. Throws `failed to yaml unmarshal objects, error: ...` or
  * `unmarshal failed for keyVaultObjects at index <i>, error: ...`. An empty array gives [].
+ * `onObject`, when given, runs right after each item is decoded (before the next one), which is the
+ * upstream order of errors when it validates; see parseAndCheckObjectsParameter.
  */
-export function parseObjectsParameter(text: string): ParsedKeyVaultObject[] {
+export function parseObjectsParameter(
+  text: string,
+  onObject?: (object: ParsedKeyVaultObject, index: number) => void,
+): ParsedKeyVaultObject[] {
   let items: string[];
   try {
     items = decodeArray(text);
@@ -204,12 +236,15 @@ export function parseObjectsParameter(text: string): ParsedKeyVaultObject[] {
     throw new Error(`failed to yaml unmarshal objects, error: ${(e as Error).message}`);
   }
   return items.map((item, index) => {
+    let object: ParsedKeyVaultObject;
     try {
-      return decodeObject(item);
+      object = decodeObject(item);
     } catch (e) {
       throw new Error(
         `unmarshal failed for keyVaultObjects at index ${index}, error: ${(e as Error).message}`,
       );
     }
+    onObject?.(object, index);
+    return object;
   });
 }
