@@ -11,7 +11,7 @@ import { createCertificateAuthority, createServiceAccountKeyPair, createSignedCe
 import { KubeApi } from './kube-api';
 import { startLowkeyVault } from './lowkey-vault';
 import { freePort, killNow, RigProcess, spawnLogged, stopProcess, waitUntil } from './processes';
-import { lowkeyVaultRuntime, RigBinaries, rigBinaries, RigEndpoints, rigVersions } from './rig-env';
+import { lowkeyVaultRuntime, rigBinary, RigEndpoints, rigVersions } from './rig-env';
 
 /** The workload-identity audience (AKS, Azure provider): TokenRequests for it must succeed. */
 export const AZURE_AD_TOKEN_EXCHANGE_AUDIENCE = 'api://AzureADTokenExchange';
@@ -36,6 +36,13 @@ export interface RunningRig {
   readonly versions: readonly string[];
 }
 
+interface ClusterBinaries {
+  readonly etcd: string;
+  readonly kubeApiserver: string;
+  /** Empty when the controller manager is not started. */
+  readonly kubeControllerManager: string;
+}
+
 function write(dir: string, name: string, content: string): string {
   const file = path.join(dir, name);
   fs.writeFileSync(file, content, { mode: 0o600 });
@@ -54,7 +61,11 @@ function reportedVersion(binary: string, args: string[]): string {
  * Starts the components. On any failure the ones already started are stopped before the error propagates.
  */
 export async function startRig(props: StartRigProps = {}): Promise<RunningRig> {
-  const bin = rigBinaries();
+  const bin: ClusterBinaries = {
+    etcd: rigBinary('etcd'),
+    kubeApiserver: rigBinary('kubeApiserver'),
+    kubeControllerManager: props.controllerManager === false ? '' : rigBinary('kubeControllerManager'),
+  };
   const readyTimeoutMs = props.readyTimeoutMs ?? 120000;
   const stateDir = fs.mkdtempSync(path.join(props.tempParent ?? os.tmpdir(), 'aks-secrets-store-rig-'));
   const processes: RigProcess[] = [];
@@ -113,7 +124,7 @@ export function killRigNow(running: { processes: readonly RigProcess[] }): void 
 }
 
 async function startEtcd(
-  bin: RigBinaries,
+  bin: ClusterBinaries,
   stateDir: string,
   processes: RigProcess[],
   readyTimeoutMs: number,
@@ -159,7 +170,7 @@ interface StartedApiserver {
 }
 
 async function startApiserver(
-  bin: RigBinaries,
+  bin: ClusterBinaries,
   stateDir: string,
   etcdUrl: string,
   processes: RigProcess[],
@@ -275,7 +286,7 @@ const CONTROLLERS = [
 ];
 
 async function startControllerManager(
-  bin: RigBinaries,
+  bin: ClusterBinaries,
   stateDir: string,
   apiserver: StartedApiserver,
   processes: RigProcess[],

@@ -120,21 +120,30 @@ function builtFile(component: string, version: string, file: string): string {
   return filePath;
 }
 
-/** Paths of the built Go components; throws naming the missing one and `bash test/rig/build.sh`. */
-export function rigBinaries(): RigBinaries {
+/** Where each built binary lives: component dir, version, file name. */
+function binaryLocations(): Record<keyof RigBinaries, [component: string, version: string, file: string]> {
   const v = rigVersions();
   return {
-    kubeApiserver: builtFile('kubernetes', v.kubernetes, 'kube-apiserver'),
-    kubeControllerManager: builtFile('kubernetes', v.kubernetes, 'kube-controller-manager'),
-    etcd: builtFile('etcd', v.etcd, 'etcd'),
-    csiSanity: builtFile('csi-sanity', v.csiSanity, 'csi-sanity'),
-    upstreamDriver: builtFile('secrets-store-csi-driver', v.upstreamDriver, 'secrets-store-csi-driver'),
-    upstreamProvider: builtFile(
-      'provider-azure',
-      v.upstreamProvider,
-      'secrets-store-csi-driver-provider-azure',
-    ),
+    kubeApiserver: ['kubernetes', v.kubernetes, 'kube-apiserver'],
+    kubeControllerManager: ['kubernetes', v.kubernetes, 'kube-controller-manager'],
+    etcd: ['etcd', v.etcd, 'etcd'],
+    csiSanity: ['csi-sanity', v.csiSanity, 'csi-sanity'],
+    upstreamDriver: ['secrets-store-csi-driver', v.upstreamDriver, 'secrets-store-csi-driver'],
+    upstreamProvider: ['provider-azure', v.upstreamProvider, 'secrets-store-csi-driver-provider-azure'],
   };
+}
+
+/** Path of one built binary; throws naming it and `bash test/rig/build.sh` when it is not built. */
+export function rigBinary(name: keyof RigBinaries): string {
+  return builtFile(...binaryLocations()[name]);
+}
+
+/** Paths of all the built Go components; throws naming the first missing one and `bash test/rig/build.sh`. */
+export function rigBinaries(): RigBinaries {
+  const locations = binaryLocations();
+  return Object.fromEntries(
+    Object.entries(locations).map(([name, location]) => [name, builtFile(...location)]),
+  ) as unknown as RigBinaries;
 }
 
 /** Java 25 for lowkey-vault: /usr/lib/jvm/temurin-25-*, else RIG_JAVA. */

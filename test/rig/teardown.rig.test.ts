@@ -33,14 +33,22 @@ test('a later run kills the children of a run whose jest process died', async ()
   try {
     expect(isAlive(orphan.pid)).toBe(true);
     // Pretend the run that started it was killed: move its record under an owner pid that does not exist.
+    // Only the orphan's entry moves (jest may run this file in its own process, next to the shared rig).
     const ownFile = path.join(rigRunDir(), `${process.pid}.json`);
     const record = JSON.parse(fs.readFileSync(ownFile, 'utf8')) as { children: { pid: number }[] };
-    const deadOwner = 2 ** 22 + 1; // above pid_max's usual 2^22 limit: no such process
+    const deadOwner = 2 ** 22 + 1; // above the kernel's largest pid_max (2^22): no such process
     fs.writeFileSync(
       path.join(rigRunDir(), `${deadOwner}.json`),
-      JSON.stringify({ ownerPid: deadOwner, ownerStartTime: '0', children: record.children }),
+      JSON.stringify({
+        ownerPid: deadOwner,
+        ownerStartTime: '0',
+        children: record.children.filter((child) => child.pid === orphan.pid),
+      }),
     );
-    fs.rmSync(ownFile);
+    fs.writeFileSync(
+      ownFile,
+      JSON.stringify({ ...record, children: record.children.filter((child) => child.pid !== orphan.pid) }),
+    );
 
     const killed = reapLeftovers();
 
