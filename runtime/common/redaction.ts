@@ -26,7 +26,7 @@ const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
 export interface RedactorProps {
   /** Registered values shorter than this are not matched inside strings (would mangle every line). @default 4 */
   readonly minSecretLength?: number;
-  /** Bound on remembered secret values; the oldest are forgotten first. @default 10000 */
+  /** Bound on remembered secret values; the oldest are forgotten first. @default 2000 */
   readonly maxSecrets?: number;
 }
 
@@ -39,7 +39,7 @@ export class Redactor {
 
   constructor(props: RedactorProps = {}) {
     this.minSecretLength = props.minSecretLength ?? 4;
-    this.maxSecrets = props.maxSecrets ?? 10_000;
+    this.maxSecrets = props.maxSecrets ?? 2000;
   }
 
   /** True when a value stored under `key` must never be printed. */

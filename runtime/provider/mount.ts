@@ -137,7 +137,12 @@ export class MountService {
     clearInterval(this.sweepTimer);
   }
 
-  /** True when `targetPath` was served before: this Mount is a rotation (lower priority). */
+  /**
+   * Rotation detection: the driver sends the same Mount for a first mount and for a rotation check
+   * (driver v1.6 sends no current_object_version), so a target path this process has already served
+   * successfully marks a rotation. Rotation waits behind first mounts in the vault's token bucket; a
+   * pod waiting to start matters more than a pod that already has its content.
+   */
   private priorityFor(targetPath: string): RequestPriority {
     return targetPath !== '' && this.servedTargets.has(targetPath) ? 'rotation' : 'mount';
   }
@@ -172,6 +177,10 @@ export class MountService {
       identityKey: key,
       credential,
       vaultUrl: params.vaultUrl,
+      // The SDK checks that the 401 challenge's resource matches the vault host (a token for
+      // vault.azure.net must not go to a look-alike host). Built-in clouds keep that check; a custom
+      // cloud file (Azure Stack, test doubles, emulators) names its own resource, which need not
+      // follow the `*.<resource host>` rule, so the check is off there only.
       disableChallengeResourceVerification: params.cloud.custom,
       priority,
       signal,
