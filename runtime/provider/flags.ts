@@ -61,7 +61,7 @@ export const PROVIDER_FLAGS = {
     default: 3,
     usage: 'retries of a Key Vault request on 429, 5xx, timeouts and network errors',
   },
-  'mount-concurrency': { type: 'int', default: 8, usage: 'Key Vault requests in flight per Mount' },
+  'mount-concurrency': { type: 'int', default: 32, usage: 'Key Vault requests in flight per Mount' },
   'max-response-bytes': {
     type: 'int',
     default: 4 * 1024 * 1024,

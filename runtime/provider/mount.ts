@@ -62,7 +62,7 @@ export interface MountServiceProps {
   readonly cacheMaxAgeMs?: number;
   /** Most cached Key Vault responses. @default 10000 */
   readonly cacheMaxEntries?: number;
-  /** Key Vault calls in flight per Mount. @default 8 */
+  /** Key Vault calls in flight per Mount (50 objects in two round trips). @default 32 */
   readonly mountConcurrency?: number;
   /** Largest encoded MountResponse. @default 4 MiB (the driver's default receive limit) */
   readonly maxResponseBytes?: number;
@@ -185,7 +185,7 @@ export class MountService {
       priority,
       signal,
     };
-    const semaphore = new Semaphore(this.props.mountConcurrency ?? 8);
+    const semaphore = new Semaphore(this.props.mountConcurrency ?? 32);
     const tally: MountTally = { hit: 0, miss: 0, shared: 0 };
     const perObject = await settleInOrder(
       params.objects.map((obj) => this.objectFiles(ctx, obj, semaphore, tally)),
