@@ -43,8 +43,18 @@ export function providerArgs(props: ProviderDaemonSetProps): string[] {
     `--healthz-port=${PROVIDER_HEALTHZ_PORT}`,
     '--healthz-path=/healthz',
     '--healthz-timeout=5s',
-    ...(props.logVerbosity !== undefined ? [`-v=${props.logVerbosity}`] : []),
+    ...verbosityArgs(props),
   ];
+}
+
+/**
+ * The upstream provider takes klog's `-v=N`; our runtime provider logs by level instead, and klog's
+ * convention is that V(5) and above is debug output.
+ */
+function verbosityArgs(props: ProviderDaemonSetProps): string[] {
+  if (props.logVerbosity === undefined) return [];
+  if (!props.images.runtimeImage) return [`-v=${props.logVerbosity}`];
+  return [`--log-level=${props.logVerbosity >= 5 ? 'debug' : 'info'}`];
 }
 
 export function providerDaemonSet(props: ProviderDaemonSetProps): KubeObject {
