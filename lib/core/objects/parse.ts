@@ -9,6 +9,7 @@ import {
   parseAllDocuments,
   Scalar,
   YAMLMap,
+  YAMLSeq,
 } from 'yaml';
 import { ParsedKeyVaultObject } from './types';
 
@@ -189,12 +190,50 @@ function decodeObject(text: string): ParsedKeyVaultObject {
   return parsed;
 }
 
+// Two tab placements libyaml (Go) rejects while the yaml package accepts them, both common when an
+// editor inserts a tab: after a block sequence's "-", and as the first indentation of a block scalar
+// item ("- |" followed by a line that starts with spaces and a tab).
+function libyamlTabError(seq: YAMLSeq, text: string, d: Decoding): YamlDecodeError | undefined {
+  for (const item of seq.items) {
+    const start = (item as Node | undefined)?.range?.[0];
+    if (start === undefined || isNull(item)) continue;
+    const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+    const line = d.lines.linePos(start).line;
+    if (/-[ \t]*\t[ \t]*$/.test(text.slice(lineStart, start))) {
+      return new YamlDecodeError(`yaml: line ${line}: found character that cannot start any token`);
+    }
+    if (isScalar(item) && (item.type === Scalar.BLOCK_LITERAL || item.type === Scalar.BLOCK_FOLDED)) {
+      const header = text.slice(start, text.indexOf('\n', start) + 1 || text.length);
+      if (/^[|>][-+]?[0-9]/.test(header) || /^[|>][0-9]/.test(header)) continue; // explicit indentation
+      let at = start + header.length;
+      while (at < text.length) {
+        const end = text.indexOf('\n', at) === -1 ? text.length : text.indexOf('\n', at);
+        const body = text.slice(at, end).replace(/^ */, '');
+        if (body.startsWith('\t')) {
+          return new YamlDecodeError(
+            `yaml: line ${line}: found a tab character where an indentation space is expected`,
+          );
+        }
+        if (body !== '') break; // the first content line fixes the indentation
+        at = end + 1;
+      }
+    }
+  }
+  return undefined;
+}
+
 function decodeArray(text: string): string[] {
   const d = parseFirstDocument(text);
   if (!d) return [];
   const root = resolve(d.doc.contents, d.doc);
   if (isNull(root)) return [];
   if (!isMap(root)) throw unmarshalError(root, 'types.StringArray', d);
+  // Scanner errors come before any decoding error in yaml.v3.
+  for (const pair of root.items) {
+    const value = resolve(pair.value, d.doc);
+    const tabError = isSeq(value) ? libyamlTabError(value, text, d) : undefined;
+    if (tabError) throw tabError;
+  }
   const duplicate = duplicateKeys(root, d);
   if (duplicate) throw duplicate;
   const items: string[] = [];
