@@ -9,6 +9,7 @@
 // 10 objects sharing one identity (one mount wave + one rotation cycle); provider RSS after 1,000 Mounts
 // and its growth from 100 to 1,000. Every loop is bounded in count and in time.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { canUsePrivilegedLoopback } from '../../test/fakes/loopback-hosts';
 import { objectsYaml, ParityWorld, startParityWorld } from '../../test/runtime/provider/parity-world';
@@ -176,6 +177,7 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 
 async function main(): Promise<void> {
   const oursFlags = process.argv.slice(2);
+  const loadAtStart = loadavg()[0];
   if (!canUsePrivilegedLoopback())
     throw new Error('the provider bench needs root: port 443 on loopback addresses and unshare --mount');
   const upstreamBinary = upstreamProviderBinary(); // Throws naming `bash test/rig/build.sh` when missing.
@@ -204,7 +206,8 @@ async function main(): Promise<void> {
     `| ${label.padEnd(50)} | ${String(o).padStart(10)} | ${String(u).padStart(10)} | ${ratio.padStart(12)} |`;
   const ratio = (o: number, u: number) => (o === 0 ? (u === 0 ? '1' : `∞ (u/0)`) : `${round2(u / o)}× fewer`);
   const lines = [
-    `provider bench: fake Key Vault latency ${LATENCY_MS} ms, loopback, ${new Date().toISOString()}`,
+    `provider bench: fake Key Vault latency ${LATENCY_MS} ms, loopback, ${new Date().toISOString()}, ` +
+      `${cpus().length} CPUs, load average ${loadAtStart.toFixed(1)} → ${loadavg()[0].toFixed(1)} (latency is CPU-sensitive)`,
     row('metric', 'ours', 'upstream', 'upstream/ours'),
     `|${'-'.repeat(52)}|${'-'.repeat(12)}|${'-'.repeat(12)}|${'-'.repeat(14)}|`,
     ...LATENCY_SIZES.map((n) =>
@@ -251,6 +254,8 @@ async function main(): Promise<void> {
         command: ['npx ts-node --transpile-only bench/provider/main.ts', ...oursFlags].join(' '),
         setup: {
           keyVaultLatencyMs: LATENCY_MS,
+          cpus: cpus().length,
+          loadAverage1m: { start: loadAtStart, end: loadavg()[0] },
           latencyRepeats: LATENCY_REPEATS,
           latencySamplePauseMs: SAMPLE_PAUSE_MS,
           wave: {
