@@ -73,8 +73,8 @@ maybe('interop with the upstream driver v1.6', () => {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name, namespace: NS },
+        // Unscheduled (no nodeName): with no kubelet in the rig, a scheduled pod's deletion would wait for one.
         spec: {
-          nodeName: 'node-under-test',
           containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
           volumes: [
             {

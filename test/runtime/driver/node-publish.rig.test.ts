@@ -56,8 +56,8 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
         apiVersion: 'v1',
         kind: 'Pod',
         metadata: { name, namespace: NS },
+        // Unscheduled (no nodeName): with no kubelet in the rig, a scheduled pod's deletion would wait for one.
         spec: {
-          nodeName: h.nodeId,
           containers: [
             {
               name: 'app',
