@@ -28,8 +28,8 @@ export interface CsiDriverProps {
   readonly identityBinding?: boolean;
   /**
    * `serviceAccountTokenInSecrets`: kubelet passes the tokens in NodePublishVolume `secrets` instead of
-   * the volume context (KEP-5538, Kubernetes >= 1.35; a 1.34 apiserver rejects it under server-side apply: "field not declared in schema"). Both our driver
-   * and upstream v1.6 read either place.
+   * the volume context (KEP-5538, Kubernetes >= 1.35; a 1.34 apiserver rejects it under server-side
+   * apply: "field not declared in schema"). Both our driver and upstream v1.6 read either place.
    * @default false
    */
   readonly serviceAccountTokenInSecrets?: boolean;

@@ -82,7 +82,8 @@ export interface SelfHostedInstallOptions {
   readonly identityBinding?: boolean;
   /**
    * CSIDriver `serviceAccountTokenInSecrets`: tokens travel in NodePublishVolume `secrets`, which
-   * drivers never log, instead of the volume context (KEP-5538). Kubernetes >= 1.35 only: a 1.34 apiserver rejects the field under server-side apply.
+   * drivers never log, instead of the volume context (KEP-5538). Kubernetes >= 1.35 only: a 1.34
+   * apiserver rejects the field under server-side apply.
    * @default false
    */
   readonly serviceAccountTokenInSecrets?: boolean;
