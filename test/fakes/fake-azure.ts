@@ -65,8 +65,22 @@ export interface FakeAzure {
   dispose(): Promise<void>;
 }
 
-/** Starts the test CA, the fake Key Vault and the fake Entra ID. */
+/**
+ * Starts the test CA, the fake Key Vault and the fake Entra ID. With `port443`, a random loopback
+ * address that is already taken (another run) is replaced by a fresh one, up to 5 times.
+ */
 export async function startFakeAzure(props: FakeAzureProps): Promise<FakeAzure> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(props);
+    } catch (error) {
+      const taken = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!props.port443 || !taken || attempt >= 5) throw error;
+    }
+  }
+}
+
+async function startOnce(props: FakeAzureProps): Promise<FakeAzure> {
   const dir = mkdtempSync(join(tmpdir(), 'aks-ss-fake-azure-'));
   const ca = TestCa.create({ dir });
   const suffix = props.keyVaultDnsSuffix ?? 'vault.fake.test';
@@ -85,18 +99,28 @@ export async function startFakeAzure(props: FakeAzureProps): Promise<FakeAzure> 
     dnsNames: [`*.${suffix}`, suffix],
     ipAddresses: [vaultAddress],
   });
-  const entra = await FakeEntra.start({ ...entraCert, host: entraAddress, port });
+  const entra = await FakeEntra.start({ ...entraCert, host: entraAddress, port }).catch((error: Error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const entraPort = entra.address.port;
   const authorityHost = `https://${loginHost}${entraPort === 443 ? '' : `:${entraPort}`}`;
-  const vault = await FakeKeyVault.start({
-    ...vaultCert,
-    host: vaultAddress,
-    port,
-    dnsSuffixes: [suffix],
-    tenantId: props.tenantId,
-    authority: authorityHost,
-    latencyMs: props.keyVaultLatencyMs,
-  });
+  let vault: FakeKeyVault;
+  try {
+    vault = await FakeKeyVault.start({
+      ...vaultCert,
+      host: vaultAddress,
+      port,
+      dnsSuffixes: [suffix],
+      tenantId: props.tenantId,
+      authority: authorityHost,
+      latencyMs: props.keyVaultLatencyMs,
+    });
+  } catch (error) {
+    await entra.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const vaultPort = vault.address.port;
   const keyVaultDnsSuffix = vaultPort === 443 ? suffix : `${suffix}:${vaultPort}`;
 
