@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
@@ -443,5 +445,53 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       expect(fs.existsSync(path.join(target, '../../../evil'))).toBe(false);
       expect(cluster.events[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed' });
     });
+  });
+  describe('a reader during 1,000 rotations through NodePublishVolume', () => {
+    beforeEach(() => setUp(0)); // interval 0: every republish calls the provider and rotates
+
+    it('never sees a torn, empty, missing or mixed state', async () => {
+      const target = h.targetPath(POD.uid);
+      const names = ['a', 'b', 'nested/c'];
+      let generation = 0;
+      provider.answer = () => {
+        const gen = generation;
+        return {
+          files: names.map((name) => ({
+            path: name,
+            mode: 0o644,
+            contents: `gen=${gen};name=${name};${'x'.repeat(1024 + (gen % 5) * 700)};end`,
+          })),
+          objectVersions: [{ id: 'secret/a', version: String(gen) }],
+        };
+      };
+      const req = publishRequest({ targetPath: target, spc: 'spc', pod: POD });
+      await h.publish(req);
+      const stopFile = path.join(os.tmpdir(), `stop-e2e-${process.pid}-${Date.now()}`);
+      const reader = spawn(process.execPath, [
+        path.join(__dirname, 'torn-read-checker.js'),
+        target,
+        names.join(','),
+        stopFile,
+        '120000',
+      ]);
+      let output = '';
+      reader.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number>((resolve) => reader.on('exit', (code) => resolve(code ?? -1)));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (generation = 1; generation <= 1000; generation++) await h.publish(req);
+      fs.writeFileSync(stopFile, '');
+      expect(await exited).toBe(0);
+      fs.rmSync(stopFile);
+      const result = JSON.parse(output) as Record<string, number | unknown[]>;
+      expect(result.samples).toEqual([]);
+      expect(result).toMatchObject({ torn: 0, empty: 0, mixed: 0, missing: 0 });
+      expect(result.reads as number).toBeGreaterThan(100);
+      expect(result.generations as number).toBeGreaterThan(1);
+      expect(provider.requests).toHaveLength(1001);
+      expect(fs.readFileSync(path.join(target, 'nested/c'), 'utf8')).toContain('gen=1000;');
+      expect(await h.metricsText()).toMatch(
+        /rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="true"\} 1000/,
+      );
+    }, 180_000);
   });
 });
