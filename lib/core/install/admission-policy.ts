@@ -41,6 +41,13 @@ export const AZURE_SPC_RULES: readonly AdmissionRule[] = [
     reason: 'Invalid',
   },
   {
+    // Key Vault naming: the provider checks the same (length, then characters) only at mount time.
+    expression: `!${nonEmpty('keyvaultName')} || variables.params['keyvaultName'].trim().matches('^[-A-Za-z0-9]{3,24}$')`,
+    message:
+      "spec.parameters.keyvaultName is not a Key Vault name: use 3-24 letters, digits or '-' (the vault's name, not its URL)",
+    reason: 'Invalid',
+  },
+  {
     expression: `${nonEmpty('tenantID')} || ${nonEmpty('tenantId')}`,
     message:
       "spec.parameters.tenantId is missing or empty: set tenantId (or tenantID) to the Key Vault's Entra tenant id; the Azure provider needs it for every identity mode",

@@ -57,6 +57,20 @@ export const AZURE_SPC_ADMISSION_CASES: readonly AdmissionCase[] = [
     denied: 'spec.parameters.keyvaultName',
   },
   {
+    name: 'vault URL instead of name',
+    spc: spc('vault-url', { ...GOOD_PARAMETERS, keyvaultName: 'https://kvname.vault.azure.net/' }),
+    denied: 'spec.parameters.keyvaultName is not a Key Vault name',
+  },
+  {
+    name: 'vault name too short',
+    spc: spc('vault-short', { ...GOOD_PARAMETERS, keyvaultName: 'kv' }),
+    denied: 'spec.parameters.keyvaultName is not a Key Vault name',
+  },
+  {
+    name: 'vault name with padding is trimmed like the provider',
+    spc: spc('vault-padded', { ...GOOD_PARAMETERS, keyvaultName: ' kvname ' }),
+  },
+  {
     name: 'missing tenantId',
     spc: spc('no-tenant', without('tenantId')),
     denied: 'spec.parameters.tenantId',

@@ -97,7 +97,7 @@ describe('Azure SecretProviderClass admission policy', () => {
   it('writes messages the apiserver accepts: one line each, and saying how to fix it', () => {
     for (const { message, reason } of spec.validations) {
       expect(message).not.toMatch(/[\r\n]/);
-      expect(message).toMatch(/set|list|write|remove/);
+      expect(message).toMatch(/set|list|write|remove|use/);
       expect(reason).toBe('Invalid');
     }
   });
