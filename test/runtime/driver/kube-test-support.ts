@@ -1,0 +1,106 @@
+// Shared setup of the driver's rig tests that use runtime/driver/kube: a client from the rig's
+// kubeconfig, the secrets-store CRDs (B's definitions) applied, a fresh namespace, and bounded polling.
+import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../lib/core/install/crds';
+import { KubeClient, KubeResource, loadKubeConfig, NAMESPACES } from '../../../runtime/driver/kube';
+import { KubeResourceObject } from '../../../runtime/driver/kube/kube-types';
+import { rig } from '../../rig/rig-env';
+
+export const CRDS: KubeResource = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  plural: 'customresourcedefinitions',
+  namespaced: false,
+};
+export const CONFIG_MAPS: KubeResource = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+};
+export const SERVICE_ACCOUNTS: KubeResource = {
+  apiVersion: 'v1',
+  kind: 'ServiceAccount',
+  plural: 'serviceaccounts',
+  namespaced: true,
+};
+
+/** A client on the rig's admin kubeconfig (the same loader the driver uses with KUBECONFIG). */
+export function rigKubeClient(): KubeClient {
+  return new KubeClient(loadKubeConfig({ env: { KUBECONFIG: rig().kubeconfig } }));
+}
+
+/** Polls `check` until it returns a value (not undefined/false), at most `timeoutMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 10_000; attempt++) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+  );
+}
+
+/** Applies the SecretProviderClass and SecretProviderClassPodStatus CRDs and waits until both are served. */
+export async function ensureSecretsStoreCrds(kube: KubeClient): Promise<void> {
+  for (const crd of [secretProviderClassCrd(), secretProviderClassPodStatusCrd()]) {
+    await kube.patch(CRDS, crd.metadata.name, crd, { type: 'apply', fieldManager: 'rig-test', force: true });
+  }
+  for (const crd of [secretProviderClassCrd(), secretProviderClassPodStatusCrd()]) {
+    await eventually(`CRD ${crd.metadata.name} established`, async () => {
+      const got = await kube.get<
+        KubeResourceObject & { status?: { conditions?: Array<{ type: string; status: string }> } }
+      >(CRDS, crd.metadata.name);
+      return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+    });
+  }
+}
+
+/** Creates a namespace with a unique name and waits for its default ServiceAccount (pods need it). */
+export async function freshNamespace(
+  kube: KubeClient,
+  prefix: string,
+  waitForServiceAccount = false,
+): Promise<string> {
+  const name = `${prefix}-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  await kube.create(NAMESPACES, { metadata: { name } });
+  if (waitForServiceAccount) {
+    await eventually(
+      `default ServiceAccount in ${name}`,
+      async () => !!(await kube.get(SERVICE_ACCOUNTS, 'default', name)),
+    );
+  }
+  return name;
+}
+
+/**
+ * Compacts etcd's history up to its current revision (what the API server does every 5 minutes), so a
+ * watch from an older resourceVersion is answered with 410 Gone, as in a long-running cluster.
+ */
+export async function compactEtcd(): Promise<void> {
+  const etcdUrl = rig().etcdUrl;
+  const range = await fetch(`${etcdUrl}/v3/kv/range`, {
+    method: 'POST',
+    body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+  });
+  const revision = ((await range.json()) as { header: { revision: string } }).header.revision;
+  const compaction = await fetch(`${etcdUrl}/v3/kv/compaction`, {
+    method: 'POST',
+    body: JSON.stringify({ revision, physical: true }),
+  });
+  if (!compaction.ok)
+    throw new Error(
+      `etcd compaction at revision ${revision} failed: ${compaction.status} ${await compaction.text()}`,
+    );
+}
