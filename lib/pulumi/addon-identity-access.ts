@@ -1,4 +1,5 @@
 import * as pulumi from '@pulumi/pulumi';
+import type * as authorization from '@pulumi/azure-native/authorization';
 import type * as containerservice from '@pulumi/azure-native/containerservice';
 import { KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY } from '../core/addon-profile';
 import { KeyVaultRole } from '../core/key-vault-roles';
@@ -6,6 +7,8 @@ import { KeyVaultObjectType } from '../core/objects';
 import { ValidationError } from '../core/validation-error';
 import { componentType } from './component-type';
 import { KeyVaultRoleAssignments, keyVaultRolesFor } from './key-vault-role-assignments';
+
+const roleAssignmentsOf = new WeakMap<AddonIdentityAccess, KeyVaultRoleAssignments>();
 
 export interface AddonIdentityAccessArgs {
   /** The AKS cluster with the `azureKeyvaultSecretsProvider` add-on enabled (see `keyVaultSecretsProviderAddon`). */
@@ -40,8 +43,13 @@ export class AddonIdentityAccess extends pulumi.ComponentResource {
   public readonly addonIdentityClientId: pulumi.Output<string>;
   /** Object id of the add-on identity: the principal of the role assignments. */
   public readonly addonIdentityObjectId: pulumi.Output<string>;
-  /** The role assignments. */
-  public readonly roleAssignments: KeyVaultRoleAssignments;
+  /** The role assignments by role definition GUID. */
+  public readonly assignments: Record<string, authorization.RoleAssignment>;
+
+  /** The role assignments component (a getter: a component package schema cannot reference our own components). */
+  public get roleAssignments(): KeyVaultRoleAssignments {
+    return roleAssignmentsOf.get(this)!;
+  }
 
   constructor(name: string, args: AddonIdentityAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     const objectTypes = args.objectTypes ?? [KeyVaultObjectType.SECRET];
@@ -60,7 +68,7 @@ export class AddonIdentityAccess extends pulumi.ComponentResource {
     });
     this.addonIdentityClientId = identity.clientId;
     this.addonIdentityObjectId = identity.objectId;
-    this.roleAssignments = new KeyVaultRoleAssignments(
+    const roleAssignments = new KeyVaultRoleAssignments(
       name,
       {
         vaultId: args.vaultId,
@@ -71,6 +79,8 @@ export class AddonIdentityAccess extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    roleAssignmentsOf.set(this, roleAssignments);
+    this.assignments = roleAssignments.assignments;
     this.registerOutputs({
       addonIdentityClientId: this.addonIdentityClientId,
       addonIdentityObjectId: this.addonIdentityObjectId,

@@ -5,7 +5,7 @@ import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider
 import { SECRETS_STORE_CSI_DRIVER_NAME } from '../core/install';
 import { KeyVaultRole } from '../core/key-vault-roles';
 import { KeyVaultObject } from '../core/objects';
-import { SecretObject } from '../core/secret-objects';
+import { SecretType } from '../core/secret-objects';
 import {
   renderSecretProviderClass,
   SECRET_PROVIDER_CLASS_API_VERSION,
@@ -28,6 +28,40 @@ export const WORKLOAD_IDENTITY_USE_LABEL = 'azure.workload.identity/use';
 // when the SecretProviderClass is rendered.
 const UNKNOWN_GUID = '00000000-0000-0000-0000-000000000000';
 const UNKNOWN_VAULT_NAME = 'vault-known-at-deploy';
+
+// Pulumi's component schema has no read-only arrays, so the store takes these mutable mirrors of the
+// core's KeyVaultObject / SecretObject (same fields; the core checks them).
+
+/** A Kubernetes Secret data entry taken from a mounted file (core `SecretObjectData`). */
+export interface SecretObjectDataArgs {
+  /** File name in the mount: an object's alias, or its name when it has no alias. */
+  objectName: string;
+  /** Key in the Secret's data. */
+  key: string;
+}
+
+/** A Kubernetes Secret synced from the mounted files (core `SecretObject`). */
+export interface SecretObjectArgs {
+  /** Name of the Secret, in the team's namespace. */
+  secretName: string;
+  /**
+   * Secret type.
+   * @default SecretType.OPAQUE
+   */
+  type?: SecretType;
+  /** Data entries; at least one. */
+  data: SecretObjectDataArgs[];
+  /**
+   * Labels for the Secret (the driver adds `secrets-store.csi.k8s.io/managed=true`).
+   * @default - none
+   */
+  labels?: Record<string, string>;
+  /**
+   * Annotations for the Secret.
+   * @default - none
+   */
+  annotations?: Record<string, string>;
+}
 
 export interface SecretStoreArgs {
   /** Namespace of the team: the SecretProviderClass, the ServiceAccount and the team's pods live here. */
@@ -54,7 +88,7 @@ export interface SecretStoreArgs {
    * Kubernetes Secrets synced from the mounted files (for env vars).
    * @default - none
    */
-  secretObjects?: SecretObject[];
+  secretObjects?: SecretObjectArgs[];
   /**
    * Workload identity (the default mode): OIDC issuer URL of the cluster (`oidcIssuerUrlOf(cluster)`). A user-assigned
    * identity federated with the team's ServiceAccount is created and granted the roles.
@@ -151,12 +185,6 @@ export interface SecretStoreWiring {
  * `wiring()` for the volume, mount and env vars of a Deployment.
  */
 export class SecretStore extends pulumi.ComponentResource {
-  /** The workload identity, unless the add-on identity is used. */
-  public readonly workloadIdentity: WorkloadIdentity | undefined;
-  /** Role assignments of the workload identity on the vault. */
-  public readonly roleAssignments: KeyVaultRoleAssignments | undefined;
-  /** The SecretProviderClass. */
-  public readonly secretProviderClass: CustomResource;
   /** The ServiceAccount the team's pods run as. */
   public readonly serviceAccount: ServiceAccount;
   /** Name of the SecretProviderClass. */
@@ -166,12 +194,24 @@ export class SecretStore extends pulumi.ComponentResource {
   /** Client id of the identity the SecretProviderClass uses. */
   public readonly clientId: pulumi.Output<string>;
 
-  private readonly plan: SecretStorePlan;
+  /** The workload identity, unless the add-on identity is used. */
+  public get workloadIdentity(): WorkloadIdentity | undefined {
+    return internals.get(this)!.workloadIdentity;
+  }
+  /** Role assignments of the workload identity on the vault (none with the add-on identity). */
+  public get roleAssignments(): KeyVaultRoleAssignments | undefined {
+    return internals.get(this)!.roleAssignments;
+  }
+  /** The SecretProviderClass. */
+  public get secretProviderClass(): CustomResource {
+    return internals.get(this)!.secretProviderClass;
+  }
 
   constructor(name: string, args: SecretStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planSecretStore(name, args);
     super(componentType('SecretStore'), name, {}, opts);
-    this.plan = plan;
+    let workloadIdentity: WorkloadIdentity | undefined;
+    let roleAssignments: KeyVaultRoleAssignments | undefined;
 
     // Kubernetes children wait for what the component waits for (its Namespace, the CRDs of an install).
     const waitFor = opts?.dependsOn
@@ -180,7 +220,7 @@ export class SecretStore extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.kubernetesProvider };
     let clientId: pulumi.Input<string>;
     if (plan.workloadIdentity) {
-      this.workloadIdentity = new WorkloadIdentity(
+      workloadIdentity = new WorkloadIdentity(
         name,
         {
           resourceGroupName: args.resourceGroupName!,
@@ -193,19 +233,19 @@ export class SecretStore extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: opts?.dependsOn },
       );
-      this.roleAssignments = new KeyVaultRoleAssignments(
+      roleAssignments = new KeyVaultRoleAssignments(
         name,
         {
           vaultId: args.vaultId,
-          principalId: this.workloadIdentity.principalId,
+          principalId: workloadIdentity.principalId,
           objectTypes: args.objects.map((object) => object.objectType),
           additionalRoles: args.additionalRoles,
           subscriptionId: args.subscriptionId,
         },
         { parent: this },
       );
-      this.serviceAccount = this.workloadIdentity.serviceAccount!;
-      clientId = this.workloadIdentity.clientId;
+      this.serviceAccount = workloadIdentity.serviceAccount!;
+      clientId = workloadIdentity.clientId;
     } else {
       this.serviceAccount = new ServiceAccount(
         name,
@@ -228,7 +268,7 @@ export class SecretStore extends pulumi.ComponentResource {
         }),
       )
       .apply((spc) => spc.spec as Record<string, unknown>);
-    this.secretProviderClass = new CustomResource(
+    const secretProviderClass = new CustomResource(
       name,
       {
         apiVersion: SECRET_PROVIDER_CLASS_API_VERSION,
@@ -241,10 +281,11 @@ export class SecretStore extends pulumi.ComponentResource {
         ...k8sOpts,
         dependsOn: pulumi
           .output(waitFor ?? [])
-          .apply((d) => [...d, ...(this.roleAssignments ? [this.roleAssignments] : [])]),
+          .apply((d) => [...d, ...(roleAssignments ? [roleAssignments] : [])]),
       },
     );
 
+    internals.set(this, { plan, workloadIdentity, roleAssignments, secretProviderClass });
     this.secretProviderClassName = pulumi.output(plan.spcProps.name);
     this.serviceAccountName = pulumi.output(plan.serviceAccountName);
     this.clientId = pulumi.output(clientId);
@@ -261,9 +302,24 @@ export class SecretStore extends pulumi.ComponentResource {
    * whose Secret or key the store does not sync.
    */
   public wiring(args: SecretStoreWiringArgs = {}): SecretStoreWiring {
-    return secretStoreWiring(this.plan, args);
+    return secretStoreWiring(internals.get(this)!.plan, args);
   }
 }
+
+/**
+ * Children and state a component package schema cannot describe (our own component types, the untyped
+ * CustomResource, the plan), kept outside the class's fields and exposed through getters: Pulumi's schema
+ * analyzer turns every field into a schema output.
+ */
+const internals = new WeakMap<
+  SecretStore,
+  {
+    plan: SecretStorePlan;
+    workloadIdentity: WorkloadIdentity | undefined;
+    roleAssignments: KeyVaultRoleAssignments | undefined;
+    secretProviderClass: CustomResource;
+  }
+>();
 
 /** What a SecretStore resolved from its args at construction. */
 interface SecretStorePlan {

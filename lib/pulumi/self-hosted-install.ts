@@ -2,6 +2,9 @@ import * as pulumi from '@pulumi/pulumi';
 import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
 import { renderSelfHostedInstall, SelfHostedInstallOptions } from '../core/install';
 import { KubeObject } from '../core/kube-object';
+import { CustomResourceDefinition } from '@pulumi/kubernetes/apiextensions/v1';
+import { DaemonSet } from '@pulumi/kubernetes/apps/v1';
+import { CSIDriver } from '@pulumi/kubernetes/storage/v1';
 import { componentType } from './component-type';
 import { kubeObjectResource } from './kube-object-resource';
 
@@ -24,9 +27,17 @@ export interface SelfHostedInstallArgs extends SelfHostedInstallOptions {
  */
 export class SelfHostedInstall extends pulumi.ComponentResource {
   /** The CRDs (retained on delete). */
-  public readonly crds: pulumi.CustomResource[];
-  /** Everything else: CSIDriver, ServiceAccounts, RBAC, admission policy, DaemonSets. */
-  public readonly components: pulumi.CustomResource[];
+  public readonly crds: CustomResourceDefinition[];
+  /** The CSIDriver `secrets-store.csi.k8s.io`. */
+  public readonly csiDriver: CSIDriver;
+  /** The driver and provider DaemonSets. */
+  public readonly daemonSets: DaemonSet[];
+
+  /** Everything but the CRDs: CSIDriver, ServiceAccounts, RBAC, admission policy, DaemonSets (a getter: the
+   * component package schema has no type for a list of mixed kinds). */
+  public get components(): pulumi.CustomResource[] {
+    return componentsOf.get(this)!;
+  }
   /** The rendered objects, in apply order (CRDs first). */
   public readonly objects: KubeObject[];
 
@@ -37,13 +48,15 @@ export class SelfHostedInstall extends pulumi.ComponentResource {
 
     this.objects = objects;
     const common = { parent: this, provider: kubernetesProvider };
-    this.crds = objects
-      .filter(isCrd)
-      .map((crd) =>
-        kubeObjectResource(`${name}-crd-${crd.metadata.name}`, crd, { ...common, retainOnDelete: true }),
-      );
+    this.crds = objects.filter(isCrd).map(
+      (crd) =>
+        kubeObjectResource(`${name}-crd-${crd.metadata.name}`, crd, {
+          ...common,
+          retainOnDelete: true,
+        }) as CustomResourceDefinition,
+    );
     // The driver watches SecretProviderClasses and the admission policy matches them: both need the CRDs first.
-    this.components = objects
+    const components = objects
       .filter((object) => !isCrd(object))
       .map((object) =>
         kubeObjectResource(`${name}-${object.kind.toLowerCase()}-${object.metadata.name}`, object, {
@@ -51,9 +64,14 @@ export class SelfHostedInstall extends pulumi.ComponentResource {
           dependsOn: this.crds,
         }),
       );
+    componentsOf.set(this, components);
+    this.csiDriver = components.find((r) => CSIDriver.isInstance(r)) as CSIDriver;
+    this.daemonSets = components.filter((r) => DaemonSet.isInstance(r)) as DaemonSet[];
     this.registerOutputs({});
   }
 }
+
+const componentsOf = new WeakMap<SelfHostedInstall, pulumi.CustomResource[]>();
 
 function isCrd(object: KubeObject): boolean {
   return object.kind === 'CustomResourceDefinition';

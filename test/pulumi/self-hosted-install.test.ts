@@ -1,4 +1,4 @@
-import { byUrn, MOCK_PROJECT, MOCK_STACK, recorded, registered } from './mocks';
+import { byUrn, MOCK_PROJECT, MOCK_STACK, recorded, registered, valueOf } from './mocks';
 import { Provider } from '@pulumi/kubernetes/provider';
 import { renderSelfHostedInstall } from '../../lib/core/install';
 import { kubeTypeToken } from '../../lib/pulumi/kube-object-resource';
@@ -63,6 +63,14 @@ describe('SelfHostedInstall', () => {
         ),
       ),
     ).toBe(true);
+  });
+
+  it('exposes the CSIDriver and the DaemonSets as typed children', async () => {
+    expect(await valueOf(install.csiDriver.metadata.name)).toBe('secrets-store.csi.k8s.io');
+    expect(await Promise.all(install.daemonSets.map((ds) => valueOf(ds.metadata.name)))).toEqual([
+      'csi-secrets-store',
+      'csi-secrets-store-provider-azure',
+    ]);
   });
 
   it('names children after the component, kind and object name', () => {

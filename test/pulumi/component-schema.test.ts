@@ -1,0 +1,56 @@
+// The components must stay servable to Python/Go/C# as a Pulumi component package. Pulumi's own schema
+// analyzer (the code `pulumi package add` runs on a TypeScript component package) must accept every
+// component: args are interfaces without unions, outputs are Outputs or @pulumi resources.
+import { Analyzer } from '@pulumi/pulumi/provider/experimental/analyzer';
+import * as path from 'path';
+import * as packageJson from '../../package.json';
+
+const COMPONENTS = [
+  'AddonIdentityAccess',
+  'KeyVault',
+  'KeyVaultRoleAssignments',
+  'SecretStore',
+  'SelfHostedInstall',
+  'WorkloadIdentity',
+];
+
+describe('component package schema', () => {
+  // Type-checks the package with @pulumi/azure-native's types: tens of seconds.
+  jest.setTimeout(240_000);
+  let result: ReturnType<Analyzer['analyze']>;
+  beforeAll(() => {
+    // component-package/tsconfig.json limits the type-check to lib/pulumi and what it imports.
+    const analyzer = new Analyzer(
+      path.join(__dirname, 'component-package'),
+      packageJson.name,
+      { name: packageJson.name, exports: { '.': '../../../lib/pulumi/index.js' } },
+      new Set(COMPONENTS),
+    );
+    result = analyzer.analyze();
+  });
+
+  it('accepts every component', () => {
+    expect(Object.keys(result.components).sort()).toEqual(COMPONENTS);
+  });
+
+  it('keeps graph-shaping args plain and pass-through args as inputs', () => {
+    const store = result.components.SecretStore.inputs;
+    expect(store.namespace).toMatchObject({ type: 'string', plain: true });
+    expect(store.objects).toMatchObject({ plain: true });
+    expect(store.keyVaultName.plain).toBeUndefined();
+    expect(store.tenantId.plain).toBeUndefined();
+    const identity = result.components.WorkloadIdentity.inputs;
+    expect(identity.federatedCredentials).toMatchObject({ plain: true });
+    expect(identity.issuerUrl.plain).toBeUndefined();
+  });
+
+  it('describes enums as schema types and resources as references', () => {
+    expect(result.components.KeyVault.inputs.sku).toMatchObject({
+      $ref: '#/types/aks-secrets-store:index:KeyVaultSku',
+    });
+    expect(JSON.stringify(result.components.KeyVault.outputs.vault)).toContain('azure-native:keyvault:Vault');
+    expect(JSON.stringify(result.components.SelfHostedInstall.outputs.crds)).toContain(
+      'kubernetes:apiextensions.k8s.io%2Fv1:CustomResourceDefinition',
+    );
+  });
+});
