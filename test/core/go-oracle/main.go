@@ -3,7 +3,12 @@
 // compared with the Go original (yaml.v3 semantics, error texts, per-object validation).
 //
 // stdin: JSON array of objects-parameter strings. stdout: JSON array of results, one per input:
-//   {"error": "<upstream error text>"} or {"objects": [<the KeyVaultObjects, trimmed>]}.
+//
+//	{"error": "<upstream error text>"} or {"objects": [<the KeyVaultObjects, trimmed>]}.
+//
+// With the argument "mount": stdin is a JSON array of {"attributes": {...}, "secrets": {...}} (a whole
+// SPC parameters map plus pod attributes) and each result is {"error": ...} or {} when the provider
+// accepted every parameter (callers pass `objects: "array: []"` so it stops before any network use).
 package main
 
 import (
@@ -27,7 +32,37 @@ type result struct {
 // (before any credential or network use), with an error that starts with this prefix.
 const afterValidation = "failed to get vault"
 
+type mountInput struct {
+	Attributes map[string]string `json:"attributes"`
+	Secrets    map[string]string `json:"secrets"`
+}
+
+func mount() {
+	var inputs []mountInput
+	if err := json.NewDecoder(os.Stdin).Decode(&inputs); err != nil {
+		panic(err)
+	}
+	p := provider.NewProvider(true, false, azure.PublicCloud)
+	results := make([]result, 0, len(inputs))
+	for _, in := range inputs {
+		_, err := p.GetSecretsStoreObjectContent(context.Background(), in.Attributes, in.Secrets, 0o644)
+		if err != nil {
+			msg := err.Error()
+			results = append(results, result{Error: &msg})
+			continue
+		}
+		results = append(results, result{})
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(results); err != nil {
+		panic(err)
+	}
+}
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "mount" {
+		mount()
+		return
+	}
 	var inputs []string
 	if err := json.NewDecoder(os.Stdin).Decode(&inputs); err != nil {
 		panic(err)
