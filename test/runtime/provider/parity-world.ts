@@ -9,6 +9,8 @@ export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const SP_CLIENT_ID = '5a0c9d3e-1111-4e0e-9d1b-1c2d3e4f5a6b';
 export const SP_CLIENT_SECRET = 'parity-sp-secret-not-for-logs';
 export const VAULT = 'paritykv';
+export const WI_CLIENT_ID = '0d7f1b2c-3333-4e0e-9d1b-7a6b5c4d3e2f';
+export const WI_SUBJECT = 'system:serviceaccount:default:default';
 
 /** The running world. */
 export interface ParityWorld {
@@ -21,6 +23,11 @@ export interface ParityWorld {
   readonly baseParameters: Readonly<Record<string, string>>;
   /** nodePublishSecretRef data of the service principal. */
   readonly spSecrets: Readonly<Record<string, string>>;
+  /**
+   * `csi.storage.k8s.io/serviceAccount.tokens` as the driver forwards it: a service-account-token-shaped
+   * JWT for audience api://AzureADTokenExchange (the fake Entra ID checks claims, not signatures).
+   */
+  readonly serviceAccountTokens: string;
   /** Environment for provider processes: trust the test CA (Go and Node). */
   readonly providerEnv: Readonly<Record<string, string>>;
   dispose(): Promise<void>;
@@ -65,6 +72,7 @@ export async function startParityWorld(props: ParityWorldProps = {}): Promise<Pa
     clientId: SP_CLIENT_ID,
     clientSecret: SP_CLIENT_SECRET,
   });
+  azure.entra.addFederatedClient({ tenantId: TENANT_ID, clientId: WI_CLIENT_ID, subject: WI_SUBJECT });
   const v = azure.vault;
 
   v.setSecret(VAULT, 'plain', 'hello wörld ✓\n');
@@ -114,7 +122,31 @@ export async function startParityWorld(props: ParityWorldProps = {}): Promise<Pa
       cloudEnvFileName: cloudFile,
     },
     spSecrets: { clientid: SP_CLIENT_ID, clientsecret: SP_CLIENT_SECRET },
+    serviceAccountTokens: JSON.stringify({
+      'api://AzureADTokenExchange': {
+        token: fakeServiceAccountToken(WI_SUBJECT, 'api://AzureADTokenExchange'),
+        expirationTimestamp: '2099-01-01T00:00:00Z',
+      },
+    }),
     providerEnv: azure.ca.childEnv(),
     dispose: () => azure.dispose(),
   };
+}
+
+/** An unsigned JWT with the claims of a projected service-account token. */
+export function fakeServiceAccountToken(subject: string, audience: string): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return [
+    part({ alg: 'RS256', kid: 'parity', typ: 'JWT' }),
+    part({
+      aud: [audience],
+      iss: 'https://oidc.fake.test/',
+      sub: subject,
+      iat: now,
+      nbf: now,
+      exp: 4070908800,
+    }),
+    Buffer.from('not-a-real-signature').toString('base64url'),
+  ].join('.');
 }

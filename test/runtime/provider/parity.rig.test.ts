@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canUsePrivilegedLoopback } from '../../fakes/loopback-hosts';
-import { startParityWorld, objectsYaml, ParityWorld } from './parity-world';
+import { startParityWorld, objectsYaml, ParityWorld, WI_CLIENT_ID } from './parity-world';
 import {
   MountInput,
   MountOutcome,
@@ -191,6 +191,48 @@ const cases: ParityCase[] = [
   {
     name: 'secrets keys matched case-insensitively',
     secrets: { ClientID: 'SP_ID', CLIENTSECRET: 'SP_SECRET' },
+    objects: [secret('plain')],
+  },
+  // Workload identity: the service-account token forwarded by the driver is exchanged at the token endpoint.
+  {
+    name: 'workload identity (clientID + service-account token)',
+    parameters: { clientID: 'WI_ID', 'csi.storage.k8s.io/serviceAccount.tokens': 'WI_TOKENS' },
+    secrets: null,
+    objects: [secret('plain'), { objectName: 'ec384', objectType: 'key' }],
+  },
+  {
+    name: 'error: workload identity without the token for api://AzureADTokenExchange',
+    parameters: {
+      clientID: 'WI_ID',
+      'csi.storage.k8s.io/serviceAccount.tokens':
+        '{"api://other":{"token":"x","expirationTimestamp":"2099-01-01T00:00:00Z"}}',
+    },
+    secrets: null,
+    objects: [secret('plain')],
+  },
+  {
+    name: 'error: workload identity with tokens that are not JSON',
+    parameters: { clientID: 'WI_ID', 'csi.storage.k8s.io/serviceAccount.tokens': 'not json' },
+    secrets: null,
+    objects: [secret('plain')],
+    deviation: {
+      note: "JSON parse errors (service-account tokens, attributes) end with Node's JSON.parse message instead of Go's encoding/json message; the text before it is the same",
+      check: (ours, upstream) => {
+        expect(upstream.ok || ours.ok).toBe(false);
+        if (ours.ok || upstream.ok) return;
+        const prefix =
+          'failed to mount objects, error: failed to build auth config for mode None: failed to parse workload identity tokens, error: failed to unmarshal service account tokens, error: ';
+        expect(upstream.message.startsWith(prefix)).toBe(true);
+        expect(ours.message.startsWith(prefix)).toBe(true);
+        expect(ours.grpcCode).toBe(upstream.grpcCode);
+      },
+    },
+  },
+
+  {
+    name: 'error: clientID in VM managed identity mode still needs the service-account token',
+    parameters: { clientID: 'WI_ID', useVMManagedIdentity: 'true' },
+    secrets: null,
     objects: [secret('plain')],
   },
   // Errors: same gRPC code and message.
@@ -430,7 +472,9 @@ function mountInput(c: ParityCase, world: ParityWorld): MountInput {
       .replace(/VERSION:(\d)/g, (_m, i: string) => world.historyVersions[Number(i)])
       .replace('TENANT', world.baseParameters.tenantID)
       .replace('SP_ID', world.spSecrets.clientid)
-      .replace('SP_SECRET', world.spSecrets.clientsecret);
+      .replace('SP_SECRET', world.spSecrets.clientsecret)
+      .replace('WI_ID', WI_CLIENT_ID)
+      .replace('WI_TOKENS', world.serviceAccountTokens);
   const parameters: Record<string, string> = { ...world.baseParameters };
   for (const [k, v] of Object.entries(c.parameters ?? {})) {
     if (v === null) delete parameters[k];
