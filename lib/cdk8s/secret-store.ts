@@ -94,7 +94,10 @@ export class SecretStore extends Construct {
     return SecretsStoreVolume.fromSecretProviderClass(this.secretProviderClass);
   }
 
-  /** Wires `workload` (created with `serviceAccount: store.serviceAccount`) to this store. */
+  /**
+   * Wires `workload` to this store. With workload identity it must run as the store's ServiceAccount
+   * (create it with `serviceAccount: store.serviceAccount`).
+   */
   public wire(workload: AbstractPod, opts: SecretStoreWiringOptions = {}): void {
     const spc = this.secretProviderClass;
     const workloadNamespace = workload.metadata.namespace ?? Chart.of(workload).namespace;
@@ -104,7 +107,10 @@ export class SecretStore extends Construct {
         `"${workload.name}" is in namespace "${workloadNamespace ?? '(none)'}" but SecretProviderClass "${spc.name}" is in "${this.namespace ?? '(none)'}"; a pod can only mount an SPC of its own namespace, so put both in one namespace`,
       );
     }
-    if (workload.serviceAccount?.name !== this.serviceAccount.name) {
+    // With workload identity the federated credential names this ServiceAccount; other modes do not
+    // authenticate as the pod, so any ServiceAccount works there.
+    const usesWorkloadIdentity = spc.identity.mode === IdentityMode.WORKLOAD_IDENTITY;
+    if (usesWorkloadIdentity && workload.serviceAccount?.name !== this.serviceAccount.name) {
       throw new ValidationError(
         'workload.serviceAccount',
         `"${workload.name}" runs as ${workload.serviceAccount ? `"${workload.serviceAccount.name}"` : 'the default ServiceAccount'}, not the store's "${this.serviceAccount.name}"; create it with serviceAccount: store.serviceAccount`,
@@ -118,7 +124,7 @@ export class SecretStore extends Construct {
       );
     }
     const volume = this.volume;
-    if (spc.identity.mode === IdentityMode.WORKLOAD_IDENTITY) useWorkloadIdentity(workload);
+    if (usesWorkloadIdentity) useWorkloadIdentity(workload);
 
     const env = Object.entries(opts.env ?? {}).map(([name, ref]) => ({
       name,

@@ -76,6 +76,9 @@ describe('SecretStore', () => {
       containers: [{ image: 'nginx' }],
     });
     store.wire(d);
+    // The node identity does not depend on the pod's ServiceAccount, so another one is fine.
+    const other = new kplus.Deployment(chart, 'other', { containers: [{ image: 'nginx' }] });
+    expect(() => store.wire(other)).not.toThrow();
     const out = Testing.synth(chart) as Manifest[];
     expect(byKind(out, 'ServiceAccount')[0].metadata.annotations).toBeUndefined();
     expect(byKind(out, 'Deployment')[0].spec.template.metadata.labels).not.toHaveProperty(
