@@ -9,6 +9,7 @@
 //   dbPassword (secret, required)   value seeded into the vault as "orders-db-password"
 //   location                        Azure region (default westeurope)
 //   installMode                     addon (default) | switching | self-hosted; see docs/migration.md
+//   checkInstallModeTransition      false to skip reading the last installMode from the stack itself
 import * as pulumi from '@pulumi/pulumi';
 import * as containerservice from '@pulumi/azure-native/containerservice';
 import * as resources from '@pulumi/azure-native/resources';
@@ -35,17 +36,20 @@ export const installMode = parseInstallMode(config.get('installMode') ?? Secrets
 const plan = installModePlan(installMode, { enableSecretRotation: true, rotationPollInterval: '5m' });
 
 // The mode of the last deployment of this stack (its own `installMode` output): a direct switch between
-// the self-hosted driver and the add-on is refused before the cluster is touched.
-const lastDeployment = new pulumi.StackReference(
-  `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-);
-const checkedAddonProfiles = lastDeployment.getOutput('installMode').apply((previous) => {
-  checkInstallModeTransition(
-    previous === undefined ? undefined : parseInstallMode(String(previous)),
-    installMode,
-  );
-  return plan.addonProfiles;
-});
+// the self-hosted driver and the add-on is refused before the cluster is touched. Set
+// checkInstallModeTransition=false where the backend cannot read the stack's own outputs.
+const addonProfiles =
+  config.getBoolean('checkInstallModeTransition') === false
+    ? plan.addonProfiles
+    : new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`)
+        .getOutput('installMode')
+        .apply((previous) => {
+          checkInstallModeTransition(
+            previous === undefined ? undefined : parseInstallMode(String(previous)),
+            installMode,
+          );
+          return plan.addonProfiles;
+        });
 
 const group = new resources.ResourceGroup('secrets-store-example', { location });
 
@@ -65,7 +69,7 @@ const cluster = new containerservice.ManagedCluster('aks', {
   ],
   oidcIssuerProfile: { enabled: true },
   securityProfile: { workloadIdentity: { enabled: true } },
-  addonProfiles: checkedAddonProfiles,
+  addonProfiles,
 });
 
 const kubeconfig = containerservice
