@@ -10,7 +10,7 @@ import {
 // a cluster may move between them (see docs/migration.md).
 //
 // Why three modes and not two: the self-hosted driver must be gone before the add-on is enabled (both
-// own the CSIDriver `secrets-store.csi.k8s.io` and the kubelet plugin socket), but within one
+// own the CSIDriver `secrets-store.csi.k8s.io` and register with kubelet under that name), but within one
 // `pulumi up` the engine deletes resources that left the program only after every create and update,
 // so the add-on would be enabled first. `SWITCHING` is the step in between: the self-hosted install is
 // removed and the add-on is not enabled yet.
