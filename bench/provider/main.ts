@@ -9,6 +9,7 @@
 // 10 objects sharing one identity (one mount wave + one rotation cycle); provider RSS after 1,000 Mounts
 // and its growth from 100 to 1,000. Every loop is bounded in count and in time.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { canUsePrivilegedLoopback } from '../../test/fakes/loopback-hosts';
@@ -52,7 +53,15 @@ interface ProviderResult {
     entraMetadataAndDiscoveryRequests: number;
     failedMounts: number;
   };
-  rss: { after100MountsKiB: number; after1000MountsKiB: number; growthKiB: number; failedMounts: number };
+  rss: {
+    after100MountsKiB: number;
+    after1000MountsKiB: number;
+    growthKiB: number;
+    /** Live heap from the provider's own /metrics (Node or Go), to tell a leak from lazy collection. */
+    heapAfter100MountsKiB?: number;
+    heapAfter1000MountsKiB?: number;
+    failedMounts: number;
+  };
 }
 
 const started = Date.now();
@@ -147,6 +156,7 @@ async function benchProvider(world: ParityWorld, provider: ProviderProcess): Pro
   const rssNames = benchNames(RSS_FIRST, RSS_OBJECTS);
   let rssFailed = 0;
   let after100 = 0;
+  let heap100: number | undefined;
   for (const [from, to] of [
     [0, 100],
     [100, RSS_MOUNTS],
@@ -156,9 +166,13 @@ async function benchProvider(world: ParityWorld, provider: ProviderProcess): Pro
       mountOk(provider, mountOf(world, rssNames, `rss-web-${from + i}`)),
     );
     rssFailed += oks.filter((ok) => !ok).length;
-    if (to === 100) after100 = provider.rssKiB();
+    if (to === 100) {
+      after100 = provider.rssKiB();
+      heap100 = await heapKiB(provider);
+    }
   }
   const after1000 = provider.rssKiB();
+  const heap1000 = await heapKiB(provider);
   return {
     name: provider.name,
     mountLatencyMs,
@@ -168,9 +182,30 @@ async function benchProvider(world: ParityWorld, provider: ProviderProcess): Pro
       after100MountsKiB: after100,
       after1000MountsKiB: after1000,
       growthKiB: after1000 - after100,
+      heapAfter100MountsKiB: heap100,
+      heapAfter1000MountsKiB: heap1000,
       failedMounts: rssFailed,
     },
   };
+}
+
+/** Heap in use from the provider's /metrics: nodejs_heap_size_used_bytes or go_memstats_heap_inuse_bytes. */
+function heapKiB(provider: ProviderProcess): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const req = get(`http://127.0.0.1:${provider.ports.metricsPort}/metrics`, { timeout: 5000 }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text = (text + chunk.toString()).slice(-2_000_000)));
+      res.on('end', () => {
+        const match =
+          /^(?:nodejs_heap_size_used_bytes|go_memstats_heap_inuse_bytes)(?:\{[^}]*\})? ([0-9.e+]+)/m.exec(
+            text,
+          );
+        resolve(match ? Math.round(Number(match[1]) / 1024) : undefined);
+      });
+    });
+    req.on('error', () => resolve(undefined));
+    req.on('timeout', () => req.destroy());
+  });
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -241,6 +276,11 @@ async function main(): Promise<void> {
     row(`RSS after 100 Mounts, KiB`, ours.rss.after100MountsKiB, upstream.rss.after100MountsKiB),
     row(`RSS after ${RSS_MOUNTS} Mounts, KiB`, ours.rss.after1000MountsKiB, upstream.rss.after1000MountsKiB),
     row('RSS growth 100 → 1,000 Mounts, KiB', ours.rss.growthKiB, upstream.rss.growthKiB),
+    row(
+      'heap in use after 100 → 1,000 Mounts, KiB',
+      `${ours.rss.heapAfter100MountsKiB ?? '?'}→${ours.rss.heapAfter1000MountsKiB ?? '?'}`,
+      `${upstream.rss.heapAfter100MountsKiB ?? '?'}→${upstream.rss.heapAfter1000MountsKiB ?? '?'}`,
+    ),
     row('failed Mounts in RSS run', ours.rss.failedMounts, upstream.rss.failedMounts),
   ];
   console.log(lines.join('\n'));
