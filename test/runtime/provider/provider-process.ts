@@ -14,7 +14,7 @@ import {
   unaryCall,
 } from '../../../runtime/common/grpc-unix';
 import { withPrivateHosts } from '../../fakes/loopback-hosts';
-import { rigBinaries } from '../../rig/rig-env';
+import { rigBinary } from '../../rig/rig-env';
 
 /** Ports and socket handed to the provider's command line. */
 export interface ProviderPorts {
@@ -133,7 +133,7 @@ export function upstreamProviderBinary(): string {
     if (!existsSync(override)) throw new Error(`UPSTREAM_AZURE_PROVIDER=${override} does not exist`);
     return override;
   }
-  return rigBinaries().upstreamProvider;
+  return rigBinary('upstreamProvider');
 }
 
 /** The command line of the upstream Go provider built by test/rig/build.sh. */
