@@ -72,7 +72,7 @@ go_component() {
   fi
   local start
   start=$(now)
-  echo "rig: building $component $version (cold; minutes for kubernetes) ..."
+  echo "rig: building $component $version (cold) ..."
   rm -rf "${work:?}/$component"
   cp -r "$tools/$component" "$work/$component"
   mkdir -p "$out"

@@ -182,7 +182,7 @@ function required(name: string): string {
   if (!value) {
     throw new Error(
       `${name} is not set: rig() only works in the jest "rig" project (files named *.rig.test.ts), whose ` +
-        `globalSetup test/rig/global-setup.ts starts the components. Run: npx jest --selectProjects rig <file>`,
+        `globalSetup test/rig/global-setup.ts starts the components. Run: npx jest <file>.rig.test.ts`,
     );
   }
   return value;

@@ -8,8 +8,8 @@ tool github.com/Azure/secrets-store-csi-driver-provider-azure/cmd
 require github.com/Azure/secrets-store-csi-driver-provider-azure v1.8.2 // indirect
 
 require (
-	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.22.0 // indirect
-	github.com/Azure/azure-sdk-for-go/sdk/internal v1.12.0 // indirect
+	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.23.3 // indirect
+	github.com/Azure/azure-sdk-for-go/sdk/internal v1.13.0 // indirect
 	github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azcertificates v0.10.0 // indirect
 	github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys v0.11.0 // indirect
 	github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets v0.13.0 // indirect
@@ -20,7 +20,7 @@ require (
 	github.com/Azure/go-autorest/autorest/date v0.3.0 // indirect
 	github.com/Azure/go-autorest/logger v0.2.1 // indirect
 	github.com/Azure/go-autorest/tracing v0.6.0 // indirect
-	github.com/AzureAD/microsoft-authentication-library-for-go v1.7.2 // indirect
+	github.com/AzureAD/microsoft-authentication-library-for-go v1.10.1 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/blang/semver/v4 v4.0.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -61,6 +61,7 @@ require (
 	go.yaml.in/yaml/v2 v2.4.4 // indirect
 	golang.org/x/crypto v0.56.0 // indirect
 	golang.org/x/net v0.58.0 // indirect
+	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260608224507-4308a22a1bab // indirect
@@ -78,9 +79,9 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.0 // indirect
 )
 
-// v1.8.2 requires an untagged azidentity pseudo-version that the checksum database does not list;
-// the next release (MVS picks the higher version) is used instead.
-require github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.14.0 // indirect
+// v1.8.2 requires an untagged azidentity pseudo-version that the checksum database does not list; v1.14.x
+// keeps EnableAzureProxy unexported, v1.15.0 exports it as v1.8.2 uses it (MVS picks the higher version).
+require github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.15.0 // indirect
 
 // v1.8.2 requires secrets-store-csi-driver v1.5.4 (for the provider gRPC API), which the checksum database
 // does not list; the driver version the rig pins is used instead (same provider/v1alpha1 API).
