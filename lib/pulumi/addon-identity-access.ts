@@ -56,16 +56,7 @@ export class AddonIdentityAccess extends pulumi.ComponentResource {
     keyVaultRolesFor({ objectTypes, additionalRoles: args.additionalRoles });
     super(componentType('AddonIdentityAccess'), name, {}, opts);
 
-    const identity = args.cluster.addonProfiles.apply((profiles) => {
-      const found = profiles?.[KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY]?.identity;
-      if (!found?.objectId || !found.clientId) {
-        throw new ValidationError(
-          `cluster.addonProfiles.${KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY}.identity`,
-          'is missing, so the add-on is not enabled on this cluster; add keyVaultSecretsProviderAddon() to the cluster addonProfiles',
-        );
-      }
-      return { clientId: found.clientId, objectId: found.objectId };
-    });
+    const identity = args.cluster.addonProfiles.apply(addonIdentityOf);
     this.addonIdentityClientId = identity.clientId;
     this.addonIdentityObjectId = identity.objectId;
     const roleAssignments = new KeyVaultRoleAssignments(
@@ -86,4 +77,18 @@ export class AddonIdentityAccess extends pulumi.ComponentResource {
       addonIdentityObjectId: this.addonIdentityObjectId,
     });
   }
+}
+
+/** The add-on identity in a cluster's `addonProfiles` output; throws a ValidationError when the add-on is off. */
+export function addonIdentityOf(
+  profiles: Record<string, { identity?: { clientId?: string; objectId?: string } }> | undefined,
+): { clientId: string; objectId: string } {
+  const found = profiles?.[KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY]?.identity;
+  if (!found?.objectId || !found.clientId) {
+    throw new ValidationError(
+      `cluster.addonProfiles.${KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY}.identity`,
+      'is missing, so the add-on is not enabled on this cluster; add keyVaultSecretsProviderAddon() to the cluster addonProfiles',
+    );
+  }
+  return { clientId: found.clientId, objectId: found.objectId };
 }

@@ -185,15 +185,18 @@ export function serviceAccountSubject(namespace: string, serviceAccountName: str
 export function oidcIssuerUrlOf(cluster: {
   oidcIssuerProfile: pulumi.Output<{ issuerURL: string } | undefined>;
 }): pulumi.Output<string> {
-  return cluster.oidcIssuerProfile.apply((profile) => {
-    if (!profile?.issuerURL) {
-      throw new ValidationError(
-        'oidcIssuerProfile.issuerURL',
-        'the cluster has no OIDC issuer; create it with oidcIssuerProfile: { enabled: true } and securityProfile.workloadIdentity.enabled',
-      );
-    }
-    return profile.issuerURL;
-  });
+  return cluster.oidcIssuerProfile.apply(issuerUrlOf);
+}
+
+/** The issuer URL of a cluster's `oidcIssuerProfile` output; throws a ValidationError when there is none. */
+export function issuerUrlOf(profile: { issuerURL?: string } | undefined): string {
+  if (!profile?.issuerURL) {
+    throw new ValidationError(
+      'oidcIssuerProfile.issuerURL',
+      'the cluster has no OIDC issuer; create it with oidcIssuerProfile: { enabled: true } and securityProfile.workloadIdentity.enabled',
+    );
+  }
+  return profile.issuerURL;
 }
 
 /**

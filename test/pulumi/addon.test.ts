@@ -10,7 +10,7 @@ import {
 import * as containerservice from '@pulumi/azure-native/containerservice';
 import { renderAddonProfile } from '../../lib/core/addon-profile';
 import { KeyVaultObjectType } from '../../lib/core/objects';
-import { AddonIdentityAccess } from '../../lib/pulumi/addon-identity-access';
+import { AddonIdentityAccess, addonIdentityOf } from '../../lib/pulumi/addon-identity-access';
 import {
   disabledKeyVaultSecretsProviderAddon,
   keyVaultSecretsProviderAddon,
@@ -124,6 +124,16 @@ describe('AddonIdentityAccess', () => {
     expect(one(RA, 'addon-kv-certs-reader').inputs.roleDefinitionId).toMatch(
       /\/roleDefinitions\/21090545-7ca7-4776-b22c-e363652d74d2$/,
     );
+  });
+
+  it('explains a cluster without the add-on, naming the field', () => {
+    expect(() => addonIdentityOf({ azureKeyvaultSecretsProvider: { identity: undefined } })).toThrow(
+      /^cluster\.addonProfiles\.azureKeyvaultSecretsProvider\.identity: is missing, so the add-on is not enabled/,
+    );
+    expect(() => addonIdentityOf(undefined)).toThrow(/is missing/);
+    expect(
+      addonIdentityOf({ azureKeyvaultSecretsProvider: { identity: { clientId: 'c', objectId: 'o' } } }),
+    ).toEqual({ clientId: 'c', objectId: 'o' });
   });
 
   it('fails for an empty object type list, naming the field', () => {

@@ -1,5 +1,11 @@
 import { byUrn, mockClientId, mockPrincipalId, one, recorded, registered, valueOf } from './mocks';
-import { WorkloadIdentity, WORKLOAD_IDENTITY_AUDIENCE } from '../../lib/pulumi/workload-identity';
+import * as pulumi from '@pulumi/pulumi';
+import {
+  issuerUrlOf,
+  oidcIssuerUrlOf,
+  WorkloadIdentity,
+  WORKLOAD_IDENTITY_AUDIENCE,
+} from '../../lib/pulumi/workload-identity';
 
 const FIC = 'azure-native:managedidentity:FederatedIdentityCredential';
 
@@ -143,6 +149,14 @@ describe('WorkloadIdentity', () => {
           serviceAccountName: 'Orders',
         }),
     ).toThrow(/^serviceAccountName: "Orders" is not a valid Kubernetes name/);
+  });
+
+  it('reads the issuer from the cluster, and explains a cluster without one', async () => {
+    const cluster = { oidcIssuerProfile: pulumi.output({ issuerURL: 'https://oidc.example/x/' }) };
+    expect(await valueOf(oidcIssuerUrlOf(cluster))).toBe('https://oidc.example/x/');
+    expect(() => issuerUrlOf(undefined)).toThrow(
+      /^oidcIssuerProfile\.issuerURL: the cluster has no OIDC issuer; create it with oidcIssuerProfile: \{ enabled: true \}/,
+    );
   });
 
   it('fails for an empty credential list', () => {
