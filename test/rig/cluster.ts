@@ -26,6 +26,11 @@ export interface StartRigProps {
   readonly readyTimeoutMs?: number;
   /** Parent of the run's temp dir. @default os.tmpdir() */
   readonly tempParent?: string;
+  /**
+   * Receives each child as soon as it is spawned, so a signal handler installed before startRig can kill
+   * what a half-finished start left. @default a private list
+   */
+  readonly processes?: RigProcess[];
 }
 
 export interface RunningRig {
@@ -68,7 +73,7 @@ export async function startRig(props: StartRigProps = {}): Promise<RunningRig> {
   };
   const readyTimeoutMs = props.readyTimeoutMs ?? 120000;
   const stateDir = fs.mkdtempSync(path.join(props.tempParent ?? os.tmpdir(), 'aks-secrets-store-rig-'));
-  const processes: RigProcess[] = [];
+  const processes: RigProcess[] = props.processes ?? [];
   try {
     const etcd = await startEtcd(bin, stateDir, processes, readyTimeoutMs);
     const apiserver = await startApiserver(bin, stateDir, etcd.url, processes, readyTimeoutMs);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../lib/core/install';
 import { killRigNow, RunningRig, startRig, stopRig } from './cluster';
 import { KubeApi } from './kube-api';
-import { reapLeftovers } from './processes';
+import { reapLeftovers, RigProcess } from './processes';
 import { exportRigEndpoints } from './rig-env';
 
 /** What teardown needs; global setup and teardown run in the same (jest parent) process. */
@@ -38,25 +38,33 @@ export default async function globalSetup(): Promise<void> {
   if (leftovers.length > 0) console.log(`\nrig: killed ${leftovers.length} process(es) left by a killed run`);
 
   const started = Date.now();
-  const running = await startRig();
-  // Killed jest (Ctrl-C, CI timeout): stop the children synchronously, then exit as the signal would.
+  // Handlers first: a Ctrl-C or CI timeout during the start must not leave half a rig running.
+  const children: RigProcess[] = [];
+  const startedRig: { stateDir?: string } = {};
   const onSignal = (signal: NodeJS.Signals) => {
-    killRigNow(running);
-    fs.rmSync(running.endpoints.stateDir, { recursive: true, force: true });
+    killRigNow({ processes: children });
+    if (startedRig.stateDir) fs.rmSync(startedRig.stateDir, { recursive: true, force: true });
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
-  const onExit = () => killRigNow(running);
+  const onExit = () => killRigNow({ processes: children });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('exit', onExit);
-  setRigGlobalState({
-    running,
-    removeSignalHandlers: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.off('exit', onExit);
-    },
-  });
+  const removeSignalHandlers = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', onExit);
+  };
+
+  let running: RunningRig;
+  try {
+    running = await startRig({ processes: children });
+  } catch (error) {
+    removeSignalHandlers();
+    throw error;
+  }
+  startedRig.stateDir = running.endpoints.stateDir;
+  setRigGlobalState({ running, removeSignalHandlers });
 
   try {
     const api = new KubeApi({
