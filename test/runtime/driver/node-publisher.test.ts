@@ -97,6 +97,31 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     });
   });
 
+  describe('NodeStageVolume / NodeUnstageVolume (ephemeral volumes are never staged)', () => {
+    beforeEach(() => setUp());
+
+    it('validate their arguments and do nothing', async () => {
+      const cap = { mount: {}, access_mode: { mode: 'SINGLE_NODE_READER_ONLY' } };
+      const stage = (req: object) => h.call(h.node, 'NodeStageVolume', req);
+      const unstage = (req: object) => h.call(h.node, 'NodeUnstageVolume', req);
+      expect(await stage({ volume_id: 'v', staging_target_path: '/s', volume_capability: cap })).toEqual({});
+      expect(await unstage({ volume_id: 'v', staging_target_path: '/s' })).toEqual({});
+      for (const [call, details] of [
+        [stage({ staging_target_path: '/s', volume_capability: cap }), 'Volume ID missing in request'],
+        [stage({ volume_id: 'v', volume_capability: cap }), 'Target path missing in request'],
+        [stage({ volume_id: 'v', staging_target_path: '/s' }), 'Volume Capability missing in request'],
+        [unstage({ staging_target_path: '/s' }), 'Volume ID missing in request'],
+        [unstage({ volume_id: 'v' }), 'Target path missing in request'],
+      ] as const) {
+        const err = await grpcError(call);
+        expect({ code: err.code, details: err.details }).toEqual({
+          code: grpc.status.INVALID_ARGUMENT,
+          details,
+        });
+      }
+    });
+  });
+
   describe('NodePublishVolume', () => {
     beforeEach(() => setUp());
 
