@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { rig } from '../../rig/rig-env';
-import { DriverProcess, ourDriverCommand } from './driver-process';
+import { DriverProcess, freePort, ourDriverCommand } from './driver-process';
 import { canMount, notRunWithoutRoot } from './driver-harness';
 
 const maybe = canMount('driver-process.rig.test.ts') ? describe : notRunWithoutRoot;
@@ -14,16 +14,23 @@ maybe('the driver process', () => {
   const providerDir = fs.mkdtempSync(path.join(os.tmpdir(), 'providers-'));
 
   it('serves CSI, /healthz and /metrics, answers NodeUnpublish and exits cleanly on SIGTERM', async () => {
+    const healthzPort = await freePort();
     const driver = await DriverProcess.start({
       name: 'ours',
       ...ourDriverCommand(),
       providerDir,
       kubeconfig: rig().kubeconfig,
+      extraArgs: [`--healthz-port=${healthzPort}`, '--enable-secret-rotation=true'],
     });
     try {
       const info = await driver.call(driver.identity, 'GetPluginInfo', {});
       expect(info.name).toBe('secrets-store.csi.k8s.io');
       expect((await driver.httpGet('/healthz')).status).toBe(200);
+      expect(await driver.httpGet('/healthz', healthzPort)).toEqual({ status: 200, body: 'ok' });
+      // Memory budget: upstream's request is 100 MiB with 110 volumes; idle must leave most of it.
+      const rss = driver.rssBytes();
+      console.log(`driver RSS after start: ${(rss / 1048576).toFixed(1)} MiB`);
+      expect(rss).toBeLessThan(100 * 1048576);
       await driver.unpublish({ volume_id: 'v', target_path: path.join(providerDir, 'never-mounted') });
       const metrics = await driver.httpGet('/metrics');
       expect(metrics.status).toBe(200);

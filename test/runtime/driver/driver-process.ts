@@ -132,6 +132,14 @@ export class DriverProcess {
     return this.call(this.node, 'NodeUnpublishVolume', request);
   }
 
+  /** Resident set size of the process (VmRSS), in bytes. */
+  rssBytes(): number {
+    const status = fs.readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+    if (!kb) throw new Error(`no VmRSS in /proc/${this.child.pid}/status`);
+    return Number(kb[1]) * 1024;
+  }
+
   async httpGet(pathName: string, port = this.metricsPort): Promise<{ status: number; body: string }> {
     const res = await fetch(`http://127.0.0.1:${port}${pathName}`);
     return { status: res.status, body: await res.text() };
