@@ -11,6 +11,7 @@ import { settingsFromEnv } from '../../examples/cdk8s/settings';
 import { applyAll, describeObject } from './apply-objects';
 import { AZURE_AD_TOKEN_EXCHANGE_AUDIENCE } from './cluster';
 import { KubeApi, KubeApiError } from './kube-api';
+import { waitUntilPolicyEnforced } from './policy-enforced';
 
 jest.setTimeout(180000);
 
@@ -83,14 +84,23 @@ describe('a broken copy of the example Azure SecretProviderClass', () => {
     (o) => o.kind === 'SecretProviderClass' && (o.spec as { provider?: string }).provider === 'azure',
   ) as KubeObject & { spec: { parameters: Record<string, string> } };
 
+  const broken = (parameters: Record<string, string>): KubeObject => ({
+    ...original,
+    metadata: { ...original.metadata, name: `${original.metadata.name}-broken` },
+    spec: { ...original.spec, parameters },
+  });
+
+  beforeAll(async () => {
+    await waitUntilPolicyEnforced(
+      api,
+      AZURE_SPC_ADMISSION_POLICY_NAME,
+      broken({ ...original.spec.parameters, keyvaultName: '' }),
+    );
+  });
+
   async function rejectionOf(parameters: Record<string, string>): Promise<KubeApiError | undefined> {
-    const broken = {
-      ...original,
-      metadata: { ...original.metadata, name: `${original.metadata.name}-broken` },
-      spec: { ...original.spec, parameters },
-    };
     try {
-      await api.apply(broken, { dryRun: true });
+      await api.apply(broken(parameters), { dryRun: true });
       return undefined;
     } catch (error) {
       if (error instanceof KubeApiError) return error;

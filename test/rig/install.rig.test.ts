@@ -11,6 +11,7 @@ import {
 import type { KubeObject } from '../../lib/core/kube-object';
 import { applyAll, describeObject } from './apply-objects';
 import { KubeApi, KubeApiError } from './kube-api';
+import { waitUntilPolicyEnforced } from './policy-enforced';
 
 jest.setTimeout(120000);
 
@@ -77,21 +78,10 @@ test('every object of the install passes server-side dry-run, then applies for r
 describe('the Azure SecretProviderClass admission policy', () => {
   beforeAll(async () => {
     await applyAll(api, install);
-    // The policy is enforced once its type check ran; poll with an invalid object (bounded).
-    await api.waitFor(
-      `policy ${AZURE_SPC_ADMISSION_POLICY_NAME} enforced`,
-      async () => {
-        try {
-          await api.apply(secretProviderClass('probe-invalid', { ...VALID_PARAMETERS, keyvaultName: '' }), {
-            dryRun: true,
-          });
-          return false;
-        } catch (error) {
-          return error instanceof KubeApiError && error.status === 422;
-        }
-      },
-      (enforced) => enforced,
-      60000,
+    await waitUntilPolicyEnforced(
+      api,
+      AZURE_SPC_ADMISSION_POLICY_NAME,
+      secretProviderClass('probe-invalid', { ...VALID_PARAMETERS, keyvaultName: '' }),
     );
   });
 

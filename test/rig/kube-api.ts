@@ -65,6 +65,8 @@ interface ApiResource {
 
 export type Json = Record<string, unknown>;
 
+const MAX_429_RETRIES = 20;
+
 export class KubeApi {
   /** The rig's apiserver as its admin (only inside the rig jest project). */
   static forRig(): KubeApi {
@@ -116,26 +118,19 @@ export class KubeApi {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = String(Buffer.byteLength(payload));
     }
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = https.request(
-        url,
-        { method, headers, agent: this.agent, timeout: this.props.requestTimeoutMs ?? 30000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-          );
-          res.on('error', reject);
-        },
+    // Like client-go: 429 (e.g. "storage is (re)initializing" right after a CRD changed) is retried,
+    // after Retry-After (capped at 2 s), a bounded number of times.
+    let attempt = 0;
+    let answer = await this.send(method, url, headers, payload);
+    while (answer.status === 429 && attempt < MAX_429_RETRIES) {
+      attempt += 1;
+      const retryAfterSeconds = Number(answer.retryAfter ?? '1');
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(2000, Math.max(100, retryAfterSeconds * 1000))),
       );
-      req.on('timeout', () =>
-        req.destroy(new Error(`${method} ${url.pathname}: no answer within the timeout`)),
-      );
-      req.on('error', reject);
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+      answer = await this.send(method, url, headers, payload);
+    }
+    const { status, text } = answer;
     let body: unknown = text;
     try {
       body = text ? JSON.parse(text) : undefined;
@@ -156,6 +151,38 @@ export class KubeApi {
       );
     }
     return { status, body: body as T };
+  }
+
+  private send(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    payload: string | undefined,
+  ): Promise<{ status: number; text: string; retryAfter?: string }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        url,
+        { method, headers, agent: this.agent, timeout: this.props.requestTimeoutMs ?? 30000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              text: Buffer.concat(chunks).toString('utf8'),
+              retryAfter: res.headers['retry-after'],
+            }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('timeout', () =>
+        req.destroy(new Error(`${method} ${url.pathname}: no answer within the timeout`)),
+      );
+      req.on('error', reject);
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
   }
 
   async get<T = Json>(path: string): Promise<T> {
