@@ -36,6 +36,11 @@ export interface FakeAzureProps {
    */
   readonly port443?: boolean;
   /**
+   * `resource` of the Key Vault's 401 challenge.
+   * @default `https://<keyVaultDnsSuffix>` (a parent domain of every vault host, as on Azure)
+   */
+  readonly keyVaultResource?: string;
+  /**
    * Delay the Key Vault adds to every response, in ms.
    * @default 0
    */
@@ -115,6 +120,7 @@ async function startOnce(props: FakeAzureProps): Promise<FakeAzure> {
       tenantId: props.tenantId,
       authority: authorityHost,
       latencyMs: props.keyVaultLatencyMs,
+      resource: props.keyVaultResource,
     });
   } catch (error) {
     await entra.close();

@@ -45,6 +45,11 @@ export interface ParityWorldProps {
    * @default 0
    */
   readonly benchSecrets?: number;
+  /**
+   * `resource` of the Key Vault's 401 challenge.
+   * @default `https://vault.fake.test` (the parent domain of the vault host)
+   */
+  readonly keyVaultResource?: string;
 }
 
 /** `objects` YAML in upstream's format: an `array` of YAML document strings. */
@@ -66,6 +71,7 @@ export async function startParityWorld(props: ParityWorldProps = {}): Promise<Pa
     vaultNames: [VAULT],
     port443: true,
     keyVaultLatencyMs: props.keyVaultLatencyMs,
+    keyVaultResource: props.keyVaultResource,
   });
   azure.entra.addClientSecret({
     tenantId: TENANT_ID,
