@@ -1,5 +1,19 @@
 import { Construct } from 'constructs';
-import { ValidationError, validateDns1123Label, validateDns1123Subdomain, validateGuid } from '../core';
+import {
+  DEFAULT_SECRETS_STORE_MOUNT_PATH,
+  RELOADER_SECRET_ANNOTATION,
+  SECRETS_STORE_CSI_DRIVER_NAME,
+  secretsStoreVolumeName,
+  ValidationError,
+  validateDns1123Label,
+  validateDns1123Subdomain,
+  validateGuid,
+  validateSecretsStoreMountPath,
+  validateSyncedSecretKey,
+  WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+  WORKLOAD_IDENTITY_TENANT_ID_ANNOTATION,
+  WORKLOAD_IDENTITY_USE_LABEL,
+} from '../core';
 import { SecretProviderClass } from './secret-provider-class';
 import {
   AbstractPod,
@@ -16,17 +30,16 @@ import {
 // Helpers that wire a workload (cdk8s-plus) to a SecretProviderClass: the read-only CSI volume and
 // mount, env vars from synced Secrets, workload identity, restart on rotation (Reloader).
 
-/** CSI driver name of the Secrets Store CSI Driver. */
-export const SECRETS_STORE_CSI_DRIVER = 'secrets-store.csi.k8s.io';
-/** Mount path used by the upstream and AKS examples. */
-export const DEFAULT_SECRETS_STORE_MOUNT_PATH = '/mnt/secrets-store';
-/** ServiceAccount annotation read by the Azure workload identity webhook. */
-export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
-export const WORKLOAD_IDENTITY_TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
-/** Pod label that opts a pod into the workload identity webhook. */
-export const WORKLOAD_IDENTITY_USE_LABEL = 'azure.workload.identity/use';
-/** Reloader annotation: restart the workload when one of these Secrets changes. */
-export const RELOADER_SECRET_ANNOTATION = 'secret.reloader.stakater.com/reload';
+/** CSI driver name of the Secrets Store CSI Driver (the core's SECRETS_STORE_CSI_DRIVER_NAME). */
+export const SECRETS_STORE_CSI_DRIVER = SECRETS_STORE_CSI_DRIVER_NAME;
+// Names shared with the Pulumi front end, kept here for this entry point's API.
+export {
+  DEFAULT_SECRETS_STORE_MOUNT_PATH,
+  RELOADER_SECRET_ANNOTATION,
+  WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
+  WORKLOAD_IDENTITY_TENANT_ID_ANNOTATION,
+  WORKLOAD_IDENTITY_USE_LABEL,
+};
 
 /** Options of the Secrets Store CSI volume. */
 export interface SecretsStoreVolumeOptions {
@@ -48,8 +61,7 @@ export class SecretsStoreVolume {
     spc: SecretProviderClass,
     opts: SecretsStoreVolumeOptions = {},
   ): Volume {
-    // Volume names are DNS-1123 labels: no dots, at most 63 characters.
-    const name = opts.name ?? `secrets-store-${spc.name}`.replace(/\./g, '-').slice(0, 63).replace(/-+$/, '');
+    const name = opts.name ?? secretsStoreVolumeName(spc.name);
     validateDns1123Label(name, 'name', 'volume name');
     const existing = spc.node.tryFindChild(`Volume-${name}`);
     if (existing) return existing as Volume;
@@ -91,12 +103,7 @@ export function mountSecretsStore(
   opts: SecretsStoreMountOptions = {},
 ): void {
   const path = opts.path ?? DEFAULT_SECRETS_STORE_MOUNT_PATH;
-  if (!path.startsWith('/')) {
-    throw new ValidationError(
-      'path',
-      `"${path}" is not an absolute path; mount the secrets store at e.g. "/mnt/secrets-store"`,
-    );
-  }
+  validateSecretsStoreMountPath(path, 'path');
   container.mount(path, volume, { readOnly: true });
 }
 
@@ -105,22 +112,7 @@ export function mountSecretsStore(
  * declare that Secret and key. The Secret exists only while a pod mounts the SPC's volume.
  */
 export function envFromSyncedSecret(spc: SecretProviderClass, secretName: string, key: string): EnvValue {
-  const synced = spc.secretObjects.find((secret) => secret.secretName === secretName);
-  if (!synced) {
-    const declared = spc.secretObjects.map((secret) => `"${secret.secretName}"`).join(', ') || 'none';
-    throw new ValidationError(
-      'secretName',
-      `"${secretName}" is not synced by SecretProviderClass "${spc.name}" (its secretObjects: ${declared}); add a secretObjects entry with this secretName or use one of those`,
-    );
-  }
-  if (!synced.data.some((entry) => entry.key === key)) {
-    throw new ValidationError(
-      'key',
-      `"${key}" is not a key of synced Secret "${secretName}" (keys: ${synced.data
-        .map((entry) => `"${entry.key}"`)
-        .join(', ')}); add a data entry { objectName, key: "${key}" } or use one of those`,
-    );
-  }
+  validateSyncedSecretKey(spc.secretObjects, secretName, key, spc.name);
   const id = `SyncedSecret-${secretName}`;
   const secret =
     (spc.node.tryFindChild(id) as ISecret | undefined) ?? Secret.fromSecretName(spc, id, secretName);

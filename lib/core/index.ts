@@ -12,3 +12,4 @@ export * from './secret-provider-class';
 export * from './addon-profile';
 export * from './key-vault-roles';
 export * from './input-types';
+export * from './workload-wiring';

@@ -14,14 +14,19 @@ import {
   validateSecretProviderClass,
 } from '../core/secret-provider-class';
 import { ValidationError } from '../core/validation-error';
+import {
+  DEFAULT_SECRETS_STORE_MOUNT_PATH,
+  secretsStoreVolumeName,
+  validateSecretsStoreMountPath,
+  validateSyncedSecretKey,
+  WORKLOAD_IDENTITY_USE_LABEL,
+} from '../core/workload-wiring';
 import { componentType } from './component-type';
 import { KeyVaultRoleAssignments, keyVaultRolesFor } from './key-vault-role-assignments';
 import { FederatedCredentialArgs, validateWorkloadIdentityArgs, WorkloadIdentity } from './workload-identity';
 
-/** Mount path used by the upstream and AKS examples. */
-export const DEFAULT_SECRETS_STORE_MOUNT_PATH = '/mnt/secrets-store';
-/** Pod label that opts a pod into the Azure workload identity webhook. */
-export const WORKLOAD_IDENTITY_USE_LABEL = 'azure.workload.identity/use';
+// Names shared with the cdk8s front end, kept here for this entry point's API.
+export { DEFAULT_SECRETS_STORE_MOUNT_PATH, WORKLOAD_IDENTITY_USE_LABEL };
 
 // Stand-ins for values that are only known at deployment (Outputs), so that every rule of the shared
 // core that does not depend on them still runs at construction. The real values are checked again
@@ -388,16 +393,10 @@ function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
 }
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-const ABSOLUTE_PATH = /^\/[^:]*$/;
 
 function secretStoreWiring(plan: SecretStorePlan, args: SecretStoreWiringArgs): SecretStoreWiring {
   const mountPath = args.mountPath ?? DEFAULT_SECRETS_STORE_MOUNT_PATH;
-  if (!ABSOLUTE_PATH.test(mountPath)) {
-    throw new ValidationError(
-      'mountPath',
-      `"${mountPath}" is not an absolute path without ':'; use e.g. "${DEFAULT_SECRETS_STORE_MOUNT_PATH}"`,
-    );
-  }
+  validateSecretsStoreMountPath(mountPath, 'mountPath');
   const synced = plan.spcProps.secretObjects ?? [];
   const env = (args.env ?? []).map((variable, i) => {
     const field = `env[${i}]`;
@@ -407,29 +406,13 @@ function secretStoreWiring(plan: SecretStorePlan, args: SecretStoreWiringArgs): 
         `"${variable.name}" is not a valid env var name; use letters, digits, '_', '-' and '.', not starting with a digit`,
       );
     }
-    const secret = synced.find((s) => s.secretName === variable.secretName);
-    if (!secret) {
-      const declared = synced.map((s) => `"${s.secretName}"`).join(', ') || 'none';
-      throw new ValidationError(
-        `${field}.secretName`,
-        `"${variable.secretName}" is not synced by SecretProviderClass "${plan.spcProps.name}" (its secretObjects: ${declared}); add a secretObjects entry with this secretName or use one of those`,
-      );
-    }
-    if (!secret.data.some((entry) => entry.key === variable.key)) {
-      throw new ValidationError(
-        `${field}.key`,
-        `"${variable.key}" is not a key of synced Secret "${variable.secretName}" (keys: ${secret.data.map((entry) => `"${entry.key}"`).join(', ')}); add a data entry { objectName, key: "${variable.key}" } or use one of those`,
-      );
-    }
+    validateSyncedSecretKey(synced, variable.secretName, variable.key, plan.spcProps.name, `${field}.`);
     return {
       name: variable.name,
       valueFrom: { secretKeyRef: { name: variable.secretName, key: variable.key } },
     };
   });
-  // Volume names are DNS-1123 labels: no dots, at most 63 characters.
-  const volumeName = `secrets-store-${plan.spcProps.name.replace(/\./g, '-')}`
-    .slice(0, 63)
-    .replace(/-+$/, '');
+  const volumeName = secretsStoreVolumeName(plan.spcProps.name);
   return {
     serviceAccountName: plan.serviceAccountName,
     podLabels: plan.workloadIdentity ? { [WORKLOAD_IDENTITY_USE_LABEL]: 'true' } : {},

@@ -3,13 +3,15 @@ import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
 import { ServiceAccount } from '@pulumi/kubernetes/core/v1';
 import { validateDns1123Label, validateDns1123Subdomain } from '../core/kube-names';
+import { WORKLOAD_IDENTITY_TOKEN_AUDIENCE } from '../core/install/csi-driver';
 import { ValidationError } from '../core/validation-error';
+import { serviceAccountSubject, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from '../core/workload-wiring';
 import { componentType } from './component-type';
 
-/** The audience Entra ID expects in a Kubernetes service-account token it exchanges. */
-export const WORKLOAD_IDENTITY_AUDIENCE = 'api://AzureADTokenExchange';
-/** ServiceAccount annotation the workload-identity webhook and our SecretProviderClass read the client id from. */
-export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
+/** The audience Entra ID expects in a Kubernetes service-account token it exchanges (the CSIDriver requests it too). */
+export const WORKLOAD_IDENTITY_AUDIENCE = WORKLOAD_IDENTITY_TOKEN_AUDIENCE;
+// Names shared with the cdk8s front end, kept here for this entry point's API.
+export { serviceAccountSubject, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION };
 /** Azure accepts at most 20 federated identity credentials on one managed identity. */
 export const MAX_FEDERATED_CREDENTIALS = 20;
 
@@ -174,11 +176,6 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
       tenantId: this.tenantId,
     });
   }
-}
-
-/** `system:serviceaccount:<namespace>:<name>`, the subject of a ServiceAccount's projected token. */
-export function serviceAccountSubject(namespace: string, serviceAccountName: string): string {
-  return `system:serviceaccount:${namespace}:${serviceAccountName}`;
 }
 
 /** The OIDC issuer URL of a cluster created with `oidcIssuerProfile: { enabled: true }`. */
