@@ -6,8 +6,8 @@ import {
   DRIVER_HEALTHZ_PORT,
   DRIVER_METRICS_PORT,
   DRIVER_SERVICE_ACCOUNT_NAME,
-  INSTALL_COMMON_LABELS,
 } from './names';
+import { hostPathVolume, nodeDaemonSet } from './node-daemonset';
 import { ContainerResources, resourcesJson, Toleration } from './scheduling';
 
 // The CSI node plugin DaemonSet, shaped like upstream v1.6 deploy/secrets-store-csi-driver.yaml:
@@ -56,7 +56,6 @@ export function driverArgs(props: DriverDaemonSetProps): string[] {
 }
 
 export function driverDaemonSet(props: DriverDaemonSetProps): KubeObject {
-  const selector = { app: DRIVER_APP_LABEL };
   const pluginDir = `${props.kubeletRootDir}/plugins/${PLUGIN_DIR_NAME}`;
   const pullPolicy = props.images.imagePullPolicy;
   const providerDirMounts = [props.providersDir, ...props.additionalProvidersDirs].map((hostPath, index) => ({
@@ -128,54 +127,21 @@ export function driverDaemonSet(props: DriverDaemonSetProps): KubeObject {
     resources: resourcesJson(props.livenessProbeResources),
   };
 
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: {
-      name: DRIVER_DAEMONSET_NAME,
-      namespace: props.namespace,
-      labels: { ...INSTALL_COMMON_LABELS, ...selector },
-    },
-    spec: {
-      selector: { matchLabels: selector },
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
-      template: {
-        metadata: {
-          labels: { ...INSTALL_COMMON_LABELS, ...selector },
-          annotations: { 'kubectl.kubernetes.io/default-container': 'secrets-store' },
-        },
-        spec: {
-          serviceAccountName: DRIVER_SERVICE_ACCOUNT_NAME,
-          priorityClassName: props.priorityClassName,
-          nodeSelector: { ...props.nodeSelector, 'kubernetes.io/os': 'linux' },
-          tolerations: props.tolerations.map((t) => ({ ...t })),
-          affinity: VIRTUAL_KUBELET_ANTI_AFFINITY,
-          containers: [registrar, driver, livenessProbe],
-          volumes: [
-            hostPathVolume('mountpoint-dir', `${props.kubeletRootDir}/pods`, 'DirectoryOrCreate'),
-            hostPathVolume('registration-dir', `${props.kubeletRootDir}/plugins_registry/`, 'Directory'),
-            hostPathVolume('plugin-dir', `${pluginDir}/`, 'DirectoryOrCreate'),
-            ...providerDirMounts.map(({ name, hostPath }) =>
-              hostPathVolume(name, hostPath, 'DirectoryOrCreate'),
-            ),
-          ],
-        },
-      },
-    },
-  };
-}
-
-/** Upstream keeps both DaemonSets off virtual-kubelet nodes (ACI), where hostPath and CSI do not exist. */
-export const VIRTUAL_KUBELET_ANTI_AFFINITY = {
-  nodeAffinity: {
-    requiredDuringSchedulingIgnoredDuringExecution: {
-      nodeSelectorTerms: [
-        { matchExpressions: [{ key: 'type', operator: 'NotIn', values: ['virtual-kubelet'] }] },
-      ],
-    },
-  },
-};
-
-export function hostPathVolume(name: string, path: string, type: string): Record<string, unknown> {
-  return { name, hostPath: { path, type } };
+  return nodeDaemonSet({
+    name: DRIVER_DAEMONSET_NAME,
+    namespace: props.namespace,
+    appLabel: DRIVER_APP_LABEL,
+    serviceAccountName: DRIVER_SERVICE_ACCOUNT_NAME,
+    podAnnotations: { 'kubectl.kubernetes.io/default-container': 'secrets-store' },
+    priorityClassName: props.priorityClassName,
+    nodeSelector: props.nodeSelector,
+    tolerations: props.tolerations,
+    containers: [registrar, driver, livenessProbe],
+    volumes: [
+      hostPathVolume('mountpoint-dir', `${props.kubeletRootDir}/pods`, 'DirectoryOrCreate'),
+      hostPathVolume('registration-dir', `${props.kubeletRootDir}/plugins_registry/`, 'Directory'),
+      hostPathVolume('plugin-dir', `${pluginDir}/`, 'DirectoryOrCreate'),
+      ...providerDirMounts.map(({ name, hostPath }) => hostPathVolume(name, hostPath, 'DirectoryOrCreate')),
+    ],
+  });
 }

@@ -1,14 +1,13 @@
 import { KubeObject } from '../kube-object';
-import { hostPathVolume, VIRTUAL_KUBELET_ANTI_AFFINITY } from './driver-daemonset';
 import { ResolvedInstallImages } from './images';
 import {
-  INSTALL_COMMON_LABELS,
   PROVIDER_APP_LABEL,
   PROVIDER_DAEMONSET_NAME,
   PROVIDER_HEALTHZ_PORT,
   PROVIDER_METRICS_PORT,
   PROVIDER_SERVICE_ACCOUNT_NAME,
 } from './names';
+import { hostPathVolume, nodeDaemonSet } from './node-daemonset';
 import { ContainerResources, resourcesJson, Toleration } from './scheduling';
 
 // The Azure provider DaemonSet, shaped like the Azure provider's deployment/provider-azure-installer.yaml:
@@ -58,7 +57,6 @@ function verbosityArgs(props: ProviderDaemonSetProps): string[] {
 }
 
 export function providerDaemonSet(props: ProviderDaemonSetProps): KubeObject {
-  const selector = { app: PROVIDER_APP_LABEL };
   const container = {
     name: 'provider-azure-installer',
     image: props.images.provider,
@@ -87,31 +85,16 @@ export function providerDaemonSet(props: ProviderDaemonSetProps): KubeObject {
     resources: resourcesJson(props.providerResources),
   };
 
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: {
-      name: PROVIDER_DAEMONSET_NAME,
-      namespace: props.namespace,
-      labels: { ...INSTALL_COMMON_LABELS, ...selector },
-    },
-    spec: {
-      selector: { matchLabels: selector },
-      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1 } },
-      template: {
-        metadata: { labels: { ...INSTALL_COMMON_LABELS, ...selector } },
-        spec: {
-          serviceAccountName: PROVIDER_SERVICE_ACCOUNT_NAME,
-          hostNetwork: true,
-          dnsPolicy: 'ClusterFirstWithHostNet',
-          priorityClassName: props.priorityClassName,
-          nodeSelector: { ...props.nodeSelector, 'kubernetes.io/os': 'linux' },
-          tolerations: props.tolerations.map((t) => ({ ...t })),
-          affinity: VIRTUAL_KUBELET_ANTI_AFFINITY,
-          containers: [container],
-          volumes: [hostPathVolume('providervol', props.providersDir, 'DirectoryOrCreate')],
-        },
-      },
-    },
-  };
+  return nodeDaemonSet({
+    name: PROVIDER_DAEMONSET_NAME,
+    namespace: props.namespace,
+    appLabel: PROVIDER_APP_LABEL,
+    serviceAccountName: PROVIDER_SERVICE_ACCOUNT_NAME,
+    hostSpec: { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' },
+    priorityClassName: props.priorityClassName,
+    nodeSelector: props.nodeSelector,
+    tolerations: props.tolerations,
+    containers: [container],
+    volumes: [hostPathVolume('providervol', props.providersDir, 'DirectoryOrCreate')],
+  });
 }
