@@ -16,6 +16,16 @@ export interface SecretProviderClassSource {
 export interface PodStatusStore {
   /** Creates the object, or on AlreadyExists overwrites its node label, status and owner references. */
   createOrUpdate(podStatus: SecretProviderClassPodStatus): Promise<void>;
+  /**
+   * Deletes this node's SecretProviderClassPodStatus objects whose `status.targetPath` is `targetPath`
+   * (the path holds the pod UID, so an object taken over by a re-created pod is left alone). `known` names
+   * the object written by this process, when it has one; otherwise the node's objects are searched.
+   */
+  deleteForTargetPath(
+    targetPath: string,
+    nodeId: string,
+    known?: { namespace: string; name: string },
+  ): Promise<void>;
 }
 
 /** The pod a volume belongs to (from the volume context). */

@@ -68,6 +68,44 @@ export class KubePodStatusStore implements PodStatusStore {
       }
     }
   }
+
+  async deleteForTargetPath(
+    targetPath: string,
+    nodeId: string,
+    known?: { namespace: string; name: string },
+  ): Promise<void> {
+    let candidates: SecretProviderClassPodStatus[];
+    if (known) {
+      try {
+        candidates = [
+          await this.client.get<SecretProviderClassPodStatus>(
+            SECRET_PROVIDER_CLASS_POD_STATUSES,
+            known.name,
+            known.namespace,
+          ),
+        ];
+      } catch (err) {
+        if (isNotFound(err)) return;
+        throw err;
+      }
+    } else {
+      const list = await this.client.list<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, {
+        labelSelector: `${NODE_NAME_LABEL}=${nodeId}`,
+      });
+      candidates = list.items;
+    }
+    for (const podStatus of candidates) {
+      if (podStatus.status?.targetPath !== targetPath) continue;
+      try {
+        await this.client.delete(SECRET_PROVIDER_CLASS_POD_STATUSES, podStatus.metadata.name!, {
+          namespace: podStatus.metadata.namespace,
+          preconditions: { uid: podStatus.metadata.uid },
+        });
+      } catch (err) {
+        if (!isNotFound(err) && !isConflict(err)) throw err;
+      }
+    }
+  }
 }
 
 /** Events on the pod, never awaited by the mount path. */

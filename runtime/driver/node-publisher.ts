@@ -88,6 +88,8 @@ export class NodePublisher {
   private readonly locks = new Map<string, Promise<void>>();
   /** Per target path: the SPCPS last written, so an unchanged rotation check costs no API write. */
   private readonly writtenStatus = new Map<string, string>();
+  /** Per target path: where its SPCPS lives, so NodeUnpublishVolume can delete it without a search. */
+  private readonly statusObjects = new Map<string, { namespace: string; name: string }>();
 
   constructor(private readonly props: NodePublisherProps) {}
 
@@ -243,6 +245,7 @@ export class NodePublisher {
         if (!remount || this.writtenStatus.get(targetPath) !== statusKey) {
           await this.props.podStatuses.createOrUpdate(podStatus);
           this.writtenStatus.set(targetPath, statusKey);
+          this.statusObjects.set(targetPath, { namespace: pod.namespace, name: podStatus.metadata.name! });
         }
       } catch (err) {
         throw PublishError.unknown(
@@ -355,6 +358,20 @@ export class NodePublisher {
       }
       this.props.rotation?.forget(targetPath);
       this.writtenStatus.delete(targetPath);
+      // Upstream leaves the SPCPS to the garbage collector (pod deleted → SPCPS deleted); deleting it here
+      // also covers a slow or absent GC. Best effort: an API outage must not block the pod's teardown.
+      await this.props.podStatuses
+        .deleteForTargetPath(targetPath, this.props.nodeId, this.statusObjects.get(targetPath))
+        .catch((err: unknown) =>
+          this.props.logger.warn(
+            'secretproviderclasspodstatus not deleted; the garbage collector will remove it with the pod',
+            {
+              targetPath,
+              error: (err as Error).message,
+            },
+          ),
+        );
+      this.statusObjects.delete(targetPath);
       this.props.onUnpublished?.(targetPath);
       this.props.metrics.nodeUnpublish.inc({ os_type: OS_TYPE });
       this.props.logger.info('volume unmounted', { volumeId: req.volume_id, targetPath });

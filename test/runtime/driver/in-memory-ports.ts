@@ -33,6 +33,12 @@ export class InMemoryCluster implements SecretProviderClassSource, PodStatusStor
     this.podStatuses.set(`${podStatus.metadata.namespace}/${podStatus.metadata.name}`, podStatus);
   }
 
+  async deleteForTargetPath(targetPath: string): Promise<void> {
+    for (const [key, podStatus] of this.podStatuses) {
+      if (podStatus.status?.targetPath === targetPath) this.podStatuses.delete(key);
+    }
+  }
+
   record(pod: PodReference, type: 'Normal' | 'Warning', reason: string, message: string): void {
     this.events.push({ pod, type, reason, message });
   }

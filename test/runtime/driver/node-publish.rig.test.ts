@@ -12,7 +12,6 @@ import {
   NAMESPACES,
 } from '../../../runtime/driver/kube/kube-resources';
 import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
-import { isNotFound } from '../../../runtime/driver/kube/kube-api-error';
 import { ClusterBindings } from './cluster-bindings';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
 import { ScriptedProvider } from './scripted-provider';
@@ -126,7 +125,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     await cluster?.stop();
   });
 
-  it('mounts, writes the files and creates the SPCPS with upstream name, node label and pod owner', async () => {
+  it('mounts, writes the files, creates the SPCPS with upstream name, node label and pod owner, and deletes it at unpublish', async () => {
     const pod = await createPod('web-0');
     const target = h.targetPath(pod.metadata.uid!);
     await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) }));
@@ -153,37 +152,45 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
 
     await h.unpublish({ volume_id: 'v', target_path: target });
     expect(fs.existsSync(target)).toBe(false);
+    // Deleted at unpublish (upstream waits for the garbage collector to follow the pod owner reference).
+    await expect(
+      cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `web-0-${NS}-spc`, NS),
+    ).rejects.toMatchObject({ reason: 'NotFound' });
     await h.unpublish({ volume_id: 'v', target_path: target }); // idempotent
-
-    // The SPCPS goes with its pod: the garbage collector follows the owner reference.
-    await cluster.kube.delete(PODS, 'web-0', { namespace: NS });
-    await waitFor('the SPCPS to be garbage-collected', async () =>
-      cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `web-0-${NS}-spc`, NS).then(
-        () => undefined,
-        (err: unknown) => (isNotFound(err) ? true : undefined),
-      ),
-    );
   }, 60_000);
 
-  it('updates an SPCPS that already exists (a StatefulSet pod re-created with the same name)', async () => {
+  it('takes over an SPCPS that already exists (a StatefulSet pod re-created with the same name) and leaves it to the new pod', async () => {
     const old = await createPod('db-0');
     const oldTarget = h.targetPath(old.metadata.uid!);
     await h.publish(publishRequest({ targetPath: oldTarget, spc: 'spc', pod: podRef(old) }));
-    await h.unpublish({ volume_id: 'v', target_path: oldTarget });
-    // The old SPCPS is still there (GC has not run for this pod yet); the new pod must take it over.
     await cluster.kube.delete(PODS, 'db-0', { namespace: NS, propagationPolicy: 'Orphan' });
     const pod = await createPod('db-0');
     const target = h.targetPath(pod.metadata.uid!);
+    // The new pod mounts before the old volume is torn down: the SPCPS exists and must be taken over.
     await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) }));
-    const status = await cluster.kube.get<SecretProviderClassPodStatus>(
+    const name = `db-0-${NS}-spc`;
+    let status = await cluster.kube.get<SecretProviderClassPodStatus>(
       SECRET_PROVIDER_CLASS_POD_STATUSES,
-      `db-0-${NS}-spc`,
+      name,
       NS,
     );
     expect(status.metadata.ownerReferences).toEqual([
       { apiVersion: 'v1', kind: 'Pod', name: 'db-0', uid: pod.metadata.uid },
     ]);
     expect(status.status?.targetPath).toBe(target);
+    // Tearing down the old pod's volume must not delete the SPCPS that now belongs to the new pod.
+    await h.unpublish({ volume_id: 'v', target_path: oldTarget });
+    status = await cluster.kube.get<SecretProviderClassPodStatus>(
+      SECRET_PROVIDER_CLASS_POD_STATUSES,
+      name,
+      NS,
+    );
+    expect(status.status?.targetPath).toBe(target);
+    // After a driver restart the object is found by node label and target path.
+    await cluster.podStatuses.deleteForTargetPath(target, h.nodeId);
+    await expect(cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, name, NS)).rejects.toMatchObject({
+      reason: 'NotFound',
+    });
     await h.unpublish({ volume_id: 'v', target_path: target });
   }, 60_000);
 

@@ -372,8 +372,10 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     it('unmounts, removes the directory and is idempotent', async () => {
       const target = h.targetPath(POD.uid);
       await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD }));
+      expect(cluster.podStatuses.size).toBe(1);
       await h.unpublish({ volume_id: 'v', target_path: target });
       expect(fs.existsSync(target)).toBe(false);
+      expect(cluster.podStatuses.size).toBe(0);
       await h.unpublish({ volume_id: 'v', target_path: target });
       const err = await grpcError(h.unpublish({ volume_id: '', target_path: target }));
       expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
