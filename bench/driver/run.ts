@@ -27,12 +27,13 @@ import {
 import { KubeResource, KubeResourceObject } from '../../runtime/driver/kube';
 import { RunningRig, startRig, stopRig } from '../../test/rig/cluster';
 import { RigProcess, spawnLogged, stopProcess, waitUntil } from '../../test/rig/processes';
-import { rig, rigBinaries } from '../../test/rig/rig-env';
+import { rig, rigCacheDir, rigVersions } from '../../test/rig/rig-env';
 import { BenchProvider, startBenchProvider } from './bench-provider';
 import { BenchVolume, KubeletModel, kubeletTargetPath } from './kubelet-model';
 
 const REPO = path.resolve(__dirname, '..', '..');
-const NAMESPACE = 'bench';
+/** One namespace per run, so a reused rig never holds a previous run's objects. */
+const NAMESPACE = `bench-${process.pid}`;
 const SPC_NAME = 'bench-spc';
 const PROVIDER_NAME = 'bench';
 const POLL_INTERVAL_S = 2;
@@ -42,13 +43,36 @@ interface Options {
   rotationSeconds: number;
   republishPeriodMs: number;
   latencySamples: number;
+  /** Node flags for our driver process, e.g. `--max-semi-space-size=4` (what NODE_OPTIONS would carry in the DaemonSet). */
+  ourNodeOptions: string[];
+  /** Measure only these drivers. */
+  only?: 'ours' | 'upstream';
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { volumes: 110, rotationSeconds: 60, republishPeriodMs: 1000, latencySamples: 110 };
+  const opts: Options = {
+    volumes: 110,
+    rotationSeconds: 60,
+    republishPeriodMs: 1000,
+    latencySamples: 110,
+    ourNodeOptions: [],
+  };
   for (const arg of argv) {
+    const nodeOption = /^--our-node-option=(--[a-z0-9-]+(=[\w.]+)?)$/.exec(arg);
+    if (nodeOption) {
+      opts.ourNodeOptions.push(nodeOption[1]);
+      continue;
+    }
+    const only = /^--only=(ours|upstream)$/.exec(arg);
+    if (only) {
+      opts.only = only[1] as 'ours' | 'upstream';
+      continue;
+    }
     const m = /^--(volumes|rotation-seconds)=(\d+)$/.exec(arg);
-    if (!m) throw new Error(`unknown argument ${arg}; expected --volumes=<n> or --rotation-seconds=<n>`);
+    if (!m)
+      throw new Error(
+        `unknown argument ${arg}; expected --volumes=<n>, --rotation-seconds=<n>, --only=ours|upstream or --our-node-option=<flag>`,
+      );
     if (m[1] === 'volumes') opts.volumes = Number(m[2]);
     else opts.rotationSeconds = Number(m[2]);
   }
@@ -375,13 +399,17 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('the driver benchmark mounts tmpfs: run it as root');
   const cli = buildOurDriver();
-  let upstreamDriver: string | undefined;
-  let upstreamMissing: string | undefined;
-  try {
-    upstreamDriver = rigBinaries().upstreamDriver;
-  } catch (err) {
-    upstreamMissing = (err as Error).message;
-  }
+  // Only the upstream driver binary is needed here (rigBinaries() insists on every rig component).
+  const upstreamVersion = rigVersions().upstreamDriver;
+  const upstreamPath = path.join(
+    rigCacheDir(),
+    `secrets-store-csi-driver-${upstreamVersion}`,
+    'secrets-store-csi-driver',
+  );
+  const upstreamDriver = fs.existsSync(upstreamPath) ? upstreamPath : undefined;
+  const upstreamMissing = upstreamDriver
+    ? undefined
+    : `${upstreamPath} is not built: run \`bash test/rig/build.sh\``;
   // A rig already running (RIG_KUBECONFIG etc. exported, e.g. by a jest rig session) is reused; else one is started.
   const running: RunningRig | undefined = process.env.RIG_KUBECONFIG
     ? undefined
@@ -401,6 +429,7 @@ async function main(): Promise<void> {
             name: 'ours',
             binary: process.execPath,
             args: [
+              ...opts.ourNodeOptions,
               cli,
               'driver',
               `--endpoint=unix://${socketPath}`,
@@ -419,7 +448,7 @@ async function main(): Promise<void> {
     if (upstreamDriver) {
       drivers.push({
         name: 'upstream',
-        version: path.basename(path.dirname(upstreamDriver)),
+        version: upstreamVersion,
         start: ({ socketPath, providerDir, logDir, kubeconfig }) =>
           spawnLogged({
             name: 'upstream',
@@ -438,7 +467,7 @@ async function main(): Promise<void> {
           }),
       });
     }
-    for (const driver of drivers) {
+    for (const driver of drivers.filter((d) => !opts.only || d.name === opts.only)) {
       process.stdout.write(`bench: ${driver.name} driver, ${opts.volumes} volumes...\n`);
       try {
         results.push(await benchDriver(driver, pods, opts, endpoints.kubeconfig, baseDir));
