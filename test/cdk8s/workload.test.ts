@@ -71,6 +71,16 @@ describe('workload helpers', () => {
     );
   });
 
+  test("mountSecretsStore refuses a relative path or one with ':', naming path", () => {
+    const chart = Testing.chart();
+    const volume = SecretsStoreVolume.fromSecretProviderClass(new SecretProviderClass(chart, 'm', spcProps));
+    const container = new kplus.Pod(chart, 'p').addContainer({ image: 'nginx' });
+    expect(() => mountSecretsStore(container, volume, { path: 'mnt/secrets' })).toThrow(
+      'path: "mnt/secrets" is not an absolute path without \':\'; mount the secrets store at e.g. "/mnt/secrets-store"',
+    );
+    expect(() => mountSecretsStore(container, volume, { path: '/mnt/a:b' })).toThrow(/^path: "\/mnt\/a:b"/);
+  });
+
   test('envFromSyncedSecret fails for an undeclared Secret or key', () => {
     const chart = Testing.chart();
     const spc = new SecretProviderClass(chart, 'azure-sync', spcProps);

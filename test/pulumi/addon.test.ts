@@ -7,6 +7,7 @@ import {
   registered,
   valueOf,
 } from './mocks';
+import { errorOf } from './error-of';
 import * as containerservice from '@pulumi/azure-native/containerservice';
 import { renderAddonProfile } from '../../lib/core/addon-profile';
 import { KeyVaultObjectType } from '../../lib/core/objects';
@@ -17,15 +18,6 @@ import {
 } from '../../lib/pulumi/addon-profile';
 
 const RA = 'azure-native:authorization:RoleAssignment';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('keyVaultSecretsProviderAddon', () => {
   it('defaults to the add-on defaults: rotation off, 2m', () => {

@@ -8,6 +8,7 @@ import {
   registered,
   valueOf,
 } from './mocks';
+import { errorOf } from './error-of';
 import { KeyVaultObjectType } from '../../lib/core/objects';
 import { parseObjectsParameter } from '../../lib/core/objects';
 import { renderSecretProviderClass } from '../../lib/core/secret-provider-class';
@@ -15,18 +16,10 @@ import { SecretType } from '../../lib/core/secret-objects';
 import { SecretStore, SecretStoreArgs } from '../../lib/pulumi/secret-store';
 import { App, Chart } from 'cdk8s';
 import { SecretProviderClass as Cdk8sSecretProviderClass } from '../../lib/cdk8s/secret-provider-class';
+import { envFromSyncedSecret } from '../../lib/cdk8s/workload';
 
 const SPC = 'kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass';
 const VAULT_ID = '/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-team-a';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a throw');
-}
 
 const base: SecretStoreArgs = {
   namespace: 'team-a',
@@ -154,6 +147,25 @@ describe('SecretStore with workload identity (the default)', () => {
     expect(() => store.wiring({ env: [{ name: 'X', secretName: 'orders-db', key: 'pw' }] })).toThrow(
       /^env\[0\]\.key: "pw" is not a key of synced Secret "orders-db"/,
     );
+    // ...and the same words as the cdk8s helper for the same SPC, behind the position of the env var.
+    const chart = new Chart(new App(), 'env-parity');
+    const spc = new Cdk8sSecretProviderClass(chart, 'orders', {
+      namespace: 'team-a',
+      keyVaultName: 'kv-team-a',
+      tenantId: MOCK_TENANT_ID,
+      workloadIdentityClientId: mockClientId('orders'),
+      objects: base.objects,
+      secretObjects: base.secretObjects,
+    });
+    expect(errorOf(() => store.wiring({ env: [{ name: 'X', secretName: 'orders-db', key: 'pw' }] }))).toBe(
+      `env[0].${errorOf(() => envFromSyncedSecret(spc, 'orders-db', 'pw'))}`,
+    );
+  });
+
+  it('refuses a mount path Kubernetes would reject, naming mountPath', () => {
+    expect(() => store.wiring({ mountPath: '/mnt/a:b' })).toThrow(
+      'mountPath: "/mnt/a:b" is not an absolute path without \':\'; mount the secrets store at e.g. "/mnt/secrets-store"',
+    );
   });
 });
 
@@ -203,33 +215,22 @@ describe('SecretStore validation (shared with the cdk8s side)', () => {
   ])('fails for %s with the same message as renderSecretProviderClass', (_what, override) => {
     const args = { ...base, ...override } as SecretStoreArgs;
     const message = errorOf(() => new SecretStore('bad-store', args));
-    const core = errorOf(() =>
-      renderSecretProviderClass({
-        name: 'bad-store',
-        namespace: 'team-a',
-        keyVaultName: 'kv-team-a',
-        tenantId: args.tenantId as string,
-        workloadIdentityClientId: '00000000-0000-0000-0000-000000000000',
-        objects: args.objects,
-        secretObjects: args.secretObjects,
-      }),
-    );
+    // The same input as SecretProviderClass props, for the core and the cdk8s construct.
+    const spcProps = {
+      name: 'bad-store',
+      namespace: 'team-a',
+      keyVaultName: 'kv-team-a',
+      tenantId: args.tenantId as string,
+      workloadIdentityClientId: '00000000-0000-0000-0000-000000000000',
+      objects: args.objects,
+      secretObjects: args.secretObjects,
+    };
+    const core = errorOf(() => renderSecretProviderClass(spcProps));
     expect(message).toBe(core);
     expect(message).toMatch(/^[a-zA-Z[\].0-9]+: /);
     // ...and the same as the cdk8s construct says for the same input.
     const chart = new Chart(new App(), 'parity');
-    const cdk8sMessage = errorOf(
-      () =>
-        new Cdk8sSecretProviderClass(chart, 'bad-store', {
-          name: 'bad-store',
-          namespace: 'team-a',
-          keyVaultName: 'kv-team-a',
-          tenantId: args.tenantId as string,
-          workloadIdentityClientId: '00000000-0000-0000-0000-000000000000',
-          objects: args.objects,
-          secretObjects: args.secretObjects,
-        }),
-    );
+    const cdk8sMessage = errorOf(() => new Cdk8sSecretProviderClass(chart, 'bad-store', spcProps));
     expect(message).toBe(cdk8sMessage);
   });
 

@@ -1,17 +1,9 @@
 import { byUrn, MOCK_PROJECT, MOCK_STACK, recorded, registered, valueOf } from './mocks';
+import { errorOf } from './error-of';
 import { Provider } from '@pulumi/kubernetes/provider';
 import { renderSelfHostedInstall } from '../../lib/core/install';
 import { kubeTypeToken } from '../../lib/pulumi/kube-object-resource';
 import { SelfHostedInstall } from '../../lib/pulumi/self-hosted-install';
-
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('expected a throw');
-}
 
 const CRD = 'kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition';
 
