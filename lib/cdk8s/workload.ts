@@ -10,6 +10,7 @@ import {
   validateGuid,
   validateSecretsStoreMountPath,
   validateSyncedSecretKey,
+  validateWorkloadIdentityClientId,
   WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
   WORKLOAD_IDENTITY_TENANT_ID_ANNOTATION,
   WORKLOAD_IDENTITY_USE_LABEL,
@@ -150,7 +151,7 @@ export class WorkloadIdentityServiceAccount extends Construct {
     this.name = props.name ?? id;
     validateDns1123Subdomain(this.name, 'name');
     if (props.namespace !== undefined) validateDns1123Label(props.namespace, 'namespace');
-    validateGuid(props.clientId, 'clientId', 'client id of the federated app or user-assigned identity');
+    validateWorkloadIdentityClientId(props.clientId, 'clientId');
     if (props.tenantId !== undefined) validateGuid(props.tenantId, 'tenantId', 'Entra tenant id');
     this.serviceAccount = new ServiceAccount(this, 'Resource', {
       metadata: {

@@ -86,6 +86,11 @@ export function validateGuid(value: string, field: string, what: string): void {
   }
 }
 
+/** Throws a ValidationError naming `field` unless `clientId` is a GUID, as a workload identity client id must be. */
+export function validateWorkloadIdentityClientId(clientId: string, field: string): void {
+  validateGuid(clientId, field, 'client id of the federated app or user-assigned identity');
+}
+
 /** Validates the identity props and returns the mode and its SPC parameters. */
 export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): ResolvedIdentity {
   const at = (name: string): string => (field ? `${field}.${name}` : name);
@@ -158,11 +163,7 @@ export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): Resol
   if (props.cloudEnvFileName !== undefined) common.cloudEnvFileName = props.cloudEnvFileName;
 
   if (props.workloadIdentityClientId !== undefined) {
-    validateGuid(
-      props.workloadIdentityClientId,
-      at('workloadIdentityClientId'),
-      'client id of the federated app or user-assigned identity',
-    );
+    validateWorkloadIdentityClientId(props.workloadIdentityClientId, at('workloadIdentityClientId'));
     return {
       mode: IdentityMode.WORKLOAD_IDENTITY,
       parameters: { ...common, useVMManagedIdentity: 'false', clientID: props.workloadIdentityClientId },
