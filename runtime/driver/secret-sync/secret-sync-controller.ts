@@ -44,6 +44,12 @@ export interface SyncedVolume {
   readonly spc: SecretProviderClass;
   /** The mount directory. */
   readonly targetPath: string;
+  /**
+   * False when the provider call left the files unchanged (a rotation check). A volume already in sync
+   * with the same SPC generation is then not re-synced (no API calls); deletions are still healed by the
+   * Secret watch and drift by the periodic resync. @default true
+   */
+  readonly contentChanged?: boolean;
 }
 
 export class SecretSyncController {
@@ -52,6 +58,8 @@ export class SecretSyncController {
   private readonly props: SecretSyncControllerProps;
   private readonly volumes = new Map<string, SyncedVolume>();
   private readonly pending = new Set<string>();
+  /** Volumes whose last sync succeeded for every Secret. */
+  private readonly inSync = new Set<string>();
   private managedSecrets?: WatchCache<Secret>;
   private timer?: NodeJS.Timeout;
   private readonly delayed = new Set<NodeJS.Timeout>();
@@ -118,13 +126,23 @@ export class SecretSyncController {
       this.volumes.delete(volume.targetPath);
       return { secrets: [] };
     }
+    const known = this.volumes.get(volume.targetPath);
+    const sameSpc = known?.spc.metadata.resourceVersion === volume.spc.metadata.resourceVersion;
     this.volumes.set(volume.targetPath, volume);
-    return this.run(volume);
+    if (volume.contentChanged === false && known && sameSpc && this.inSync.has(volume.targetPath)) {
+      return { secrets: [] };
+    }
+    const result = await this.run(volume);
+    if (result.secrets.every((s) => s.outcome !== 'failed' && s.outcome !== 'unmanaged'))
+      this.inSync.add(volume.targetPath);
+    else this.inSync.delete(volume.targetPath);
+    return result;
   }
 
   /** Forgets a volume (NodeUnpublishVolume): its Secrets are left to their owners and the GC. */
   forget(targetPath: string): void {
     this.volumes.delete(targetPath);
+    this.inSync.delete(targetPath);
   }
 
   /** Volumes currently kept in sync. */
@@ -165,6 +183,8 @@ export class SecretSyncController {
       const fresh = { ...volume, spc };
       this.volumes.set(targetPath, fresh);
       const result = await this.run(fresh);
+      if (result.secrets.some((r) => r.outcome === 'failed' || r.outcome === 'unmanaged'))
+        this.inSync.delete(targetPath);
       // A pod that is gone or terminating yields no entries: stop tracking its volume.
       if (result.secrets.length === 0 && (spc.spec?.secretObjects ?? []).length > 0)
         this.volumes.delete(targetPath);

@@ -174,6 +174,11 @@ describe('synced Secret of a ReplicaSet pod', () => {
         'unchanged',
       );
 
+      // A rotation check that changed nothing costs no API call once the volume is in sync.
+      expect(
+        (await controller.sync({ pod: podRef(pod), spc, targetPath, contentChanged: false })).secrets,
+      ).toEqual([]);
+
       // Rotation: new file content → Secret updated, owners kept.
       fs.writeFileSync(path.join(targetPath, 'password'), SECRET_VALUES[1]);
       expect((await controller.sync({ pod: podRef(pod), spc, targetPath })).secrets[0].outcome).toBe(
