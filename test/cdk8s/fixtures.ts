@@ -1,19 +1,9 @@
 // Shared fixtures for the cdk8s construct tests.
 import { SecretProviderClassProps } from '../../lib/cdk8s';
-import { KeyVaultObjectType, SecretType } from '../../lib/core';
+import { CLIENT, seedSpcProps, TENANT } from '../core/fixtures';
 
-export const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-export const CLIENT = '00000000-1111-2222-3333-444444444444';
-
-export const spcProps: SecretProviderClassProps = {
-  keyVaultName: 'kv-team-a',
-  tenantId: TENANT,
-  workloadIdentityClientId: CLIENT,
-  objects: [{ objectName: 'foo1', objectType: KeyVaultObjectType.SECRET }],
-  secretObjects: [
-    { secretName: 'foosecret', type: SecretType.OPAQUE, data: [{ objectName: 'foo1', key: 'username' }] },
-  ],
-};
+export { CLIENT, TENANT };
+export const spcProps: SecretProviderClassProps = seedSpcProps;
 
 export type Manifest = {
   kind: string;

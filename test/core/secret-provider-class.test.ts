@@ -8,21 +8,9 @@ import {
   SecretProviderClassProps,
   SecretType,
 } from '../../lib/core';
+import { CLIENT, seedSpcProps, TENANT } from './fixtures';
 
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const CLIENT = '00000000-1111-2222-3333-444444444444';
-
-const base: SecretProviderClassProps = {
-  name: 'azure-sync',
-  namespace: 'team-a',
-  keyVaultName: 'kv-team-a',
-  tenantId: TENANT,
-  workloadIdentityClientId: CLIENT,
-  objects: [{ objectName: 'foo1', objectType: KeyVaultObjectType.SECRET }],
-  secretObjects: [
-    { secretName: 'foosecret', type: SecretType.OPAQUE, data: [{ objectName: 'foo1', key: 'username' }] },
-  ],
-};
+const base: SecretProviderClassProps = { name: 'azure-sync', namespace: 'team-a', ...seedSpcProps };
 
 const withObjects = (...objects: KeyVaultObject[]): SecretProviderClassProps => ({
   ...base,

@@ -42,6 +42,17 @@ const base: SecretStoreArgs = {
   ],
 };
 
+/** The SecretProviderClass props the 'orders' store below stands for, for the core and the cdk8s construct. */
+const ordersSpcProps = {
+  name: 'orders',
+  namespace: 'team-a',
+  keyVaultName: 'kv-team-a',
+  tenantId: MOCK_TENANT_ID,
+  workloadIdentityClientId: mockClientId('orders'),
+  objects: base.objects,
+  secretObjects: base.secretObjects,
+};
+
 describe('SecretStore with workload identity (the default)', () => {
   const store = new SecretStore('orders', { ...base, serviceAccountName: 'orders-app' });
   beforeAll(() =>
@@ -84,15 +95,7 @@ describe('SecretStore with workload identity (the default)', () => {
 
   it('renders the SecretProviderClass with the shared core, after the role assignments', () => {
     const spc = one(SPC, 'orders');
-    const expected = renderSecretProviderClass({
-      name: 'orders',
-      namespace: 'team-a',
-      keyVaultName: 'kv-team-a',
-      tenantId: MOCK_TENANT_ID,
-      workloadIdentityClientId: mockClientId('orders'),
-      objects: base.objects,
-      secretObjects: base.secretObjects,
-    });
+    const expected = renderSecretProviderClass(ordersSpcProps);
     expect(spc.inputs).toEqual({
       apiVersion: expected.apiVersion,
       kind: expected.kind,
@@ -149,14 +152,7 @@ describe('SecretStore with workload identity (the default)', () => {
     );
     // ...and the same words as the cdk8s helper for the same SPC, behind the position of the env var.
     const chart = new Chart(new App(), 'env-parity');
-    const spc = new Cdk8sSecretProviderClass(chart, 'orders', {
-      namespace: 'team-a',
-      keyVaultName: 'kv-team-a',
-      tenantId: MOCK_TENANT_ID,
-      workloadIdentityClientId: mockClientId('orders'),
-      objects: base.objects,
-      secretObjects: base.secretObjects,
-    });
+    const spc = new Cdk8sSecretProviderClass(chart, 'orders', ordersSpcProps);
     expect(errorOf(() => store.wiring({ env: [{ name: 'X', secretName: 'orders-db', key: 'pw' }] }))).toBe(
       `env[0].${errorOf(() => envFromSyncedSecret(spc, 'orders-db', 'pw'))}`,
     );
