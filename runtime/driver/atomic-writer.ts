@@ -28,6 +28,16 @@ export interface WriteResult {
   readonly dataDir: string;
 }
 
+/** Options of a write. */
+export interface WriteOptions {
+  /**
+   * How long a replaced generation stays on disk for readers that resolved `..data` just before the swap
+   * (the generation replaced by this very write is always kept until a later write).
+   * @default 5000
+   */
+  readonly retiredGraceMs?: number;
+}
+
 /** Validates the payload (paths and modes) without touching the disk. */
 export function validatePayload(files: readonly PayloadFile[]): void {
   validatePayloadPaths(files.map((f) => f.path));
@@ -42,7 +52,11 @@ export function validatePayload(files: readonly PayloadFile[]): void {
 }
 
 /** Writes `files` into `targetDir` atomically; see the file comment. Throws before writing on bad input. */
-export function writePayloadAtomically(targetDir: string, files: readonly PayloadFile[]): WriteResult {
+export function writePayloadAtomically(
+  targetDir: string,
+  files: readonly PayloadFile[],
+  options: WriteOptions = {},
+): WriteResult {
   validatePayload(files);
   const oldDataDir = readDataDirName(targetDir);
   if (oldDataDir !== undefined && sameAsWritten(path.join(targetDir, oldDataDir), files)) {
@@ -71,7 +85,7 @@ export function writePayloadAtomically(targetDir: string, files: readonly Payloa
   fs.symlinkSync(newDataDir, tmpLink);
   fs.renameSync(tmpLink, path.join(targetDir, DATA_DIR_LINK));
   removeStaleTopLevelLinks(targetDir, newTopLevel);
-  retireGenerations(targetDir, new Set([newDataDir, ...(oldDataDir !== undefined ? [oldDataDir] : [])]));
+  retireGenerations(targetDir, newDataDir, oldDataDir, options.retiredGraceMs ?? 5000);
   return { changed: true, dataDir: newDataDir };
 }
 
@@ -164,16 +178,37 @@ function removeStaleTopLevelLinks(targetDir: string, keep: ReadonlySet<string>):
 
 const GENERATION_DIR = /^\.\.\d{4}_\d{2}_\d{2}_\d{2}_\d{2}_\d{2}\.[0-9a-f]+$/;
 
+/** Per volume: generations replaced by a swap, with the time they were replaced. */
+const retiredGenerations = new Map<string, Map<string, number>>();
+
 /**
- * Removes old generation directories except `keep`. The generation just replaced is kept until the next
- * write: a reader that resolved `..data` a moment before the swap can still open its files (upstream
- * removes it at once, and such a reader gets ENOENT for a file that exists).
+ * Removes replaced generation directories once they have been out of `..data` for `graceMs`, and always
+ * keeps the one just replaced: a reader that resolved `..data` a moment before the swap can still open
+ * its files (upstream removes it at once, and such a reader gets ENOENT for a file that exists).
+ * Generations this process never saw replaced (from before a driver restart) go at once.
  */
-function retireGenerations(targetDir: string, keep: ReadonlySet<string>): void {
+function retireGenerations(
+  targetDir: string,
+  current: string,
+  replaced: string | undefined,
+  graceMs: number,
+): void {
+  const now = Date.now();
+  let retired = retiredGenerations.get(targetDir);
+  if (!retired) retiredGenerations.set(targetDir, (retired = new Map()));
+  if (replaced !== undefined) retired.set(replaced, now);
   for (const entry of fs.readdirSync(targetDir)) {
-    if (GENERATION_DIR.test(entry) && !keep.has(entry))
-      fs.rmSync(path.join(targetDir, entry), { recursive: true, force: true });
+    if (!GENERATION_DIR.test(entry) || entry === current || entry === replaced) continue;
+    const since = retired.get(entry);
+    if (since !== undefined && now - since < graceMs) continue;
+    fs.rmSync(path.join(targetDir, entry), { recursive: true, force: true });
+    retired.delete(entry);
   }
+}
+
+/** The volume is gone: forget its generations (NodeUnpublishVolume). */
+export function forgetVolume(targetDir: string): void {
+  retiredGenerations.delete(targetDir);
 }
 
 function timestampedDirName(): string {

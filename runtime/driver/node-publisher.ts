@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../common/logger';
-import { writePayloadAtomically } from './atomic-writer';
+import { forgetVolume, writePayloadAtomically } from './atomic-writer';
 import type {
   PodEventRecorder,
   PodReference,
@@ -358,6 +358,7 @@ export class NodePublisher {
       }
       this.props.rotation?.forget(targetPath);
       this.writtenStatus.delete(targetPath);
+      forgetVolume(targetPath);
       // Upstream leaves the SPCPS to the garbage collector (pod deleted → SPCPS deleted); deleting it here
       // also covers a slow or absent GC. Best effort: an API outage must not block the pod's teardown.
       await this.props.podStatuses

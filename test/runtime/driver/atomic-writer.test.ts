@@ -40,16 +40,25 @@ describe('atomic writer', () => {
     expect(fs.statSync(path.join(target, 'a')).mode & 0o777).toBe(0o600);
   });
 
-  it('removes files the provider no longer returns; keeps one previous generation for readers in flight', () => {
+  it('removes files the provider no longer returns; keeps the replaced generation for readers in flight', () => {
     const target = tempTarget();
-    const first = writePayloadAtomically(target, [file('a', 'A'), file('b', 'B')]);
-    const second = writePayloadAtomically(target, [file('b', 'B2')]);
+    const noGrace = { retiredGraceMs: 0 };
+    const first = writePayloadAtomically(target, [file('a', 'A'), file('b', 'B')], noGrace);
+    const second = writePayloadAtomically(target, [file('b', 'B2')], noGrace);
     expect(fs.existsSync(path.join(target, 'a'))).toBe(false);
     expect(fs.readFileSync(path.join(target, 'b'), 'utf8')).toBe('B2');
     expect(fs.readdirSync(target).sort()).toEqual(['..data', first.dataDir, second.dataDir, 'b'].sort());
-    const third = writePayloadAtomically(target, [file('b', 'B3')]);
+    const third = writePayloadAtomically(target, [file('b', 'B3')], noGrace);
     expect(fs.readdirSync(target).sort()).toEqual(['..data', second.dataDir, third.dataDir, 'b'].sort());
     expect([...readMountedFiles(target).keys()]).toEqual(['b']);
+  });
+
+  it('keeps replaced generations within the grace period', () => {
+    const target = tempTarget();
+    const dirs = [1, 2, 3, 4].map(
+      (n) => writePayloadAtomically(target, [file('b', `B${n}`)], { retiredGraceMs: 3_600_000 }).dataDir,
+    );
+    expect(fs.readdirSync(target).sort()).toEqual(['..data', ...dirs, 'b'].sort());
   });
 
   it('replaces a file a legacy provider wrote itself with the link', () => {
@@ -118,11 +127,16 @@ describe('atomic writer', () => {
       generations: number;
       samples: unknown[];
     };
-    expect(result.samples).toEqual([]);
-    expect(result.missing).toBe(0);
-    expect(result.torn).toBe(0);
-    expect(result.empty).toBe(0);
-    expect(result.mixed).toBe(0);
+    expect({ ...result, reads: 0, snapshots: 0, generations: 0 }).toEqual({
+      reads: 0,
+      snapshots: 0,
+      generations: 0,
+      torn: 0,
+      empty: 0,
+      mixed: 0,
+      missing: 0,
+      samples: [],
+    });
     expect(result.reads).toBeGreaterThan(100);
     expect(result.snapshots).toBeGreaterThan(10);
     expect(result.generations).toBeGreaterThan(1);
