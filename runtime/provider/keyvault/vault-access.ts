@@ -1,6 +1,7 @@
 // Key Vault reads through the Azure SDK clients, one set per (identity, vault) so the SDK's 401
 // challenge and token are done once per identity and vault rather than once per Mount. Every call
 // passes the vault's token bucket, has a per-attempt timeout and bounded retries.
+import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
@@ -84,6 +85,9 @@ export class VaultAccess {
     }
     // Retries are ours (bucket-aware); the SDK's own retry policy is switched off.
     const options = {
+      // One HTTP client (one connection pool) for the three clients of a vault: a Mount mixing
+      // secrets, keys and certificates reuses the same TLS connections.
+      httpClient: createDefaultHttpClient(),
       serviceVersion: '7.4' as const,
       disableChallengeResourceVerification: ctx.disableChallengeResourceVerification,
       retryOptions: { maxRetries: 0 },
