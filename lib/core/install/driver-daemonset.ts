@@ -1,5 +1,4 @@
 import { KubeObject } from '../kube-object';
-import { ResolvedInstallImages } from './images';
 import {
   DRIVER_APP_LABEL,
   DRIVER_DAEMONSET_NAME,
@@ -7,8 +6,8 @@ import {
   DRIVER_METRICS_PORT,
   DRIVER_SERVICE_ACCOUNT_NAME,
 } from './names';
-import { hostPathVolume, nodeDaemonSet } from './node-daemonset';
-import { ContainerResources, resourcesJson, Toleration } from './scheduling';
+import { hostPathVolume, InstallDaemonSetProps, nodeDaemonSet } from './node-daemonset';
+import { ContainerResources, resourcesJson } from './scheduling';
 
 // The CSI node plugin DaemonSet, shaped like upstream v1.6 deploy/secrets-store-csi-driver.yaml:
 // node-driver-registrar (registers our socket with kubelet), secrets-store (the driver), and
@@ -16,9 +15,7 @@ import { ContainerResources, resourcesJson, Toleration } from './scheduling';
 // mounts tmpfs and needs Bidirectional propagation so kubelet and the pod see those mounts.
 
 /** Everything the driver DaemonSet needs, already defaulted and validated by renderSelfHostedInstall. */
-export interface DriverDaemonSetProps {
-  readonly namespace: string;
-  readonly images: ResolvedInstallImages;
+export interface DriverDaemonSetProps extends InstallDaemonSetProps {
   readonly enableSecretRotation: boolean;
   readonly rotationPollInterval: string;
   readonly kubeletRootDir: string;
@@ -27,11 +24,6 @@ export interface DriverDaemonSetProps {
   readonly driverResources: ContainerResources;
   readonly registrarResources: ContainerResources;
   readonly livenessProbeResources: ContainerResources;
-  readonly tolerations: readonly Toleration[];
-  readonly nodeSelector: Readonly<Record<string, string>>;
-  readonly priorityClassName: string;
-  /** `-v` for the driver; undefined leaves the binary's default (0) and passes no flag. */
-  readonly logVerbosity?: number;
 }
 
 const CSI_SOCKET_DIR = '/csi';

@@ -1,5 +1,6 @@
 import { KubeObject } from '../kube-object';
 import { INSTALL_COMMON_LABELS } from './names';
+import { ResolvedInstallImages } from './images';
 import { Toleration } from './scheduling';
 
 // The frame both node DaemonSets (driver and Azure provider) share: labels, selector, rolling update,
@@ -18,6 +19,17 @@ export const VIRTUAL_KUBELET_ANTI_AFFINITY = {
 
 export function hostPathVolume(name: string, path: string, type: string): Record<string, unknown> {
   return { name, hostPath: { path, type } };
+}
+
+/** What both node DaemonSets take from the install options, already defaulted and validated. */
+export interface InstallDaemonSetProps {
+  readonly namespace: string;
+  readonly images: ResolvedInstallImages;
+  readonly tolerations: readonly Toleration[];
+  readonly nodeSelector: Readonly<Record<string, string>>;
+  readonly priorityClassName: string;
+  /** `-v` for the driver or provider; undefined leaves the binary's default (0) and passes no flag. */
+  readonly logVerbosity?: number;
 }
 
 /** One node DaemonSet of the install, already defaulted. */

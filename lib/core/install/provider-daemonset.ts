@@ -1,5 +1,4 @@
 import { KubeObject } from '../kube-object';
-import { ResolvedInstallImages } from './images';
 import {
   PROVIDER_APP_LABEL,
   PROVIDER_DAEMONSET_NAME,
@@ -7,8 +6,8 @@ import {
   PROVIDER_METRICS_PORT,
   PROVIDER_SERVICE_ACCOUNT_NAME,
 } from './names';
-import { hostPathVolume, nodeDaemonSet } from './node-daemonset';
-import { ContainerResources, resourcesJson, Toleration } from './scheduling';
+import { hostPathVolume, InstallDaemonSetProps, nodeDaemonSet } from './node-daemonset';
+import { ContainerResources, resourcesJson } from './scheduling';
 
 // The Azure provider DaemonSet, shaped like the Azure provider's deployment/provider-azure-installer.yaml:
 // it serves v1alpha1.CSIDriverProvider on <providersDir>/azure.sock for the driver on the same node.
@@ -16,16 +15,9 @@ import { ContainerResources, resourcesJson, Toleration } from './scheduling';
 // root-owned hostPath (upstream's stated reason). hostNetwork as upstream, so the node's IMDS and
 // the pod-identity NMI on localhost are reachable exactly as with the upstream provider.
 
-export interface ProviderDaemonSetProps {
-  readonly namespace: string;
-  readonly images: ResolvedInstallImages;
+export interface ProviderDaemonSetProps extends InstallDaemonSetProps {
   readonly providersDir: string;
   readonly providerResources: ContainerResources;
-  readonly tolerations: readonly Toleration[];
-  readonly nodeSelector: Readonly<Record<string, string>>;
-  readonly priorityClassName: string;
-  /** `-v` for the provider; undefined leaves the binary's default (0) and passes no flag. */
-  readonly logVerbosity?: number;
 }
 
 /** Where the providers dir is mounted inside the provider container. */
