@@ -163,7 +163,13 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     const old = await createPod('db-0');
     const oldTarget = h.targetPath(old.metadata.uid!);
     await h.publish(publishRequest({ targetPath: oldTarget, spc: 'spc', pod: podRef(old) }));
-    await cluster.kube.delete(PODS, 'db-0', { namespace: NS, propagationPolicy: 'Orphan' });
+    await cluster.kube.delete(PODS, 'db-0', { namespace: NS });
+    await waitFor('the old pod to be gone', () =>
+      cluster.kube.get(PODS, 'db-0', NS).then(
+        () => undefined,
+        (err: { reason?: string }) => (err.reason === 'NotFound' ? true : undefined),
+      ),
+    );
     const pod = await createPod('db-0');
     const target = h.targetPath(pod.metadata.uid!);
     // The new pod mounts before the old volume is torn down: the SPCPS exists and must be taken over.
