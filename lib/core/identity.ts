@@ -1,3 +1,4 @@
+import { isDns1123Subdomain } from './kube-names';
 import { optionalBoolean, optionalString, requireString } from './input-types';
 import { ValidationError } from './validation-error';
 
@@ -72,7 +73,6 @@ export interface ResolvedIdentity {
 }
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const MODE_FIELDS =
   'workloadIdentityClientId, vmManagedIdentity (optionally with userAssignedIdentityClientId) or servicePrincipalSecretName';
 
@@ -187,7 +187,7 @@ export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): Resol
     };
   }
   const secretName = props.servicePrincipalSecretName!;
-  if (secretName.length > 253 || !SECRET_NAME.test(secretName)) {
+  if (!isDns1123Subdomain(secretName)) {
     throw new ValidationError(
       at('servicePrincipalSecretName'),
       `"${secretName}" is not a valid Secret name; use lower-case letters, digits, '-' and '.' (e.g. "secrets-store-creds")`,

@@ -9,9 +9,37 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
+// The predicates are the rules; the validators below and the install's option checks word their own
+// messages around them.
+
+/** Whether `value` is an RFC 1123 subdomain (object names: at most 253 characters). */
+export function isDns1123Subdomain(value: string): boolean {
+  return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
+}
+
+/** Whether `value` is an RFC 1123 label (namespaces, volume names: at most 63 characters). */
+export function isDns1123Label(value: string): boolean {
+  return value.length <= 63 && DNS1123_LABEL.test(value);
+}
+
+/** Whether `key` is a label or annotation key: an optional DNS-subdomain prefix and '/', then a qualified name. */
+export function isQualifiedKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  return (
+    (prefix === undefined || isDns1123Subdomain(prefix)) && name.length <= 63 && QUALIFIED_NAME.test(name)
+  );
+}
+
+/** Whether `value` is a label value (empty, or at most 63 characters starting and ending alphanumeric). */
+export function isLabelValue(value: string): boolean {
+  return value.length <= 63 && LABEL_VALUE.test(value);
+}
+
 /** Object names such as SecretProviderClass, Secret, ServiceAccount (RFC 1123 subdomain). */
 export function validateDns1123Subdomain(value: string, field: string): void {
-  if (value.length > 253 || !DNS1123_SUBDOMAIN.test(value)) {
+  if (!isDns1123Subdomain(value)) {
     throw new ValidationError(
       field,
       `"${value}" is not a valid Kubernetes name; use at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. "app-secrets")`,
@@ -21,7 +49,7 @@ export function validateDns1123Subdomain(value: string, field: string): void {
 
 /** Namespaces, volume names and other RFC 1123 labels; `what` names the kind of name in the message. */
 export function validateDns1123Label(value: string, field: string, what = 'Kubernetes namespace'): void {
-  if (value.length > 63 || !DNS1123_LABEL.test(value)) {
+  if (!isDns1123Label(value)) {
     throw new ValidationError(
       field,
       `"${value}" is not a valid ${what}; use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit (e.g. "team-a")`,
@@ -40,11 +68,7 @@ export function validateSecretKey(value: string, field: string): void {
 }
 
 function validateQualifiedKey(key: string, field: string, what: string): void {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  const prefixOk = prefix === undefined || (prefix.length <= 253 && DNS1123_SUBDOMAIN.test(prefix));
-  if (!prefixOk || name.length > 63 || !QUALIFIED_NAME.test(name)) {
+  if (!isQualifiedKey(key)) {
     throw new ValidationError(
       field,
       `${what} key "${key}" is invalid; use an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and '.' starting and ending with a letter or digit (e.g. "example.com/team")`,
@@ -56,7 +80,7 @@ function validateQualifiedKey(key: string, field: string, what: string): void {
 export function validateLabels(labels: Readonly<Record<string, string>> | undefined, field: string): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
     validateQualifiedKey(key, `${field}["${key}"]`, 'label');
-    if (value.length > 63 || !LABEL_VALUE.test(value)) {
+    if (!isLabelValue(value)) {
       throw new ValidationError(
         `${field}["${key}"]`,
         `label value "${value}" is invalid; use at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or ""`,

@@ -1,3 +1,4 @@
+import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedKey } from '../kube-names';
 import { ValidationError } from '../validation-error';
 import { checkArray, checkKnownKeys, checkString } from './option-checks';
 
@@ -37,10 +38,6 @@ export interface Toleration {
 const QUANTITY = /^[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const TOLERATION_OPERATORS = ['Exists', 'Equal'];
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-// A label key: optional DNS-subdomain prefix and '/', then a name of at most 63 characters.
-const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function checkResources(field: string, resources: ContainerResources | undefined): void {
   checkKnownKeys(field, resources, ['requests', 'limits']);
@@ -99,19 +96,13 @@ export function checkLabelMap(field: string, labels: Readonly<Record<string, str
   }
   for (const [key, value] of Object.entries(labels)) {
     checkString(`${field}["${key}"]`, value, 'system');
-    const slash = key.lastIndexOf('/');
-    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-    const name = slash >= 0 ? key.slice(slash + 1) : key;
-    if (
-      (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) ||
-      !LABEL_NAME.test(name)
-    ) {
+    if (!isQualifiedKey(key)) {
       throw new ValidationError(
         `${field}["${key}"]`,
         'is not a valid label key; use [prefix/]name with a DNS-subdomain prefix and a name of up to 63 letters, digits, "-", "_" or "."',
       );
     }
-    if (value !== '' && !LABEL_NAME.test(value)) {
+    if (!isLabelValue(value)) {
       throw new ValidationError(
         `${field}["${key}"]`,
         `value "${value}" is not a valid label value; use up to 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric`,
@@ -121,7 +112,7 @@ export function checkLabelMap(field: string, labels: Readonly<Record<string, str
 }
 
 export function checkDnsSubdomain(field: string, value: string): void {
-  if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
+  if (!isDns1123Subdomain(value)) {
     throw new ValidationError(
       field,
       `"${value}" is not a valid name; use lower-case letters, digits, "-" and ".", starting and ending alphanumeric`,
@@ -130,7 +121,7 @@ export function checkDnsSubdomain(field: string, value: string): void {
 }
 
 export function checkDnsLabel(field: string, value: string): void {
-  if (!DNS_LABEL.test(value)) {
+  if (!isDns1123Label(value)) {
     throw new ValidationError(
       field,
       `"${value}" is not a valid namespace name; use at most 63 lower-case letters, digits and "-", starting and ending alphanumeric`,
