@@ -50,6 +50,8 @@ export interface DriverHarnessProps {
   readonly rotationPollIntervalMs?: number;
   readonly now?: () => number;
   readonly onPublished?: (volume: PublishedVolume) => Promise<void>;
+  /** `--max-call-recv-msg-size`. @default 4194304 */
+  readonly maxCallRecvMsgSize?: number;
   /** Backoff before a retry of an UNAVAILABLE provider call. @default 50 */
   readonly providerBackoffMs?: number;
 }
@@ -79,6 +81,7 @@ export class DriverHarness {
     this.providers = new ProviderClients({
       providerDirs: [this.extraProvidersDir, this.providersDir],
       initialBackoffMs: this.props.providerBackoffMs ?? 50,
+      maxCallRecvMsgSize: this.props.maxCallRecvMsgSize,
     });
     const publisher = new NodePublisher({
       nodeId: this.nodeId,

@@ -29,7 +29,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
   let provider: ScriptedProvider;
   let clock: number;
 
-  async function setUp(rotationPollIntervalMs?: number): Promise<void> {
+  async function setUp(rotationPollIntervalMs?: number, maxCallRecvMsgSize?: number): Promise<void> {
     cluster = new InMemoryCluster();
     clock = 1_000_000;
     h = new DriverHarness({
@@ -37,6 +37,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       podStatuses: cluster,
       events: cluster,
       rotationPollIntervalMs,
+      maxCallRecvMsgSize,
       now: () => clock,
     });
     await h.start();
@@ -363,6 +364,23 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       expect(everything).not.toContain(TOKEN);
       expect(everything).not.toContain('c2VjcmV0LXRva2VuLXBheWxvYWQ');
       expect(everything).not.toContain(SECRET_VALUE);
+    });
+  });
+
+  describe('--max-call-recv-msg-size', () => {
+    beforeEach(() => setUp(undefined, 64 * 1024));
+
+    it('refuses a larger provider response and says which flag to raise', async () => {
+      provider.answer = () => ({
+        files: [{ path: 'big', mode: 0o644, contents: Buffer.alloc(100 * 1024, 'a') }],
+        objectVersions: [{ id: 'secret/big', version: '1' }],
+      });
+      const target = h.targetPath(POD.uid);
+      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD })));
+      expect(err.details).toMatch(/rpc error: code = ResourceExhausted desc = .*larger than max/);
+      expect(err.details).toContain('raise that flag on the driver');
+      expect(err.details).toContain('--max-call-recv-msg-size');
+      expect(h.isMounted(target)).toBe(false);
     });
   });
 
