@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cannotRunHere, rig, rigBinaries } from '../../rig/rig-env';
+import { cannotRunHere, rig, rigBinary } from '../../rig/rig-env';
 import { canMount, notRunWithoutRoot } from './driver-harness';
 import { DriverProcess, ourDriverCommand } from './driver-process';
 
@@ -57,7 +57,7 @@ maybe('csi-sanity against our driver', () => {
   it('passes every spec that does not need a controller', async () => {
     let csiSanity: string;
     try {
-      csiSanity = rigBinaries().csiSanity;
+      csiSanity = rigBinary('csiSanity');
     } catch (err) {
       if (cannotRunHere((err as Error).message)) return;
       throw err;

@@ -15,7 +15,7 @@ import {
   SECRET_PROVIDER_CLASSES,
 } from '../../../runtime/driver/kube/kube-resources';
 import type { Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
-import { cannotRunHere, rig, rigBinaries, RigBinaries } from '../../rig/rig-env';
+import { cannotRunHere, rig, rigBinary } from '../../rig/rig-env';
 import { objectsYaml, ParityWorld, startParityWorld } from '../provider/parity-world';
 import { ourProviderCommand, ProviderProcess } from '../provider/provider-process';
 import { canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
@@ -51,7 +51,7 @@ function snapshot(target: string): VolumeSnapshot {
 }
 
 maybe('interop with the upstream driver v1.6', () => {
-  let bins: RigBinaries | undefined;
+  let upstreamDriver: string | undefined;
   let kube: KubeClient;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'interop-'));
   const targetFor = (pod: Pod): string =>
@@ -96,7 +96,7 @@ maybe('interop with the upstream driver v1.6', () => {
 
   beforeAll(async () => {
     try {
-      bins = rigBinaries();
+      upstreamDriver = rigBinary('upstreamDriver');
     } catch (err) {
       if (cannotRunHere((err as Error).message)) return;
     }
@@ -111,7 +111,7 @@ maybe('interop with the upstream driver v1.6', () => {
   });
 
   it('our Azure provider behind the upstream driver and behind ours: identical files, modes, layout and SPCPS status', async () => {
-    if (!bins) return;
+    if (!upstreamDriver) return;
     const world: ParityWorld = await startParityWorld();
     const provider = await ProviderProcess.start({
       name: 'ours',
@@ -150,7 +150,7 @@ maybe('interop with the upstream driver v1.6', () => {
       );
       const upstream = await DriverProcess.start({
         name: 'upstream',
-        command: bins.upstreamDriver,
+        command: upstreamDriver,
         providerDir,
         kubeconfig: rig().kubeconfig,
         extraArgs: ['-v=2'],
@@ -218,7 +218,7 @@ maybe('interop with the upstream driver v1.6', () => {
   }, 180_000);
 
   it('ours sends the MountRequest bytes upstream sends (attributes, secrets, permission)', async () => {
-    if (!bins) return;
+    if (!upstreamDriver) return;
     const providerDir = fs.mkdtempSync(path.join(root, 'scripted-'));
     const scripted = new ScriptedProvider(providerDir, 'scripted');
     await scripted.start();
@@ -247,7 +247,7 @@ maybe('interop with the upstream driver v1.6', () => {
       );
       const upstream = await DriverProcess.start({
         name: 'upstream',
-        command: bins.upstreamDriver,
+        command: upstreamDriver,
         providerDir,
         kubeconfig: rig().kubeconfig,
       });
