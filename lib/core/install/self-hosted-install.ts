@@ -109,7 +109,10 @@ export interface SelfHostedInstallOptions {
   readonly registrarResources?: ContainerResources;
   /** @default requests 10m/20Mi, limits 100m/100Mi (upstream chart) */
   readonly livenessProbeResources?: ContainerResources;
-  /** @default requests = limits 50m/100Mi (upstream Azure provider chart) */
+  /**
+   * @default our image: requests 50m/128Mi, limits 200m/256Mi (a Node process measured at ~104 MB RSS
+   * after 1,000 Mounts); upstream image: requests = limits 50m/100Mi (upstream Azure provider chart)
+   */
   readonly providerResources?: ContainerResources;
   /**
    * Tolerations of both DaemonSets. The default tolerates every taint, so every node can mount secrets.
@@ -157,9 +160,13 @@ const DEFAULT_DRIVER_RESOURCES: ContainerResources = {
   requests: { cpu: '50m', memory: '100Mi' },
   limits: { cpu: '200m', memory: '200Mi' },
 };
-const DEFAULT_PROVIDER_RESOURCES: ContainerResources = {
+const UPSTREAM_PROVIDER_RESOURCES: ContainerResources = {
   requests: { cpu: '50m', memory: '100Mi' },
   limits: { cpu: '50m', memory: '100Mi' },
+};
+const RUNTIME_PROVIDER_RESOURCES: ContainerResources = {
+  requests: { cpu: '50m', memory: '128Mi' },
+  limits: { cpu: '200m', memory: '256Mi' },
 };
 
 /** Kinds this install renders that have no namespace; a front end must never give them one. */
@@ -255,7 +262,8 @@ export function renderSelfHostedInstall(options: SelfHostedInstallOptions = {}):
   const driverResources = options.driverResources ?? DEFAULT_DRIVER_RESOURCES;
   const registrarResources = options.registrarResources ?? UPSTREAM_SIDECAR_RESOURCES;
   const livenessProbeResources = options.livenessProbeResources ?? UPSTREAM_SIDECAR_RESOURCES;
-  const providerResources = options.providerResources ?? DEFAULT_PROVIDER_RESOURCES;
+  const providerResources =
+    options.providerResources ?? (images.runtimeImage ? RUNTIME_PROVIDER_RESOURCES : UPSTREAM_PROVIDER_RESOURCES);
   checkResources('driverResources', driverResources);
   checkResources('registrarResources', registrarResources);
   checkResources('livenessProbeResources', livenessProbeResources);
