@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
+import { FirstCallGate } from './first-call-gate';
 import { KeyVaultTimeoutError, classifyKeyVaultError } from './rest-errors';
 import { RetryDecision, withRetries } from './retry';
 import { RequestPriority, TokenBucket } from './token-bucket';
@@ -42,6 +43,8 @@ interface VaultClients {
   readonly secrets: SecretClient;
   readonly keys: KeyClient;
   readonly certificates: CertificateClient;
+  /** Each SDK client takes its own 401 challenge, so each has its own gate. */
+  readonly gates: Record<VaultObjectType, FirstCallGate>;
 }
 
 /** Who asks, for which vault, at which priority. */
@@ -97,6 +100,7 @@ export class VaultAccess {
       secrets: new SecretClient(ctx.vaultUrl, ctx.credential, options),
       keys: new KeyClient(ctx.vaultUrl, ctx.credential, options),
       certificates: new CertificateClient(ctx.vaultUrl, ctx.credential, options),
+      gates: { secret: new FirstCallGate(), key: new FirstCallGate(), cert: new FirstCallGate() },
     };
     this.clients.set(key, clients);
     const max = this.props.maxClients ?? 1000;
@@ -104,18 +108,23 @@ export class VaultAccess {
     return clients;
   }
 
+  /** Calls the client of `type`; on a cold client the first attempt goes alone (see FirstCallGate). */
   private async call<T>(
     ctx: VaultCallContext,
+    type: VaultObjectType,
     operation: (clients: VaultClients, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     const clients = this.clientsFor(ctx);
+    const gate = clients.gates[type];
     const host = new URL(ctx.vaultUrl).host;
     const bucket = this.bucketFor(host);
     const timeoutMs = this.props.requestTimeoutMs ?? 30_000;
     return withRetries(
       async () => {
         if (await bucket.acquire(ctx.priority, ctx.signal)) this.props.onRateLimitWait?.(host, ctx.priority);
-        return attemptWithTimeout(timeoutMs, ctx.signal, (signal) => operation(clients, signal));
+        return gate.run(() =>
+          attemptWithTimeout(timeoutMs, ctx.signal, (signal) => operation(clients, signal)),
+        );
       },
       {
         maxRetries: this.props.maxRetries ?? 3,
@@ -142,7 +151,7 @@ export class VaultAccess {
   ): Promise<FetchedObject> {
     switch (type) {
       case 'secret':
-        return this.call(ctx, async ({ secrets }, abortSignal) => {
+        return this.call(ctx, 'secret', async ({ secrets }, abortSignal) => {
           const secret = await secrets.getSecret(name, { version, abortSignal });
           return {
             type: 'secret',
@@ -154,12 +163,12 @@ export class VaultAccess {
           };
         });
       case 'key':
-        return this.call(ctx, async ({ keys }, abortSignal) => {
+        return this.call(ctx, 'key', async ({ keys }, abortSignal) => {
           const key = await keys.getKey(name, { version, abortSignal });
           return { type: 'key', kid: key.key?.kid, version: key.properties.version ?? '', jwk: key.key };
         });
       case 'cert':
-        return this.call(ctx, async ({ certificates }, abortSignal) => {
+        return this.call(ctx, 'cert', async ({ certificates }, abortSignal) => {
           const cert =
             version === ''
               ? await certificates.getCertificate(name, { abortSignal })
@@ -179,7 +188,7 @@ export class VaultAccess {
     type: VaultObjectType,
     name: string,
   ): Promise<ObjectVersionInfo[]> {
-    return this.call(ctx, async (clients, abortSignal) => {
+    return this.call(ctx, type, async (clients, abortSignal) => {
       const versions: ObjectVersionInfo[] = [];
       const pages =
         type === 'secret'

@@ -289,6 +289,32 @@ describe('request economy', () => {
     ).toBeGreaterThanOrEqual(78);
   });
 
+  it('takes one 401 challenge and one token for a cold 10-object Mount, then fetches the rest in parallel', async () => {
+    if (skipHere) return;
+    const names = Array.from({ length: 10 }, (_, i) => `cold-${i}`);
+    names.forEach((name, i) => secret(name, `cold value ${i}`));
+    // A new identity means new SDK clients for kv1, each of which must take the challenge once.
+    azure.entra.addClientSecret({ tenantId: TENANT, clientId: 'sp-cold', clientSecret: 'cold-secret-value' });
+    azure.vault.resetStats();
+    // Latency keeps parallel requests overlapping at the vault, so maxInFlight shows them.
+    azure.vault.latencyMs = 20;
+    const response = await provider.client
+      .mount(
+        mountRequest({
+          parameters: params(names.map((objectName) => ({ objectName, objectType: 'secret' }))),
+          secrets: { clientid: 'sp-cold', clientsecret: 'cold-secret-value' },
+        }),
+      )
+      .finally(() => (azure.vault.latencyMs = 0));
+    expect(response.files.map((f) => f.contents.toString())).toEqual(names.map((_, i) => `cold value ${i}`));
+    const stats = azure.vault.stats();
+    expect(stats.challenges).toBe(1);
+    expect(stats.authorizedRequests).toBe(10);
+    expect(azure.entra.stats().tokenRequestsByClient['sp-cold']).toBe(1);
+    // The 9 after the first still go out together.
+    expect(stats.maxInFlight).toBeGreaterThan(1);
+  });
+
   it("never serves one identity's cached value to another", async () => {
     if (skipHere) return;
     secret('isolated', 'isolated value');

@@ -5,6 +5,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { Semaphore } from '../../../runtime/common/concurrency';
 import { CachingCredential } from '../../../runtime/provider/identity/caching-credential';
 import { identityKey } from '../../../runtime/provider/identity/auth-config';
+import { FirstCallGate } from '../../../runtime/provider/keyvault/first-call-gate';
 import { ObjectCache } from '../../../runtime/provider/keyvault/object-cache';
 import { backoffDelay, parseRetryAfter, withRetries } from '../../../runtime/provider/keyvault/retry';
 import { TokenBucket } from '../../../runtime/provider/keyvault/token-bucket';
@@ -230,6 +231,62 @@ describe('identityKey', () => {
     expect(identityKey({ kind: 'managed-identity', clientId: '' }, 't', 'a')).not.toBe(
       identityKey({ kind: 'managed-identity', clientId: 'u' }, 't', 'a'),
     );
+  });
+});
+
+describe('FirstCallGate', () => {
+  /** A call that finishes when `finish` is called, recording how many calls overlap. */
+  function trackedCalls() {
+    const state = { running: 0, maxRunning: 0, started: 0 };
+    const finishers: Array<(error?: Error) => void> = [];
+    const call = () => {
+      state.started++;
+      state.running++;
+      state.maxRunning = Math.max(state.maxRunning, state.running);
+      return new Promise<string>((resolve, reject) =>
+        finishers.push((error) => {
+          state.running--;
+          if (error) reject(error);
+          else resolve('ok');
+        }),
+      );
+    };
+    return { state, finishers, call };
+  }
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('lets the first call go alone, then the rest together', async () => {
+    const gate = new FirstCallGate();
+    const { state, finishers, call } = trackedCalls();
+    const results = Array.from({ length: 5 }, () => gate.run(call));
+    await tick();
+    expect(state.started).toBe(1);
+    finishers[0]();
+    await tick();
+    expect(state.started).toBe(5);
+    expect(state.running).toBe(4);
+    finishers.slice(1).forEach((finish) => finish());
+    await expect(Promise.all(results)).resolves.toEqual(Array(5).fill('ok'));
+    expect(gate.isWarm).toBe(true);
+  });
+
+  it('hands the lead to the next waiter when the leader fails before authenticating', async () => {
+    const gate = new FirstCallGate();
+    const { state, finishers, call } = trackedCalls();
+    const first = gate.run(call);
+    const rest = [gate.run(call), gate.run(call)];
+    await tick();
+    finishers[0](new Error('connect ECONNREFUSED'));
+    await expect(first).rejects.toThrow('ECONNREFUSED');
+    await tick();
+    // Still cold: one new leader, alone.
+    expect(state.started).toBe(2);
+    expect(state.maxRunning).toBe(1);
+    finishers[1]();
+    await tick();
+    expect(state.started).toBe(3);
+    finishers[2]();
+    await expect(Promise.all(rest)).resolves.toEqual(['ok', 'ok']);
   });
 });
 
