@@ -23,10 +23,10 @@ import { SECRET_PROVIDER_CLASSES } from './kube/kube-resources';
 import type { SecretProviderClass } from './kube/kube-types';
 import { WatchCache } from './kube/watch-cache';
 import { Mounter } from './mounter';
-import { NodePublisher, PublishedVolume } from './node-publisher';
+import { NodePublisher } from './node-publisher';
 import { ProviderClients } from './provider-client';
 import { RotationGate } from './rotation-gate';
-import { SecretSyncController, SecretSyncMetrics } from './secret-sync';
+import { SecretSyncController, SecretSyncMetrics, syncSecretsAfterPublish } from './secret-sync';
 
 export async function main(args: string[]): Promise<void> {
   const { flags, help } = parseDriverFlags(args);
@@ -86,9 +86,6 @@ export async function main(args: string[]): Promise<void> {
     logger: logger.child({ controller: 'secret-sync' }),
   });
   await secretSync.start();
-  const syncSecretsAfterPublish = async (volume: PublishedVolume): Promise<void> => {
-    await secretSync.sync({ pod: volume.pod, spc: volume.spc, targetPath: volume.targetPath });
-  };
   const publisher = new NodePublisher({
     nodeId: flags.nodeid,
     mounter: new Mounter({ tmpfsSize: flags['tmpfs-size'] || undefined }),
@@ -101,7 +98,7 @@ export async function main(args: string[]): Promise<void> {
     rotation: flags['enable-secret-rotation']
       ? new RotationGate({ pollIntervalMs: flags['rotation-poll-interval'] })
       : undefined,
-    onPublished: syncSecretsAfterPublish,
+    onPublished: syncSecretsAfterPublish(secretSync),
     onUnpublished: (targetPath) => secretSync.forget(targetPath),
   });
 

@@ -4,3 +4,4 @@ export * from './secret-sync-metrics';
 export * from './secret-owners';
 export * from './tls-parts';
 export * from './mounted-content';
+export * from './after-publish';
