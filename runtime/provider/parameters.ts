@@ -4,7 +4,7 @@
 // tenantId), the cloud, the identity, objects (shared core parser), each object's checks, and the
 // vault URL. Every value is TrimSpace'd. Our additions (invalid filePermission, empty objects) come
 // at the point where upstream would have silently continued.
-import { checkParsedObject, parseObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/objects';
+import { parseAndCheckObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/objects';
 import { goParseBoolError, parseGoBool } from '../common/go-bool';
 import { CloudEnvironment, resolveCloud } from './clouds';
 import { buildIdentityConfig, IdentityConfig, IdentityModeName } from './identity/auth-config';
@@ -218,18 +218,16 @@ export async function parseMountRequest(
   if (objectsText === '') throw new MountRequestError('objects is not set');
   let parsed: ParsedKeyVaultObject[];
   try {
-    parsed = parseObjectsParameter(objectsText);
+    // Decode item 0, check it, decode item 1, ...: with two bad items, upstream's first error.
+    parsed = parseAndCheckObjectsParameter(objectsText);
   } catch (err) {
     throw new MountRequestError((err as Error).message);
   }
-  const objects: MountObject[] = parsed.map((obj) => {
-    try {
-      checkParsedObject(obj);
-    } catch (err) {
-      throw new MountRequestError((err as Error).message);
-    }
-    return { ...obj, fileMode: parseFilePermission(obj, defaultFileMode) };
-  });
+  // Upstream never checks filePermission, so our check comes after every check it makes.
+  const objects: MountObject[] = parsed.map((obj) => ({
+    ...obj,
+    fileMode: parseFilePermission(obj, defaultFileMode),
+  }));
 
   const vaultUrl = objects.length > 0 ? vaultUrlFor(keyvaultName, cloud) : '';
   return {

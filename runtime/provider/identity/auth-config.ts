@@ -3,6 +3,7 @@
 // scopes every cache entry and every reused credential: two requests share cached values only
 // when their keys are equal.
 import { createHash } from 'node:crypto';
+import { serviceAccountSubject } from '../../../lib/core/workload-wiring';
 
 export type IdentityModeName = 'None' | 'PodIdentity' | 'VMManagedIdentity' | 'AzureTokenProxy';
 
@@ -139,14 +140,13 @@ export function buildIdentityConfig(input: AuthConfigInput): IdentityConfig {
       if (input.clientId !== '' && serviceAccountToken !== '') {
         const subject = tokenSubject(serviceAccountToken);
         const fromAttributes = input.serviceAccountName
-          ? `system:serviceaccount:${input.podNamespace}:${input.serviceAccountName}`
+          ? serviceAccountSubject(input.podNamespace, input.serviceAccountName)
           : undefined;
         return {
           kind: 'workload-identity',
           clientId: input.clientId,
           serviceAccountToken,
-          serviceAccount:
-            subject ?? fromAttributes ?? `system:serviceaccount:${input.podNamespace}:<unknown>`,
+          serviceAccount: subject ?? fromAttributes ?? serviceAccountSubject(input.podNamespace, '<unknown>'),
         };
       }
       return servicePrincipalFromSecrets(input.secrets);

@@ -304,6 +304,17 @@ const cases: Case[] = [
     secrets: SP,
     message: objErr('Invalid vaultObjectTypes. Should be secret, key, or cert', 's', 'Secret'),
   },
+  {
+    // Upstream decodes and validates one item at a time, so item 0's check fails before item 1 is decoded.
+    name: 'two bad objects: item 0 fails its checks before item 1 fails to decode',
+    parameters: {
+      ...BASE,
+      objects:
+        'array:\n  - |\n    objectName: s0\n    objectType: secret\n    objectFormat: pkcs\n  - |\n    just text\n',
+    },
+    secrets: SP,
+    message: objErr('invalid objectFormat: pkcs, should be PEM or PFX', 's0'),
+  },
   // Our additions (docs/compatibility.md): upstream silently writes mode 0 / fails later in the driver.
   {
     name: 'invalid filePermission names the object',
@@ -312,6 +323,19 @@ const cases: Case[] = [
     message: objErr(
       'invalid filePermission "0900": use an octal file mode between 0000 and 0777, e.g. "0644" or "0400"',
     ),
+  },
+  {
+    // Upstream never checks filePermission, so every error it does report comes first.
+    name: "an invalid filePermission comes after another object's upstream check",
+    parameters: {
+      ...BASE,
+      objects: objectsYaml([
+        { objectName: 's0', objectType: 'secret', filePermission: '0900' },
+        { objectName: 's1', objectType: 'secret', objectEncoding: 'rot13' },
+      ]),
+    },
+    secrets: SP,
+    message: objErr('invalid objectEncoding: rot13, should be hex, base64 or utf-8', 's1'),
   },
   {
     name: 'empty objects array',
