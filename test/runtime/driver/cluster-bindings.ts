@@ -1,7 +1,6 @@
 // The driver's production cluster bindings (kube-bindings.ts on H's client and watch cache) against the
-// rig's real kube-apiserver, for the rig tests.
+// rig's real kube-apiserver, for the rig tests; the client counts its requests.
 import { EventRecorder } from '../../../runtime/driver/kube/event-recorder';
-import { KubeClient } from '../../../runtime/driver/kube/kube-client';
 import { loadKubeConfigFile } from '../../../runtime/driver/kube/kube-config';
 import { SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
 import type { SecretProviderClass } from '../../../runtime/driver/kube/kube-types';
@@ -12,9 +11,10 @@ import {
   KubePodStatusStore,
 } from '../../../runtime/driver/kube-bindings';
 import { rig } from '../../rig/rig-env';
+import { CountingKubeClient } from './counting-kube-client';
 
 export class ClusterBindings {
-  readonly kube = new KubeClient(loadKubeConfigFile(rig().kubeconfig));
+  readonly kube = new CountingKubeClient(loadKubeConfigFile(rig().kubeconfig));
   readonly spcCache = new WatchCache<SecretProviderClass>({
     client: this.kube,
     resource: SECRET_PROVIDER_CLASSES,

@@ -5,7 +5,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKubeConfig } from '../../../runtime/driver/kube/kube-config';
-import { KubeClient } from '../../../runtime/driver/kube/kube-client';
 import {
   PODS,
   SECRET_PROVIDER_CLASSES,
@@ -16,18 +15,10 @@ import type { Pod, Secret } from '../../../runtime/driver/kube/kube-types';
 import { SecretSyncController, syncSecretsAfterPublish } from '../../../runtime/driver/secret-sync';
 import { rig } from '../../rig/rig-env';
 import { ClusterBindings } from './cluster-bindings';
+import { CountingKubeClient } from './counting-kube-client';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
 import { ensureSecretsStoreCrds, eventually, freshNamespace } from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
-
-/** The production client, counting every request it sends to the API server (watches excluded). */
-class CountingKubeClient extends KubeClient {
-  readonly requests: string[] = [];
-  override request<T>(spec: Parameters<KubeClient['request']>[0]): Promise<T> {
-    this.requests.push(`${spec.verb} ${spec.path}`);
-    return super.request<T>(spec);
-  }
-}
 
 const INTERVAL = 120_000;
 const maybe = canMount('secret-sync-republish.rig.test.ts') ? describe : notRunWithoutRoot;

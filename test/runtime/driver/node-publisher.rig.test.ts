@@ -1,18 +1,29 @@
+// The CSI node driver over its unix socket: real tmpfs, a real provider socket, and the driver's production
+// cluster bindings (SPC watch cache, SPCPS store, Event recorder) against the rig's real kube-apiserver.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import {
+  EVENTS,
+  NAMESPACES,
+  PODS,
+  SECRET_PROVIDER_CLASS_POD_STATUSES,
+  SECRET_PROVIDER_CLASSES,
+} from '../../../runtime/driver/kube/kube-resources';
+import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
+import { ClusterBindings } from './cluster-bindings';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
-import { InMemoryCluster } from './in-memory-ports';
+import { ensureSecretsStoreCrds, eventually, freshNamespace } from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
 
-const NS = 'team-a';
-const POD = { name: 'app-0', namespace: NS, uid: '5f1c2a9e-0000-4000-8000-000000000001' };
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.sig-DO-NOT-LOG';
 const SECRET_VALUE = 'p@ssw0rd-DO-NOT-LOG';
+/** The pod's CSI volumes (all on SPC `spc`): the volume names the tests' target paths use. */
+const POD_VOLUMES = ['secrets-store', 'a', 'b'];
 
-const maybe = canMount('node-publisher.test.ts') ? describe : notRunWithoutRoot;
+const maybe = canMount('node-publisher.rig.test.ts') ? describe : notRunWithoutRoot;
 
 function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError> {
   return promise.then(
@@ -23,19 +34,125 @@ function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError> {
   );
 }
 
-maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)', () => {
-  let cluster: InMemoryCluster;
+maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, real kube-apiserver)', () => {
+  let cluster: ClusterBindings;
+  let NS: string;
+  let OTHER_NS: string;
+  let POD: { name: string; namespace: string; uid: string };
+  let podCount = 0;
   let h: DriverHarness;
   let provider: ScriptedProvider;
   let clock: number;
 
+  async function addSpc(
+    namespace: string,
+    name: string,
+    providerName: string,
+    parameters: Record<string, string>,
+  ): Promise<void> {
+    await cluster.kube.create(
+      SECRET_PROVIDER_CLASSES,
+      {
+        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+        kind: 'SecretProviderClass',
+        metadata: { name, namespace },
+        spec: { provider: providerName, parameters },
+      },
+      namespace,
+    );
+  }
+
+  /** This test pod's SPCPS objects in the API server (they carry the pod as owner). */
+  async function podStatuses(): Promise<SecretProviderClassPodStatus[]> {
+    const list = await cluster.kube.list<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, {
+      namespace: NS,
+    });
+    return list.items.filter((s) => s.metadata.ownerReferences?.some((o) => o.uid === POD.uid));
+  }
+
+  async function podStatus(name: string): Promise<SecretProviderClassPodStatus | undefined> {
+    return cluster.kube
+      .get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, name, NS)
+      .catch(() => undefined);
+  }
+
+  /** SPCPS writes (create, update, delete) the driver sent since `from`. */
+  const podStatusWrites = (from: number): number =>
+    cluster.kube.writesTo('secretproviderclasspodstatuses', from).filter((r) => !r.startsWith('DELETE'))
+      .length;
+
+  /** Events on this test's pod, as the in-memory recorder listed them. */
+  async function podEvents(): Promise<{ pod: typeof POD; type: string; reason: string; message: string }[]> {
+    const list = await cluster.kube.list<KubeEvent>(EVENTS, {
+      namespace: NS,
+      fieldSelector: `involvedObject.uid=${POD.uid}`,
+    });
+    return list.items.map((e) => ({
+      pod: {
+        name: e.involvedObject.name!,
+        namespace: e.involvedObject.namespace!,
+        uid: e.involvedObject.uid!,
+      },
+      type: e.type!,
+      reason: e.reason!,
+      message: e.message!,
+    }));
+  }
+
+  /** Waits for `count` Events on the pod (the recorder writes them without blocking the mount). */
+  const eventsOnPod = (count: number) =>
+    eventually(`${count} Event(s) on the pod`, async () => {
+      const events = await podEvents();
+      return events.length >= count ? events : undefined;
+    });
+
+  beforeAll(async () => {
+    cluster = new ClusterBindings();
+    await ensureSecretsStoreCrds(cluster.kube);
+    NS = await freshNamespace(cluster.kube, 'node-publisher', true);
+    OTHER_NS = await freshNamespace(cluster.kube, 'node-publisher-other');
+    await cluster.start();
+    await addSpc(NS, 'spc', 'scripted', { objects: 'array:\n  - |\n    objectName: s1\n' });
+    await addSpc(OTHER_NS, 'elsewhere', 'scripted', { a: 'b' });
+    await addSpc(NS, 'noparams', 'scripted', {});
+    await addSpc(NS, 'noprovider', '', { a: 'b' });
+    await addSpc(NS, 'nosock', 'missing', { a: 'b' });
+    await addSpc(NS, 'evil', '../../etc/x', { a: 'b' });
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const ns of [NS, OTHER_NS])
+      if (ns) await cluster?.kube.delete(NAMESPACES, ns).catch(() => undefined);
+    await cluster?.stop();
+  });
+
   async function setUp(rotationPollIntervalMs?: number, maxCallRecvMsgSize?: number): Promise<void> {
-    cluster = new InMemoryCluster();
     clock = 1_000_000;
+    // A fresh pod per test: its UID names the target paths, so no test sees another's SPCPS or Events.
+    const pod = await cluster.kube.create<Pod>(
+      PODS,
+      {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `app-${++podCount}`, namespace: NS },
+        // Unscheduled (no nodeName): with no kubelet in the rig, nothing else acts on it.
+        spec: {
+          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
+          volumes: POD_VOLUMES.map((name) => ({
+            name,
+            csi: {
+              driver: 'secrets-store.csi.k8s.io',
+              readOnly: true,
+              volumeAttributes: { secretProviderClass: 'spc' },
+            },
+          })),
+        },
+      },
+      NS,
+    );
+    POD = { name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! };
     h = new DriverHarness({
-      secretProviderClasses: cluster,
-      podStatuses: cluster,
-      events: cluster,
+      ...cluster,
       rotationPollIntervalMs,
       maxCallRecvMsgSize,
       now: () => clock,
@@ -43,7 +160,6 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     await h.start();
     provider = new ScriptedProvider(h.providersDir, 'scripted');
     await provider.start();
-    cluster.addSpc(NS, 'spc', 'scripted', { objects: 'array:\n  - |\n    objectName: s1\n' });
     provider.answer = () => ({
       files: [{ path: 's1', mode: 0o644, contents: SECRET_VALUE }],
       objectVersions: [{ id: 'secret/s1', version: 'v1' }],
@@ -165,7 +281,18 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       expect(req.target_path).toBe(target);
       expect(req.current_object_version).toEqual([]);
       expect(provider.authorities).toEqual(['localhost']);
-      expect(cluster.podStatuses.get(`${NS}/${POD.name}-${NS}-spc`)).toEqual({
+      const written = await podStatus(`${POD.name}-${NS}-spc`);
+      expect({
+        apiVersion: written?.apiVersion,
+        kind: written?.kind,
+        metadata: {
+          name: written?.metadata.name,
+          namespace: written?.metadata.namespace,
+          labels: written?.metadata.labels,
+          ownerReferences: written?.metadata.ownerReferences,
+        },
+        status: written?.status,
+      }).toEqual({
         apiVersion: 'secrets-store.csi.x-k8s.io/v1',
         kind: 'SecretProviderClassPodStatus',
         metadata: {
@@ -193,7 +320,6 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     });
 
     it('reports a missing SPC (and one in another namespace) with upstream text, before the read-only check', async () => {
-      cluster.addSpc('other-ns', 'elsewhere', 'scripted', { a: 'b' });
       for (const spc of ['missing', 'elsewhere']) {
         const target = h.targetPath(POD.uid, spc);
         const err = await grpcError(
@@ -221,8 +347,6 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     });
 
     it('reports SPC without provider or parameters', async () => {
-      cluster.addSpc(NS, 'noparams', 'scripted', {});
-      cluster.addSpc(NS, 'noprovider', '', { a: 'b' });
       const e1 = await grpcError(
         h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'noparams', pod: POD })),
       );
@@ -234,7 +358,6 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     });
 
     it('reports a missing provider socket and unmounts what it mounted', async () => {
-      cluster.addSpc(NS, 'nosock', 'missing', { a: 'b' });
       const target = h.targetPath(POD.uid);
       const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'nosock', pod: POD })));
       expect(err.code).toBe(grpc.status.UNKNOWN);
@@ -244,11 +367,10 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
         ),
       );
       expect(h.isMounted(target)).toBe(false);
-      expect(cluster.podStatuses.size).toBe(0);
+      expect(await podStatuses()).toEqual([]);
     });
 
     it('rejects an invalid provider name (no socket path traversal)', async () => {
-      cluster.addSpc(NS, 'evil', '../../etc/x', { a: 'b' });
       const err = await grpcError(
         h.publish(publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'evil', pod: POD })),
       );
@@ -304,7 +426,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       expect(fs.readdirSync(path.dirname(target))).toEqual(['mount']);
       expect(fs.readdirSync(volumesDir)).toEqual(['secrets-store']);
       expect(fs.existsSync('/abs/path')).toBe(false);
-      expect(cluster.podStatuses.size).toBe(0);
+      expect(await podStatuses()).toEqual([]);
     });
 
     it('retries a provider that answers UNAVAILABLE', async () => {
@@ -357,7 +479,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       const everything = [
         ...h.logLines,
         err.details,
-        ...cluster.events.map((e) => e.message),
+        ...(await podEvents()).map((e) => e.message),
         await h.metricsText(),
       ].join('\n');
       expect(h.logLines.length).toBeGreaterThan(0);
@@ -390,10 +512,10 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
     it('unmounts, removes the directory and is idempotent', async () => {
       const target = h.targetPath(POD.uid);
       await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD }));
-      expect(cluster.podStatuses.size).toBe(1);
+      expect(await podStatuses()).toHaveLength(1);
       await h.unpublish({ volume_id: 'v', target_path: target });
       expect(fs.existsSync(target)).toBe(false);
-      expect(cluster.podStatuses.size).toBe(0);
+      expect(await podStatuses()).toEqual([]);
       await h.unpublish({ volume_id: 'v', target_path: target });
       const err = await grpcError(h.unpublish({ volume_id: '', target_path: target }));
       expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
@@ -408,6 +530,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
 
     it('calls the provider at most once per interval, counted from the last successful check', async () => {
       const req = publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'spc', pod: POD });
+      const writesBefore = cluster.kube.acceptedWrites.length;
       await h.publish(req); // first mount
       for (let t = 0; t < 10; t++) {
         clock += INTERVAL / 4; // kubelet republishes four times per interval, content never changes
@@ -415,16 +538,17 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       }
       // 10 republishes over 2.5 intervals: one provider call per elapsed interval, not one per republish.
       expect(provider.requests).toHaveLength(1 + 2);
-      expect(cluster.podStatusWrites).toBe(1); // unchanged versions: no SPCPS write per check
+      expect(podStatusWrites(writesBefore)).toBe(1); // unchanged versions: no SPCPS write per check
       expect(await h.metricsText()).toMatch(
         /rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="false"\} 2/,
       );
-      expect(cluster.events).toEqual([]);
+      expect(await podEvents()).toEqual([]);
     });
 
     it('rotates changed content atomically and says so in an Event', async () => {
       const target = h.targetPath(POD.uid);
       const req = publishRequest({ targetPath: target, spc: 'spc', pod: POD });
+      const writesBefore = cluster.kube.acceptedWrites.length;
       await h.publish(req);
       provider.answer = () => ({
         files: [{ path: 's1', mode: 0o644, contents: 'rotated' }],
@@ -433,11 +557,11 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       clock += INTERVAL;
       await h.publish(req);
       expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe('rotated');
-      expect(cluster.podStatuses.get(`${NS}/${POD.name}-${NS}-spc`)?.status?.objects).toEqual([
+      expect((await podStatus(`${POD.name}-${NS}-spc`))?.status?.objects).toEqual([
         { id: 'secret/s1', version: 'v2' },
       ]);
-      expect(cluster.podStatusWrites).toBe(2);
-      expect(cluster.events).toEqual([
+      expect(podStatusWrites(writesBefore)).toBe(2);
+      expect(await eventsOnPod(1)).toEqual([
         {
           pod: POD,
           type: 'Normal',
@@ -459,10 +583,11 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       await h.publish(req); // resolves: an error would make kubelet tear the volume down
       expect(h.isMounted(target)).toBe(true);
       expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe(SECRET_VALUE);
-      expect(cluster.events).toHaveLength(1);
-      expect(cluster.events[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed' });
-      expect(cluster.events[0].message).toContain('the previous content is kept');
-      expect(cluster.events[0].message).toContain('mount request failed with provider error code Throttled');
+      const events = await eventsOnPod(1);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed' });
+      expect(events[0].message).toContain('the previous content is kept');
+      expect(events[0].message).toContain('mount request failed with provider error code Throttled');
       // A failed check does not restart the interval: the next republish tries again.
       provider.answer = () => ({
         files: [{ path: 's1', mode: 0o644, contents: 'recovered' }],
@@ -488,7 +613,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket)',
       await h.publish(req);
       expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe(SECRET_VALUE);
       expect(fs.existsSync(path.join(target, '../../../evil'))).toBe(false);
-      expect(cluster.events[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed' });
+      expect((await eventsOnPod(1))[0]).toMatchObject({ type: 'Warning', reason: 'MountRotationFailed' });
     });
   });
   describe('a reader during 1,000 rotations through NodePublishVolume', () => {
