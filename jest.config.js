@@ -1,6 +1,28 @@
 // Two projects: "unit" needs nothing but Node; "rig" (files named *.rig.test.ts) runs against the real
 // components started once by test/rig/global-setup.ts (kube-apiserver, etcd, lowkey-vault, ...).
 // isolatedModules comes from tsconfig.json (ts-jest then transpiles per file); types are checked once by tsc --noEmit.
+const fs = require('fs');
+const path = require('path');
+
+// lowkey-vault (the Key Vault emulator of DESIGN §6) is not served by Maven Central, the only Java registry
+// reachable here: test/rig/build.sh records that in an UNAVAILABLE file. Its test files then cannot run at
+// all; they are left out by name, and test/run-all.sh prints the recorded reason as BLOCKED. With a jar
+// (LOWKEY_VAULT_JAR=... bash test/rig/build.sh) they run like every other rig test.
+const LOWKEY_TESTS = 'lowkey-vault\\.rig\\.test\\.ts$';
+function lowkeyVaultBlocked() {
+  const rigCache = path.join(
+    process.env.XDG_CACHE_HOME || path.join(require('os').homedir(), '.cache'),
+    'aks-secrets-store',
+    'rig',
+  );
+  const dirs = fs.existsSync(rigCache)
+    ? fs.readdirSync(rigCache).filter((d) => d.startsWith('lowkey-vault-'))
+    : [];
+  const hasJar = dirs.some((d) => fs.existsSync(path.join(rigCache, d, 'lowkey-vault-app.jar')));
+  const blocked = dirs.some((d) => fs.existsSync(path.join(rigCache, d, 'UNAVAILABLE')));
+  return blocked && !hasJar;
+}
+
 const tsJest = ['ts-jest', { diagnostics: false }];
 const common = {
   testEnvironment: 'node',
@@ -10,11 +32,17 @@ const common = {
 };
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['\\.rig\\.test\\.ts$'] },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['\\.rig\\.test\\.ts$'],
+    },
     {
       ...common,
       displayName: 'rig',
       testMatch: ['**/*.rig.test.ts'],
+      testPathIgnorePatterns: lowkeyVaultBlocked() ? [LOWKEY_TESTS] : [],
       globalSetup: '<rootDir>/test/rig/global-setup.ts',
       globalTeardown: '<rootDir>/test/rig/global-teardown.ts',
     },

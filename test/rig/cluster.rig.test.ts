@@ -167,9 +167,13 @@ describe('aggregated RBAC roles of the install', () => {
             ),
           ),
         ),
+      // Both resources in all three: the SPCPS viewer reaches admin through view -> edit -> admin, one
+      // aggregation pass per hop, so SPC rules alone may arrive first.
       (roles) =>
         roles.every((role) =>
-          (role.rules ?? []).some((rule) => (rule.resources ?? []).includes('secretproviderclasses')),
+          ['secretproviderclasses', 'secretproviderclasspodstatuses'].every((resource) =>
+            (role.rules ?? []).some((rule) => (rule.resources ?? []).includes(resource)),
+          ),
         ),
       60000,
     );
