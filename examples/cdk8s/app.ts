@@ -26,17 +26,27 @@ function namespaceChart(app: App): Chart {
   return chart;
 }
 
+/**
+ * The workloads both variants share: the seed's sync example (node identity) and the team's store
+ * (workload identity), after the namespace chart so tools apply the Namespace first.
+ */
+function addWorkloads(app: App, settings: ExampleSettings): void {
+  new SeedSyncChart(app, 'seed-sync', {
+    namespace: EXAMPLE_NAMESPACES.seed,
+    keyVaultName: settings.keyVaultName,
+    identity: { tenantId: settings.tenantId, userAssignedIdentityClientId: settings.nodeIdentityClientId },
+  });
+  const namespaces = namespaceChart(app);
+  const team = new TeamChart(app, 'team-orders', {
+    namespace: EXAMPLE_NAMESPACES.team,
+    keyVaultName: settings.keyVaultName,
+    identity: { tenantId: settings.tenantId, workloadIdentityClientId: settings.workloadIdentityClientId },
+  });
+  team.addDependency(namespaces);
+}
+
 /** Synthesizes both variants under `outdir`; returns the apps so tests can inspect them. */
 export function synthExamples(outdir: string, settings: ExampleSettings = settingsFromEnv()): App[] {
-  const nodeIdentity = {
-    tenantId: settings.tenantId,
-    userAssignedIdentityClientId: settings.nodeIdentityClientId,
-  };
-  const workloadIdentity = {
-    tenantId: settings.tenantId,
-    workloadIdentityClientId: settings.workloadIdentityClientId,
-  };
-
   const selfHosted = new App({ outdir: `${outdir}/self-hosted` });
   new SelfHostedInstall(new Chart(selfHosted, 'secrets-store-install'), 'install', {
     enableSecretRotation: true,
@@ -44,35 +54,11 @@ export function synthExamples(outdir: string, settings: ExampleSettings = settin
     syncSecrets: true,
     workloadIdentity: true,
   });
-  new SeedSyncChart(selfHosted, 'seed-sync', {
-    namespace: EXAMPLE_NAMESPACES.seed,
-    keyVaultName: settings.keyVaultName,
-    identity: nodeIdentity,
-  });
-  const selfHostedNamespaces = namespaceChart(selfHosted);
-  const selfHostedTeam = new TeamChart(selfHosted, 'team-orders', {
-    namespace: EXAMPLE_NAMESPACES.team,
-    keyVaultName: settings.keyVaultName,
-    identity: workloadIdentity,
-  });
+  addWorkloads(selfHosted, settings);
 
   const addon = new App({ outdir: `${outdir}/addon` });
   new AksAddOnDriver(new Chart(addon, 'secrets-store-addon'), 'driver');
-  new SeedSyncChart(addon, 'seed-sync', {
-    namespace: EXAMPLE_NAMESPACES.seed,
-    keyVaultName: settings.keyVaultName,
-    identity: nodeIdentity,
-  });
-  const addonNamespaces = namespaceChart(addon);
-  const addonTeam = new TeamChart(addon, 'team-orders', {
-    namespace: EXAMPLE_NAMESPACES.team,
-    keyVaultName: settings.keyVaultName,
-    identity: workloadIdentity,
-  });
-
-  // Namespaces before the objects in them when a tool applies the charts in dependency order.
-  selfHostedTeam.addDependency(selfHostedNamespaces);
-  addonTeam.addDependency(addonNamespaces);
+  addWorkloads(addon, settings);
 
   const apps = [selfHosted, addon];
   apps.forEach((app) => app.synth());
