@@ -1,7 +1,6 @@
 // The rig's apiserver is a real one: our CRDs are Established, a TokenRequest for the workload-identity
 // audience yields a token the apiserver itself accepts for that audience, and the aggregated RBAC roles of
 // the install give namespace admins/viewers what they should (SubjectAccessReview).
-import { randomBytes } from 'node:crypto';
 import {
   renderSelfHostedInstall,
   SECRETS_STORE_API_GROUP,
@@ -12,25 +11,13 @@ import {
 import { applyAll } from './apply-objects';
 import { AZURE_AD_TOKEN_EXCHANGE_AUDIENCE } from './cluster';
 import { Json, KubeApi } from './kube-api';
+import { useTestNamespace } from './test-namespace';
 import { rig, rigVersions } from './rig-env';
 
 jest.setTimeout(120000);
 
 const api = KubeApi.forRig();
-const namespace = `rig-${randomBytes(4).toString('hex')}`;
-
-beforeAll(async () => {
-  await api.create('/api/v1/namespaces', {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace },
-  });
-});
-
-afterAll(async () => {
-  await api.delete(`/api/v1/namespaces/${namespace}`);
-  api.close();
-});
+const namespace = useTestNamespace(api);
 
 test('the apiserver is the pinned Kubernetes release', async () => {
   const version = await api.get<{ gitVersion: string }>('/version');

@@ -10,13 +10,14 @@ import {
 } from '../../lib/core/install';
 import type { KubeObject } from '../../lib/core/kube-object';
 import { applyAll, describeObject } from './apply-objects';
+import { useTestNamespace } from './test-namespace';
 import { KubeApi, KubeApiError } from './kube-api';
 import { waitUntilPolicyEnforced } from './policy-enforced';
 
 jest.setTimeout(120000);
 
 const api = KubeApi.forRig();
-const namespace = `rig-${randomBytes(4).toString('hex')}`;
+const namespace = useTestNamespace(api);
 const install = renderSelfHostedInstall();
 
 function secretProviderClass(name: string, parameters: Record<string, string>): KubeObject {
@@ -45,19 +46,6 @@ async function rejection(spc: KubeObject): Promise<KubeApiError | undefined> {
     throw error;
   }
 }
-
-beforeAll(async () => {
-  await api.create('/api/v1/namespaces', {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace },
-  });
-});
-
-afterAll(async () => {
-  await api.delete(`/api/v1/namespaces/${namespace}`);
-  api.close();
-});
 
 test('every object of the install passes server-side dry-run, then applies for real', async () => {
   expect(install.length).toBeGreaterThan(5);
