@@ -15,13 +15,19 @@ export default tseslint.config(
   {
     files: ['lib/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['cdk8s', 'cdk8s-plus-*', '@pulumi/*', '../cdk8s/*', '../pulumi/*'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['cdk8s', 'cdk8s-plus-*', '@pulumi/*', '../cdk8s/*', '../pulumi/*'] },
+      ],
     },
   },
   {
     files: ['runtime/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['cdk8s', 'cdk8s-plus-*', '@pulumi/*', '**/lib/cdk8s/**', '**/lib/pulumi/**'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['cdk8s', 'cdk8s-plus-*', '@pulumi/*', '**/lib/cdk8s/**', '**/lib/pulumi/**'] },
+      ],
     },
   },
 );

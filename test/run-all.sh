@@ -16,6 +16,9 @@ npx tsc --noEmit
 step "lint (eslint)"
 npx eslint --max-warnings=0 .
 
+step "format (prettier --check)"
+npx prettier --check . >/dev/null || { npx prettier --check . || true; echo "run: npx prettier --write ." >&2; exit 1; }
+
 if [ -x test/rig/build.sh ]; then
   step "rig: build or reuse the real components (test/rig/build.sh)"
   bash test/rig/build.sh

@@ -263,7 +263,8 @@ export function renderSelfHostedInstall(options: SelfHostedInstallOptions = {}):
   const registrarResources = options.registrarResources ?? UPSTREAM_SIDECAR_RESOURCES;
   const livenessProbeResources = options.livenessProbeResources ?? UPSTREAM_SIDECAR_RESOURCES;
   const providerResources =
-    options.providerResources ?? (images.runtimeImage ? RUNTIME_PROVIDER_RESOURCES : UPSTREAM_PROVIDER_RESOURCES);
+    options.providerResources ??
+    (images.runtimeImage ? RUNTIME_PROVIDER_RESOURCES : UPSTREAM_PROVIDER_RESOURCES);
   checkResources('driverResources', driverResources);
   checkResources('registrarResources', registrarResources);
   checkResources('livenessProbeResources', livenessProbeResources);
