@@ -215,6 +215,17 @@ async function prepareCluster(kube: KubeClient, volumes: number): Promise<Pod[]>
         spec: {
           automountServiceAccountToken: false,
           containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
+          // The volume the kubelet model's target path names: our driver checks the path against the pod.
+          volumes: [
+            {
+              name: 'secrets-store-inline',
+              csi: {
+                driver: 'secrets-store.csi.k8s.io',
+                readOnly: true,
+                volumeAttributes: { secretProviderClass: SPC_NAME },
+              },
+            },
+          ],
         },
       } as Pod),
     );

@@ -1,7 +1,7 @@
-// What the node server needs from the cluster, as three narrow interfaces. main.ts binds them to the
+// What the node server needs from the cluster, as four narrow interfaces. main.ts binds them to the
 // Kubernetes client (kube-bindings.ts); keeping them narrow keeps the publish algorithm readable and lets
 // a test bind them to the same real API server through other means.
-import type { SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
+import type { Pod, SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
 
 /** Reads SecretProviderClasses (a watch cache in production). */
 export interface SecretProviderClassSource {
@@ -10,6 +10,12 @@ export interface SecretProviderClassSource {
    * `secretproviderclasses.secrets-store.csi.x-k8s.io "<name>" not found`.
    */
   get(namespace: string, name: string): Promise<SecretProviderClass>;
+}
+
+/** Reads pods (a direct GET: only when a volume's SPCPS is first written, to check its target path). */
+export interface PodSource {
+  /** The pod `namespace/name`; rejects with the API server's error when it cannot be read. */
+  getPod(namespace: string, name: string): Promise<Pod>;
 }
 
 /** Writes SecretProviderClassPodStatus objects. */

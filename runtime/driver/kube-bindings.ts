@@ -4,14 +4,15 @@
 import type {
   PodEventRecorder,
   PodReference,
+  PodSource,
   PodStatusStore,
   SecretProviderClassSource,
 } from './cluster-ports';
 import { EventRecorder } from './kube/event-recorder';
 import { isAlreadyExists, isConflict, isNotFound } from './kube/kube-api-error';
 import type { KubeClient } from './kube/kube-client';
-import { SECRET_PROVIDER_CLASS_POD_STATUSES, SECRET_PROVIDER_CLASSES } from './kube/kube-resources';
-import type { SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
+import { PODS, SECRET_PROVIDER_CLASS_POD_STATUSES, SECRET_PROVIDER_CLASSES } from './kube/kube-resources';
+import type { Pod, SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
 import type { WatchCache } from './kube/watch-cache';
 import { NODE_NAME_LABEL } from './pod-status';
 
@@ -33,6 +34,15 @@ export class CachedSecretProviderClassSource implements SecretProviderClassSourc
         throw new Error(`secretproviderclasses.secrets-store.csi.x-k8s.io ${JSON.stringify(name)} not found`);
       throw err;
     }
+  }
+}
+
+/** Pods by a direct GET (read once per volume, so no cluster-wide pod watch is kept in memory). */
+export class KubePodSource implements PodSource {
+  constructor(private readonly client: KubeClient) {}
+
+  getPod(namespace: string, name: string): Promise<Pod> {
+    return this.client.get<Pod>(PODS, name, namespace);
   }
 }
 

@@ -15,7 +15,12 @@ import { startHttpEndpoints, HttpEndpoints } from '../common/metrics-http';
 import { csiServices, DRIVER_NAME, packageVersion } from './csi-services';
 import { driverUsage, parseDriverFlags, parseListenAddress, providerDirs } from './driver-flags';
 import { DriverMetrics } from './driver-metrics';
-import { CachedSecretProviderClassSource, KubePodEventRecorder, KubePodStatusStore } from './kube-bindings';
+import {
+  CachedSecretProviderClassSource,
+  KubePodEventRecorder,
+  KubePodSource,
+  KubePodStatusStore,
+} from './kube-bindings';
 import { EventRecorder } from './kube/event-recorder';
 import { KubeClient } from './kube/kube-client';
 import { loadKubeConfig } from './kube/kube-config';
@@ -92,6 +97,8 @@ export async function main(args: string[]): Promise<void> {
     providers,
     secretProviderClasses: new CachedSecretProviderClassSource(kube, spcCache),
     podStatuses: new KubePodStatusStore(kube),
+    pods: new KubePodSource(kube),
+    driverName: flags.drivername,
     events: new KubePodEventRecorder(events),
     metrics,
     logger,

@@ -9,6 +9,7 @@ import { forgetVolume, writePayloadAtomically } from './atomic-writer';
 import type {
   PodEventRecorder,
   PodReference,
+  PodSource,
   PodStatusStore,
   SecretProviderClassSource,
 } from './cluster-ports';
@@ -27,7 +28,7 @@ import {
   PROVIDER_NAME_KEY,
   SPC_NAME_KEY,
 } from './mount-request';
-import { buildPodStatus, targetPathMismatch } from './pod-status';
+import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from './pod-status';
 import type { ObjectVersion, ProviderClients } from './provider-client';
 import { ErrorReason, PublishError } from './publish-error';
 import type { RotationGate } from './rotation-gate';
@@ -67,6 +68,10 @@ export interface NodePublisherProps {
   readonly providers: ProviderClients;
   readonly secretProviderClasses: SecretProviderClassSource;
   readonly podStatuses: PodStatusStore;
+  /** Pods, read when a volume's SPCPS is first written, to check its target path against the pod. */
+  readonly pods: PodSource;
+  /** The CSI driver name a pod's volume must name. @default 'secrets-store.csi.k8s.io' */
+  readonly driverName?: string;
   readonly events: PodEventRecorder;
   readonly metrics: DriverMetrics;
   readonly logger: Logger;
@@ -80,6 +85,9 @@ export interface NodePublisherProps {
   /** Called after a volume was unmounted (secret sync forgets it). @default nothing */
   readonly onUnpublished?: (targetPath: string) => void;
 }
+
+/** Upstream's driver name, the default of `--drivername`. */
+const DRIVER_NAME = 'secrets-store.csi.k8s.io';
 
 /** The path upstream's csi-sanity run uses with the `mock_provider` shortcut. */
 const SANITY_MOCK_PROVIDER = 'mock_provider';
@@ -233,6 +241,8 @@ export class NodePublisher {
           ErrorReason.UnexpectedTargetPath,
         );
       }
+      // Checked against the pod itself once per volume (when its SPCPS is first written), not per republish.
+      if (!this.writtenStatus.has(targetPath)) await this.checkTargetPathAgainstPod(pod, spcName, targetPath);
       const podStatus = buildPodStatus({
         pod,
         spcName,
@@ -377,6 +387,30 @@ export class NodePublisher {
       this.props.metrics.nodeUnpublish.inc({ os_type: OS_TYPE });
       this.props.logger.info('volume unmounted', { volumeId: req.volume_id, targetPath });
     });
+  }
+
+  /** Upstream's pod check of an SPCPS target path (reference §2.3/§3.2); throws a PublishError. */
+  private async checkTargetPathAgainstPod(
+    pod: PodReference,
+    spcName: string,
+    targetPath: string,
+  ): Promise<void> {
+    const failure = (message: string, reason: string) =>
+      PublishError.unknown(
+        `failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}, err: ${message}`,
+        reason,
+      );
+    let found;
+    try {
+      found = await this.props.pods.getPod(pod.namespace, pod.name);
+    } catch (err) {
+      throw failure(
+        `failed to get pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
+        ErrorReason.PodNotFound,
+      );
+    }
+    const mismatch = podVolumeMismatch(found, targetPath, spcName, this.props.driverName ?? DRIVER_NAME);
+    if (mismatch) throw failure(mismatch.message, mismatch.reason);
   }
 
   private async mountTmpfs(targetPath: string, onMounted: () => void): Promise<void> {

@@ -3,7 +3,8 @@
 // and garbage collection (pod deleted → status deleted) all work as with the upstream driver.
 import type { PodReference } from './cluster-ports';
 import type { ObjectVersion } from './provider-client';
-import type { SecretProviderClassPodStatus } from './kube/kube-types';
+import type { Pod, SecretProviderClassPodStatus } from './kube/kube-types';
+import { ErrorReason } from './publish-error';
 
 export const NODE_NAME_LABEL = 'internal.secrets-store.csi.k8s.io/node-name';
 const SPCPS_API_VERSION = 'secrets-store.csi.x-k8s.io/v1';
@@ -71,5 +72,46 @@ export function targetPathMismatch(
   if (volumeName !== undefined && parsed.volumeName !== volumeName) {
     return `target path ${targetPath} belongs to volume ${parsed.volumeName}, not ${volumeName}`;
   }
+  return undefined;
+}
+
+/** Why a target path does not belong to the pod read from the API server, in upstream's words. */
+export interface PodVolumeMismatch {
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * Upstream's SPCPS target-path check against the pod itself (CVE-2020-8568): the pod must have a CSI
+ * volume of this driver on this SPC (`PodVolumeNotFound`), and the path must name the pod's UID and one of
+ * those volumes (`UnexpectedTargetPath`). Upstream compares with the first such volume only; any of them
+ * is accepted here, so a pod that mounts one SPC twice is not refused.
+ */
+export function podVolumeMismatch(
+  pod: Pod,
+  targetPath: string,
+  spcName: string,
+  driverName: string,
+): PodVolumeMismatch | undefined {
+  const podName = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  const volumes = (pod.spec?.volumes ?? []).filter(
+    (v) => v.csi?.driver === driverName && v.csi.volumeAttributes?.secretProviderClass === spcName,
+  );
+  if (volumes.length === 0)
+    return {
+      reason: ErrorReason.PodVolumeNotFound,
+      message: `could not find secret provider class pod status volume for pod ${podName}`,
+    };
+  const parsed = parseTargetPath(targetPath);
+  if (!parsed || parsed.podUid !== pod.metadata.uid)
+    return {
+      reason: ErrorReason.UnexpectedTargetPath,
+      message: `secret provider class pod status(spcps) targetPath did not match pod UID for pod ${podName}`,
+    };
+  if (!volumes.some((v) => v.name === parsed.volumeName))
+    return {
+      reason: ErrorReason.UnexpectedTargetPath,
+      message: `secret provider class pod status(spcps) volume name does not match the volume name in the pod ${podName}`,
+    };
   return undefined;
 }

@@ -8,6 +8,7 @@ import { WatchCache } from '../../../runtime/driver/kube/watch-cache';
 import {
   CachedSecretProviderClassSource,
   KubePodEventRecorder,
+  KubePodSource,
   KubePodStatusStore,
 } from '../../../runtime/driver/kube-bindings';
 import { rig } from '../../rig/rig-env';
@@ -21,6 +22,7 @@ export class ClusterBindings {
   });
   readonly secretProviderClasses = new CachedSecretProviderClassSource(this.kube, this.spcCache);
   readonly podStatuses = new KubePodStatusStore(this.kube);
+  readonly pods = new KubePodSource(this.kube);
   readonly events = new KubePodEventRecorder(
     new EventRecorder({
       client: this.kube,

@@ -15,6 +15,7 @@ import {
 import { Logger } from '../../../runtime/common/logger';
 import type {
   PodEventRecorder,
+  PodSource,
   PodStatusStore,
   SecretProviderClassSource,
 } from '../../../runtime/driver/cluster-ports';
@@ -44,6 +45,7 @@ export function notRunWithoutRoot(name: string): void {
 export interface DriverHarnessProps {
   readonly secretProviderClasses: SecretProviderClassSource;
   readonly podStatuses: PodStatusStore;
+  readonly pods: PodSource;
   readonly events: PodEventRecorder;
   readonly nodeId?: string;
   /** Rotation poll interval in ms; no rotation when absent. */
@@ -89,6 +91,7 @@ export class DriverHarness {
       providers: this.providers,
       secretProviderClasses: this.props.secretProviderClasses,
       podStatuses: this.props.podStatuses,
+      pods: this.props.pods,
       events: this.props.events,
       metrics: this.metrics,
       logger,

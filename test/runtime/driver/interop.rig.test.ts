@@ -262,27 +262,21 @@ maybe('interop with the upstream driver v1.6', () => {
       const tokens = JSON.stringify({
         aud: { token: 'not-a-real-token', expirationTimestamp: '2030-01-01T00:00:00Z' },
       });
+      // Real pods: our driver checks the target path against the pod before writing its SPCPS.
+      const pods: { name: string; uid: string }[] = [];
       for (const [driver, secrets] of [
         [upstream, {}],
         [ours, {}],
         [upstream, { clientid: 'id', clientsecret: 's<>' }],
         [ours, { clientid: 'id', clientsecret: 's<>' }],
       ] as const) {
-        const pod = {
-          name: 'scripted-pod',
-          namespace: NS,
-          uid: `uid-${driver.name}-${Object.keys(secrets).length}`,
-        };
-        const target = path.join(
-          root,
-          'kubelet',
-          'pods',
-          pod.uid,
-          'volumes',
-          'kubernetes.io~csi',
-          'v',
-          'mount',
+        const created = await createPod(
+          `scripted-${driver.name}-${Object.keys(secrets).length}`,
+          'scripted-spc',
         );
+        const pod = { name: created.metadata.name!, namespace: NS, uid: created.metadata.uid! };
+        pods.push(pod);
+        const target = targetFor(created);
         await driver.publish(
           publishRequest({
             targetPath: target,
@@ -294,8 +288,8 @@ maybe('interop with the upstream driver v1.6', () => {
         );
         await driver.unpublish({ volume_id: 'v', target_path: target });
       }
-      const normalized = scripted.requests.map((r) => ({
-        attributes: r.attributes.replace(/uid-(upstream|ours)-\d/g, '<uid>'),
+      const normalized = scripted.requests.map((r, i) => ({
+        attributes: r.attributes.split(pods[i].uid).join('<uid>').split(pods[i].name).join('<pod>'),
         secrets: r.secrets,
         permission: r.permission,
         current_object_version: r.current_object_version,

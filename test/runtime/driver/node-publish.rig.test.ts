@@ -232,6 +232,82 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     },
   );
 
+  describe("the target path checked against the pod (upstream's CVE-2020-8568 guard)", () => {
+    const prefix = (pod: string) =>
+      `failed to create secret provider class pod status for pod ${NS}/${pod}, err: `;
+
+    it.each([
+      [
+        'a volume name the pod does not have',
+        'renamed-0',
+        'other-volume',
+        'spc',
+        `secret provider class pod status(spcps) volume name does not match the volume name in the pod ${NS}/renamed-0`,
+        'UnexpectedTargetPath',
+      ],
+      [
+        'a pod without a CSI volume on this SPC',
+        'otherspc-0',
+        'secrets-store',
+        'nosocket',
+        `could not find secret provider class pod status volume for pod ${NS}/otherspc-0`,
+        'PodVolumeNotFound',
+      ],
+    ])(
+      'refuses %s with upstream text, writes no SPCPS and leaves nothing mounted',
+      async (_what, podName, podVolume, podSpc, text, reason) => {
+        const pod = await createPod(podName, podVolume, podSpc);
+        const target = h.targetPath(pod.metadata.uid!); // kubelet's path for volume "secrets-store"
+        const err = await grpcError(
+          h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) })),
+        );
+        expect(err.code).toBe(grpc.status.UNKNOWN);
+        expect(err.details).toBe(prefix(podName) + text);
+        expect(h.isMounted(target)).toBe(false);
+        await expect(
+          cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `${podName}-${NS}-spc`, NS),
+        ).rejects.toMatchObject({ reason: 'NotFound' });
+        expect(await h.metricsText()).toContain(`error_type="${reason}"`);
+      },
+    );
+
+    it('refuses a pod the API server does not know (PodNotFound)', async () => {
+      const ghost = { name: 'ghost-0', namespace: NS, uid: 'uid-ghost' };
+      const target = h.targetPath(ghost.uid);
+      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: ghost })));
+      expect(err.details.startsWith(`${prefix('ghost-0')}failed to get pod ${NS}/ghost-0, err: `)).toBe(true);
+      expect(err.details).toContain('not found');
+      expect(h.isMounted(target)).toBe(false);
+    });
+
+    it('reads the pod once, when the SPCPS is first written, not on every republish', async () => {
+      const pod = await createPod('checked-once-0');
+      const target = h.targetPath(pod.metadata.uid!);
+      const req = publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) });
+      const podGets = () =>
+        cluster.kube.requests.filter((r) => r === `GET /api/v1/namespaces/${NS}/pods/checked-once-0`).length;
+      await h.publish(req);
+      expect(podGets()).toBe(1);
+      const saved = provider.answer;
+      provider.answer = () => ({
+        files: [{ path: 'db-password', mode: 0o600, contents: 'rotated' }],
+        objectVersions: [{ id: 'secret/db-password', version: 'v2' }],
+      });
+      clock += 120_000;
+      await h.publish(req); // a rotation that rewrites the SPCPS
+      provider.answer = saved;
+      expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe('rotated');
+      const status = await cluster.kube.get<SecretProviderClassPodStatus>(
+        SECRET_PROVIDER_CLASS_POD_STATUSES,
+        `checked-once-0-${NS}-spc`,
+        NS,
+      );
+      expect(status.status?.objects).toEqual([{ id: 'secret/db-password', version: 'v2' }]);
+      expect(podGets()).toBe(1);
+      await h.unpublish({ volume_id: 'v', target_path: target });
+    }, 60_000);
+  });
+
   it('a failed rotation keeps the content and writes a Warning Event on the pod without the secret or the token', async () => {
     const pod = await createPod('rotating-0');
     const target = h.targetPath(pod.metadata.uid!);
