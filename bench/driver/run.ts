@@ -16,6 +16,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../lib/core/install/crds';
+import { DRIVER_NODE_OPTIONS } from '../../lib/core/install/driver-daemonset';
 import {
   KubeClient,
   loadKubeConfig,
@@ -43,7 +44,10 @@ interface Options {
   rotationSeconds: number;
   republishPeriodMs: number;
   latencySamples: number;
-  /** Node flags for our driver process, e.g. `--max-semi-space-size=4` (what NODE_OPTIONS would carry in the DaemonSet). */
+  /**
+   * Node flags for our driver process. Default: the NODE_OPTIONS the self-hosted install sets on our driver
+   * container (DRIVER_NODE_OPTIONS), so the bench measures what ships; any --our-node-option replaces them.
+   */
   ourNodeOptions: string[];
   /** Measure only these drivers. */
   only?: 'ours' | 'upstream';
@@ -57,9 +61,11 @@ function parseOptions(argv: string[]): Options {
     latencySamples: 110,
     ourNodeOptions: [],
   };
+  let nodeOptionsGiven = false;
   for (const arg of argv) {
     const nodeOption = /^--our-node-option=(--[a-z0-9-]+(=[\w.]+)?)$/.exec(arg);
     if (nodeOption) {
+      nodeOptionsGiven = true;
       opts.ourNodeOptions.push(nodeOption[1]);
       continue;
     }
@@ -76,6 +82,7 @@ function parseOptions(argv: string[]): Options {
     if (m[1] === 'volumes') opts.volumes = Number(m[2]);
     else opts.rotationSeconds = Number(m[2]);
   }
+  if (!nodeOptionsGiven) opts.ourNodeOptions = DRIVER_NODE_OPTIONS.split(' ');
   if (opts.volumes < 1 || opts.volumes > 500) throw new Error('--volumes must be between 1 and 500');
   if (opts.rotationSeconds < 4 || opts.rotationSeconds > 600)
     throw new Error('--rotation-seconds must be between 4 and 600');
