@@ -2,6 +2,7 @@
 // kubeconfig, the secrets-store CRDs (B's definitions) applied, a fresh namespace, and bounded polling.
 import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../lib/core/install/crds';
 import { KubeClient, KubeResource, loadKubeConfig, NAMESPACES } from '../../../runtime/driver/kube';
+import { SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
 import { KubeResourceObject } from '../../../runtime/driver/kube/kube-types';
 import { rig } from '../../rig/rig-env';
 
@@ -103,4 +104,23 @@ export async function compactEtcd(): Promise<void> {
     throw new Error(
       `etcd compaction at revision ${revision} failed: ${compaction.status} ${await compaction.text()}`,
     );
+}
+
+/** Creates a SecretProviderClass (v1) in `namespace` on the real apiserver. */
+export async function createSecretProviderClass(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  spec: { provider: string; parameters: Record<string, string>; secretObjects?: unknown[] },
+): Promise<void> {
+  await kube.create(
+    SECRET_PROVIDER_CLASSES,
+    {
+      apiVersion: 'secrets-store.csi.x-k8s.io/v1',
+      kind: 'SecretProviderClass',
+      metadata: { name, namespace },
+      spec,
+    },
+    namespace,
+  );
 }

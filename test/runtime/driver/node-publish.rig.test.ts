@@ -7,13 +7,13 @@ import * as grpc from '@grpc/grpc-js';
 import {
   PODS,
   SECRET_PROVIDER_CLASS_POD_STATUSES,
-  SECRET_PROVIDER_CLASSES,
   EVENTS,
   NAMESPACES,
 } from '../../../runtime/driver/kube/kube-resources';
 import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { ClusterBindings } from './cluster-bindings';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
+import { createSecretProviderClass } from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
 
 const NS = `driver-${process.pid}`;
@@ -86,16 +86,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     providerName: string,
     parameters: Record<string, string>,
   ): Promise<void> {
-    await cluster.kube.create(
-      SECRET_PROVIDER_CLASSES,
-      {
-        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-        kind: 'SecretProviderClass',
-        metadata: { name, namespace },
-        spec: { provider: providerName, parameters },
-      },
-      namespace,
-    );
+    await createSecretProviderClass(cluster.kube, namespace, name, { provider: providerName, parameters });
   }
 
   const podRef = (pod: Pod) => ({ name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! });

@@ -10,12 +10,16 @@ import {
   NAMESPACES,
   PODS,
   SECRET_PROVIDER_CLASS_POD_STATUSES,
-  SECRET_PROVIDER_CLASSES,
 } from '../../../runtime/driver/kube/kube-resources';
 import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { ClusterBindings } from './cluster-bindings';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
-import { ensureSecretsStoreCrds, eventually, freshNamespace } from './kube-test-support';
+import {
+  createSecretProviderClass,
+  ensureSecretsStoreCrds,
+  eventually,
+  freshNamespace,
+} from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.sig-DO-NOT-LOG';
@@ -50,16 +54,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
     providerName: string,
     parameters: Record<string, string>,
   ): Promise<void> {
-    await cluster.kube.create(
-      SECRET_PROVIDER_CLASSES,
-      {
-        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-        kind: 'SecretProviderClass',
-        metadata: { name, namespace },
-        spec: { provider: providerName, parameters },
-      },
-      namespace,
-    );
+    await createSecretProviderClass(cluster.kube, namespace, name, { provider: providerName, parameters });
   }
 
   /** This test pod's SPCPS objects in the API server (they carry the pod as owner). */

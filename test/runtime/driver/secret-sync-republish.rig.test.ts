@@ -5,19 +5,19 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKubeConfig } from '../../../runtime/driver/kube/kube-config';
-import {
-  PODS,
-  SECRET_PROVIDER_CLASSES,
-  SECRETS,
-  NAMESPACES,
-} from '../../../runtime/driver/kube/kube-resources';
+import { PODS, SECRETS, NAMESPACES } from '../../../runtime/driver/kube/kube-resources';
 import type { Pod, Secret } from '../../../runtime/driver/kube/kube-types';
 import { SecretSyncController, syncSecretsAfterPublish } from '../../../runtime/driver/secret-sync';
 import { rig } from '../../rig/rig-env';
 import { ClusterBindings } from './cluster-bindings';
 import { CountingKubeClient } from './counting-kube-client';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
-import { ensureSecretsStoreCrds, eventually, freshNamespace } from './kube-test-support';
+import {
+  createSecretProviderClass,
+  ensureSecretsStoreCrds,
+  eventually,
+  freshNamespace,
+} from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
 
 const INTERVAL = 120_000;
@@ -70,22 +70,13 @@ maybe('secret sync after NodePublishVolume (production hook)', () => {
   });
 
   it('syncs on the first mount, makes no request on an unchanged rotation check, updates on a change, re-creates a deleted Secret', async () => {
-    await cluster.kube.create(
-      SECRET_PROVIDER_CLASSES,
-      {
-        apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-        kind: 'SecretProviderClass',
-        metadata: { name: 'spc', namespace },
-        spec: {
-          provider: 'scripted',
-          parameters: { objects: 'x' },
-          secretObjects: [
-            { secretName: 'synced', type: 'Opaque', data: [{ objectName: 'password', key: 'pw' }] },
-          ],
-        },
-      },
-      namespace,
-    );
+    await createSecretProviderClass(cluster.kube, namespace, 'spc', {
+      provider: 'scripted',
+      parameters: { objects: 'x' },
+      secretObjects: [
+        { secretName: 'synced', type: 'Opaque', data: [{ objectName: 'password', key: 'pw' }] },
+      ],
+    });
     const pod = await cluster.kube.create<Pod>(
       PODS,
       {
