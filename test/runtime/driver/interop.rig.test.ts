@@ -12,7 +12,6 @@ import {
   NAMESPACES,
   PODS,
   SECRET_PROVIDER_CLASS_POD_STATUSES,
-  SECRET_PROVIDER_CLASSES,
 } from '../../../runtime/driver/kube/kube-resources';
 import type { Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { cannotRunHere, rig, rigBinary } from '../../rig/rig-env';
@@ -20,6 +19,7 @@ import { objectsYaml, ParityWorld, startParityWorld } from '../provider/parity-w
 import { ourProviderCommand, ProviderProcess } from '../provider/provider-process';
 import { canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
 import { DriverProcess, ourDriverCommand } from './driver-process';
+import { createSecretProviderClass } from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
 
 const NS = `interop-${process.pid}`;
@@ -122,32 +122,23 @@ maybe('interop with the upstream driver v1.6', () => {
     const providerDir = path.dirname(provider.ports.socketPath);
     const drivers: DriverProcess[] = [];
     try {
-      await kube.create(
-        SECRET_PROVIDER_CLASSES,
-        {
-          apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-          kind: 'SecretProviderClass',
-          metadata: { name: 'azure-kv', namespace: NS },
-          spec: {
-            provider: 'azure',
-            parameters: {
-              ...world.baseParameters,
-              objects: objectsYaml([
-                { objectName: 'plain', objectType: 'secret' },
-                {
-                  objectName: 'b64val',
-                  objectType: 'secret',
-                  objectEncoding: 'base64',
-                  objectAlias: 'binary',
-                },
-                { objectName: 'pem-chain', objectType: 'cert', objectAlias: 'tls/leaf.crt' },
-                { objectName: 'spaced', objectType: 'secret', filePermission: '0600' },
-              ]),
+      await createSecretProviderClass(kube, NS, 'azure-kv', {
+        provider: 'azure',
+        parameters: {
+          ...world.baseParameters,
+          objects: objectsYaml([
+            { objectName: 'plain', objectType: 'secret' },
+            {
+              objectName: 'b64val',
+              objectType: 'secret',
+              objectEncoding: 'base64',
+              objectAlias: 'binary',
             },
-          },
+            { objectName: 'pem-chain', objectType: 'cert', objectAlias: 'tls/leaf.crt' },
+            { objectName: 'spaced', objectType: 'secret', filePermission: '0600' },
+          ]),
         },
-        NS,
-      );
+      });
       const upstream = await DriverProcess.start({
         name: 'upstream',
         command: upstreamDriver,
@@ -228,23 +219,14 @@ maybe('interop with the upstream driver v1.6', () => {
     });
     const drivers: DriverProcess[] = [];
     try {
-      await kube.create(
-        SECRET_PROVIDER_CLASSES,
-        {
-          apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-          kind: 'SecretProviderClass',
-          metadata: { name: 'scripted-spc', namespace: NS },
-          spec: {
-            provider: 'scripted',
-            parameters: {
-              objects: 'array:\n  - |\n    objectName: f\n',
-              html: '<a&b>',
-              secretProviderClass: 'overridden',
-            },
-          },
+      await createSecretProviderClass(kube, NS, 'scripted-spc', {
+        provider: 'scripted',
+        parameters: {
+          objects: 'array:\n  - |\n    objectName: f\n',
+          html: '<a&b>',
+          secretProviderClass: 'overridden',
         },
-        NS,
-      );
+      });
       const upstream = await DriverProcess.start({
         name: 'upstream',
         command: upstreamDriver,
