@@ -27,6 +27,16 @@ import { ProviderClients } from '../../../runtime/driver/provider-client';
 import { RotationGate } from '../../../runtime/driver/rotation-gate';
 
 /** Root is needed for mount(2); in CI a test that cannot mount fails, elsewhere it is reported and skipped. */
+/** The gRPC error a call fails with; fails the test when the call succeeds. */
+export function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError> {
+  return promise.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (err: grpc.ServiceError) => err,
+  );
+}
+
 export function canMount(testName: string): boolean {
   if (process.getuid?.() === 0) return true;
   const reason = `${testName} needs root (tmpfs mounts); run it as root`;

@@ -8,18 +8,14 @@ import * as path from 'node:path';
 import { readMountedFiles } from '../../../runtime/driver/atomic-writer';
 import { KubeClient } from '../../../runtime/driver/kube/kube-client';
 import { loadKubeConfigFile } from '../../../runtime/driver/kube/kube-config';
-import {
-  NAMESPACES,
-  PODS,
-  SECRET_PROVIDER_CLASS_POD_STATUSES,
-} from '../../../runtime/driver/kube/kube-resources';
+import { NAMESPACES, SECRET_PROVIDER_CLASS_POD_STATUSES } from '../../../runtime/driver/kube/kube-resources';
 import type { Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { cannotRunHere, rig, rigBinary } from '../../rig/rig-env';
 import { objectsYaml, ParityWorld, startParityWorld } from '../provider/parity-world';
 import { ourProviderCommand, ProviderProcess } from '../provider/provider-process';
 import { canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
 import { DriverProcess, ourDriverCommand } from './driver-process';
-import { createSecretProviderClass } from './kube-test-support';
+import { createPodWithSecretsStoreVolumes, createSecretProviderClass } from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
 
 const NS = `interop-${process.pid}`;
@@ -66,30 +62,35 @@ maybe('interop with the upstream driver v1.6', () => {
       'mount',
     );
 
+  /**
+   * The real upstream driver and ours on one provider directory; each is pushed onto `started` as soon as
+   * it runs, so the caller's cleanup stops it even when the other fails to start.
+   */
+  async function startBothDrivers(
+    providerDir: string,
+    started: DriverProcess[],
+    upstreamExtraArgs: string[] = [],
+  ): Promise<[DriverProcess, DriverProcess]> {
+    const upstream = await DriverProcess.start({
+      name: 'upstream',
+      command: upstreamDriver!,
+      providerDir,
+      kubeconfig: rig().kubeconfig,
+      extraArgs: upstreamExtraArgs,
+    });
+    started.push(upstream);
+    const ours = await DriverProcess.start({
+      name: 'ours',
+      ...ourDriverCommand(),
+      providerDir,
+      kubeconfig: rig().kubeconfig,
+    });
+    started.push(ours);
+    return [upstream, ours];
+  }
+
   async function createPod(name: string, spc: string): Promise<Pod> {
-    return kube.create<Pod>(
-      PODS,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: NS },
-        // Unscheduled (no nodeName): with no kubelet in the rig, a scheduled pod's deletion would wait for one.
-        spec: {
-          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
-          volumes: [
-            {
-              name: 'secrets-store',
-              csi: {
-                driver: 'secrets-store.csi.k8s.io',
-                readOnly: true,
-                volumeAttributes: { secretProviderClass: spc },
-              },
-            },
-          ],
-        },
-      },
-      NS,
-    );
+    return createPodWithSecretsStoreVolumes(kube, NS, name, spc);
   }
 
   const podRef = (pod: Pod) => ({ name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! });
@@ -139,21 +140,7 @@ maybe('interop with the upstream driver v1.6', () => {
           ]),
         },
       });
-      const upstream = await DriverProcess.start({
-        name: 'upstream',
-        command: upstreamDriver,
-        providerDir,
-        kubeconfig: rig().kubeconfig,
-        extraArgs: ['-v=2'],
-      });
-      drivers.push(upstream);
-      const ours = await DriverProcess.start({
-        name: 'ours',
-        ...ourDriverCommand(),
-        providerDir,
-        kubeconfig: rig().kubeconfig,
-      });
-      drivers.push(ours);
+      const [upstream, ours] = await startBothDrivers(providerDir, drivers, ['-v=2']);
 
       const results: { snapshot: VolumeSnapshot; status: SecretProviderClassPodStatus['status'] }[] = [];
       for (const driver of [upstream, ours]) {
@@ -227,20 +214,7 @@ maybe('interop with the upstream driver v1.6', () => {
           secretProviderClass: 'overridden',
         },
       });
-      const upstream = await DriverProcess.start({
-        name: 'upstream',
-        command: upstreamDriver,
-        providerDir,
-        kubeconfig: rig().kubeconfig,
-      });
-      drivers.push(upstream);
-      const ours = await DriverProcess.start({
-        name: 'ours',
-        ...ourDriverCommand(),
-        providerDir,
-        kubeconfig: rig().kubeconfig,
-      });
-      drivers.push(ours);
+      const [upstream, ours] = await startBothDrivers(providerDir, drivers);
       const tokens = JSON.stringify({
         aud: { token: 'not-a-real-token', expirationTimestamp: '2030-01-01T00:00:00Z' },
       });

@@ -2,8 +2,8 @@
 // kubeconfig, the secrets-store CRDs (B's definitions) applied, a fresh namespace, and bounded polling.
 import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../lib/core/install/crds';
 import { KubeClient, KubeResource, loadKubeConfig, NAMESPACES } from '../../../runtime/driver/kube';
-import { SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
-import { KubeResourceObject } from '../../../runtime/driver/kube/kube-types';
+import { PODS, SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
+import { KubeResourceObject, Pod } from '../../../runtime/driver/kube/kube-types';
 import { rig } from '../../rig/rig-env';
 
 export const CRDS: KubeResource = {
@@ -120,6 +120,49 @@ export async function createSecretProviderClass(
       kind: 'SecretProviderClass',
       metadata: { name, namespace },
       spec,
+    },
+    namespace,
+  );
+}
+
+/**
+ * Creates an unscheduled pod (no nodeName: the rig runs no kubelet, and a scheduled pod's deletion would
+ * wait for one) with one Secrets Store CSI volume on `spc` per name in `volumeNames`.
+ */
+export async function createPodWithSecretsStoreVolumes(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  spc: string,
+  volumeNames: readonly string[] = ['secrets-store'],
+): Promise<Pod> {
+  return kube.create<Pod>(
+    PODS,
+    {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace },
+      spec: {
+        containers: [
+          {
+            name: 'app',
+            image: 'registry.k8s.io/pause:3.10',
+            volumeMounts: volumeNames.map((volume) => ({
+              name: volume,
+              mountPath: `/mnt/${volume}`,
+              readOnly: true,
+            })),
+          },
+        ],
+        volumes: volumeNames.map((volume) => ({
+          name: volume,
+          csi: {
+            driver: 'secrets-store.csi.k8s.io',
+            readOnly: true,
+            volumeAttributes: { secretProviderClass: spc },
+          },
+        })),
+      },
     },
     namespace,
   );

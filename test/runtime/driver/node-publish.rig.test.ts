@@ -12,8 +12,8 @@ import {
 } from '../../../runtime/driver/kube/kube-resources';
 import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { ClusterBindings } from './cluster-bindings';
-import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
-import { createSecretProviderClass } from './kube-test-support';
+import { DriverHarness, canMount, grpcError, notRunWithoutRoot, publishRequest } from './driver-harness';
+import { createPodWithSecretsStoreVolumes, createSecretProviderClass, eventually } from './kube-test-support';
 import { ScriptedProvider } from './scripted-provider';
 
 const NS = `driver-${process.pid}`;
@@ -22,26 +22,6 @@ const SECRET_VALUE = 'rig-secret-DO-NOT-LOG';
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.cmlnLXRva2Vu.rig-sig-DO-NOT-LOG';
 const maybe = canMount('node-publish.rig.test.ts') ? describe : notRunWithoutRoot;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (let i = 0; i < 600; i++) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (err: grpc.ServiceError) => err,
-  );
-}
-
 maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
   let cluster: ClusterBindings;
   let h: DriverHarness;
@@ -49,35 +29,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
   let clock = 1_000_000;
 
   async function createPod(name: string, volumeName = 'secrets-store', spc = 'spc'): Promise<Pod> {
-    return cluster.kube.create<Pod>(
-      PODS,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, namespace: NS },
-        // Unscheduled (no nodeName): with no kubelet in the rig, a scheduled pod's deletion would wait for one.
-        spec: {
-          containers: [
-            {
-              name: 'app',
-              image: 'registry.k8s.io/pause:3.10',
-              volumeMounts: [{ name: volumeName, mountPath: '/mnt/secrets', readOnly: true }],
-            },
-          ],
-          volumes: [
-            {
-              name: volumeName,
-              csi: {
-                driver: 'secrets-store.csi.k8s.io',
-                readOnly: true,
-                volumeAttributes: { secretProviderClass: spc },
-              },
-            },
-          ],
-        },
-      },
-      NS,
-    );
+    return createPodWithSecretsStoreVolumes(cluster.kube, NS, name, spc, [volumeName]);
   }
 
   async function createSpc(
@@ -155,7 +107,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     const oldTarget = h.targetPath(old.metadata.uid!);
     await h.publish(publishRequest({ targetPath: oldTarget, spc: 'spc', pod: podRef(old) }));
     await cluster.kube.delete(PODS, 'db-0', { namespace: NS });
-    await waitFor('the old pod to be gone', () =>
+    await eventually('the old pod to be gone', () =>
       cluster.kube.get(PODS, 'db-0', NS).then(
         () => undefined,
         (err: { reason?: string }) => (err.reason === 'NotFound' ? true : undefined),
@@ -318,7 +270,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     await h.publish(req);
     provider.answer = saved;
     expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe(SECRET_VALUE);
-    const events = await waitFor('the Warning Event', async () => {
+    const events = await eventually('the Warning Event', async () => {
       const list = await cluster.kube.list<KubeEvent>(EVENTS, {
         namespace: NS,
         fieldSelector: `involvedObject.name=rotating-0`,

@@ -8,13 +8,13 @@ import * as grpc from '@grpc/grpc-js';
 import {
   EVENTS,
   NAMESPACES,
-  PODS,
   SECRET_PROVIDER_CLASS_POD_STATUSES,
 } from '../../../runtime/driver/kube/kube-resources';
-import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
+import type { KubeEvent, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
 import { ClusterBindings } from './cluster-bindings';
-import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
+import { DriverHarness, canMount, grpcError, notRunWithoutRoot, publishRequest } from './driver-harness';
 import {
+  createPodWithSecretsStoreVolumes,
   createSecretProviderClass,
   ensureSecretsStoreCrds,
   eventually,
@@ -28,15 +28,6 @@ const SECRET_VALUE = 'p@ssw0rd-DO-NOT-LOG';
 const POD_VOLUMES = ['secrets-store', 'a', 'b'];
 
 const maybe = canMount('node-publisher.rig.test.ts') ? describe : notRunWithoutRoot;
-
-function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (err: grpc.ServiceError) => err,
-  );
-}
 
 maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, real kube-apiserver)', () => {
   let cluster: ClusterBindings;
@@ -124,26 +115,12 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
   async function setUp(rotationPollIntervalMs?: number, maxCallRecvMsgSize?: number): Promise<void> {
     clock = 1_000_000;
     // A fresh pod per test: its UID names the target paths, so no test sees another's SPCPS or Events.
-    const pod = await cluster.kube.create<Pod>(
-      PODS,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `app-${++podCount}`, namespace: NS },
-        // Unscheduled (no nodeName): with no kubelet in the rig, nothing else acts on it.
-        spec: {
-          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
-          volumes: POD_VOLUMES.map((name) => ({
-            name,
-            csi: {
-              driver: 'secrets-store.csi.k8s.io',
-              readOnly: true,
-              volumeAttributes: { secretProviderClass: 'spc' },
-            },
-          })),
-        },
-      },
+    const pod = await createPodWithSecretsStoreVolumes(
+      cluster.kube,
       NS,
+      `app-${++podCount}`,
+      'spc',
+      POD_VOLUMES,
     );
     POD = { name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! };
     h = new DriverHarness({

@@ -5,14 +5,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadKubeConfig } from '../../../runtime/driver/kube/kube-config';
-import { PODS, SECRETS, NAMESPACES } from '../../../runtime/driver/kube/kube-resources';
-import type { Pod, Secret } from '../../../runtime/driver/kube/kube-types';
+import { SECRETS, NAMESPACES } from '../../../runtime/driver/kube/kube-resources';
+import type { Secret } from '../../../runtime/driver/kube/kube-types';
 import { SecretSyncController, syncSecretsAfterPublish } from '../../../runtime/driver/secret-sync';
 import { rig } from '../../rig/rig-env';
 import { ClusterBindings } from './cluster-bindings';
 import { CountingKubeClient } from './counting-kube-client';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
 import {
+  createPodWithSecretsStoreVolumes,
   createSecretProviderClass,
   ensureSecretsStoreCrds,
   eventually,
@@ -77,28 +78,7 @@ maybe('secret sync after NodePublishVolume (production hook)', () => {
         { secretName: 'synced', type: 'Opaque', data: [{ objectName: 'password', key: 'pw' }] },
       ],
     });
-    const pod = await cluster.kube.create<Pod>(
-      PODS,
-      {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: 'app-0', namespace },
-        spec: {
-          containers: [{ name: 'app', image: 'registry.k8s.io/pause:3.10' }],
-          volumes: [
-            {
-              name: 'secrets-store',
-              csi: {
-                driver: 'secrets-store.csi.k8s.io',
-                readOnly: true,
-                volumeAttributes: { secretProviderClass: 'spc' },
-              },
-            },
-          ],
-        },
-      },
-      namespace,
-    );
+    const pod = await createPodWithSecretsStoreVolumes(cluster.kube, namespace, 'app-0', 'spc');
     const podRef = { name: 'app-0', namespace, uid: pod.metadata.uid! };
     const target = h.targetPath(podRef.uid);
     const req = publishRequest({ targetPath: target, spc: 'spc', pod: podRef });
