@@ -53,6 +53,19 @@ interface Options {
   only?: 'ours' | 'upstream';
 }
 
+/** The same upstream-named flags for both drivers, so the two runs differ only in the binary. */
+function driverFlags(socketPath: string, providerDir: string): string[] {
+  return [
+    `--endpoint=unix://${socketPath}`,
+    '--nodeid=bench-node',
+    `--provider-volume=${providerDir}`,
+    `--additional-provider-volume-paths=${providerDir}`,
+    '--enable-secret-rotation=true',
+    `--rotation-poll-interval=${POLL_INTERVAL_S}s`,
+    '--metrics-addr=127.0.0.1:0',
+  ];
+}
+
 function parseOptions(argv: string[]): Options {
   const opts: Options = {
     volumes: 110,
@@ -446,18 +459,7 @@ async function main(): Promise<void> {
           spawnLogged({
             name: 'ours',
             binary: process.execPath,
-            args: [
-              ...opts.ourNodeOptions,
-              cli,
-              'driver',
-              `--endpoint=unix://${socketPath}`,
-              '--nodeid=bench-node',
-              `--provider-volume=${providerDir}`,
-              `--additional-provider-volume-paths=${providerDir}`,
-              '--enable-secret-rotation=true',
-              `--rotation-poll-interval=${POLL_INTERVAL_S}s`,
-              '--metrics-addr=127.0.0.1:0',
-            ],
+            args: [...opts.ourNodeOptions, cli, 'driver', ...driverFlags(socketPath, providerDir)],
             logDir,
             env: { KUBECONFIG: kubeconfig, NODE_PATH: path.join(REPO, 'node_modules') },
           }),
@@ -471,15 +473,7 @@ async function main(): Promise<void> {
           spawnLogged({
             name: 'upstream',
             binary: upstreamDriver!,
-            args: [
-              `--endpoint=unix://${socketPath}`,
-              '--nodeid=bench-node',
-              `--provider-volume=${providerDir}`,
-              `--additional-provider-volume-paths=${providerDir}`,
-              '--enable-secret-rotation=true',
-              `--rotation-poll-interval=${POLL_INTERVAL_S}s`,
-              '--metrics-addr=127.0.0.1:0',
-            ],
+            args: driverFlags(socketPath, providerDir),
             logDir,
             env: { KUBECONFIG: kubeconfig },
           }),
