@@ -1,9 +1,8 @@
 // The three CSI gRPC services bound to their handlers. Identity and Controller answer exactly as the
 // upstream driver does (including advertising CONTROLLER_SERVICE while every controller RPC is
 // unimplemented), so node-driver-registrar, the liveness-probe sidecar and kubelet see no difference.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { packageVersion } from '../../lib/core/package-version';
 import type { GrpcServiceBinding } from '../common/grpc-unix';
 import { loadProto, serviceClientConstructor } from '../common/grpc-unix';
 import type { Logger } from '../common/logger';
@@ -23,22 +22,6 @@ export interface CsiServicesProps {
   readonly vendorVersion?: string;
   /** GetPluginInfo name (`--drivername`). @default 'secrets-store.csi.k8s.io' */
   readonly driverName?: string;
-}
-
-/** The version in this package's package.json (source tree and build/ both work). */
-export function packageVersion(): string {
-  for (const candidate of [
-    path.resolve(__dirname, '..', '..', 'package.json'),
-    path.resolve(__dirname, '..', '..', '..', 'package.json'),
-  ]) {
-    try {
-      const version = JSON.parse(fs.readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (version.name === 'aks-secrets-store' && version.version) return version.version;
-    } catch {
-      // try the next location
-    }
-  }
-  return 'local-dev';
 }
 
 export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {

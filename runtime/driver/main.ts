@@ -12,7 +12,8 @@ import {
 } from '../common/grpc-unix';
 import { Logger } from '../common/logger';
 import { startHttpEndpoints, HttpEndpoints } from '../common/metrics-http';
-import { csiServices, DRIVER_NAME, packageVersion } from './csi-services';
+import { packageVersion } from '../../lib/core/package-version';
+import { csiServices, DRIVER_NAME } from './csi-services';
 import { driverUsage, parseDriverFlags, parseListenAddress, providerDirs } from './driver-flags';
 import { DriverMetrics } from './driver-metrics';
 import {

@@ -11,7 +11,8 @@ import { PROVIDER_FLAGS } from './flags';
 import { ProviderMetrics } from './metrics';
 import { MountService } from './mount';
 import { measureMountResponse, providerService, startProviderServer } from './server';
-import { RUNTIME_NAME, runtimeVersion } from './version';
+import { packageVersion } from '../../lib/core/package-version';
+import { RUNTIME_NAME } from './version';
 
 /** A running provider (returned for in-process tests; the CLI waits for a signal). */
 export interface RunningProvider {
@@ -123,7 +124,7 @@ export async function startProvider(
   }
   logger.info('provider started', {
     runtime: RUNTIME_NAME,
-    version: runtimeVersion(),
+    version: packageVersion(),
     socket: socketPath,
     healthzPort: healthz.port,
     metricsPort: metricsHttp.port,

@@ -12,7 +12,8 @@ import type { Logger } from '../common/logger';
 import { MountRequestMessage, MountResponseMessage, MountService } from './mount';
 import type { ProviderMetrics } from './metrics';
 import { MountRequestError } from './parameters';
-import { API_VERSION, RUNTIME_NAME, runtimeVersion } from './version';
+import { packageVersion } from '../../lib/core/package-version';
+import { API_VERSION, RUNTIME_NAME } from './version';
 
 /** Go's codes.Code.String() names, for the grpc_code label. */
 const GO_CODE_NAMES = [
@@ -114,7 +115,7 @@ export async function startProviderServer(props: ProviderServerProps): Promise<U
           Version: unary('/v1alpha1.CSIDriverProvider/Version', async () => ({
             version: API_VERSION,
             runtime_name: RUNTIME_NAME,
-            runtime_version: runtimeVersion(),
+            runtime_version: packageVersion(),
           })),
           Mount: unary<MountRequestMessage, MountResponseMessage>(
             '/v1alpha1.CSIDriverProvider/Mount',

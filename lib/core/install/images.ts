@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'fs';
-import { dirname, join } from 'path';
+import { packageVersion } from '../package-version';
 import { ValidationError } from '../validation-error';
 import { checkBoolean, checkKnownKeys, checkString } from './option-checks';
 
@@ -65,22 +64,6 @@ const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 // A pragmatic image reference check: [registry/]path[:tag][@digest], no spaces, lower-case path.
 const IMAGE_REFERENCE =
   /^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
-
-let cachedVersion: string | undefined;
-
-/** This package's version, read from its package.json (works from lib/ sources and from build/). */
-export function packageVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'aks-secrets-store' && pkg.version) return (cachedVersion = pkg.version);
-    }
-    if (dirname(dir) === dir)
-      throw new Error('aks-secrets-store: cannot find its own package.json above ' + __dirname);
-  }
-}
 
 /** `ghcr.io/aks-secrets-store/runtime:<package version>`. */
 export function defaultRuntimeImage(): string {
