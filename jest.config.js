@@ -1,13 +1,13 @@
 // Two projects: "unit" needs nothing but Node; "rig" (files named *.rig.test.ts) runs against the real
-// components started once by test/rig/global-setup.ts (kube-apiserver, etcd, lowkey-vault, ...).
+// components started once by harness/rig/global-setup.ts (kube-apiserver, etcd, lowkey-vault, ...).
 // isolatedModules comes from tsconfig.json (ts-jest then transpiles per file); types are checked once by tsc --noEmit.
 const fs = require('fs');
 const path = require('path');
 
 // lowkey-vault (the Key Vault emulator of DESIGN §6) is not served by Maven Central, the only Java registry
-// reachable here: test/rig/build.sh records that in an UNAVAILABLE file. Its test files then cannot run at
+// reachable here: harness/rig/build.sh records that in an UNAVAILABLE file. Its test files then cannot run at
 // all; they are left out by name, and test/run-all.sh prints the recorded reason as BLOCKED. With a jar
-// (LOWKEY_VAULT_JAR=... bash test/rig/build.sh) they run like every other rig test.
+// (LOWKEY_VAULT_JAR=... bash harness/rig/build.sh) they run like every other rig test.
 const LOWKEY_TESTS = 'lowkey-vault\\.rig\\.test\\.ts$';
 function lowkeyVaultBlocked() {
   const rigCache = path.join(
@@ -43,8 +43,8 @@ module.exports = {
       displayName: 'rig',
       testMatch: ['**/*.rig.test.ts'],
       testPathIgnorePatterns: lowkeyVaultBlocked() ? [LOWKEY_TESTS] : [],
-      globalSetup: '<rootDir>/test/rig/global-setup.ts',
-      globalTeardown: '<rootDir>/test/rig/global-teardown.ts',
+      globalSetup: '<rootDir>/harness/rig/global-setup.ts',
+      globalTeardown: '<rootDir>/harness/rig/global-teardown.ts',
     },
   ],
 };

@@ -19,15 +19,15 @@ npx eslint --max-warnings=0 .
 step "format (prettier --check)"
 npx prettier --check . >/dev/null || { npx prettier --check . || true; echo "run: npx prettier --write ." >&2; exit 1; }
 
-if [ -x test/rig/build.sh ]; then
-  step "rig: build or reuse the real components (test/rig/build.sh)"
-  bash test/rig/build.sh
+if [ -x harness/rig/build.sh ]; then
+  step "rig: build or reuse the real components (harness/rig/build.sh)"
+  bash harness/rig/build.sh
 fi
 
 blocked=$(cat "${XDG_CACHE_HOME:-$HOME/.cache}"/aks-secrets-store/rig/lowkey-vault-*/UNAVAILABLE 2>/dev/null || true)
 if [ -n "$blocked" ] && ! ls "${XDG_CACHE_HOME:-$HOME/.cache}"/aks-secrets-store/rig/lowkey-vault-*/lowkey-vault-app.jar >/dev/null 2>&1; then
   printf '\nBLOCKED: the lowkey-vault test files (*lowkey-vault.rig.test.ts) are not run: %s\n' "$blocked"
-  printf 'BLOCKED: to run them, get the jar elsewhere and run LOWKEY_VAULT_JAR=/path/to/lowkey-vault-app.jar bash test/rig/build.sh\n'
+  printf 'BLOCKED: to run them, get the jar elsewhere and run LOWKEY_VAULT_JAR=/path/to/lowkey-vault-app.jar bash harness/rig/build.sh\n'
 fi
 
 step "jest"

@@ -2,7 +2,7 @@
 // behind both, the real kube-apiserver + etcd (+ controller-manager) from the rig. Prints a table and
 // writes bench/results/driver.json.
 //
-//   sudo bash test/rig/build.sh            # once: kube-apiserver, etcd, upstream driver, ...
+//   sudo bash harness/rig/build.sh            # once: kube-apiserver, etcd, upstream driver, ...
 //   sudo npx ts-node --transpile-only bench/driver/run.ts [--volumes=110] [--rotation-seconds=60]
 //
 // Measures, per driver:
@@ -26,9 +26,9 @@ import {
   SECRET_PROVIDER_CLASSES,
 } from '../../runtime/driver/kube';
 import { KubeResource, KubeResourceObject } from '../../runtime/driver/kube';
-import { RunningRig, startRig, stopRig } from '../../test/rig/cluster';
-import { RigProcess, spawnLogged, stopProcess, waitUntil } from '../../test/rig/processes';
-import { rig, rigCacheDir, rigVersions } from '../../test/rig/rig-env';
+import { RunningRig, startRig, stopRig } from '../../harness/rig/cluster';
+import { RigProcess, spawnLogged, stopProcess, waitUntil } from '../../harness/rig/processes';
+import { rig, rigCacheDir, rigVersions } from '../../harness/rig/rig-env';
 import { BenchProvider, startBenchProvider } from './bench-provider';
 import { BenchVolume, KubeletModel, kubeletTargetPath } from './kubelet-model';
 
@@ -440,7 +440,7 @@ async function main(): Promise<void> {
   const upstreamDriver = fs.existsSync(upstreamPath) ? upstreamPath : undefined;
   const upstreamMissing = upstreamDriver
     ? undefined
-    : `${upstreamPath} is not built: run \`bash test/rig/build.sh\``;
+    : `${upstreamPath} is not built: run \`bash harness/rig/build.sh\``;
   // A rig already running (RIG_KUBECONFIG etc. exported, e.g. by a jest rig session) is reused; else one is started.
   const running: RunningRig | undefined = process.env.RIG_KUBECONFIG
     ? undefined

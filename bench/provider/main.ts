@@ -12,8 +12,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { canUsePrivilegedLoopback } from '../../test/fakes/loopback-hosts';
-import { objectsYaml, ParityWorld, startParityWorld } from '../../test/runtime/provider/parity-world';
+import { canUsePrivilegedLoopback } from '../../harness/fakes/loopback-hosts';
+import { objectsYaml, ParityWorld, startParityWorld } from '../../harness/provider/parity-world';
 import {
   MountInput,
   ourProviderCommand,
@@ -21,7 +21,7 @@ import {
   REPO_ROOT,
   upstreamProviderBinary,
   upstreamProviderCommand,
-} from '../../test/runtime/provider/provider-process';
+} from '../../harness/provider/provider-process';
 
 const LATENCY_MS = 50;
 const LATENCY_SIZES = [1, 10, 50] as const;
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0];
   if (!canUsePrivilegedLoopback())
     throw new Error('the provider bench needs root: port 443 on loopback addresses and unshare --mount');
-  const upstreamBinary = upstreamProviderBinary(); // Throws naming `bash test/rig/build.sh` when missing.
+  const upstreamBinary = upstreamProviderBinary(); // Throws naming `bash harness/rig/build.sh` when missing.
   const world = await startParityWorld({ keyVaultLatencyMs: LATENCY_MS, benchSecrets: TOTAL_SECRETS });
   const results: ProviderResult[] = [];
   try {
@@ -307,7 +307,7 @@ async function main(): Promise<void> {
           },
           rss: { mounts: RSS_MOUNTS, objectsPerMount: RSS_OBJECTS, concurrency: RSS_CONCURRENCY },
           baseline:
-            'the real upstream provider (secrets-store-csi-driver-provider-azure, built by test/rig/build.sh)',
+            'the real upstream provider (secrets-store-csi-driver-provider-azure, built by harness/rig/build.sh)',
         },
         results,
       },

@@ -1,8 +1,8 @@
 // The fake Entra ID token endpoint reached by the real @azure/identity credentials (MSAL underneath):
 // client secret, client assertion (workload identity), instance discovery, token caching, errors.
 import { ClientAssertionCredential, ClientSecretCredential } from '@azure/identity';
-import { FakeAzure, startFakeAzure } from './fake-azure';
-import { canUsePrivilegedLoopback } from './loopback-hosts';
+import { FakeAzure, startFakeAzure } from '../../harness/fakes/fake-azure';
+import { canUsePrivilegedLoopback } from '../../harness/fakes/loopback-hosts';
 
 const tenantId = '11111111-2222-3333-4444-555555555555';
 const spClientId = 'aaaaaaaa-0000-0000-0000-000000000001';

@@ -2,7 +2,7 @@
 // AZURE_POD_IDENTITY_AUTHORITY_HOST override: system- and user-assigned identities, the Metadata header.
 import { request } from 'node:http';
 import { ManagedIdentityCredential } from '@azure/identity';
-import { FakeImds } from './fake-imds';
+import { FakeImds } from '../../harness/fakes/fake-imds';
 
 const systemAssigned = '00000000-0000-0000-0000-00000000000a';
 const addonIdentity = '00000000-0000-0000-0000-00000000000b';

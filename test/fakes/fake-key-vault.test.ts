@@ -6,8 +6,8 @@ import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import forge from 'node-forge';
-import { FakeAzure, startFakeAzure } from './fake-azure';
-import { buildChain, chainCertificates, toPemBundle } from './x509';
+import { FakeAzure, startFakeAzure } from '../../harness/fakes/fake-azure';
+import { buildChain, chainCertificates, toPemBundle } from '../../harness/fakes/x509';
 
 const tenantId = '11111111-2222-3333-4444-555555555555';
 const clientId = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
@@ -231,7 +231,7 @@ describe('certificates and certificate-backed secrets', () => {
 
 describe('bounds and tokens', () => {
   test('a token the vault does not accept gets the challenge again and fails', async () => {
-    const { FakeKeyVault } = await import('./fake-key-vault');
+    const { FakeKeyVault } = await import('../../harness/fakes/fake-key-vault');
     const cert = azure.ca.issueServerCertificate({ dnsNames: ['*.vault.fake.test'] });
     const strict = await FakeKeyVault.start({
       ...cert,

@@ -10,7 +10,7 @@ import {
   staticLookup,
   withPrivateHosts,
   writeHostsFile,
-} from './loopback-hosts';
+} from '../../harness/fakes/loopback-hosts';
 
 function lookup(fn: ReturnType<typeof staticLookup>, host: string, all = false): Promise<unknown> {
   return new Promise((resolve, reject) =>

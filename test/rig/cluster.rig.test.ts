@@ -8,11 +8,11 @@ import {
   SPC_VIEWER_ROLE_NAME,
   SPCPS_VIEWER_ROLE_NAME,
 } from '../../lib/core/install';
-import { applyAll } from './apply-objects';
-import { AZURE_AD_TOKEN_EXCHANGE_AUDIENCE } from './cluster';
-import { Json, KubeApi } from './kube-api';
+import { applyAll } from '../../harness/rig/apply-objects';
+import { AZURE_AD_TOKEN_EXCHANGE_AUDIENCE } from '../../harness/rig/cluster';
+import { Json, KubeApi } from '../../harness/rig/kube-api';
 import { useTestNamespace } from './test-namespace';
-import { rig, rigVersions } from './rig-env';
+import { rig, rigVersions } from '../../harness/rig/rig-env';
 
 jest.setTimeout(120000);
 

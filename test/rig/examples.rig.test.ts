@@ -8,9 +8,9 @@ import type { KubeObject } from '../../lib/core/kube-object';
 import { AZURE_SPC_ADMISSION_POLICY_NAME } from '../../lib/core/install';
 import { EXAMPLE_NAMESPACES, synthExamples } from '../../examples/cdk8s/app';
 import { settingsFromEnv } from '../../examples/cdk8s/settings';
-import { applyAll, describeObject } from './apply-objects';
-import { AZURE_AD_TOKEN_EXCHANGE_AUDIENCE } from './cluster';
-import { KubeApi, KubeApiError } from './kube-api';
+import { applyAll, describeObject } from '../../harness/rig/apply-objects';
+import { AZURE_AD_TOKEN_EXCHANGE_AUDIENCE } from '../../harness/rig/cluster';
+import { KubeApi, KubeApiError } from '../../harness/rig/kube-api';
 import { waitUntilPolicyEnforced } from './policy-enforced';
 
 jest.setTimeout(180000);

@@ -9,9 +9,9 @@ import {
   SECRETS_STORE_API_GROUP,
 } from '../../lib/core/install';
 import type { KubeObject } from '../../lib/core/kube-object';
-import { applyAll, describeObject } from './apply-objects';
+import { applyAll, describeObject } from '../../harness/rig/apply-objects';
 import { useTestNamespace } from './test-namespace';
-import { KubeApi, KubeApiError } from './kube-api';
+import { KubeApi, KubeApiError } from '../../harness/rig/kube-api';
 import { waitUntilPolicyEnforced } from './policy-enforced';
 
 jest.setTimeout(120000);

@@ -7,7 +7,7 @@ import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { cannotRunHere, rig } from './rig-env';
+import { cannotRunHere, rig } from '../../harness/rig/rig-env';
 
 jest.setTimeout(120000);
 

@@ -1,7 +1,7 @@
 // A ValidatingAdmissionPolicy is enforced a moment after it and its binding are stored (the apiserver
 // type-checks and loads it asynchronously): tests wait for it with an object the policy must reject.
 import type { KubeObject } from '../../lib/core/kube-object';
-import { KubeApi, KubeApiError } from './kube-api';
+import { KubeApi, KubeApiError } from '../../harness/rig/kube-api';
 
 /** Polls a server-side dry-run of `mustBeRejected` until the apiserver answers 422 (bounded). */
 export async function waitUntilPolicyEnforced(

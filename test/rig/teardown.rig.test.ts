@@ -3,8 +3,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startRig, stopRig } from './cluster';
-import { groupExists, isAlive, reapLeftovers, rigRunDir, spawnLogged, stopProcess } from './processes';
+import { startRig, stopRig } from '../../harness/rig/cluster';
+import {
+  groupExists,
+  isAlive,
+  reapLeftovers,
+  rigRunDir,
+  spawnLogged,
+  stopProcess,
+} from '../../harness/rig/processes';
 
 jest.setTimeout(240000);
 

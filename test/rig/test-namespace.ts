@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KubeApi } from './kube-api';
+import type { KubeApi } from '../../harness/rig/kube-api';
 
 /**
  * A namespace of its own for one rig test file: created before its tests, deleted after them (the

@@ -11,7 +11,7 @@ import {
   KubePodSource,
   KubePodStatusStore,
 } from '../../../runtime/driver/kube-bindings';
-import { rig } from '../../rig/rig-env';
+import { rig } from '../../../harness/rig/rig-env';
 import { CountingKubeClient } from './counting-kube-client';
 
 export class ClusterBindings {

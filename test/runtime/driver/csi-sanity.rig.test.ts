@@ -1,4 +1,4 @@
-// csi-sanity (kubernetes-csi/csi-test, pinned in test/rig/tools/csi-sanity) against our driver process.
+// csi-sanity (kubernetes-csi/csi-test, pinned in harness/rig/tools/csi-sanity) against our driver process.
 //
 // Skipped by design (the upstream driver's own sanity run skips `Controller|should.work|NodeStageVolume`):
 // - "Controller Service": a node-only driver for ephemeral inline volumes; every controller RPC answers
@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cannotRunHere, rig, rigBinary } from '../../rig/rig-env';
+import { cannotRunHere, rig, rigBinary } from '../../../harness/rig/rig-env';
 import { canMount, notRunWithoutRoot } from './driver-harness';
 import { DriverProcess, ourDriverCommand } from './driver-process';
 

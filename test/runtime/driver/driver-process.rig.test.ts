@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { rig } from '../../rig/rig-env';
+import { rig } from '../../../harness/rig/rig-env';
 import { DriverProcess, freePort, ourDriverCommand } from './driver-process';
 import { canMount, notRunWithoutRoot } from './driver-harness';
 

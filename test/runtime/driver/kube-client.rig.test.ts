@@ -23,7 +23,7 @@ import {
   WatchCache,
   WatchEvent,
 } from '../../../runtime/driver/kube';
-import { rig } from '../../rig/rig-env';
+import { rig } from '../../../harness/rig/rig-env';
 import {
   compactEtcd,
   CONFIG_MAPS,

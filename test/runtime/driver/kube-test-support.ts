@@ -4,7 +4,7 @@ import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../.
 import { KubeClient, KubeResource, loadKubeConfig, NAMESPACES } from '../../../runtime/driver/kube';
 import { PODS, SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
 import { KubeResourceObject, Pod } from '../../../runtime/driver/kube/kube-types';
-import { rig } from '../../rig/rig-env';
+import { rig } from '../../../harness/rig/rig-env';
 
 export const CRDS: KubeResource = {
   apiVersion: 'apiextensions.k8s.io/v1',

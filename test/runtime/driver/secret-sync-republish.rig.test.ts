@@ -8,7 +8,7 @@ import { loadKubeConfig } from '../../../runtime/driver/kube/kube-config';
 import { SECRETS, NAMESPACES } from '../../../runtime/driver/kube/kube-resources';
 import type { Secret } from '../../../runtime/driver/kube/kube-types';
 import { SecretSyncController, syncSecretsAfterPublish } from '../../../runtime/driver/secret-sync';
-import { rig } from '../../rig/rig-env';
+import { rig } from '../../../harness/rig/rig-env';
 import { ClusterBindings } from './cluster-bindings';
 import { CountingKubeClient } from './counting-kube-client';
 import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';

@@ -11,7 +11,7 @@ import { objectContentParts } from '../../../runtime/provider/content/object-con
 import { decodePemBlocks, encodePem } from '../../../runtime/provider/content/pem';
 import { pfxToPem } from '../../../runtime/provider/content/pkcs12';
 import { publicKeyPem } from '../../../runtime/provider/content/public-key';
-import { buildChain, chainCertificates, toPemBundle, toPfxBase64 } from '../../fakes/x509';
+import { buildChain, chainCertificates, toPemBundle, toPfxBase64 } from '../../../harness/fakes/x509';
 
 const chain = buildChain({ leafName: 'app.example' });
 const leafFirst = chainCertificates(chain, 'leaf-first');

@@ -1,13 +1,13 @@
-// The built provider against the test/fakes Key Vault and Entra ID (real REST over HTTPS, the 401
+// The built provider against the harness/fakes Key Vault and Entra ID (real REST over HTTPS, the 401
 // challenge, paging, disabled versions, chains, 429/5xx/stalls), reached through an AzureStackCloud
 // file and a private /etc/hosts, as a cluster would reach Azure: file contents, modes and
 // ObjectVersions; request economy (cache, single-flight, token reuse, identity isolation);
 // throttling and bounded retries; oversized responses; and no secret in any log line or metric.
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { startFakeAzure, FakeAzure } from '../../fakes/fake-azure';
-import { FakeImds } from '../../fakes/fake-imds';
-import { canUsePrivilegedLoopback } from '../../fakes/loopback-hosts';
-import { buildChain, chainCertificates, toPemBundle } from '../../fakes/x509';
+import { startFakeAzure, FakeAzure } from '../../../harness/fakes/fake-azure';
+import { FakeImds } from '../../../harness/fakes/fake-imds';
+import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
+import { buildChain, chainCertificates, toPemBundle } from '../../../harness/fakes/x509';
 import { encodePem } from '../../../runtime/provider/content/pem';
 import { mountRequest, objectsYaml } from './support/mount-request';
 import { counterValue, spawnProvider, SpawnedProvider } from './support/spawned-provider';

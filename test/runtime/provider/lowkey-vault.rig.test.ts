@@ -11,9 +11,9 @@ import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FakeImds } from '../../fakes/fake-imds';
-import { issueCertificate, toPemBundle, toPfxBase64 } from '../../fakes/x509';
-import { cannotRunHere, rig } from '../../rig/rig-env';
+import { FakeImds } from '../../../harness/fakes/fake-imds';
+import { issueCertificate, toPemBundle, toPfxBase64 } from '../../../harness/fakes/x509';
+import { cannotRunHere, rig } from '../../../harness/rig/rig-env';
 import { mountRequest, objectsYaml } from './support/mount-request';
 import { spawnProvider, SpawnedProvider } from './support/spawned-provider';
 

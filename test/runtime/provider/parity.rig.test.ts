@@ -1,13 +1,19 @@
 // Parity with the real upstream Azure provider (secrets-store-csi-driver-provider-azure, built by
-// test/rig/build.sh): both processes get the same Mount over their own unix sockets, against the same
+// harness/rig/build.sh): both processes get the same Mount over their own unix sockets, against the same
 // fake Key Vault and token endpoint (service principal, AzureStackCloud with a cloud file), and must
 // return the same files (path, bytes, mode), ObjectVersions and error texts. A case that differs on
 // purpose names the deviation (docs/compatibility.md) and asserts exactly that difference.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canUsePrivilegedLoopback } from '../../fakes/loopback-hosts';
-import { startParityWorld, objectsYaml, ParityWorld, ParityWorldProps, WI_CLIENT_ID } from './parity-world';
+import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
+import {
+  startParityWorld,
+  objectsYaml,
+  ParityWorld,
+  ParityWorldProps,
+  WI_CLIENT_ID,
+} from '../../../harness/provider/parity-world';
 import {
   MountInput,
   MountOutcome,
@@ -15,7 +21,7 @@ import {
   ProviderProcess,
   upstreamProviderBinary,
   upstreamProviderCommand,
-} from './provider-process';
+} from '../../../harness/provider/provider-process';
 
 jest.setTimeout(120_000);
 

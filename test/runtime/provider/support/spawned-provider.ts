@@ -1,11 +1,11 @@
 // The built provider bin (`node build/runtime/cli.js provider ...`) as a child process, the way the
 // image runs it; optionally inside a private mount namespace whose /etc/hosts names the fake Azure
-// hosts (test/fakes/loopback-hosts). Captures every log line for the no-secrets checks.
+// hosts (harness/fakes/loopback-hosts). Captures every log line for the no-secrets checks.
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { withPrivateHosts } from '../../../fakes/loopback-hosts';
+import { withPrivateHosts } from '../../../../harness/fakes/loopback-hosts';
 import { ProviderClient } from './provider-client';
 
 export const CLI = path.resolve(__dirname, '../../../../build/runtime/cli.js');

@@ -2,8 +2,8 @@
 // of random loopback addresses, a service principal, an AzureStackCloud file pointing at them, a vault
 // seeded with every kind of object, and the SPC parameters that select them.
 import { generateKeyPairSync } from 'node:crypto';
-import { FakeAzure, startFakeAzure } from '../../fakes/fake-azure';
-import { buildChain, chainCertificates, issueCertificate } from '../../fakes/x509';
+import { FakeAzure, startFakeAzure } from '../fakes/fake-azure';
+import { buildChain, chainCertificates, issueCertificate } from '../fakes/x509';
 
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const SP_CLIENT_ID = '5a0c9d3e-1111-4e0e-9d1b-1c2d3e4f5a6b';

@@ -1,5 +1,5 @@
 // The rig's contract with the tests: where the built components live (rigBinaries) and how to reach the
-// running ones (rig). Paths follow test/rig/build.sh; the running endpoints come from environment variables
+// running ones (rig). Paths follow harness/rig/build.sh; the running endpoints come from environment variables
 // that global-setup.ts sets before any rig test file loads.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,7 +10,7 @@ const TOOLS_DIR = path.join(__dirname, 'tools');
 /** Keep in step with LOWKEY_VAULT_VERSION in build.sh. */
 export const LOWKEY_VAULT_VERSION = '7.3.74';
 
-/** Versions of the real components, as pinned in test/rig/tools/<component>/go.mod and build.sh. */
+/** Versions of the real components, as pinned in harness/rig/tools/<component>/go.mod and build.sh. */
 export interface RigVersions {
   readonly kubernetes: string;
   readonly etcd: string;
@@ -93,7 +93,7 @@ function pinnedGoVersion(component: string, module: string): string {
     if (fields[0] === module) return fields[1];
     if (fields[0] === 'require' && fields[1] === module) return fields[2];
   }
-  throw new Error(`test/rig/tools/${component}/go.mod does not require ${module}`);
+  throw new Error(`harness/rig/tools/${component}/go.mod does not require ${module}`);
 }
 
 export function rigVersions(): RigVersions {
@@ -114,7 +114,7 @@ function builtFile(component: string, version: string, file: string): string {
   const filePath = path.join(rigCacheDir(), `${component}-${version}`, file);
   if (!fs.existsSync(filePath)) {
     throw new Error(
-      `${file} (${component} ${version}) is not built: expected ${filePath}. Run \`bash test/rig/build.sh\` first.`,
+      `${file} (${component} ${version}) is not built: expected ${filePath}. Run \`bash harness/rig/build.sh\` first.`,
     );
   }
   return filePath;
@@ -133,12 +133,12 @@ function binaryLocations(): Record<keyof RigBinaries, [component: string, versio
   };
 }
 
-/** Path of one built binary; throws naming it and `bash test/rig/build.sh` when it is not built. */
+/** Path of one built binary; throws naming it and `bash harness/rig/build.sh` when it is not built. */
 export function rigBinary(name: keyof RigBinaries): string {
   return builtFile(...binaryLocations()[name]);
 }
 
-/** Paths of all the built Go components; throws naming the first missing one and `bash test/rig/build.sh`. */
+/** Paths of all the built Go components; throws naming the first missing one and `bash harness/rig/build.sh`. */
 export function rigBinaries(): RigBinaries {
   const locations = binaryLocations();
   return Object.fromEntries(
@@ -174,7 +174,7 @@ export function lowkeyVaultRuntime(): LowkeyVaultRuntime | { readonly unavailabl
   if (fs.existsSync(jar)) return { jar, java };
   const marker = path.join(dir, 'UNAVAILABLE');
   if (fs.existsSync(marker)) return { unavailable: fs.readFileSync(marker, 'utf8').trim() };
-  return { unavailable: `${jar} is missing: run \`bash test/rig/build.sh\`` };
+  return { unavailable: `${jar} is missing: run \`bash harness/rig/build.sh\`` };
 }
 
 function required(name: string): string {
@@ -182,7 +182,7 @@ function required(name: string): string {
   if (!value) {
     throw new Error(
       `${name} is not set: rig() only works in the jest "rig" project (files named *.rig.test.ts), whose ` +
-        `globalSetup test/rig/global-setup.ts starts the components. Run: npx jest <file>.rig.test.ts`,
+        `globalSetup harness/rig/global-setup.ts starts the components. Run: npx jest <file>.rig.test.ts`,
     );
   }
   return value;

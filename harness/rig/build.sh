@@ -3,11 +3,11 @@
 #   ${XDG_CACHE_HOME:-$HOME/.cache}/aks-secrets-store/rig/<component>-<version>/
 # and never into the repo. Idempotent: a component whose binaries exist (built from the same recipe) is skipped.
 #
-# Versions are pinned in test/rig/tools/<component>/go.mod (Go components, built from the Go module proxy)
+# Versions are pinned in harness/rig/tools/<component>/go.mod (Go components, built from the Go module proxy)
 # and in LOWKEY_VAULT_VERSION below (the lowkey-vault runnable jar from Maven Central).
 # rig-env.ts resolves the same paths; bump a version in go.mod (then `go mod tidy` there) and both follow.
 #
-# Usage: bash test/rig/build.sh [component...]   (default: all)
+# Usage: bash harness/rig/build.sh [component...]   (default: all)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -18,7 +18,7 @@ LOWKEY_VAULT_VERSION="7.3.74"
 MAVEN_CENTRAL="https://repo1.maven.org/maven2"
 
 fail() {
-  echo "test/rig/build.sh: $*" >&2
+  echo "harness/rig/build.sh: $*" >&2
   exit 1
 }
 now() { date +%s; }

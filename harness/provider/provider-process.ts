@@ -12,9 +12,9 @@ import {
   loadProto,
   serviceClientConstructor,
   unaryCall,
-} from '../../../runtime/common/grpc-unix';
-import { withPrivateHosts } from '../../fakes/loopback-hosts';
-import { rigBinary } from '../../rig/rig-env';
+} from '../../runtime/common/grpc-unix';
+import { withPrivateHosts } from '../fakes/loopback-hosts';
+import { rigBinary } from '../rig/rig-env';
 
 /** Ports and socket handed to the provider's command line. */
 export interface ProviderPorts {
@@ -102,7 +102,7 @@ const providerPackage = loadProto('provider.proto');
 const ProviderClient = serviceClientConstructor(providerPackage, 'v1alpha1.CSIDriverProvider');
 
 /** The repository root (for build/runtime/cli.js). */
-export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
+export const REPO_ROOT = resolve(__dirname, '..', '..');
 
 /** The command line of our provider, from the compiled build. */
 export function ourProviderCommand(
@@ -125,7 +125,7 @@ export function ourProviderCommand(
 
 /**
  * The upstream provider binary: `UPSTREAM_AZURE_PROVIDER` when set (a binary built elsewhere from the
- * same pinned module), else the one test/rig/build.sh built (throws naming the build command).
+ * same pinned module), else the one harness/rig/build.sh built (throws naming the build command).
  */
 export function upstreamProviderBinary(): string {
   const override = process.env.UPSTREAM_AZURE_PROVIDER;
@@ -136,7 +136,7 @@ export function upstreamProviderBinary(): string {
   return rigBinary('upstreamProvider');
 }
 
-/** The command line of the upstream Go provider built by test/rig/build.sh. */
+/** The command line of the upstream Go provider built by harness/rig/build.sh. */
 export function upstreamProviderCommand(
   binary: string,
   extraArgs: readonly string[] = [],
