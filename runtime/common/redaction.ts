@@ -1,6 +1,10 @@
 // Keeps secret values and service-account tokens out of everything we print (CVE-2023-2878 was
 // tokens in driver logs). Three layers: values under sensitive keys are replaced, values registered
 // as secret are replaced wherever they appear in a string, and anything shaped like a JWT is replaced.
+// The process-wide redactor (every value seen) is for logs only. Text returned to a caller is
+// scrubbed with a request scope (`scope()`) holding only what that request fetched or sent: the
+// process-wide list holds other identities' secrets, and replacing one of them in an echo of the
+// caller's own input would tell the caller that its guess was right.
 export const REDACTED = '[REDACTED]';
 
 // Lower-cased key suffixes whose values are always secret. `secretProviderClass` does not match
@@ -28,18 +32,34 @@ export interface RedactorProps {
   readonly minSecretLength?: number;
   /** Bound on remembered secret values; the oldest are forgotten first. @default 2000 */
   readonly maxSecrets?: number;
+  /** Longer values are not remembered (bounds the memory of a long-lived redactor). @default no bound */
+  readonly maxSecretLength?: number;
+  /** Also receives every value registered here (a request scope passes its values on to the log redactor). @default none */
+  readonly parent?: Redactor;
 }
 
 export class Redactor {
   private readonly secrets = new Set<string>();
   private readonly minSecretLength: number;
   private readonly maxSecrets: number;
+  private readonly maxSecretLength: number;
+  private readonly parent: Redactor | undefined;
   // Sorted longest first so a value containing another is replaced whole.
   private sortedCache: string[] | undefined;
 
   constructor(props: RedactorProps = {}) {
     this.minSecretLength = props.minSecretLength ?? 4;
     this.maxSecrets = props.maxSecrets ?? 2000;
+    this.maxSecretLength = props.maxSecretLength ?? Infinity;
+    this.parent = props.parent;
+  }
+
+  /**
+   * A redactor for one request: it replaces what is registered on it (and JWT-shaped text), never
+   * what other requests registered, and passes every value on to this one, so logs still replace it.
+   */
+  scope(): Redactor {
+    return new Redactor({ minSecretLength: this.minSecretLength, maxSecrets: this.maxSecrets, parent: this });
   }
 
   /** True when a value stored under `key` must never be printed. */
@@ -52,7 +72,8 @@ export class Redactor {
 
   /** Remembers a value (a secret, a token) so it is replaced wherever it later appears in output. */
   registerSecret(value: string | undefined): void {
-    if (!value || value.length < this.minSecretLength) return;
+    this.parent?.registerSecret(value);
+    if (!value || value.length < this.minSecretLength || value.length > this.maxSecretLength) return;
     if (this.secrets.has(value)) return;
     if (this.secrets.size >= this.maxSecrets) {
       const oldest = this.secrets.values().next().value;
@@ -99,5 +120,5 @@ export class Redactor {
   }
 }
 
-/** The process-wide redactor: the logger and the provider's error paths share it. */
-export const defaultRedactor = new Redactor();
+/** The process-wide redactor of log lines; never for text a caller gets back (see `scope()`). */
+export const defaultRedactor = new Redactor({ maxSecretLength: 4096 });
