@@ -5,7 +5,7 @@ import { ValidationError } from './validation-error';
 // synced Secrets, the workload identity webhook's label and annotations, Reloader. Both front ends
 // (cdk8s, Pulumi) render these names and apply these rules, so they live here once.
 
-/** Mount path used by the upstream and AKS examples. */
+/** Mount path used by the upstream and AKS examples; the directory our per-store default mount paths sit in. */
 export const DEFAULT_SECRETS_STORE_MOUNT_PATH = '/mnt/secrets-store';
 /** ServiceAccount annotation the workload identity webhook and our SecretProviderClass read the client id from. */
 export const WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
@@ -37,6 +37,46 @@ export function validateSecretsStoreMountPath(path: string, field: string): void
       `"${path}" is not an absolute path without ':'; mount the secrets store at e.g. "${DEFAULT_SECRETS_STORE_MOUNT_PATH}"`,
     );
   }
+}
+
+/**
+ * Default mount path of one store: `/mnt/secrets-store/<store>`. One directory per store, so two stores wired
+ * into one container never land on the same path (where one volume would hide the other).
+ */
+export function defaultSecretsStoreMountPath(storeName: string): string {
+  return `${DEFAULT_SECRETS_STORE_MOUNT_PATH}/${storeName}`;
+}
+
+/** One secrets-store mount of a container, named by the store (SPC) it comes from. */
+export interface SecretsStoreMount {
+  readonly store: string;
+  readonly path: string;
+}
+
+/**
+ * Throws a ValidationError naming `field` and both stores when two secrets-store mounts of one container
+ * are the same directory or one lies inside the other: the container runtime cannot create a mount point
+ * inside a read-only volume, and a shared path would show only one store's files.
+ */
+export function checkSecretsStoreMountsApart(mounts: readonly SecretsStoreMount[], field: string): void {
+  const normalized = mounts.map((mount) => ({ ...mount, path: mount.path.replace(/\/+$/, '') || '/' }));
+  normalized.forEach((a, i) => {
+    for (const b of normalized.slice(i + 1)) {
+      const [outer, inner] = a.path.length <= b.path.length ? [a, b] : [b, a];
+      const nested =
+        inner.path === outer.path || inner.path.startsWith(outer.path === '/' ? '/' : `${outer.path}/`);
+      if (nested) {
+        const how =
+          inner.path === outer.path
+            ? `both mount at "${outer.path}"`
+            : `"${inner.path}" lies inside "${outer.path}"`;
+        throw new ValidationError(
+          field,
+          `stores "${a.store}" and "${b.store}" clash in one container: ${how}; give each store its own directory (the default is ${defaultSecretsStoreMountPath('<store>')})`,
+        );
+      }
+    }
+  });
 }
 
 /**

@@ -1,4 +1,6 @@
 import {
+  checkSecretsStoreMountsApart,
+  defaultSecretsStoreMountPath,
   SecretType,
   secretsStoreVolumeName,
   serviceAccountSubject,
@@ -66,4 +68,57 @@ describe('secretsStoreVolumeName', () => {
 
 test('serviceAccountSubject is the subject of a projected ServiceAccount token', () => {
   expect(serviceAccountSubject('team', 'app')).toBe('system:serviceaccount:team:app');
+});
+
+describe('secrets-store mounts of one container', () => {
+  it('gives each store its own default directory', () => {
+    expect(defaultSecretsStoreMountPath('orders')).toBe('/mnt/secrets-store/orders');
+    expect(() =>
+      checkSecretsStoreMountsApart(
+        [
+          { store: 'orders', path: defaultSecretsStoreMountPath('orders') },
+          { store: 'billing', path: defaultSecretsStoreMountPath('billing') },
+        ],
+        'containers[0]',
+      ),
+    ).not.toThrow();
+  });
+
+  it('fails for two stores at one path, naming both stores', () => {
+    expect(() =>
+      checkSecretsStoreMountsApart(
+        [
+          { store: 'orders', path: '/mnt/secrets-store' },
+          { store: 'billing', path: '/mnt/secrets-store/' },
+        ],
+        'containers[0]',
+      ),
+    ).toThrow(
+      'containers[0]: stores "orders" and "billing" clash in one container: both mount at "/mnt/secrets-store"; give each store its own directory (the default is /mnt/secrets-store/<store>)',
+    );
+  });
+
+  it('fails for a store mounted inside another, naming both', () => {
+    expect(() =>
+      checkSecretsStoreMountsApart(
+        [
+          { store: 'orders', path: '/mnt/secrets-store/orders' },
+          { store: 'billing', path: '/mnt/secrets-store' },
+        ],
+        'mounts',
+      ),
+    ).toThrow(
+      /stores "orders" and "billing" clash in one container: "\/mnt\/secrets-store\/orders" lies inside "\/mnt\/secrets-store"/,
+    );
+    // A sibling whose name starts with the other's is not inside it.
+    expect(() =>
+      checkSecretsStoreMountsApart(
+        [
+          { store: 'a', path: '/mnt/s' },
+          { store: 'b', path: '/mnt/s2' },
+        ],
+        'mounts',
+      ),
+    ).not.toThrow();
+  });
 });
