@@ -16,8 +16,8 @@ import * as resources from '@pulumi/azure-native/resources';
 import { Deployment } from '@pulumi/kubernetes/apps/v1';
 import { Namespace } from '@pulumi/kubernetes/core/v1';
 import { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
-import { KeyVaultObjectType } from '../../lib/core/objects';
-import { SecretType } from '../../lib/core/secret-objects';
+import { KeyVaultObjectType } from '../../lib/core/key-vault-objects';
+import { SecretType } from '../../lib/core/synced-secrets';
 import {
   AddonIdentityAccess,
   checkInstallModeTransition,

@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from './duration';
-import { optionalBoolean, optionalString } from './input-types';
-import { ValidationError } from './validation-error';
+import { optionalBoolean, optionalString } from './validation/input-guards';
+import { ValidationError } from './validation/validation-error';
 
 // The AKS add-on `azure-keyvault-secrets-provider` as a managed cluster addon profile
 // (azure-provider §5.1–5.2): config values are strings, as `az aks enable-addons` writes them.

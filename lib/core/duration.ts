@@ -1,4 +1,4 @@
-import { ValidationError } from './validation-error';
+import { ValidationError } from './validation/validation-error';
 
 // Go's time.ParseDuration format, which the driver flag `--rotation-poll-interval` and the AKS
 // add-on's `rotationPollInterval` accept: a sequence of decimal numbers with units, e.g. "2m",

@@ -1,6 +1,6 @@
-import { isDns1123Subdomain } from './kube-names';
-import { optionalBoolean, optionalString, requireString } from './input-types';
-import { ValidationError } from './validation-error';
+import { isDns1123Subdomain } from './validation/kube-names';
+import { optionalBoolean, optionalString, requireString } from './validation/input-guards';
+import { ValidationError } from './validation/validation-error';
 
 // How the Azure provider authenticates to Key Vault (azure-provider §3) and the SPC parameters that
 // select it. Union-free on purpose: Pulumi component args cannot carry union types, so the modes are

@@ -1,8 +1,8 @@
 // Built-in Azure RBAC role definitions of the Key Vault data plane (azure-provider §6.1), and the
 // least-privilege set a mount needs for the object types it reads.
 
-import { KeyVaultObjectType } from './objects';
-import { ValidationError } from './validation-error';
+import { KeyVaultObjectType } from './key-vault-objects';
+import { ValidationError } from './validation/validation-error';
 
 /** Built-in Key Vault role definition GUIDs. */
 export enum KeyVaultRole {

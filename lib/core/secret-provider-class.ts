@@ -4,18 +4,18 @@ import {
   validateDns1123Label,
   validateDns1123Subdomain,
   validateLabels,
-} from './kube-names';
+} from './validation/kube-names';
 import { KubeObject, ObjectMeta } from './kube-object';
-import { validateKeyVaultName } from './key-vault-names';
-import { optionalString, requireArray, requireString } from './input-types';
+import { validateKeyVaultName } from './validation/key-vault-names';
+import { optionalString, requireArray, requireString } from './validation/input-guards';
 import {
   checkParsedObject,
   KeyVaultObject,
   parseObjectsParameter,
   renderObjectsParameter,
   validateKeyVaultObjects,
-} from './objects';
-import { renderSecretObjects, SecretObject, validateSecretObjects } from './secret-objects';
+} from './key-vault-objects';
+import { renderSecretObjects, SecretObject, validateSecretObjects } from './synced-secrets';
 
 // A SecretProviderClass for the Azure provider (upstream-driver §3.1, azure-provider §1), rendered
 // as a plain object after every synth-time check.

@@ -1,5 +1,5 @@
-import { SecretObject } from './secret-objects';
-import { ValidationError } from './validation-error';
+import { SecretObject } from './synced-secrets';
+import { ValidationError } from './validation/validation-error';
 
 // How a team's pod is wired to a SecretProviderClass: the CSI volume and its mount, env vars from
 // synced Secrets, the workload identity webhook's label and annotations, Reloader. Both front ends

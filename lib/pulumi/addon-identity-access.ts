@@ -3,8 +3,8 @@ import type * as authorization from '@pulumi/azure-native/authorization';
 import type * as containerservice from '@pulumi/azure-native/containerservice';
 import { KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY } from '../core/addon-profile';
 import { KeyVaultRole } from '../core/key-vault-roles';
-import { KeyVaultObjectType } from '../core/objects';
-import { ValidationError } from '../core/validation-error';
+import { KeyVaultObjectType } from '../core/key-vault-objects';
+import { ValidationError } from '../core/validation/validation-error';
 import { componentType } from './component-type';
 import { KeyVaultRoleAssignments, keyVaultRolesFor } from './key-vault-role-assignments';
 

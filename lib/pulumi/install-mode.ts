@@ -1,5 +1,5 @@
 import { AddonProfileOptions } from '../core/addon-profile';
-import { ValidationError } from '../core/validation-error';
+import { ValidationError } from '../core/validation/validation-error';
 import {
   AddonProfileEntry,
   disabledKeyVaultSecretsProviderAddon,

@@ -1,8 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as authorization from '@pulumi/azure-native/authorization';
 import { KeyVaultRole, roleDefinitionId, rolesForObjectTypes } from '../core/key-vault-roles';
-import { KeyVaultObjectType } from '../core/objects';
-import { ValidationError } from '../core/validation-error';
+import { KeyVaultObjectType } from '../core/key-vault-objects';
+import { ValidationError } from '../core/validation/validation-error';
 import { componentType } from './component-type';
 import { roleAssignmentGuid } from './deterministic-guid';
 

@@ -1,8 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import * as authorization from '@pulumi/azure-native/authorization';
 import * as keyvault from '@pulumi/azure-native/keyvault';
-import { validateKeyVaultName, validateKeyVaultObjectName } from '../core/key-vault-names';
-import { ValidationError } from '../core/validation-error';
+import { validateKeyVaultName, validateKeyVaultObjectName } from '../core/validation/key-vault-names';
+import { ValidationError } from '../core/validation/validation-error';
 import { componentType } from './component-type';
 
 /** Key Vault pricing tier. */

@@ -4,8 +4,8 @@ import { ServiceAccount } from '@pulumi/kubernetes/core/v1';
 import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
 import { SECRETS_STORE_CSI_DRIVER_NAME } from '../core/install';
 import { KeyVaultRole } from '../core/key-vault-roles';
-import { KeyVaultObject } from '../core/objects';
-import { SecretType } from '../core/secret-objects';
+import { KeyVaultObject } from '../core/key-vault-objects';
+import { SecretType } from '../core/synced-secrets';
 import {
   renderSecretProviderClass,
   SECRET_PROVIDER_CLASS_API_VERSION,
@@ -13,7 +13,7 @@ import {
   SecretProviderClassProps,
   validateSecretProviderClass,
 } from '../core/secret-provider-class';
-import { ValidationError } from '../core/validation-error';
+import { ValidationError } from '../core/validation/validation-error';
 import {
   DEFAULT_SECRETS_STORE_MOUNT_PATH,
   secretsStoreVolumeName,

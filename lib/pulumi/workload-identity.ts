@@ -2,9 +2,9 @@ import * as pulumi from '@pulumi/pulumi';
 import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
 import { ServiceAccount } from '@pulumi/kubernetes/core/v1';
-import { validateDns1123Label, validateDns1123Subdomain } from '../core/kube-names';
+import { validateDns1123Label, validateDns1123Subdomain } from '../core/validation/kube-names';
 import { WORKLOAD_IDENTITY_TOKEN_AUDIENCE } from '../core/install/csi-driver';
-import { ValidationError } from '../core/validation-error';
+import { ValidationError } from '../core/validation/validation-error';
 import { serviceAccountSubject, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from '../core/workload-wiring';
 import { componentType } from './component-type';
 

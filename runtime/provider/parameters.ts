@@ -4,7 +4,7 @@
 // tenantId), the cloud, the identity, objects (shared core parser), each object's checks, and the
 // vault URL. Every value is TrimSpace'd. Our additions (invalid filePermission, empty objects) come
 // at the point where upstream would have silently continued.
-import { parseAndCheckObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/objects';
+import { parseAndCheckObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/key-vault-objects';
 import { goParseBoolError, parseGoBool } from '../common/go-bool';
 import { CloudEnvironment, resolveCloud } from './clouds';
 import { buildIdentityConfig, IdentityConfig, IdentityModeName } from './identity/auth-config';

@@ -10,7 +10,7 @@ import {
 import { errorOf } from './error-of';
 import * as containerservice from '@pulumi/azure-native/containerservice';
 import { renderAddonProfile } from '../../lib/core/addon-profile';
-import { KeyVaultObjectType } from '../../lib/core/objects';
+import { KeyVaultObjectType } from '../../lib/core/key-vault-objects';
 import { AddonIdentityAccess, addonIdentityOf } from '../../lib/pulumi/addon-identity-access';
 import {
   disabledKeyVaultSecretsProviderAddon,

@@ -1,6 +1,6 @@
 import { byType, one, registered } from './mocks';
 import { KeyVaultRole } from '../../lib/core/key-vault-roles';
-import { KeyVaultObjectType } from '../../lib/core/objects';
+import { KeyVaultObjectType } from '../../lib/core/key-vault-objects';
 import { roleAssignmentGuid, uuidV5 } from '../../lib/pulumi/deterministic-guid';
 import { KeyVaultRoleAssignments, roleSlug } from '../../lib/pulumi/key-vault-role-assignments';
 

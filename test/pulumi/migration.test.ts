@@ -5,7 +5,7 @@
 import { recorded, RecordedResource, registered } from './mocks';
 import * as pulumi from '@pulumi/pulumi';
 import * as containerservice from '@pulumi/azure-native/containerservice';
-import { KeyVaultObjectType } from '../../lib/core/objects';
+import { KeyVaultObjectType } from '../../lib/core/key-vault-objects';
 import { installModePlan, parseInstallMode, SecretsStoreInstallMode } from '../../lib/pulumi/install-mode';
 import { SecretStore } from '../../lib/pulumi/secret-store';
 import { SelfHostedInstall } from '../../lib/pulumi/self-hosted-install';

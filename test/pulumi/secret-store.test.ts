@@ -9,10 +9,10 @@ import {
   valueOf,
 } from './mocks';
 import { errorOf } from './error-of';
-import { KeyVaultObjectType } from '../../lib/core/objects';
-import { parseObjectsParameter } from '../../lib/core/objects';
+import { KeyVaultObjectType } from '../../lib/core/key-vault-objects';
+import { parseObjectsParameter } from '../../lib/core/key-vault-objects';
 import { renderSecretProviderClass } from '../../lib/core/secret-provider-class';
-import { SecretType } from '../../lib/core/secret-objects';
+import { SecretType } from '../../lib/core/synced-secrets';
 import { SecretStore, SecretStoreArgs } from '../../lib/pulumi/secret-store';
 import { App, Chart } from 'cdk8s';
 import { SecretProviderClass as Cdk8sSecretProviderClass } from '../../lib/cdk8s/secret-provider-class';

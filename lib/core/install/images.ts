@@ -1,5 +1,5 @@
 import { packageVersion } from '../package-version';
-import { ValidationError } from '../validation-error';
+import { ValidationError } from '../validation/validation-error';
 import { checkBoolean, checkKnownKeys, checkString } from './option-checks';
 
 // Which container images the self-hosted install runs. By default our own runtime image (one image,

@@ -1,4 +1,4 @@
-import { ValidationError } from '../validation-error';
+import { ValidationError } from '../validation/validation-error';
 
 // Checks for options written by hand in JavaScript, YAML-driven Pulumi programs or untyped config:
 // a misspelt key would otherwise be ignored silently (the user believes rotation is every 5m while

@@ -1,5 +1,5 @@
-import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedKey } from '../kube-names';
-import { ValidationError } from '../validation-error';
+import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedKey } from '../validation/kube-names';
+import { ValidationError } from '../validation/validation-error';
 import { checkArray, checkKnownKeys, checkString } from './option-checks';
 
 // Plain-data shapes for where and how big the install's pods are, plus their validation, shared by

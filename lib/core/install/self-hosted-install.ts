@@ -1,6 +1,6 @@
 import { parseDuration } from '../duration';
 import { KubeObject } from '../kube-object';
-import { ValidationError } from '../validation-error';
+import { ValidationError } from '../validation/validation-error';
 import { azureSpcAdmissionPolicy, azureSpcAdmissionPolicyBinding } from './admission-policy';
 import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from './crds';
 import { csiDriver } from './csi-driver';

@@ -3,7 +3,7 @@ import {
   renderAddonProfile,
   renderSecretProviderClass,
   SecretProviderClassProps,
-} from '../../lib/core';
+} from '../../../lib/core';
 
 // Mistakes TypeScript catches but JavaScript/YAML-fed callers make; each must fail naming the field.
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';

@@ -6,7 +6,7 @@ import {
   ObjectFormat,
   parseAndCheckObjectsParameter,
   renderObjectsParameter,
-} from '../../lib/core/objects';
+} from '../../lib/core/key-vault-objects';
 
 // Differential test against the real upstream Azure provider v1.8.2 (Go, yaml.v3), built from the Go
 // module proxy by test/core/go-oracle into the user cache. Every input goes through both; results

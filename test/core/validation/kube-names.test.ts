@@ -1,4 +1,4 @@
-import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedKey } from '../../lib/core';
+import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedKey } from '../../../lib/core';
 
 // The Kubernetes name rules the SPC validation and the install's option checks share.
 

@@ -1,12 +1,12 @@
-import { KeyVaultObject, syncableFileNames } from './objects';
+import { KeyVaultObject, syncableFileNames } from './key-vault-objects';
 import {
   validateAnnotations,
   validateDns1123Subdomain,
   validateLabels,
   validateSecretKey,
-} from './kube-names';
-import { requireArray, requireString } from './input-types';
-import { ValidationError } from './validation-error';
+} from './validation/kube-names';
+import { requireArray, requireString } from './validation/input-guards';
+import { ValidationError } from './validation/validation-error';
 
 // `spec.secretObjects`: Kubernetes Secrets the driver syncs from mounted files (upstream-driver §5).
 

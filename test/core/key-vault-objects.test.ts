@@ -8,7 +8,7 @@ import {
   parseObjectsParameter,
   ParsedKeyVaultObject,
   renderObjectsParameter,
-} from '../../lib/core/objects';
+} from '../../lib/core/key-vault-objects';
 
 const EMPTY: ParsedKeyVaultObject = {
   objectName: '',

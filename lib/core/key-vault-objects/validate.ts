@@ -1,6 +1,6 @@
-import { validateKeyVaultObjectName } from '../key-vault-names';
-import { optionalString, requireString } from '../input-types';
-import { ValidationError } from '../validation-error';
+import { validateKeyVaultObjectName } from '../validation/key-vault-names';
+import { optionalString, requireString } from '../validation/input-guards';
+import { ValidationError } from '../validation/validation-error';
 import { fileNameError } from './check';
 import { claimsOverlap, mountClaims, objectFileName } from './files';
 import { KeyVaultObject, KeyVaultObjectType, ObjectEncoding, ObjectFormat } from './types';
