@@ -70,7 +70,7 @@ export async function startProvider(
     if (flags[name] < 1)
       throw new FlagError(`invalid value "${flags[name]}" for flag --${name}: must be at least 1`);
   }
-  const metrics = new ProviderMetrics(logger.redactor);
+  const metrics = new ProviderMetrics();
   const mountService = new MountService({
     constructPemChain: flags['construct-pem-chain'],
     writeCertAndKeyInSeparateFiles: flags['write-cert-and-key-in-separate-files'],

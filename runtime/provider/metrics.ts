@@ -1,8 +1,14 @@
 // The provider's Prometheus metrics: the two upstream histograms (names, labels and buckets as real
-// clusters scrape them) plus our request-economy counters. Label values never carry secrets: the
-// error text passes the redactor.
+// clusters scrape them) plus our request-economy counters. Any pod can read /metrics (the provider
+// runs on the host network), so every label value comes from a closed list: `error` and
+// `grpc_message` carry a MountFailureReason instead of error text (which echoes caller input and
+// Key Vault answers), and `object_name` is always empty (object names are caller-chosen: unbounded,
+// and other tenants' business). The label names stay upstream's, so dashboards keep working.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { defaultRedactor, Redactor } from '../common/redaction';
+import type { MountFailureReason } from './mount-failure';
+
+/** `grpc_message` of a failed call: why a Mount failed, or that a method is not implemented. */
+export type GrpcFailureLabel = MountFailureReason | 'unimplemented';
 
 const UPSTREAM_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 1, 1.5, 2, 2.5, 3, 5, 10, 15, 30];
 
@@ -25,7 +31,7 @@ export class ProviderMetrics {
   readonly tokenRequests: Counter<'identity_type'>;
   private readonly common = { os_type: goOs(), provider: 'azure' };
 
-  constructor(private readonly redactor: Redactor = defaultRedactor) {
+  constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.keyvaultRequest = new Histogram({
       name: 'keyvault_request',
@@ -67,26 +73,18 @@ export class ProviderMetrics {
     });
   }
 
-  observeKeyVaultRequest(seconds: number, objectType: string, objectName: string, error: string): void {
+  /** One Key Vault call; `objectType` is one of secret, key, cert (checked before any call). */
+  observeKeyVaultRequest(seconds: number, objectType: string, failure: MountFailureReason | ''): void {
     this.keyvaultRequest.observe(
-      {
-        ...this.common,
-        object_type: objectType,
-        object_name: objectName,
-        error: this.redactor.redactString(error),
-      },
+      { ...this.common, object_type: objectType, object_name: '', error: failure },
       seconds,
     );
   }
 
-  observeGrpcRequest(seconds: number, method: string, code: string, message: string): void {
+  /** One gRPC call; `method` and `code` come from fixed lists, `failure` is '' on success. */
+  observeGrpcRequest(seconds: number, method: string, code: string, failure: GrpcFailureLabel | ''): void {
     this.grpcRequest.observe(
-      {
-        ...this.common,
-        grpc_method: method,
-        grpc_code: code,
-        grpc_message: this.redactor.redactString(message),
-      },
+      { ...this.common, grpc_method: method, grpc_code: code, grpc_message: failure },
       seconds,
     );
   }

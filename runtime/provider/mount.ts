@@ -5,18 +5,19 @@
 import * as path from 'node:path';
 import { Semaphore } from '../common/concurrency';
 import type { Logger } from '../common/logger';
-import { defaultRedactor, Redactor } from '../common/redaction';
+import type { Redactor } from '../common/redaction';
 import type { CloudEnvironment } from './clouds';
 import { contentBytes } from './content/encoding';
 import { ObjectContentError, objectContentParts } from './content/object-content';
 import { identityKey } from './identity/auth-config';
 import { CredentialPool } from './identity/credential-pool';
 import { CacheOutcome, ObjectCache } from './keyvault/object-cache';
-import { describeKeyVaultError } from './keyvault/rest-errors';
+import { describeKeyVaultError, keyVaultFailureReason } from './keyvault/rest-errors';
 import type { RequestPriority } from './keyvault/token-bucket';
 import type { FetchedObject, ObjectVersionInfo, VaultObjectType } from './keyvault/types';
 import { VaultAccess, VaultAccessProps, VaultCallContext } from './keyvault/vault-access';
 import type { ProviderMetrics } from './metrics';
+import { MountFailureReason, toMountFailure } from './mount-failure';
 import { MountObject, MountRequestError, parseMountRequest } from './parameters';
 
 /** MountRequest as grpc-js decodes it (keepCase). */
@@ -56,7 +57,7 @@ export interface MountServiceProps {
   readonly defaultCloud: CloudEnvironment;
   readonly logger: Logger;
   readonly metrics: ProviderMetrics;
-  /** @default defaultRedactor */
+  /** The log redactor; each Mount scrubs its error with a scope of it (`Redactor.scope`). @default logger.redactor */
   readonly redactor?: Redactor;
   /** Freshness window of cached Key Vault responses, ms. @default 30000 */
   readonly cacheMaxAgeMs?: number;
@@ -87,9 +88,16 @@ async function settleInOrder<T>(promises: Array<Promise<T>>): Promise<T[]> {
   });
 }
 
-function objectError(obj: MountObject, version: string, message: string): MountRequestError {
+function objectError(
+  obj: MountObject,
+  version: string,
+  message: string,
+  reason: MountFailureReason,
+): MountRequestError {
   return new MountRequestError(
     `failed to get objectType:${obj.objectType}, objectName:${obj.objectName}, objectVersion:${version}: ${message}`,
+    true,
+    reason,
   );
 }
 
@@ -98,6 +106,15 @@ interface MountTally {
   hit: number;
   miss: number;
   shared: number;
+}
+
+/** What one Mount carries through its calls. */
+interface MountScope {
+  readonly ctx: VaultCallContext;
+  readonly semaphore: Semaphore;
+  readonly tally: MountTally;
+  /** What this Mount fetched or sent: the only values its error is scrubbed with. */
+  readonly redactor: Redactor;
 }
 
 export class MountService {
@@ -109,7 +126,7 @@ export class MountService {
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly props: MountServiceProps) {
-    this.redactor = props.redactor ?? defaultRedactor;
+    this.redactor = props.redactor ?? props.logger.redactor;
     this.cache = new ObjectCache({
       maxAgeMs: props.cacheMaxAgeMs ?? 30_000,
       maxEntries: props.cacheMaxEntries ?? 10_000,
@@ -156,7 +173,24 @@ export class MountService {
       this.servedTargets.delete(this.servedTargets.keys().next().value as string);
   }
 
+  /**
+   * One Mount. Rejects with a MountFailure whose text is scrubbed with this Mount's own scope only:
+   * the values it fetched and the credentials it sent.
+   */
   async mount(request: MountRequestMessage, signal?: AbortSignal): Promise<MountResponseMessage> {
+    const redactor = this.redactor.scope();
+    try {
+      return await this.mountScoped(request, redactor, signal);
+    } catch (err) {
+      throw toMountFailure(err, redactor, signal?.aborted ?? false);
+    }
+  }
+
+  private async mountScoped(
+    request: MountRequestMessage,
+    redactor: Redactor,
+    signal: AbortSignal | undefined,
+  ): Promise<MountResponseMessage> {
     const params = await parseMountRequest(request, {
       defaultCloud: this.props.defaultCloud,
       env: this.props.env,
@@ -170,8 +204,9 @@ export class MountService {
     }
     const priority = this.priorityFor(request.target_path);
     const key = identityKey(params.identity, params.tenantId, params.cloud.activeDirectoryEndpoint);
-    if (params.identity.kind === 'service-principal')
-      this.redactor.registerSecret(params.identity.clientSecret);
+    if (params.identity.kind === 'service-principal') redactor.registerSecret(params.identity.clientSecret);
+    if (params.identity.kind === 'workload-identity')
+      redactor.registerSecret(params.identity.serviceAccountToken);
     const credential = this.credentials.credentialFor(key, params.identity, params.tenantId, params.cloud);
     const ctx: VaultCallContext = {
       identityKey: key,
@@ -185,11 +220,14 @@ export class MountService {
       priority,
       signal,
     };
-    const semaphore = new Semaphore(this.props.mountConcurrency ?? 32);
     const tally: MountTally = { hit: 0, miss: 0, shared: 0 };
-    const perObject = await settleInOrder(
-      params.objects.map((obj) => this.objectFiles(ctx, obj, semaphore, tally)),
-    );
+    const scope: MountScope = {
+      ctx,
+      semaphore: new Semaphore(this.props.mountConcurrency ?? 32),
+      tally,
+      redactor,
+    };
+    const perObject = await settleInOrder(params.objects.map((obj) => this.objectFiles(scope, obj)));
     const files = perObject.flat();
     const response: MountResponseMessage = {
       object_version: files.map((f) => ({ id: f.id, version: f.version })),
@@ -226,6 +264,8 @@ export class MountService {
     throw new MountRequestError(
       `the mount response would be ${size} bytes, more than the ${max}-byte gRPC message limit (largest files: ${largest}); ` +
         "mount fewer or smaller objects, or raise the driver's --max-call-recv-msg-size and this provider's --max-response-bytes together",
+      true,
+      'response_too_large',
     );
   }
 
@@ -248,29 +288,22 @@ export class MountService {
       this.props.metrics.observeKeyVaultRequest(
         Number(process.hrtime.bigint() - started) / 1e9,
         obj.objectType,
-        obj.objectName,
         '',
       );
       return value;
     } catch (err) {
-      const wrapped = objectError(obj, version, describeKeyVaultError(err));
+      const reason = keyVaultFailureReason(err);
       this.props.metrics.observeKeyVaultRequest(
         Number(process.hrtime.bigint() - started) / 1e9,
         obj.objectType,
-        obj.objectName,
-        wrapped.message,
+        reason,
       );
-      throw wrapped;
+      throw objectError(obj, version, describeKeyVaultError(err), reason);
     }
   }
 
   /** The versions to mount: one (single mode) or the newest N enabled ones (history mode). */
-  private async resolveVersions(
-    ctx: VaultCallContext,
-    obj: MountObject,
-    semaphore: Semaphore,
-    tally: MountTally,
-  ) {
+  private async resolveVersions({ ctx, semaphore, tally }: MountScope, obj: MountObject) {
     const type = obj.objectType as VaultObjectType;
     const baseName = obj.objectAlias || obj.objectName;
     if (obj.objectVersionHistory <= 1) {
@@ -300,16 +333,20 @@ export class MountService {
   }
 
   private async objectFiles(
-    ctx: VaultCallContext,
+    scope: MountScope,
     obj: MountObject,
-    semaphore: Semaphore,
-    tally: MountTally,
   ): Promise<Array<MountedFile & ObjectVersionMessage>> {
     if (!OBJECT_TYPES.includes(obj.objectType)) {
-      throw objectError(obj, obj.objectVersion, 'Invalid vaultObjectTypes. Should be secret, key, or cert');
+      throw objectError(
+        obj,
+        obj.objectVersion,
+        'Invalid vaultObjectTypes. Should be secret, key, or cert',
+        'invalid_request',
+      );
     }
+    const { ctx, semaphore, tally } = scope;
     const type = obj.objectType as VaultObjectType;
-    const targets = await this.resolveVersions(ctx, obj, semaphore, tally);
+    const targets = await this.resolveVersions(scope, obj);
     const perVersion = await settleInOrder(
       targets.map(async (target) => {
         const fetched = await semaphore.run(() =>
@@ -317,14 +354,13 @@ export class MountService {
             `${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|${target.version}`,
             tally,
             () =>
-              this.timed(obj, target.version, async () => {
-                const value = await this.vault.getObject(ctx, type, obj.objectName, target.version);
-                if (value.type === 'secret' && value.value !== undefined && value.value.length <= 4096)
-                  this.redactor.registerSecret(value.value);
-                return value;
-              }),
+              this.timed(obj, target.version, () =>
+                this.vault.getObject(ctx, type, obj.objectName, target.version),
+              ),
           ),
         );
+        // Registered for every Mount served the value (cache hits too): its error may name nothing of it.
+        if (fetched.type === 'secret') scope.redactor.registerSecret(fetched.value);
         let parts;
         try {
           parts = objectContentParts(fetched, obj.objectFormat, {
@@ -339,15 +375,16 @@ export class MountService {
               ),
           });
         } catch (err) {
-          if (err instanceof ObjectContentError && err.unwrapped) throw new MountRequestError(err.message);
-          throw objectError(obj, target.version, (err as Error).message);
+          if (err instanceof ObjectContentError && err.unwrapped)
+            throw new MountRequestError(err.message, true, 'content');
+          throw objectError(obj, target.version, (err as Error).message, 'content');
         }
         return parts.map((part) => {
           let contents: Buffer;
           try {
             contents = contentBytes(part.content, obj.objectType, obj.objectEncoding);
           } catch (err) {
-            throw objectError(obj, target.version, (err as Error).message);
+            throw objectError(obj, target.version, (err as Error).message, 'content');
           }
           return {
             path: target.fileName + part.suffix,

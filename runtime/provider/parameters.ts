@@ -8,6 +8,7 @@ import { parseAndCheckObjectsParameter, ParsedKeyVaultObject } from '../../lib/c
 import { goParseBoolError, parseGoBool } from '../common/go-bool';
 import { CloudEnvironment, resolveCloud } from './clouds';
 import { buildIdentityConfig, IdentityConfig, IdentityModeName } from './identity/auth-config';
+import type { MountFailureReason } from './mount-failure';
 
 export const ATTRIBUTE_POD_NAME = 'csi.storage.k8s.io/pod.name';
 export const ATTRIBUTE_POD_NAMESPACE = 'csi.storage.k8s.io/pod.namespace';
@@ -17,11 +18,13 @@ export const ATTRIBUTE_SERVICE_ACCOUNT_TOKENS = 'csi.storage.k8s.io/serviceAccou
 /**
  * A Mount failure. `wrapped` errors reach the driver as `failed to mount objects, error: <message>`;
  * the request-decoding errors (attributes, secrets, permission JSON) are returned as they are.
+ * `reason` is the bounded label metrics record instead of the text.
  */
 export class MountRequestError extends Error {
   constructor(
     message: string,
     readonly wrapped = true,
+    readonly reason: MountFailureReason = 'invalid_request',
   ) {
     super(message);
     this.name = 'MountRequestError';

@@ -10,8 +10,8 @@ import {
 } from '../common/grpc-unix';
 import type { Logger } from '../common/logger';
 import { MountRequestMessage, MountResponseMessage, MountService } from './mount';
-import type { ProviderMetrics } from './metrics';
-import { MountRequestError } from './parameters';
+import { MountFailure } from './mount-failure';
+import type { GrpcFailureLabel, ProviderMetrics } from './metrics';
 import { packageVersion } from '../../lib/core/package-version';
 import { API_VERSION, RUNTIME_NAME } from './version';
 
@@ -59,25 +59,17 @@ export interface ProviderServerProps {
 
 type UnaryHandler<Req, Res> = (request: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>;
 
-/** The Mount error text for the driver. */
-export function mountErrorMessage(err: unknown): string {
-  if (err instanceof MountRequestError && !err.wrapped) return err.message;
-  const message = err instanceof Error ? err.message : String(err);
-  return `failed to mount objects, error: ${message}`;
-}
-
 export async function startProviderServer(props: ProviderServerProps): Promise<UnixGrpcServer> {
   const { metrics, logger } = props;
-  const redact = (text: string) => logger.redactor.redactString(text);
   function unary<Req, Res>(method: string, handler: UnaryHandler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const started = process.hrtime.bigint();
-      const finish = (code: grpc.status, message: string) =>
+      const finish = (code: grpc.status, label: GrpcFailureLabel | '') =>
         metrics.observeGrpcRequest(
           Number(process.hrtime.bigint() - started) / 1e9,
           method,
           GO_CODE_NAMES[code] ?? String(code),
-          message,
+          label,
         );
       handler(call.request, call).then(
         (response) => {
@@ -86,15 +78,22 @@ export async function startProviderServer(props: ProviderServerProps): Promise<U
         },
         (err: unknown) => {
           const code = (err as { grpcCode?: grpc.status }).grpcCode ?? grpc.status.UNKNOWN;
-          const message = redact(
-            method.endsWith('/Mount')
-              ? mountErrorMessage(err)
-              : err instanceof Error
-                ? err.message
-                : String(err),
-          );
-          finish(code, message);
-          logger.error('request failed', { method, code: GO_CODE_NAMES[code], error: message });
+          // A Mount's text was scrubbed with that Mount's own scope (MountService.mount); anything
+          // else is our own fixed text. The process-wide redactor is for the log line only.
+          const message = err instanceof Error ? err.message : String(err);
+          const label: GrpcFailureLabel =
+            err instanceof MountFailure
+              ? err.reason
+              : code === grpc.status.UNIMPLEMENTED
+                ? 'unimplemented'
+                : 'internal';
+          finish(code, label);
+          logger.error('request failed', {
+            method,
+            code: GO_CODE_NAMES[code],
+            reason: label,
+            error: message,
+          });
           callback({ code, details: message, metadata: new grpc.Metadata() });
         },
       );

@@ -2,6 +2,14 @@
 // identity costs no token request while the token is fresh (upstream asks Entra ID per Mount).
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 
+/** The identity endpoint gave no token (the message is the endpoint's, unchanged). */
+export class IdentityTokenError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'IdentityTokenError';
+  }
+}
+
 /** Options of the caching wrapper. */
 export interface CachingCredentialProps {
   /** Refresh this long before `expiresOn`. @default 300000 (5 min) */
@@ -60,8 +68,13 @@ export class CachingCredential implements TokenCredential {
 
   private async request(scopes: string | string[], options: GetTokenOptions): Promise<AccessToken> {
     this.props.onTokenRequest?.();
-    const token = await this.inner.getToken(scopes, options);
-    if (!token) throw new Error('the identity returned no access token');
+    let token: AccessToken | null;
+    try {
+      token = await this.inner.getToken(scopes, options);
+    } catch (err) {
+      throw new IdentityTokenError(err);
+    }
+    if (!token) throw new IdentityTokenError(new Error('the identity returned no access token'));
     return token;
   }
 }

@@ -1,6 +1,8 @@
 // Classification and wording of Key Vault call failures: what is retried, and an error text that
 // says what happened (status, Key Vault error code and message) without echoing any secret.
 import { isRestError } from '@azure/core-rest-pipeline';
+import { IdentityTokenError } from '../identity/caching-credential';
+import type { MountFailureReason } from '../mount-failure';
 import type { RetryDecision } from './retry';
 import { parseRetryAfter } from './retry';
 
@@ -68,4 +70,21 @@ export function describeKeyVaultError(err: unknown): string {
     return `Key Vault request failed: ${err.code ? `${err.code} ` : ''}${err.message}`;
   }
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The bounded reason of a failed Key Vault call (a metric label value: never the error text). */
+export function keyVaultFailureReason(err: unknown): MountFailureReason {
+  if (err instanceof IdentityTokenError) return 'identity';
+  if (err instanceof KeyVaultTimeoutError) return 'keyvault_timeout';
+  if (isRestError(err)) {
+    const status = err.statusCode;
+    if (status === 401) return 'keyvault_unauthorized';
+    if (status === 403) return 'keyvault_forbidden';
+    if (status === 404) return 'keyvault_not_found';
+    if (status === 429) return 'keyvault_throttled';
+    if (status === 408 || (status !== undefined && status >= 500)) return 'keyvault_server_error';
+    if (status === undefined && err.code !== undefined && NETWORK_CODES.has(err.code))
+      return 'keyvault_network';
+  }
+  return 'keyvault_error';
 }

@@ -10,6 +10,7 @@ import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts'
 import { buildChain, chainCertificates, toPemBundle } from '../../../harness/fakes/x509';
 import { encodePem } from '../../../runtime/provider/content/pem';
 import { mountRequest, objectsYaml } from './support/mount-request';
+import { ProviderClient } from './support/provider-client';
 import { counterValue, spawnProvider, SpawnedProvider } from './support/spawned-provider';
 
 jest.setTimeout(180_000);
@@ -481,6 +482,54 @@ describe('managed identity through IMDS', () => {
       await mi.stop();
       await imds.close();
     }
+  });
+});
+
+describe('no oracle across identities', () => {
+  it("words an echo of caller input the same whether or not it is another identity's secret", async () => {
+    if (skipHere) return;
+    // Identity A mounts its secret, so the provider has seen (and logs replace) the value.
+    const value = `tenant-a-value-${randomBytes(6).toString('hex')}`;
+    const decoy = `tenant-a-value-${randomBytes(6).toString('hex')}`;
+    azure.vault.setSecret('kv1', 'a-private', value);
+    const mounted = await provider.client.mount(
+      mountRequest({
+        parameters: params([{ objectName: 'a-private', objectType: 'secret' }]),
+        secrets: SP_A,
+      }),
+    );
+    expect(mounted.files[0].contents.toString()).toBe(value);
+    // Identity B guesses A's value through parameters whose errors echo them. A client of its own, so
+    // the suite-wide no-secret check does not count B's own echoes.
+    const client = new ProviderClient(provider.socketPath);
+    try {
+      const guesses: Array<(guess: string) => Record<string, string>> = [
+        (guess) => params([{ objectName: 'x', objectType: 'secret' }], { cloudName: guess }),
+        (guess) => ({ ...params([{ objectName: 'x', objectType: 'secret' }]), keyvaultName: guess }),
+        (guess) => params([{ objectName: 'x', objectType: 'secret', objectFormat: guess }]),
+        (guess) => params([{ objectName: guess, objectType: 'secret', objectAlias: '/abs' }]),
+        (guess) => params([{ objectName: guess, objectType: 'secret' }]),
+        (guess) => params([{ objectName: 'x', objectType: 'secret' }], { usePodIdentity: guess }),
+      ];
+      for (const parameters of guesses) {
+        const right = await client.mountError(mountRequest({ parameters: parameters(value), secrets: SP_B }));
+        const wrong = await client.mountError(mountRequest({ parameters: parameters(decoy), secrets: SP_B }));
+        expect(right.details).toContain(value);
+        // The same text with the guess swapped (cloudName errors also echo it upper-cased).
+        const swapped = wrong.details
+          .split(decoy)
+          .join(value)
+          .split(decoy.toUpperCase())
+          .join(value.toUpperCase());
+        expect(right.details).toBe(swapped);
+      }
+    } finally {
+      client.close();
+    }
+    // The metrics any pod can read carry no error text at all.
+    const metrics = await provider.metrics();
+    expect(metrics).not.toContain(value);
+    expect(metrics).not.toContain(decoy);
   });
 });
 
