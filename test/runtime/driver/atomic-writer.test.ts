@@ -4,8 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PayloadFile, readMountedFiles, writePayloadAtomically } from '../../../runtime/driver/atomic-writer';
 
+/** A volume directory inside a parent of its own, so a test can count what appears next to it. */
 function tempTarget(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'aw-'));
+  const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'aw-')), 'mount');
+  fs.mkdirSync(target);
+  return target;
 }
 const file = (p: string, contents: string, mode = 0o644): PayloadFile => ({
   path: p,
