@@ -3,7 +3,9 @@
 // harness bumps the generation), and counts Mount calls per target path. A provider that costs nothing
 // makes the driver's own cost visible; both drivers see exactly the same one.
 import * as grpc from '@grpc/grpc-js';
-import { loadProto, startUnixGrpcServer, UnixGrpcServer } from '../../runtime/common/grpc-unix';
+import { startUnixGrpcServer, UnixGrpcServer } from '../../runtime/common/grpc-unix';
+import type { MountRequest } from '../../runtime/wire/provider-v1alpha1';
+import { providerService } from '../../runtime/wire/provider-v1alpha1';
 
 /** Options of {@link startBenchProvider}. */
 export interface BenchProviderProps {
@@ -23,17 +25,10 @@ export interface BenchProvider {
   close(): Promise<void>;
 }
 
-interface MountRequest {
-  target_path: string;
-}
-
 export async function startBenchProvider(props: BenchProviderProps): Promise<BenchProvider> {
   const callsByTarget = new Map<string, number>();
   let generation = 1;
   const bundleBytes = props.bundleBytes ?? 4096;
-  const pkg = loadProto('provider.proto') as unknown as {
-    v1alpha1: { CSIDriverProvider: grpc.ServiceClientConstructor };
-  };
   const implementation: grpc.UntypedServiceImplementation = {
     Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) =>
       callback(null, { version: 'v1alpha1', runtime_name: 'bench-provider', runtime_version: '0.0.1' }),
@@ -57,7 +52,7 @@ export async function startBenchProvider(props: BenchProviderProps): Promise<Ben
   };
   const server: UnixGrpcServer = await startUnixGrpcServer({
     socketPath: props.socketPath,
-    services: [{ definition: pkg.v1alpha1.CSIDriverProvider.service, implementation }],
+    services: [{ definition: providerService().service, implementation }],
   });
   return {
     callsByTarget,

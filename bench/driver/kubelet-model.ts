@@ -3,12 +3,18 @@
 // NodeUnpublishVolume when the pod goes. Speaks the real CSI proto over the driver's unix socket.
 import * as grpc from '@grpc/grpc-js';
 import * as path from 'path';
+import { createUnixGrpcClient, unaryCall } from '../../runtime/common/grpc-unix';
 import {
-  createUnixGrpcClient,
-  loadProto,
-  serviceClientConstructor,
-  unaryCall,
-} from '../../runtime/common/grpc-unix';
+  csiService,
+  EPHEMERAL_KEY,
+  NodePublishVolumeRequest,
+  NodeUnpublishVolumeRequest,
+  POD_NAME_KEY,
+  POD_NAMESPACE_KEY,
+  POD_UID_KEY,
+  SECRET_PROVIDER_CLASS_KEY,
+  SERVICE_ACCOUNT_NAME_KEY,
+} from '../../runtime/wire/csi';
 
 /** One inline volume of one pod. */
 export interface BenchVolume {
@@ -29,9 +35,8 @@ export class KubeletModel {
   private readonly identity: grpc.Client;
 
   constructor(socketPath: string) {
-    const csi = loadProto('csi.proto');
-    this.node = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Node'), socketPath);
-    this.identity = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Identity'), socketPath);
+    this.node = createUnixGrpcClient(csiService('Node'), socketPath);
+    this.identity = createUnixGrpcClient(csiService('Identity'), socketPath);
   }
 
   /** CSI Probe (what the liveness-probe sidecar calls). */
@@ -42,7 +47,7 @@ export class KubeletModel {
   /** NodePublishVolume as kubelet sends it for an ephemeral inline volume; resolves with the call's duration in ms. */
   async publish(volume: BenchVolume): Promise<number> {
     const started = process.hrtime.bigint();
-    await unaryCall(
+    await unaryCall<NodePublishVolumeRequest, unknown>(
       this.node,
       'NodePublishVolume',
       {
@@ -51,12 +56,12 @@ export class KubeletModel {
         volume_capability: { mount: {}, access_mode: { mode: 'SINGLE_NODE_READER_ONLY' } },
         readonly: true,
         volume_context: {
-          secretProviderClass: volume.spcName,
-          'csi.storage.k8s.io/pod.name': volume.podName,
-          'csi.storage.k8s.io/pod.namespace': volume.podNamespace,
-          'csi.storage.k8s.io/pod.uid': volume.podUid,
-          'csi.storage.k8s.io/serviceAccount.name': 'default',
-          'csi.storage.k8s.io/ephemeral': 'true',
+          [SECRET_PROVIDER_CLASS_KEY]: volume.spcName,
+          [POD_NAME_KEY]: volume.podName,
+          [POD_NAMESPACE_KEY]: volume.podNamespace,
+          [POD_UID_KEY]: volume.podUid,
+          [SERVICE_ACCOUNT_NAME_KEY]: 'default',
+          [EPHEMERAL_KEY]: 'true',
         },
       },
       30_000,
@@ -65,7 +70,7 @@ export class KubeletModel {
   }
 
   async unpublish(volume: BenchVolume): Promise<void> {
-    await unaryCall(
+    await unaryCall<NodeUnpublishVolumeRequest, unknown>(
       this.node,
       'NodeUnpublishVolume',
       { volume_id: `csi-${volume.podUid}-secrets`, target_path: volume.targetPath },

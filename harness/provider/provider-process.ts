@@ -7,12 +7,26 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { createUnixGrpcClient, unaryCall } from '../../runtime/common/grpc-unix';
 import {
-  createUnixGrpcClient,
-  loadProto,
-  serviceClientConstructor,
-  unaryCall,
-} from '../../runtime/common/grpc-unix';
+  EPHEMERAL_KEY,
+  POD_NAME_KEY,
+  POD_NAMESPACE_KEY,
+  POD_UID_KEY,
+  SECRET_PROVIDER_CLASS_KEY,
+  SERVICE_ACCOUNT_NAME_KEY,
+} from '../../runtime/wire/csi';
+import {
+  API_VERSION,
+  DEFAULT_PERMISSION,
+  MountRequest,
+  MountResponse,
+  ObjectVersion,
+  ProviderFile,
+  providerService,
+  VersionRequest,
+  VersionResponse,
+} from '../../runtime/wire/provider-v1alpha1';
 import { withPrivateHosts } from '../fakes/loopback-hosts';
 import { rigBinary } from '../rig/rig-env';
 
@@ -74,32 +88,17 @@ export interface MountInput {
   readonly podNamespace?: string | null;
 }
 
-/** A file as returned by Mount. */
-export interface MountedFile {
-  readonly path: string;
-  readonly mode: number;
-  readonly contents: Buffer;
-}
-
 /** What a Mount produced: files and versions, or the gRPC error. */
 export type MountOutcome =
   | {
       readonly ok: true;
-      readonly files: MountedFile[];
-      readonly objectVersions: { id: string; version: string }[];
+      readonly files: readonly ProviderFile[];
+      readonly objectVersions: ObjectVersion[];
       readonly errorCode: string;
     }
   | { readonly ok: false; readonly grpcCode: number; readonly message: string };
 
-interface RawMountResponse {
-  object_version: { id: string; version: string }[];
-  error: { code: string } | null;
-  files: { path: string; mode: number; contents: Buffer }[];
-}
-
 const MAX_LOG_BYTES = 256 * 1024;
-const providerPackage = loadProto('provider.proto');
-const ProviderClient = serviceClientConstructor(providerPackage, 'v1alpha1.CSIDriverProvider');
 
 /** The repository root (for build/runtime/cli.js). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -155,14 +154,17 @@ export function upstreamProviderCommand(
 
 /** Attributes JSON as the driver builds it: SPC parameters, then the volume context (pod info). */
 export function mountAttributes(input: MountInput): string {
-  const attributes: Record<string, string> = { ...input.parameters, secretProviderClass: 'parity-spc' };
+  const attributes: Record<string, string> = {
+    ...input.parameters,
+    [SECRET_PROVIDER_CLASS_KEY]: 'parity-spc',
+  };
   const podName = input.podName === undefined ? 'web-0' : input.podName;
   const podNamespace = input.podNamespace === undefined ? 'default' : input.podNamespace;
-  if (podName !== null) attributes['csi.storage.k8s.io/pod.name'] = podName;
-  if (podNamespace !== null) attributes['csi.storage.k8s.io/pod.namespace'] = podNamespace;
-  attributes['csi.storage.k8s.io/pod.uid'] = '0b9e1f4a-4a63-4bb5-9d1c-9a2b1f0c1d11';
-  attributes['csi.storage.k8s.io/serviceAccount.name'] = 'default';
-  attributes['csi.storage.k8s.io/ephemeral'] = 'false';
+  if (podName !== null) attributes[POD_NAME_KEY] = podName;
+  if (podNamespace !== null) attributes[POD_NAMESPACE_KEY] = podNamespace;
+  attributes[POD_UID_KEY] = '0b9e1f4a-4a63-4bb5-9d1c-9a2b1f0c1d11';
+  attributes[SERVICE_ACCOUNT_NAME_KEY] = 'default';
+  attributes[EPHEMERAL_KEY] = 'false';
   return JSON.stringify(attributes);
 }
 
@@ -231,7 +233,7 @@ export class ProviderProcess {
         resolveExit();
       }),
     );
-    this.client = createUnixGrpcClient(ProviderClient, ports.socketPath);
+    this.client = createUnixGrpcClient(providerService(), ports.socketPath);
   }
 
   /** The provider's pid (unshare and sh exec into it, so it is the provider itself). */
@@ -253,23 +255,26 @@ export class ProviderProcess {
   }
 
   /** Calls Version. */
-  public version(
-    deadlineMs = 5000,
-  ): Promise<{ version: string; runtime_name: string; runtime_version: string }> {
-    return unaryCall(this.client, 'Version', { version: 'v1alpha1' }, deadlineMs);
+  public version(deadlineMs = 5000): Promise<VersionResponse> {
+    return unaryCall<VersionRequest, VersionResponse>(
+      this.client,
+      'Version',
+      { version: API_VERSION },
+      deadlineMs,
+    );
   }
 
   /** Sends one Mount and returns its files and versions or its error. */
   public async mount(input: MountInput, deadlineMs = 60_000): Promise<MountOutcome> {
-    const request = {
+    const request: MountRequest = {
       attributes: mountAttributes(input),
       secrets: JSON.stringify(input.secrets ?? null),
       target_path: `/var/lib/kubelet/pods/0b9e1f4a-4a63-4bb5-9d1c-9a2b1f0c1d11/volumes/kubernetes.io~csi/secrets-store/mount`,
-      permission: input.permission ?? '420',
+      permission: input.permission ?? DEFAULT_PERMISSION,
       current_object_version: [],
     };
     try {
-      const response = await unaryCall<typeof request, RawMountResponse>(
+      const response = await unaryCall<MountRequest, MountResponse>(
         this.client,
         'Mount',
         request,

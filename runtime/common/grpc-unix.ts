@@ -2,58 +2,13 @@
 // and the driver). The server side removes a stale socket and creates the new one owner-only (the
 // socket is the only access control: upstream creates it under umask 0077); the client side dials
 // `unix://<path>` with `:authority` localhost and a bounded receive size, as the upstream driver does.
+// Which services run over it is the business of runtime/wire (one module per contract).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 
 /** gRPC's default maximum message size, which the upstream driver also uses (`--max-call-recv-msg-size`). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
-
-/** Loader options shared by server and client: field names exactly as in the .proto (snake_case). */
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-};
-
-/**
- * Absolute path of a .proto shipped in runtime/proto. Works from the TypeScript sources
- * (runtime/common → runtime/proto) and from the compiled build (build/runtime/common → runtime/proto
- * at the package root, which the image copies next to build/).
- */
-export function protoFilePath(fileName: string): string {
-  const candidates = [
-    path.resolve(__dirname, '..', 'proto', fileName),
-    path.resolve(__dirname, '..', '..', '..', 'runtime', 'proto', fileName),
-  ];
-  const found = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!found)
-    throw new Error(
-      `proto file ${fileName} not found; looked in ${candidates.join(', ')} (ship runtime/proto next to build/)`,
-    );
-  return found;
-}
-
-/** Loads a .proto from runtime/proto into a grpc-js package object. */
-export function loadProto(fileName: string): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(protoFilePath(fileName), LOADER_OPTIONS);
-  return grpc.loadPackageDefinition(definition);
-}
-
-/** Service constructor `pkg.Service` out of a loaded package (e.g. `v1alpha1.CSIDriverProvider`). */
-export function serviceClientConstructor(
-  pkg: grpc.GrpcObject,
-  qualifiedName: string,
-): grpc.ServiceClientConstructor {
-  let node: unknown = pkg;
-  for (const part of qualifiedName.split('.')) node = (node as Record<string, unknown> | undefined)?.[part];
-  if (typeof node !== 'function' || !('service' in node))
-    throw new Error(`service ${qualifiedName} not found in the loaded proto`);
-  return node as grpc.ServiceClientConstructor;
-}
 
 /**
  * Socket path from an endpoint flag. Accepts `unix:///abs/path.sock`, `unix:/abs/path.sock` and a

@@ -4,13 +4,17 @@
 import * as grpc from '@grpc/grpc-js';
 import { packageVersion } from '../../lib/core/package-version';
 import type { GrpcServiceBinding } from '../common/grpc-unix';
-import { loadProto, serviceClientConstructor } from '../common/grpc-unix';
 import type { Logger } from '../common/logger';
-import type { NodePublisher, NodePublishVolumeRequest, NodeUnpublishVolumeRequest } from './node-publisher';
+import {
+  csiService,
+  DEFAULT_DRIVER_NAME,
+  NodePublishVolumeRequest,
+  NodeStageVolumeRequest,
+  NodeUnpublishVolumeRequest,
+  NodeUnstageVolumeRequest,
+} from '../wire/csi';
+import type { NodePublisher } from './node-publisher';
 import { PublishError } from './publish-error';
-
-/** The CSI driver name kubelet knows us by. */
-export const DRIVER_NAME = 'secrets-store.csi.k8s.io';
 
 /** Inputs of the CSI services. */
 export interface CsiServicesProps {
@@ -25,19 +29,16 @@ export interface CsiServicesProps {
 }
 
 export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
-  const csi = loadProto('csi.proto');
-  const definition = (name: string): grpc.ServiceDefinition =>
-    serviceClientConstructor(csi, `csi.v1.${name}`).service;
   const vendorVersion = props.vendorVersion ?? packageVersion();
   const unimplemented = (method: string) => (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
     callback(
-      { code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented by ${DRIVER_NAME}` },
+      { code: grpc.status.UNIMPLEMENTED, details: `${method} is not implemented by ${DEFAULT_DRIVER_NAME}` },
       null,
     );
 
   const identity: grpc.UntypedServiceImplementation = {
     GetPluginInfo: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
-      callback(null, { name: props.driverName ?? DRIVER_NAME, vendor_version: vendorVersion }),
+      callback(null, { name: props.driverName ?? DEFAULT_DRIVER_NAME, vendor_version: vendorVersion }),
     GetPluginCapabilities: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
       callback(null, { capabilities: [{ service: { type: 'CONTROLLER_SERVICE' } }] }),
     Probe: (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
@@ -64,10 +65,7 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
       callback: grpc.sendUnaryData<unknown>,
     ) => answer(props.publisher.unpublish(call.request), callback),
     NodeStageVolume: (
-      call: grpc.ServerUnaryCall<
-        { volume_id?: string; staging_target_path?: string; volume_capability?: unknown },
-        unknown
-      >,
+      call: grpc.ServerUnaryCall<NodeStageVolumeRequest, unknown>,
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       // Ephemeral volumes are never staged; upstream validates the arguments and does nothing.
@@ -77,7 +75,7 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
       callback(null, {});
     },
     NodeUnstageVolume: (
-      call: grpc.ServerUnaryCall<{ volume_id?: string; staging_target_path?: string }, unknown>,
+      call: grpc.ServerUnaryCall<NodeUnstageVolumeRequest, unknown>,
       callback: grpc.sendUnaryData<unknown>,
     ) => {
       if (!call.request.volume_id) return invalid(callback, 'Volume ID missing in request');
@@ -93,9 +91,9 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
   };
 
   return [
-    { definition: definition('Identity'), implementation: identity },
-    { definition: definition('Controller'), implementation: controller },
-    { definition: definition('Node'), implementation: node },
+    { definition: csiService('Identity').service, implementation: identity },
+    { definition: csiService('Controller').service, implementation: controller },
+    { definition: csiService('Node').service, implementation: node },
   ];
 }
 

@@ -4,8 +4,6 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   createUnixGrpcClient,
-  loadProto,
-  serviceClientConstructor,
   socketPathFromEndpoint,
   startUnixGrpcServer,
   unaryCall,
@@ -13,7 +11,8 @@ import {
 import { Logger } from '../common/logger';
 import { startHttpEndpoints, HttpEndpoints } from '../common/metrics-http';
 import { packageVersion } from '../../lib/core/package-version';
-import { csiServices, DRIVER_NAME } from './csi-services';
+import { csiService } from '../wire/csi';
+import { csiServices } from './csi-services';
 import { driverUsage, parseDriverFlags, parseListenAddress, providerDirs } from './driver-flags';
 import { DriverMetrics } from './driver-metrics';
 import {
@@ -115,10 +114,7 @@ export async function main(args: string[]): Promise<void> {
     services: csiServices({ nodeId: flags.nodeid, publisher, logger, driverName: flags.drivername }),
   });
   // Health = the CSI Probe answered over our own socket, what the liveness-probe sidecar checks.
-  const identity = createUnixGrpcClient<grpc.Client>(
-    serviceClientConstructor(loadProto('csi.proto'), 'csi.v1.Identity'),
-    socketPath,
-  );
+  const identity = createUnixGrpcClient<grpc.Client>(csiService('Identity'), socketPath);
   const healthz = async (): Promise<void> => {
     await unaryCall(identity, 'Probe', {}, 3000);
   };
@@ -151,5 +147,3 @@ export async function main(args: string[]): Promise<void> {
   await Promise.all(endpoints.map((e) => e.close()));
   kube.close();
 }
-
-export { DRIVER_NAME };

@@ -1,17 +1,7 @@
 // The JSON strings inside v1alpha1 MountRequest, encoded exactly as upstream's Go driver encodes them:
 // keys sorted (Go marshals maps in key order), `<`, `>`, `&`, U+2028 and U+2029 escaped, a missing
-// secrets map as `null`, and the permission as the decimal string "420" (0644).
-
-/** Volume-context / secrets key under which kubelet passes the service-account tokens. */
-export const SERVICE_ACCOUNT_TOKENS_KEY = 'csi.storage.k8s.io/serviceAccount.tokens';
-/** The permission upstream suggests to every provider: JSON of Go's os.FileMode(0644). */
-export const DEFAULT_PERMISSION = '420';
-
-export const POD_NAME_KEY = 'csi.storage.k8s.io/pod.name';
-export const POD_NAMESPACE_KEY = 'csi.storage.k8s.io/pod.namespace';
-export const POD_UID_KEY = 'csi.storage.k8s.io/pod.uid';
-export const SPC_NAME_KEY = 'secretProviderClass';
-export const PROVIDER_NAME_KEY = 'providerName';
+// secrets map as `null` (the permission, "420", is the contract's DEFAULT_PERMISSION).
+import { SERVICE_ACCOUNT_TOKENS_KEY } from '../wire/csi';
 
 /** Go's json.Marshal of a map[string]string (nil map → `null`). */
 export function goJsonOfStringMap(map: Record<string, string> | undefined): string {

@@ -18,35 +18,21 @@ import { OS_TYPE } from './driver-metrics';
 import type { SecretProviderClass } from './kube/kube-types';
 import type { Mounter } from './mounter';
 import {
-  buildMountAttributes,
-  DEFAULT_PERMISSION,
-  encodeMountSecrets,
-  goJsonOfStringMap,
+  DEFAULT_DRIVER_NAME,
+  NodePublishVolumeRequest,
+  NodeUnpublishVolumeRequest,
   POD_NAME_KEY,
   POD_NAMESPACE_KEY,
   POD_UID_KEY,
   PROVIDER_NAME_KEY,
-  SPC_NAME_KEY,
-} from './mount-request';
+  SECRET_PROVIDER_CLASS_KEY,
+} from '../wire/csi';
+import { DEFAULT_PERMISSION, ObjectVersion } from '../wire/provider-v1alpha1';
+import { buildMountAttributes, encodeMountSecrets, goJsonOfStringMap } from './mount-request';
 import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from './pod-status';
-import type { ObjectVersion, ProviderClients } from './provider-client';
+import type { ProviderClients } from './provider-client';
 import { ErrorReason, PublishError } from './publish-error';
 import type { RotationGate } from './rotation-gate';
-
-/** The CSI NodePublishVolumeRequest fields we read (snake_case, as decoded from the wire). */
-export interface NodePublishVolumeRequest {
-  volume_id?: string;
-  target_path?: string;
-  volume_capability?: unknown;
-  readonly?: boolean;
-  secrets?: Record<string, string>;
-  volume_context?: Record<string, string>;
-}
-
-export interface NodeUnpublishVolumeRequest {
-  volume_id?: string;
-  target_path?: string;
-}
 
 /** What a successful publish that called the provider hands to secret sync. */
 export interface PublishedVolume {
@@ -86,9 +72,6 @@ export interface NodePublisherProps {
   readonly onUnpublished?: (targetPath: string) => void;
 }
 
-/** Upstream's driver name, the default of `--drivername`. */
-const DRIVER_NAME = 'secrets-store.csi.k8s.io';
-
 /** The path upstream's csi-sanity run uses with the `mock_provider` shortcut. */
 const SANITY_MOCK_PROVIDER = 'mock_provider';
 
@@ -121,7 +104,7 @@ export class NodePublisher {
     deadline?: Date,
   ): Promise<void> {
     const { metrics, logger } = this.props;
-    const spcName = volumeContext[SPC_NAME_KEY] ?? '';
+    const spcName = volumeContext[SECRET_PROVIDER_CLASS_KEY] ?? '';
     const pod: PodReference = {
       name: volumeContext[POD_NAME_KEY] ?? '',
       namespace: volumeContext[POD_NAMESPACE_KEY] ?? '',
@@ -409,7 +392,12 @@ export class NodePublisher {
         ErrorReason.PodNotFound,
       );
     }
-    const mismatch = podVolumeMismatch(found, targetPath, spcName, this.props.driverName ?? DRIVER_NAME);
+    const mismatch = podVolumeMismatch(
+      found,
+      targetPath,
+      spcName,
+      this.props.driverName ?? DEFAULT_DRIVER_NAME,
+    );
     if (mismatch) throw failure(mismatch.message, mismatch.reason);
   }
 

@@ -2,7 +2,7 @@
 // name, label and owner reference, so the secret-sync controller, `kubectl get secretproviderclasspodstatus`
 // and garbage collection (pod deleted → status deleted) all work as with the upstream driver.
 import type { PodReference } from './cluster-ports';
-import type { ObjectVersion } from './provider-client';
+import type { ObjectVersion } from '../wire/provider-v1alpha1';
 import type { Pod, SecretProviderClassPodStatus } from './kube/kube-types';
 import { ErrorReason } from './publish-error';
 

@@ -6,35 +6,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient, loadProto, serviceClientConstructor } from '../common/grpc-unix';
+import { createUnixGrpcClient } from '../common/grpc-unix';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MountRequest,
+  MountResponse,
+  mountResponseContentBytes,
+  ObjectVersion,
+  ProviderFile,
+  providerService,
+  SYNC_WARNING_BYTES,
+} from '../wire/provider-v1alpha1';
 import { ErrorReason, goGrpcErrorText, ReasonedError } from './publish-error';
 
 /** Upstream's provider name rule; it also keeps the socket path inside the provider directory. */
 const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;
 
-export interface ObjectVersion {
-  readonly id: string;
-  readonly version: string;
-}
-
-export interface ProviderFile {
-  readonly path: string;
-  readonly mode: number;
-  readonly contents: Buffer;
-}
-
-export interface MountRequest {
-  readonly attributes: string;
-  readonly secrets: string;
-  readonly target_path: string;
-  readonly permission: string;
-  readonly current_object_version: ObjectVersion[];
-}
-
 /** A successful provider answer. */
 export interface MountResult {
-  readonly objectVersions: ObjectVersion[];
-  readonly files: ProviderFile[];
+  readonly objectVersions: readonly ObjectVersion[];
+  readonly files: readonly ProviderFile[];
 }
 
 /** Options of the ProviderClients. */
@@ -56,12 +47,6 @@ interface CachedClient {
   readonly ino: number;
   readonly mtimeMs: number;
   readonly client: grpc.Client;
-}
-
-let providerServiceCtor: grpc.ServiceClientConstructor | undefined;
-function providerService(): grpc.ServiceClientConstructor {
-  providerServiceCtor ??= serviceClientConstructor(loadProto('provider.proto'), 'v1alpha1.CSIDriverProvider');
-  return providerServiceCtor;
 }
 
 export class ProviderClients {
@@ -96,7 +81,7 @@ export class ProviderClients {
 
   /** Calls Mount; rejects with a ReasonedError whose text and reason are upstream's. */
   async mount(provider: string, request: MountRequest, deadline?: Date): Promise<MountResult> {
-    let response: RawMountResponse | undefined;
+    let response: MountResponse | undefined;
     for (let attempt = 1; ; attempt++) {
       const client = this.clientFor(provider);
       try {
@@ -119,19 +104,12 @@ export class ProviderClients {
         response.error.code,
       );
     }
-    if (!response.object_version || response.object_version.length === 0) {
+    if (response.object_version.length === 0) {
       throw new ReasonedError('missing object versions', ErrorReason.ProviderError);
     }
-    const bytes = (response.files ?? []).reduce((sum, f) => sum + (f.contents?.length ?? 0), 0);
-    if (bytes > 1024 * 1024) this.props.onLargeResponse?.(provider, bytes);
-    return {
-      objectVersions: response.object_version.map((v) => ({ id: v.id, version: v.version })),
-      files: (response.files ?? []).map((f) => ({
-        path: f.path,
-        mode: f.mode,
-        contents: Buffer.from(f.contents ?? []),
-      })),
-    };
+    const bytes = mountResponseContentBytes(response);
+    if (bytes > SYNC_WARNING_BYTES) this.props.onLargeResponse?.(provider, bytes);
+    return { objectVersions: response.object_version, files: response.files };
   }
 
   /** Closes every connection (driver shutdown). */
@@ -154,33 +132,25 @@ export class ProviderClients {
     }
     cached?.client.close();
     const client = createUnixGrpcClient<grpc.Client>(providerService(), socketPath, {
-      maxReceiveMessageBytes: this.props.maxCallRecvMsgSize ?? 4194304,
+      maxReceiveMessageBytes: this.props.maxCallRecvMsgSize ?? DEFAULT_MAX_MESSAGE_BYTES,
     });
     this.clients.set(provider, { socketPath, ino: stat.ino, mtimeMs: stat.mtimeMs, client });
     return client;
   }
 }
 
-interface RawMountResponse {
-  object_version?: { id: string; version: string }[];
-  error?: { code?: string } | null;
-  files?: { path: string; mode: number; contents?: Buffer }[];
-}
-
-function callMount(client: grpc.Client, request: MountRequest, deadline?: Date): Promise<RawMountResponse> {
+function callMount(client: grpc.Client, request: MountRequest, deadline?: Date): Promise<MountResponse> {
   return new Promise((resolve, reject) => {
     const method = (
-      client as unknown as Record<
-        string,
-        grpc.requestCallback<RawMountResponse> & ((...a: unknown[]) => void)
-      >
+      client as unknown as Record<string, grpc.requestCallback<MountResponse> & ((...a: unknown[]) => void)>
     ).Mount;
     method.call(
       client,
       request,
       new grpc.Metadata(),
       deadline ? { deadline } : {},
-      (err: grpc.ServiceError | null, res?: RawMountResponse) => (err ? reject(err) : resolve(res ?? {})),
+      (err: grpc.ServiceError | null, res?: MountResponse) =>
+        err ? reject(err) : resolve(res ?? { object_version: [], error: null, files: [] }),
     );
   });
 }

@@ -10,7 +10,8 @@ import { knownCloud, resolveCloud } from './clouds';
 import { PROVIDER_FLAGS } from './flags';
 import { ProviderMetrics } from './metrics';
 import { MountService } from './mount';
-import { measureMountResponse, providerService, startProviderServer } from './server';
+import { encodedMountResponseSize, providerService } from '../wire/provider-v1alpha1';
+import { startProviderServer } from './server';
 import { packageVersion } from '../../lib/core/package-version';
 import { RUNTIME_NAME } from './version';
 
@@ -81,7 +82,7 @@ export async function startProvider(
     cacheMaxEntries: flags['cache-max-entries'],
     mountConcurrency: flags['mount-concurrency'],
     maxResponseBytes: flags['max-response-bytes'],
-    measureResponse: measureMountResponse,
+    measureResponse: encodedMountResponseSize,
     vault: {
       requestTimeoutMs: flags['keyvault-timeout'],
       maxRetries: flags['keyvault-max-retries'],
@@ -97,7 +98,7 @@ export async function startProvider(
     // Headroom over the checked limit so an oversized response fails with our message, not grpc's.
     maxSendMessageBytes: flags['max-response-bytes'] + 64 * 1024,
   });
-  const healthClient = createUnixGrpcClient<grpc.Client>(providerService, socketPath);
+  const healthClient = createUnixGrpcClient<grpc.Client>(providerService(), socketPath);
   const host = flags['http-listen-address'] || undefined;
   let healthz: HttpEndpoints | undefined;
   let metricsHttp: HttpEndpoints | undefined;

@@ -18,34 +18,14 @@ import type { FetchedObject, ObjectVersionInfo, VaultObjectType } from './keyvau
 import { VaultAccess, VaultAccessProps, VaultCallContext } from './keyvault/vault-access';
 import type { ProviderMetrics } from './metrics';
 import { MountFailureReason, toMountFailure } from './mount-failure';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MountRequest,
+  MountResponse,
+  ObjectVersion,
+  ProviderFile,
+} from '../wire/provider-v1alpha1';
 import { MountObject, MountRequestError, parseMountRequest } from './parameters';
-
-/** MountRequest as grpc-js decodes it (keepCase). */
-export interface MountRequestMessage {
-  readonly attributes: string;
-  readonly secrets: string;
-  readonly target_path: string;
-  readonly permission: string;
-  readonly current_object_version?: ReadonlyArray<{ id: string; version: string }>;
-}
-
-export interface MountedFile {
-  readonly path: string;
-  readonly mode: number;
-  readonly contents: Buffer;
-}
-
-export interface ObjectVersionMessage {
-  readonly id: string;
-  readonly version: string;
-}
-
-/** MountResponse as grpc-js encodes it. */
-export interface MountResponseMessage {
-  readonly object_version: ObjectVersionMessage[];
-  readonly files: MountedFile[];
-  readonly error: { code: string } | null;
-}
 
 /** Options of the Mount service (the provider's flags). */
 export interface MountServiceProps {
@@ -68,7 +48,7 @@ export interface MountServiceProps {
   /** Largest encoded MountResponse. @default 4 MiB (the driver's default receive limit) */
   readonly maxResponseBytes?: number;
   /** Encoded size of a response (the server passes the real protobuf serializer). */
-  readonly measureResponse?: (response: MountResponseMessage) => number;
+  readonly measureResponse?: (response: MountResponse) => number;
   /** Key Vault call limits. */
   readonly vault?: VaultAccessProps;
   /** Most target paths remembered to tell rotation from first mounts. @default 10000 */
@@ -177,7 +157,7 @@ export class MountService {
    * One Mount. Rejects with a MountFailure whose text is scrubbed with this Mount's own scope only:
    * the values it fetched and the credentials it sent.
    */
-  async mount(request: MountRequestMessage, signal?: AbortSignal): Promise<MountResponseMessage> {
+  async mount(request: MountRequest, signal?: AbortSignal): Promise<MountResponse> {
     const redactor = this.redactor.scope();
     try {
       return await this.mountScoped(request, redactor, signal);
@@ -187,10 +167,10 @@ export class MountService {
   }
 
   private async mountScoped(
-    request: MountRequestMessage,
+    request: MountRequest,
     redactor: Redactor,
     signal: AbortSignal | undefined,
-  ): Promise<MountResponseMessage> {
+  ): Promise<MountResponse> {
     const params = await parseMountRequest(request, {
       defaultCloud: this.props.defaultCloud,
       env: this.props.env,
@@ -229,7 +209,7 @@ export class MountService {
     };
     const perObject = await settleInOrder(params.objects.map((obj) => this.objectFiles(scope, obj)));
     const files = perObject.flat();
-    const response: MountResponseMessage = {
+    const response: MountResponse = {
       object_version: files.map((f) => ({ id: f.id, version: f.version })),
       files: files.map((f) => ({ path: f.path, mode: f.mode, contents: f.contents })),
       error: null,
@@ -249,8 +229,8 @@ export class MountService {
     return response;
   }
 
-  private checkSize(response: MountResponseMessage): void {
-    const max = this.props.maxResponseBytes ?? 4 * 1024 * 1024;
+  private checkSize(response: MountResponse): void {
+    const max = this.props.maxResponseBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const size = this.props.measureResponse
       ? this.props.measureResponse(response)
       : response.files.reduce((sum, f) => sum + f.contents.length + f.path.length + 16, 0) +
@@ -335,7 +315,7 @@ export class MountService {
   private async objectFiles(
     scope: MountScope,
     obj: MountObject,
-  ): Promise<Array<MountedFile & ObjectVersionMessage>> {
+  ): Promise<Array<ProviderFile & ObjectVersion>> {
     if (!OBJECT_TYPES.includes(obj.objectType)) {
       throw objectError(
         obj,

@@ -7,13 +7,16 @@
 import { parseAndCheckObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/key-vault-objects';
 import { goParseBoolError, parseGoBool } from '../common/go-bool';
 import { CloudEnvironment, resolveCloud } from './clouds';
+import {
+  POD_NAME_KEY,
+  POD_NAMESPACE_KEY,
+  SECRET_PROVIDER_CLASS_KEY,
+  SERVICE_ACCOUNT_NAME_KEY,
+  SERVICE_ACCOUNT_TOKENS_KEY,
+} from '../wire/csi';
+import type { MountRequest } from '../wire/provider-v1alpha1';
 import { buildIdentityConfig, IdentityConfig, IdentityModeName } from './identity/auth-config';
 import type { MountFailureReason } from './mount-failure';
-
-export const ATTRIBUTE_POD_NAME = 'csi.storage.k8s.io/pod.name';
-export const ATTRIBUTE_POD_NAMESPACE = 'csi.storage.k8s.io/pod.namespace';
-export const ATTRIBUTE_SERVICE_ACCOUNT_NAME = 'csi.storage.k8s.io/serviceAccount.name';
-export const ATTRIBUTE_SERVICE_ACCOUNT_TOKENS = 'csi.storage.k8s.io/serviceAccount.tokens';
 
 /**
  * A Mount failure. `wrapped` errors reach the driver as `failed to mount objects, error: <message>`;
@@ -32,12 +35,8 @@ export class MountRequestError extends Error {
 }
 
 /** The MountRequest fields the provider reads. */
-export interface MountRequestFields {
-  readonly attributes: string;
-  readonly secrets: string;
-  readonly permission: string;
-  readonly target_path?: string;
-}
+export type MountRequestFields = Pick<MountRequest, 'attributes' | 'secrets' | 'permission'> &
+  Partial<Pick<MountRequest, 'target_path'>>;
 
 /** One object to fetch, with its resolved file mode. */
 export interface MountObject extends ParsedKeyVaultObject {
@@ -159,8 +158,8 @@ export async function parseMountRequest(
   const defaultFileMode = fileModeFromPermission(request.permission);
   const get = (key: string) => (attributes[key] ?? '').trim();
 
-  const podName = get(ATTRIBUTE_POD_NAME);
-  const podNamespace = get(ATTRIBUTE_POD_NAMESPACE);
+  const podName = get(POD_NAME_KEY);
+  const podNamespace = get(POD_NAMESPACE_KEY);
   if (podName === '') throw new MountRequestError('pod name is not provided');
   if (podNamespace === '') throw new MountRequestError('pod namespace is not provided');
 
@@ -205,11 +204,11 @@ export async function parseMountRequest(
       mode: identityMode,
       userAssignedIdentityId: get('userAssignedIdentityID'),
       clientId: get('clientID'),
-      serviceAccountTokens: get(ATTRIBUTE_SERVICE_ACCOUNT_TOKENS),
+      serviceAccountTokens: get(SERVICE_ACCOUNT_TOKENS_KEY),
       secrets,
       podName,
       podNamespace,
-      serviceAccountName: get(ATTRIBUTE_SERVICE_ACCOUNT_NAME),
+      serviceAccountName: get(SERVICE_ACCOUNT_NAME_KEY),
     });
   } catch (err) {
     throw new MountRequestError(
@@ -236,7 +235,7 @@ export async function parseMountRequest(
   return {
     podName,
     podNamespace,
-    secretProviderClass: get('secretProviderClass'),
+    secretProviderClass: get(SECRET_PROVIDER_CLASS_KEY),
     keyvaultName,
     tenantId,
     cloud,

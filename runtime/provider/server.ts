@@ -2,18 +2,22 @@
 // grpc.health.v1.Health (Check = SERVING; List and Watch unimplemented, as upstream). Every call is
 // timed into grpc_request; Mount errors reach the driver as status UNKNOWN with upstream's text.
 import * as grpc from '@grpc/grpc-js';
-import {
-  loadProto,
-  serviceClientConstructor,
-  startUnixGrpcServer,
-  UnixGrpcServer,
-} from '../common/grpc-unix';
+import { startUnixGrpcServer, UnixGrpcServer } from '../common/grpc-unix';
 import type { Logger } from '../common/logger';
-import { MountRequestMessage, MountResponseMessage, MountService } from './mount';
+import { healthService } from '../wire/grpc-health';
+import {
+  API_VERSION,
+  MOUNT_METHOD,
+  MountRequest,
+  MountResponse,
+  providerService,
+  VERSION_METHOD,
+} from '../wire/provider-v1alpha1';
+import { MountService } from './mount';
 import { MountFailure } from './mount-failure';
 import type { GrpcFailureLabel, ProviderMetrics } from './metrics';
 import { packageVersion } from '../../lib/core/package-version';
-import { API_VERSION, RUNTIME_NAME } from './version';
+import { RUNTIME_NAME } from './version';
 
 /** Go's codes.Code.String() names, for the grpc_code label. */
 const GO_CODE_NAMES = [
@@ -35,17 +39,6 @@ const GO_CODE_NAMES = [
   'DataLoss',
   'Unauthenticated',
 ];
-
-export const providerService = serviceClientConstructor(
-  loadProto('provider.proto'),
-  'v1alpha1.CSIDriverProvider',
-);
-export const healthService = serviceClientConstructor(loadProto('health.proto'), 'grpc.health.v1.Health');
-
-/** Exact encoded size of a MountResponse (what the driver's receive limit applies to). */
-export function measureMountResponse(response: MountResponseMessage): number {
-  return (providerService.service.Mount.responseSerialize as (value: unknown) => Buffer)(response).length;
-}
 
 /** Options of the provider gRPC server. */
 export interface ProviderServerProps {
@@ -109,25 +102,22 @@ export async function startProviderServer(props: ProviderServerProps): Promise<U
     maxSendMessageBytes: props.maxSendMessageBytes,
     services: [
       {
-        definition: providerService.service,
+        definition: providerService().service,
         implementation: {
-          Version: unary('/v1alpha1.CSIDriverProvider/Version', async () => ({
+          Version: unary(VERSION_METHOD, async () => ({
             version: API_VERSION,
             runtime_name: RUNTIME_NAME,
             runtime_version: packageVersion(),
           })),
-          Mount: unary<MountRequestMessage, MountResponseMessage>(
-            '/v1alpha1.CSIDriverProvider/Mount',
-            async (request, call) => {
-              const controller = new AbortController();
-              call.on('cancelled', () => controller.abort(new Error('the driver cancelled the Mount call')));
-              return props.mountService.mount(request, controller.signal);
-            },
-          ),
+          Mount: unary<MountRequest, MountResponse>(MOUNT_METHOD, async (request, call) => {
+            const controller = new AbortController();
+            call.on('cancelled', () => controller.abort(new Error('the driver cancelled the Mount call')));
+            return props.mountService.mount(request, controller.signal);
+          }),
         },
       },
       {
-        definition: healthService.service,
+        definition: healthService().service,
         implementation: {
           Check: unary('/grpc.health.v1.Health/Check', async () => ({ status: 'SERVING' })),
           List: unary('/grpc.health.v1.Health/List', async () => {

@@ -1,5 +1,4 @@
-// What Version returns: the API version and our runtime name (the version is the package's,
-// lib/core/package-version.ts).
+// What Version returns besides the API version (runtime/wire/provider-v1alpha1.ts): our runtime name
+// (the version is the package's, lib/core/package-version.ts).
 
 export const RUNTIME_NAME = 'aks-secrets-store-provider';
-export const API_VERSION = 'v1alpha1';

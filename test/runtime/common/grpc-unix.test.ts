@@ -5,19 +5,17 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
   createUnixGrpcClient,
-  loadProto,
-  serviceClientConstructor,
   socketPathFromEndpoint,
   startUnixGrpcServer,
   unaryCall,
   UnixGrpcServer,
 } from '../../../runtime/common/grpc-unix';
+import { providerService } from '../../../runtime/wire/provider-v1alpha1';
 
 describe('unix-socket gRPC', () => {
   let dir: string;
   let started: UnixGrpcServer | undefined;
-  const pkg = loadProto('provider.proto');
-  const ctor = serviceClientConstructor(pkg, 'v1alpha1.CSIDriverProvider');
+  const ctor = providerService();
   const seenAuthorities: string[] = [];
 
   beforeEach(() => {

@@ -5,13 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import {
-  createUnixGrpcClient,
-  loadProto,
-  serviceClientConstructor,
-  startUnixGrpcServer,
-  UnixGrpcServer,
-} from '../../../runtime/common/grpc-unix';
+import { createUnixGrpcClient, startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/grpc-unix';
 import { Logger } from '../../../runtime/common/logger';
 import type {
   PodEventRecorder,
@@ -25,6 +19,16 @@ import { Mounter, readMountPoints } from '../../../runtime/driver/mounter';
 import { NodePublisher, PublishedVolume } from '../../../runtime/driver/node-publisher';
 import { ProviderClients } from '../../../runtime/driver/provider-client';
 import { RotationGate } from '../../../runtime/driver/rotation-gate';
+import {
+  csiService,
+  EPHEMERAL_KEY,
+  NodePublishVolumeRequest,
+  POD_NAME_KEY,
+  POD_NAMESPACE_KEY,
+  POD_UID_KEY,
+  SECRET_PROVIDER_CLASS_KEY,
+  SERVICE_ACCOUNT_NAME_KEY,
+} from '../../../runtime/wire/csi';
 
 /** Root is needed for mount(2); in CI a test that cannot mount fails, elsewhere it is reported and skipped. */
 /** The gRPC error a call fails with; fails the test when the call succeeds. */
@@ -115,13 +119,9 @@ export class DriverHarness {
       socketPath: this.socketPath,
       services: csiServices({ nodeId: this.nodeId, publisher, logger }),
     });
-    const csi = loadProto('csi.proto');
-    this.node = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Node'), this.socketPath);
-    this.identity = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Identity'), this.socketPath);
-    this.controller = createUnixGrpcClient(
-      serviceClientConstructor(csi, 'csi.v1.Controller'),
-      this.socketPath,
-    );
+    this.node = createUnixGrpcClient(csiService('Node'), this.socketPath);
+    this.identity = createUnixGrpcClient(csiService('Identity'), this.socketPath);
+    this.controller = createUnixGrpcClient(csiService('Controller'), this.socketPath);
   }
 
   /** kubelet's target path for a pod volume, under this harness's root. */
@@ -175,7 +175,7 @@ export function publishRequest(props: {
   readonly?: boolean;
   secrets?: Record<string, string>;
   extraContext?: Record<string, string>;
-}): Record<string, unknown> {
+}): NodePublishVolumeRequest {
   return {
     volume_id: `csi-${props.pod.uid}`,
     target_path: props.targetPath,
@@ -183,12 +183,12 @@ export function publishRequest(props: {
     readonly: props.readonly ?? true,
     secrets: props.secrets ?? {},
     volume_context: {
-      secretProviderClass: props.spc,
-      'csi.storage.k8s.io/pod.name': props.pod.name,
-      'csi.storage.k8s.io/pod.namespace': props.pod.namespace,
-      'csi.storage.k8s.io/pod.uid': props.pod.uid,
-      'csi.storage.k8s.io/serviceAccount.name': 'default',
-      'csi.storage.k8s.io/ephemeral': 'true',
+      [SECRET_PROVIDER_CLASS_KEY]: props.spc,
+      [POD_NAME_KEY]: props.pod.name,
+      [POD_NAMESPACE_KEY]: props.pod.namespace,
+      [POD_UID_KEY]: props.pod.uid,
+      [SERVICE_ACCOUNT_NAME_KEY]: 'default',
+      [EPHEMERAL_KEY]: 'true',
       ...props.extraContext,
     },
   };

@@ -6,7 +6,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient, loadProto, serviceClientConstructor } from '../../../runtime/common/grpc-unix';
+import { createUnixGrpcClient } from '../../../runtime/common/grpc-unix';
+import { csiService } from '../../../runtime/wire/csi';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -101,9 +102,8 @@ export class DriverProcess {
         resolve();
       }),
     );
-    const csi = loadProto('csi.proto');
-    this.node = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Node'), socketPath);
-    this.identity = createUnixGrpcClient(serviceClientConstructor(csi, 'csi.v1.Identity'), socketPath);
+    this.node = createUnixGrpcClient(csiService('Node'), socketPath);
+    this.identity = createUnixGrpcClient(csiService('Identity'), socketPath);
   }
 
   call<T = Record<string, unknown>>(

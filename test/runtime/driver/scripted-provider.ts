@@ -3,12 +3,14 @@
 // a counter of calls). Requests are recorded so tests can assert the exact MountRequest encoding.
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/grpc-unix';
 import {
-  loadProto,
-  serviceClientConstructor,
-  startUnixGrpcServer,
-  UnixGrpcServer,
-} from '../../../runtime/common/grpc-unix';
+  API_VERSION,
+  MountRequest,
+  MountResponse,
+  ObjectVersion,
+  providerService,
+} from '../../../runtime/wire/provider-v1alpha1';
 
 export interface ScriptedFile {
   path: string;
@@ -18,18 +20,13 @@ export interface ScriptedFile {
 
 export interface ScriptedAnswer {
   files?: ScriptedFile[];
-  objectVersions?: { id: string; version: string }[];
+  objectVersions?: ObjectVersion[];
   errorCode?: string;
   grpcError?: { code: grpc.status; details: string };
 }
 
-export interface RecordedMountRequest {
-  attributes: string;
-  secrets: string;
-  target_path: string;
-  permission: string;
-  current_object_version: unknown[];
-}
+/** A Mount as the provider received it. */
+export type RecordedMountRequest = MountRequest;
 
 export class ScriptedProvider {
   readonly requests: RecordedMountRequest[] = [];
@@ -50,10 +47,7 @@ export class ScriptedProvider {
   }
 
   async start(): Promise<void> {
-    const definition = serviceClientConstructor(
-      loadProto('provider.proto'),
-      'v1alpha1.CSIDriverProvider',
-    ).service;
+    const definition = providerService().service;
     this.server = await startUnixGrpcServer({
       socketPath: this.socketPath,
       services: [
@@ -61,7 +55,7 @@ export class ScriptedProvider {
           definition,
           implementation: {
             Version: (_call: unknown, cb: grpc.sendUnaryData<unknown>) =>
-              cb(null, { version: 'v1alpha1', runtime_name: 'scripted', runtime_version: '0.0.1' }),
+              cb(null, { version: API_VERSION, runtime_name: 'scripted', runtime_version: '0.0.1' }),
             Mount: (
               call: grpc.ServerUnaryCall<RecordedMountRequest, unknown>,
               cb: grpc.sendUnaryData<unknown>,
@@ -70,7 +64,7 @@ export class ScriptedProvider {
               this.authorities.push(call.getHost());
               const a = this.answer(call.request);
               if (a.grpcError) return cb({ code: a.grpcError.code, details: a.grpcError.details }, null);
-              cb(null, {
+              const response: MountResponse = {
                 object_version: a.objectVersions ?? [],
                 error: a.errorCode ? { code: a.errorCode } : null,
                 files: (a.files ?? []).map((f) => ({
@@ -78,7 +72,8 @@ export class ScriptedProvider {
                   mode: f.mode,
                   contents: Buffer.from(f.contents),
                 })),
-              });
+              };
+              cb(null, response);
             },
           },
         },

@@ -1,7 +1,7 @@
 // Builds MountRequests the way the upstream driver fills them (reference upstream-driver §1.2):
 // attributes = SPC parameters + pod info, secrets = JSON of the nodePublishSecretRef data or "null",
 // permission = "420".
-import type { MountRequestMessage } from '../../../../runtime/provider/mount';
+import type { MountRequest } from '../../../../runtime/wire/provider-v1alpha1';
 
 /** Pod info the driver always adds (podInfoOnMount). */
 export const POD_ATTRIBUTES = {
@@ -37,7 +37,7 @@ export interface MountRequestProps {
 
 let counter = 0;
 
-export function mountRequest(props: MountRequestProps): MountRequestMessage {
+export function mountRequest(props: MountRequestProps): MountRequest {
   counter++;
   return {
     attributes: JSON.stringify({

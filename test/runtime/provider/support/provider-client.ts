@@ -1,41 +1,33 @@
 // The real @grpc/grpc-js client of the provider's socket, as the driver dials it.
 import * as grpc from '@grpc/grpc-js';
+import { createUnixGrpcClient, unaryCall } from '../../../../runtime/common/grpc-unix';
+import { HealthCheckResponse, healthService } from '../../../../runtime/wire/grpc-health';
 import {
-  createUnixGrpcClient,
-  loadProto,
-  serviceClientConstructor,
-  unaryCall,
-} from '../../../../runtime/common/grpc-unix';
-import type { MountRequestMessage } from '../../../../runtime/provider/mount';
-
-const providerCtor = serviceClientConstructor(loadProto('provider.proto'), 'v1alpha1.CSIDriverProvider');
-const healthCtor = serviceClientConstructor(loadProto('health.proto'), 'grpc.health.v1.Health');
-
-/** MountResponse as the client decodes it. */
-export interface DecodedMountResponse {
-  object_version: Array<{ id: string; version: string }>;
-  files: Array<{ path: string; mode: number; contents: Buffer }>;
-  error: { code: string } | null;
-}
+  API_VERSION,
+  MountRequest,
+  MountResponse,
+  providerService,
+  VersionResponse,
+} from '../../../../runtime/wire/provider-v1alpha1';
 
 export class ProviderClient {
   private readonly provider: grpc.Client;
   private readonly health: grpc.Client;
 
   constructor(socketPath: string, maxReceiveMessageBytes?: number) {
-    this.provider = createUnixGrpcClient(providerCtor, socketPath, { maxReceiveMessageBytes });
-    this.health = createUnixGrpcClient(healthCtor, socketPath);
+    this.provider = createUnixGrpcClient(providerService(), socketPath, { maxReceiveMessageBytes });
+    this.health = createUnixGrpcClient(healthService(), socketPath);
   }
 
-  mount(request: MountRequestMessage): Promise<DecodedMountResponse> {
+  mount(request: MountRequest): Promise<MountResponse> {
     return unaryCall(this.provider, 'Mount', request);
   }
 
-  version(): Promise<{ version: string; runtime_name: string; runtime_version: string }> {
-    return unaryCall(this.provider, 'Version', { version: 'v1alpha1' });
+  version(): Promise<VersionResponse> {
+    return unaryCall(this.provider, 'Version', { version: API_VERSION });
   }
 
-  healthCheck(): Promise<{ status: string }> {
+  healthCheck(): Promise<HealthCheckResponse> {
     return unaryCall(this.health, 'Check', { service: '' });
   }
 
@@ -44,7 +36,7 @@ export class ProviderClient {
   }
 
   /** The gRPC error of a Mount that must fail. */
-  async mountError(request: MountRequestMessage): Promise<grpc.ServiceError> {
+  async mountError(request: MountRequest): Promise<grpc.ServiceError> {
     try {
       await this.mount(request);
     } catch (err) {

@@ -1,0 +1,93 @@
+// The driver ⇄ provider contract, package `v1alpha1`, service `CSIDriverProvider` (runtime/proto/
+// provider.proto; reference upstream-driver §1). The driver's provider client and the provider's server
+// both import these types, the service constructor and the size limits, as upstream's driver and
+// providers both import the generated `v1alpha1` package: a contract typed once cannot drift.
+import type * as grpc from '@grpc/grpc-js';
+import { protoService } from './proto';
+
+/** The API version a driver sends in VersionRequest and a provider answers with. */
+export const API_VERSION = 'v1alpha1';
+
+/** Full service name, the prefix of every method path (`/v1alpha1.CSIDriverProvider/Mount`). */
+export const PROVIDER_SERVICE = 'v1alpha1.CSIDriverProvider';
+
+/** Method paths, as they appear in the provider's `grpc_method` metric label. */
+export const MOUNT_METHOD = `/${PROVIDER_SERVICE}/Mount`;
+export const VERSION_METHOD = `/${PROVIDER_SERVICE}/Version`;
+
+/** MountRequest.permission as upstream sends it: JSON of Go's os.FileMode(0644). */
+export const DEFAULT_PERMISSION = '420';
+
+/**
+ * gRPC's default message limit, which upstream keeps: the driver's `--max-call-recv-msg-size` default
+ * and the most a provider answers by default (reference §1.3).
+ */
+export { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-unix';
+
+/** Above this many bytes of file content upstream warns that syncing to a Kubernetes Secret may fail. */
+export const SYNC_WARNING_BYTES = 1024 * 1024;
+
+/** `ObjectVersion`: one mounted object and its version, stored in the SecretProviderClassPodStatus. */
+export interface ObjectVersion {
+  readonly id: string;
+  readonly version: string;
+}
+
+/** `File`: one file of the volume, a clean relative path, permission bits 0–511 and the bytes. */
+export interface ProviderFile {
+  readonly path: string;
+  readonly mode: number;
+  readonly contents: Buffer;
+}
+
+/** `Error`: a non-empty code fails the mount and becomes the driver's `error_type` label. */
+export interface ProviderErrorMessage {
+  readonly code: string;
+}
+
+/** `MountRequest` as grpc-js carries it (snake_case; the JSON fields are strings). */
+export interface MountRequest {
+  /** JSON map: SPC parameters, then the volume context over them, then the service-account tokens. */
+  readonly attributes: string;
+  /** JSON map of the nodePublishSecretRef data, or `null` when there is none. */
+  readonly secrets: string;
+  readonly target_path: string;
+  /** JSON of the default file mode, {@link DEFAULT_PERMISSION}. */
+  readonly permission: string;
+  /** Versions currently mounted; upstream v1.6 always sends an empty list. */
+  readonly current_object_version: readonly ObjectVersion[];
+}
+
+/** `MountResponse` (decoded with defaults: absent repeated fields are `[]`, an absent error is `null`). */
+export interface MountResponse {
+  /** Must not be empty: the driver fails a mount without versions. */
+  readonly object_version: readonly ObjectVersion[];
+  readonly error: ProviderErrorMessage | null;
+  readonly files: readonly ProviderFile[];
+}
+
+export interface VersionRequest {
+  readonly version: string;
+}
+
+export interface VersionResponse {
+  readonly version: string;
+  readonly runtime_name: string;
+  readonly runtime_version: string;
+}
+
+/** The `CSIDriverProvider` service constructor (client) and its `.service` definition (server). */
+export function providerService(): grpc.ServiceClientConstructor {
+  return protoService('provider.proto', PROVIDER_SERVICE);
+}
+
+/** The exact encoded size of a MountResponse: what the driver's receive limit is applied to. */
+export function encodedMountResponseSize(response: MountResponse): number {
+  const serialize = providerService().service.Mount.responseSerialize as (value: unknown) => Buffer;
+  return serialize(response).length;
+}
+
+/** Bytes of file content in a response, the figure upstream's 1 MiB sync warning is about. */
+export function mountResponseContentBytes(response: Pick<MountResponse, 'files'>): number {
+  return response.files.reduce((sum, f) => sum + f.contents.length, 0);
+}
