@@ -24,9 +24,15 @@ function lowkeyVaultBlocked() {
 }
 
 const tsJest = ['ts-jest', { diagnostics: false }];
+// tsconfig.json's `paths` map the package's own name to its sources (examples/ import it by name).
+const ts = require('typescript');
+const { pathsToModuleNameMapper } = require('ts-jest');
+const tsconfigPaths = ts.readConfigFile(path.join(__dirname, 'tsconfig.json'), ts.sys.readFile).config
+  .compilerOptions.paths;
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': tsJest },
+  moduleNameMapper: pathsToModuleNameMapper(tsconfigPaths, { prefix: '<rootDir>/' }),
   moduleFileExtensions: ['ts', 'js', 'json'],
   roots: ['<rootDir>/test'],
 };

@@ -1,5 +1,5 @@
 import { ApiObject, App, Chart } from 'cdk8s';
-import { AksAddOnDriver, SelfHostedInstall } from '../../lib/cdk8s';
+import { AksAddOnDriver, SelfHostedInstall } from 'aks-secrets-store/cdk8s';
 import { ExampleSettings, settingsFromEnv } from './settings';
 import { SeedSyncChart } from './seed-sync-chart';
 import { TeamChart } from './team-chart';

@@ -1,13 +1,13 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KeyVaultIdentityProps, KeyVaultObjectType, SecretType } from '../../lib/core';
+import { KeyVaultIdentityProps, KeyVaultObjectType, SecretType } from 'aks-secrets-store';
 import {
   envFromSyncedSecret,
   mountSecretsStore,
   SecretProviderClass,
   SecretsStoreVolume,
-} from '../../lib/cdk8s';
-import { Pod } from '../../lib/cdk8s/plus';
+} from 'aks-secrets-store/cdk8s';
+import { Pod } from 'cdk8s-plus-33';
 
 export interface SeedSyncChartProps {
   readonly namespace: string;

@@ -1,8 +1,8 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { KeyVaultIdentityProps, KeyVaultObjectType, ObjectFormat, SecretType } from '../../lib/core';
-import { SecretStore } from '../../lib/cdk8s';
-import { Deployment } from '../../lib/cdk8s/plus';
+import { KeyVaultIdentityProps, KeyVaultObjectType, ObjectFormat, SecretType } from 'aks-secrets-store';
+import { SecretStore } from 'aks-secrets-store/cdk8s';
+import { Deployment } from 'cdk8s-plus-33';
 
 export interface TeamChartProps {
   readonly namespace: string;

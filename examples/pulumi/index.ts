@@ -16,8 +16,7 @@ import * as resources from '@pulumi/azure-native/resources';
 import { Deployment } from '@pulumi/kubernetes/apps/v1';
 import { Namespace } from '@pulumi/kubernetes/core/v1';
 import { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
-import { KeyVaultObjectType } from '../../lib/core/key-vault-objects';
-import { SecretType } from '../../lib/core/synced-secrets';
+import { KeyVaultObjectType, SecretType } from 'aks-secrets-store';
 import {
   AddonIdentityAccess,
   checkInstallModeTransition,
@@ -28,7 +27,7 @@ import {
   SecretsStoreInstallMode,
   SecretStore,
   SelfHostedInstall,
-} from '../../lib/pulumi';
+} from 'aks-secrets-store/pulumi';
 
 const config = new pulumi.Config();
 const location = config.get('location') ?? 'westeurope';

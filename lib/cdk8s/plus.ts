@@ -1,5 +1,5 @@
-// The one place that imports cdk8s-plus. cdk8s-plus-27 is past its upstream support window; moving
-// to a newer line (e.g. cdk8s-plus-33, whose Volume.fromCsi is identical) is a change of this line.
+// The one place that imports cdk8s-plus: cdk8s-plus-33, a peer dependency, so the user's app and these
+// helpers share one copy of its classes (a second copy's Container would not type-check against ours).
 export {
   AbstractPod,
   Container,
@@ -12,5 +12,5 @@ export {
   StatefulSet,
   Volume,
   Workload,
-} from 'cdk8s-plus-27';
-export type { ISecret, IServiceAccount, MountOptions } from 'cdk8s-plus-27';
+} from 'cdk8s-plus-33';
+export type { ISecret, IServiceAccount, MountOptions } from 'cdk8s-plus-33';

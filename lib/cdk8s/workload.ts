@@ -73,7 +73,7 @@ export class SecretsStoreVolume {
     });
     const secretName = spc.identity.nodePublishSecretName;
     if (secretName !== undefined) {
-      // cdk8s-plus-27's CsiVolumeOptions has no nodePublishSecretRef; add it to this volume's render.
+      // cdk8s-plus's CsiVolumeOptions (up to cdk8s-plus-33) has no nodePublishSecretRef; add it to this volume's render.
       const render = volume._toKube.bind(volume);
       Object.defineProperty(volume, '_toKube', {
         value: () => {
