@@ -3,7 +3,7 @@
 // harness bumps the generation), and counts Mount calls per target path. A provider that costs nothing
 // makes the driver's own cost visible; both drivers see exactly the same one.
 import * as grpc from '@grpc/grpc-js';
-import { startUnixGrpcServer, UnixGrpcServer } from '../../runtime/common/grpc-unix';
+import { startUnixGrpcServer, UnixGrpcServer } from '../../runtime/common/net/grpc-unix';
 import type { MountRequest } from '../../runtime/wire/provider-v1alpha1';
 import { providerService } from '../../runtime/wire/provider-v1alpha1';
 

@@ -3,7 +3,7 @@
 // NodeUnpublishVolume when the pod goes. Speaks the real CSI proto over the driver's unix socket.
 import * as grpc from '@grpc/grpc-js';
 import * as path from 'path';
-import { createUnixGrpcClient, unaryCall } from '../../runtime/common/grpc-unix';
+import { createUnixGrpcClient, unaryCall } from '../../runtime/common/net/grpc-unix';
 import {
   csiService,
   EPHEMERAL_KEY,

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient, unaryCall } from '../../runtime/common/grpc-unix';
+import { createUnixGrpcClient, unaryCall } from '../../runtime/common/net/grpc-unix';
 import {
   EPHEMERAL_KEY,
   POD_NAME_KEY,

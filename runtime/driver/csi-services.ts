@@ -3,8 +3,8 @@
 // unimplemented), so node-driver-registrar, the liveness-probe sidecar and kubelet see no difference.
 import * as grpc from '@grpc/grpc-js';
 import { packageVersion } from '../../lib/core/package-version';
-import type { GrpcServiceBinding } from '../common/grpc-unix';
-import type { Logger } from '../common/logger';
+import type { GrpcServiceBinding } from '../common/net/grpc-unix';
+import type { Logger } from '../common/logging/logger';
 import {
   csiService,
   DEFAULT_DRIVER_NAME,

@@ -1,6 +1,6 @@
 // The driver's command line: upstream v1.6 flag names and defaults (reference §7.1), so a DaemonSet
 // written for the upstream image runs ours unchanged, plus a few of our own (marked "ours").
-import { FlagError, FlagSpecs, formatFlagUsage, parseFlags, ParsedFlags } from '../common/flags';
+import { FlagError, FlagSpecs, formatFlagUsage, parseFlags, ParsedFlags } from '../common/go-compat/flags';
 
 export const DRIVER_FLAGS = {
   endpoint: {

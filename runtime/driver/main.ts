@@ -7,9 +7,9 @@ import {
   socketPathFromEndpoint,
   startUnixGrpcServer,
   unaryCall,
-} from '../common/grpc-unix';
-import { Logger } from '../common/logger';
-import { startHttpEndpoints, HttpEndpoints } from '../common/metrics-http';
+} from '../common/net/grpc-unix';
+import { Logger } from '../common/logging/logger';
+import { startHttpEndpoints, HttpEndpoints } from '../common/net/http-endpoints';
 import { packageVersion } from '../../lib/core/package-version';
 import { csiService } from '../wire/csi';
 import { csiServices } from './csi-services';

@@ -4,7 +4,7 @@
 // failed remounts and rotations, and a secret-sync call after content changes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from '../common/logger';
+import type { Logger } from '../common/logging/logger';
 import { forgetVolume, writePayloadAtomically } from './atomic-writer';
 import type {
   PodEventRecorder,

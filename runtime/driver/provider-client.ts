@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient } from '../common/grpc-unix';
+import { createUnixGrpcClient } from '../common/net/grpc-unix';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   MountRequest,

@@ -1,6 +1,6 @@
 // The provider's command line: upstream's flag names and defaults where they exist, plus the knobs
 // of our request economy.
-import { FlagSpecs } from '../common/flags';
+import { FlagSpecs } from '../common/go-compat/flags';
 
 export const PROVIDER_FLAGS = {
   endpoint: {

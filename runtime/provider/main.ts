@@ -2,10 +2,15 @@
 // CSI driver. Serves gRPC on a unix socket, /healthz (a real gRPC call over that socket) and
 // /metrics; stops cleanly on SIGTERM/SIGINT (drain, then remove the socket).
 import * as grpc from '@grpc/grpc-js';
-import { FlagError, formatFlagUsage, parseFlags } from '../common/flags';
-import { createUnixGrpcClient, socketPathFromEndpoint, unaryCall, UnixGrpcServer } from '../common/grpc-unix';
-import { isLogLevel, Logger } from '../common/logger';
-import { HttpEndpoints, startHttpEndpoints } from '../common/metrics-http';
+import { FlagError, formatFlagUsage, parseFlags } from '../common/go-compat/flags';
+import {
+  createUnixGrpcClient,
+  socketPathFromEndpoint,
+  unaryCall,
+  UnixGrpcServer,
+} from '../common/net/grpc-unix';
+import { isLogLevel, Logger } from '../common/logging/logger';
+import { HttpEndpoints, startHttpEndpoints } from '../common/net/http-endpoints';
 import { knownCloud, resolveCloud } from './clouds';
 import { PROVIDER_FLAGS } from './flags';
 import { ProviderMetrics } from './metrics';

@@ -1,7 +1,7 @@
 // What a failed Mount gives back: the text for the driver (upstream's wrapping, scrubbed with what
 // this Mount itself fetched or sent, never with other identities' secrets) and a reason from a
 // closed list, which is all that metric labels carry (bounded, and free of caller input).
-import type { Redactor } from '../common/redaction';
+import type { Redactor } from '../common/logging/redaction';
 import { MountRequestError } from './parameters';
 
 /** Why a Mount failed; the values of the `grpc_message` and `error` metric labels. */

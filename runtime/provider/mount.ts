@@ -3,9 +3,9 @@
 // fetches sequentially and stops at the first error; we fetch in parallel and report the first
 // error in SPC order, so the error a user sees is the same.
 import * as path from 'node:path';
-import { Semaphore } from '../common/concurrency';
-import type { Logger } from '../common/logger';
-import type { Redactor } from '../common/redaction';
+import { Semaphore } from '../common/semaphore';
+import type { Logger } from '../common/logging/logger';
+import type { Redactor } from '../common/logging/redaction';
 import type { CloudEnvironment } from './clouds';
 import { contentBytes } from './content/encoding';
 import { ObjectContentError, objectContentParts } from './content/object-content';

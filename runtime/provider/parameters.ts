@@ -5,7 +5,7 @@
 // vault URL. Every value is TrimSpace'd. Our additions (invalid filePermission, empty objects) come
 // at the point where upstream would have silently continued.
 import { parseAndCheckObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/key-vault-objects';
-import { goParseBoolError, parseGoBool } from '../common/go-bool';
+import { goParseBoolError, parseGoBool } from '../common/go-compat/parse-bool';
 import { CloudEnvironment, resolveCloud } from './clouds';
 import {
   POD_NAME_KEY,

@@ -2,8 +2,8 @@
 // grpc.health.v1.Health (Check = SERVING; List and Watch unimplemented, as upstream). Every call is
 // timed into grpc_request; Mount errors reach the driver as status UNKNOWN with upstream's text.
 import * as grpc from '@grpc/grpc-js';
-import { startUnixGrpcServer, UnixGrpcServer } from '../common/grpc-unix';
-import type { Logger } from '../common/logger';
+import { startUnixGrpcServer, UnixGrpcServer } from '../common/net/grpc-unix';
+import type { Logger } from '../common/logging/logger';
 import { healthService } from '../wire/grpc-health';
 import {
   API_VERSION,

@@ -22,7 +22,7 @@ export const DEFAULT_PERMISSION = '420';
  * gRPC's default message limit, which upstream keeps: the driver's `--max-call-recv-msg-size` default
  * and the most a provider answers by default (reference §1.3).
  */
-export { DEFAULT_MAX_MESSAGE_BYTES } from '../common/grpc-unix';
+export { DEFAULT_MAX_MESSAGE_BYTES } from '../common/net/grpc-unix';
 
 /** Above this many bytes of file content upstream warns that syncing to a Kubernetes Secret may fail. */
 export const SYNC_WARNING_BYTES = 1024 * 1024;

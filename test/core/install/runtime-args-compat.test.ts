@@ -1,7 +1,7 @@
 // The DaemonSet args rendered here must be accepted by our own runtime's flag parsers (F's driver,
 // E's provider), and resolve to the same directories and ports the DaemonSet mounts and exposes.
 import { renderSelfHostedInstall } from '../../../lib/core/install';
-import { parseFlags } from '../../../runtime/common/flags';
+import { parseFlags } from '../../../runtime/common/go-compat/flags';
 import { parseDriverFlags, providerDirs } from '../../../runtime/driver/driver-flags';
 import { PROVIDER_FLAGS } from '../../../runtime/provider/flags';
 import { container, find } from './install-test-helpers';

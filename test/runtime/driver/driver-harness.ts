@@ -5,8 +5,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient, startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/grpc-unix';
-import { Logger } from '../../../runtime/common/logger';
+import {
+  createUnixGrpcClient,
+  startUnixGrpcServer,
+  UnixGrpcServer,
+} from '../../../runtime/common/net/grpc-unix';
+import { Logger } from '../../../runtime/common/logging/logger';
 import type {
   PodEventRecorder,
   PodSource,

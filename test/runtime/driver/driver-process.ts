@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient } from '../../../runtime/common/grpc-unix';
+import { createUnixGrpcClient } from '../../../runtime/common/net/grpc-unix';
 import { csiService } from '../../../runtime/wire/csi';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');

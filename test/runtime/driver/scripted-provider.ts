@@ -3,7 +3,7 @@
 // a counter of calls). Requests are recorded so tests can assert the exact MountRequest encoding.
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/grpc-unix';
+import { startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/net/grpc-unix';
 import {
   API_VERSION,
   MountRequest,

@@ -2,7 +2,7 @@
 // cache single-flight/age/size bounds, retry bounds and Retry-After handling, token reuse. Clocks are
 // injected where age matters; nothing asserts on elapsed wall-clock time.
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { Semaphore } from '../../../runtime/common/concurrency';
+import { Semaphore } from '../../../runtime/common/semaphore';
 import { CachingCredential } from '../../../runtime/provider/identity/caching-credential';
 import { identityKey } from '../../../runtime/provider/identity/auth-config';
 import { FirstCallGate } from '../../../runtime/provider/keyvault/first-call-gate';

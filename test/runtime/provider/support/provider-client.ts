@@ -1,6 +1,6 @@
 // The real @grpc/grpc-js client of the provider's socket, as the driver dials it.
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient, unaryCall } from '../../../../runtime/common/grpc-unix';
+import { createUnixGrpcClient, unaryCall } from '../../../../runtime/common/net/grpc-unix';
 import { HealthCheckResponse, healthService } from '../../../../runtime/wire/grpc-health';
 import {
   API_VERSION,

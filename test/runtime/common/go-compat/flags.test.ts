@@ -1,4 +1,4 @@
-import { FlagError, parseFlags } from '../../../runtime/common/flags';
+import { FlagError, parseFlags } from '../../../../runtime/common/go-compat/flags';
 
 const specs = {
   endpoint: { type: 'string', default: 'unix:///tmp/azure.sock', usage: 'socket' },

@@ -9,8 +9,8 @@ import {
   startUnixGrpcServer,
   unaryCall,
   UnixGrpcServer,
-} from '../../../runtime/common/grpc-unix';
-import { providerService } from '../../../runtime/wire/provider-v1alpha1';
+} from '../../../../runtime/common/net/grpc-unix';
+import { providerService } from '../../../../runtime/wire/provider-v1alpha1';
 
 describe('unix-socket gRPC', () => {
   let dir: string;

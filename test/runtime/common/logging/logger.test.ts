@@ -1,5 +1,5 @@
-import { Logger } from '../../../runtime/common/logger';
-import { REDACTED, Redactor } from '../../../runtime/common/redaction';
+import { Logger } from '../../../../runtime/common/logging/logger';
+import { REDACTED, Redactor } from '../../../../runtime/common/logging/redaction';
 
 function capture(level: 'debug' | 'info' = 'debug') {
   const lines: string[] = [];

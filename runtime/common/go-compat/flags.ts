@@ -1,8 +1,8 @@
 // A small parser for Go-style command-line flags, so the runtime takes the same flag spellings as
 // the upstream binaries: `--name=value`, `--name value`, `-name=value`, boolean `--name` and
 // `--name=false`. Parsing stops at `--` or the first non-flag argument (as Go's flag package does).
-import { parseDuration } from '../../lib/core/duration';
-import { goParseBoolError, parseGoBool } from './go-bool';
+import { parseDuration } from '../../../lib/core/duration';
+import { goParseBoolError, parseGoBool } from './parse-bool';
 
 /** Declaration of one flag. */
 export interface FlagSpec {

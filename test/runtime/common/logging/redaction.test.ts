@@ -1,4 +1,4 @@
-import { REDACTED, Redactor } from '../../../runtime/common/redaction';
+import { REDACTED, Redactor } from '../../../../runtime/common/logging/redaction';
 
 describe('Redactor.scope', () => {
   it('replaces only what its own request registered, and passes every value on to the log redactor', () => {
