@@ -7,14 +7,9 @@ import {
 } from './validation/kube-names';
 import { KubeObject, ObjectMeta } from './kube-object';
 import { validateKeyVaultName } from './validation/key-vault-names';
+import { ValidationErrors } from './validation/validation-error';
 import { optionalString, requireArray, requireString } from './validation/input-guards';
-import {
-  checkParsedObject,
-  KeyVaultObject,
-  parseObjectsParameter,
-  renderObjectsParameter,
-  validateKeyVaultObjects,
-} from './key-vault-objects';
+import { KeyVaultObject, renderObjectsParameter, validateKeyVaultObjects } from './key-vault-objects';
 import { renderSecretObjects, SecretObject, validateSecretObjects } from './synced-secrets';
 
 // A SecretProviderClass for the Azure provider (upstream-driver §3.1, azure-provider §1), rendered
@@ -55,46 +50,61 @@ export interface SecretProviderClassProps extends KeyVaultIdentityProps {
   readonly annotations?: Record<string, string>;
 }
 
-/** Validates everything and returns the resolved identity (used by volume helpers for SP mode). */
+/** A SecretProviderClass after every synth-time check: its identity and the object to apply. */
+export interface ResolvedSecretProviderClass {
+  /** The identity mode (service principal mode needs the volume's nodePublishSecretRef). */
+  readonly identity: ResolvedIdentity;
+  /** The SecretProviderClass object (apiVersion secrets-store.csi.x-k8s.io/v1, provider azure). */
+  readonly object: KubeObject;
+}
+
+/**
+ * Runs every rule once and returns the resolved identity (used by volume helpers for SP mode).
+ * Independent groups (names, vault, identity, objects, secretObjects) are all checked, and their
+ * problems thrown together; secretObjects are only checked against objects that passed.
+ */
 export function validateSecretProviderClass(props: SecretProviderClassProps): ResolvedIdentity {
-  requireString(props.name, 'name', '"app-secrets"');
-  optionalString(props.namespace, 'namespace', '"team-a"');
-  requireString(props.keyVaultName, 'keyVaultName', '"kv-team-a"');
-  requireArray(
-    props.objects,
-    'objects',
-    "[{ objectName: 'db-password', objectType: KeyVaultObjectType.SECRET }]",
-  );
-  if (props.secretObjects !== undefined) {
+  const errors = new ValidationErrors();
+  errors.check(() => {
+    requireString(props.name, 'name', '"app-secrets"');
+    validateDns1123Subdomain(props.name, 'name');
+  });
+  errors.check(() => {
+    optionalString(props.namespace, 'namespace', '"team-a"');
+    if (props.namespace !== undefined) validateDns1123Label(props.namespace, 'namespace');
+  });
+  errors.check(() => validateLabels(props.labels, 'labels'));
+  errors.check(() => validateAnnotations(props.annotations, 'annotations'));
+  errors.check(() => {
+    requireString(props.keyVaultName, 'keyVaultName', '"kv-team-a"');
+    validateKeyVaultName(props.keyVaultName, 'keyVaultName');
+  });
+  const identity = errors.check(() => resolveIdentity(props));
+  const objectsValid = errors.check(() => {
+    requireArray(
+      props.objects,
+      'objects',
+      "[{ objectName: 'db-password', objectType: KeyVaultObjectType.SECRET }]",
+    );
+    validateKeyVaultObjects(props.objects, 'objects');
+    return true;
+  });
+  errors.check(() => {
+    if (props.secretObjects === undefined) return;
     requireArray(
       props.secretObjects,
       'secretObjects',
       "[{ secretName: 'db', data: [{ objectName: 'db-password', key: 'password' }] }]",
     );
-  }
-  validateDns1123Subdomain(props.name, 'name');
-  if (props.namespace !== undefined) validateDns1123Label(props.namespace, 'namespace');
-  validateLabels(props.labels, 'labels');
-  validateAnnotations(props.annotations, 'annotations');
-  validateKeyVaultName(props.keyVaultName, 'keyVaultName');
-  const identity = resolveIdentity(props);
-  validateKeyVaultObjects(props.objects, 'objects');
-  validateSecretObjects(props.secretObjects ?? [], props.objects, 'secretObjects');
-  return identity;
+    if (objectsValid) validateSecretObjects(props.secretObjects, props.objects, 'secretObjects');
+  });
+  errors.throwIfAny();
+  return identity!;
 }
 
-/** Renders the SPC `parameters` map (all strings), after validation. */
-export function renderSecretProviderClassParameters(props: SecretProviderClassProps): Record<string, string> {
+/** Checks every rule once and renders the SecretProviderClass with its resolved identity. */
+export function resolveSecretProviderClass(props: SecretProviderClassProps): ResolvedSecretProviderClass {
   const identity = validateSecretProviderClass(props);
-  const objects = renderObjectsParameter(props.objects);
-  // The runtime provider reads exactly this text; prove it accepts what we render.
-  parseObjectsParameter(objects).forEach(checkParsedObject);
-  return { ...identity.parameters, keyvaultName: props.keyVaultName, objects };
-}
-
-/** Renders a validated SecretProviderClass (apiVersion secrets-store.csi.x-k8s.io/v1, provider azure). */
-export function renderSecretProviderClass(props: SecretProviderClassProps): KubeObject {
-  const parameters = renderSecretProviderClassParameters(props);
   const metadata: ObjectMeta = {
     name: props.name,
     ...(props.namespace !== undefined ? { namespace: props.namespace } : {}),
@@ -104,14 +114,33 @@ export function renderSecretProviderClass(props: SecretProviderClassProps): Kube
       : {}),
   };
   const secretObjects = props.secretObjects ?? [];
-  return {
+  const object: KubeObject = {
     apiVersion: SECRET_PROVIDER_CLASS_API_VERSION,
     kind: SECRET_PROVIDER_CLASS_KIND,
     metadata,
     spec: {
       provider: AZURE_PROVIDER_NAME,
-      parameters,
+      parameters: parametersOf(props, identity),
       ...(secretObjects.length > 0 ? { secretObjects: renderSecretObjects(secretObjects) } : {}),
     },
+  };
+  return { identity, object };
+}
+
+/** Renders the SPC `parameters` map (all strings), after validation. */
+export function renderSecretProviderClassParameters(props: SecretProviderClassProps): Record<string, string> {
+  return parametersOf(props, validateSecretProviderClass(props));
+}
+
+/** Renders a validated SecretProviderClass (apiVersion secrets-store.csi.x-k8s.io/v1, provider azure). */
+export function renderSecretProviderClass(props: SecretProviderClassProps): KubeObject {
+  return resolveSecretProviderClass(props).object;
+}
+
+function parametersOf(props: SecretProviderClassProps, identity: ResolvedIdentity): Record<string, string> {
+  return {
+    ...identity.parameters,
+    keyvaultName: props.keyVaultName,
+    objects: renderObjectsParameter(props.objects),
   };
 }

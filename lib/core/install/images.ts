@@ -1,6 +1,6 @@
 import { packageVersion } from '../package-version';
-import { ValidationError } from '../validation/validation-error';
-import { checkBoolean, checkKnownKeys, checkString } from './option-checks';
+import { optionalBoolean, optionalString, rejectUnknownKeys } from '../validation/input-guards';
+import { ValidationError, ValidationErrors } from '../validation/validation-error';
 
 // Which container images the self-hosted install runs. By default our own runtime image (one image,
 // two subcommands) for the driver and the provider; with `useUpstreamImages` the pinned upstream
@@ -70,14 +70,20 @@ export function defaultRuntimeImage(): string {
   return `${RUNTIME_IMAGE_REPOSITORY}:${packageVersion()}`;
 }
 
-function checkImage(field: string, image: string | undefined): void {
+function validateImage(image: string | undefined, field: string): void {
   if (image === undefined) return;
-  checkString(field, image, UPSTREAM_DRIVER_IMAGE);
+  optionalString(image, field, `"${UPSTREAM_DRIVER_IMAGE}"`);
   if (!IMAGE_REFERENCE.test(image)) {
     throw new ValidationError(
       field,
       `"${image}" is not a container image reference; write it as registry/repository:tag or registry/repository@sha256:<digest>, e.g. "${UPSTREAM_DRIVER_IMAGE}"`,
     );
+  }
+}
+
+function validatePullPolicy(policy: string, field: string): void {
+  if (!PULL_POLICIES.includes(policy)) {
+    throw new ValidationError(field, `"${policy}" is not one of ${PULL_POLICIES.join(', ')}`);
   }
 }
 
@@ -90,24 +96,25 @@ const IMAGE_OPTION_KEYS: Record<keyof InstallImagesProps, true> = {
   imagePullPolicy: true,
 };
 
-/** Applies defaults and validates every image reference. */
+/** Applies defaults and validates every image reference; reports every bad one at once. */
 export function resolveInstallImages(
   props: InstallImagesProps = {},
   field = 'images',
 ): ResolvedInstallImages {
-  checkKnownKeys(field, props, Object.keys(IMAGE_OPTION_KEYS));
-  checkBoolean(`${field}.useUpstreamImages`, props.useUpstreamImages);
-  checkImage(`${field}.driverImage`, props.driverImage);
-  checkImage(`${field}.providerImage`, props.providerImage);
-  checkImage(`${field}.nodeDriverRegistrarImage`, props.nodeDriverRegistrarImage);
-  checkImage(`${field}.livenessProbeImage`, props.livenessProbeImage);
-  const pullPolicy = props.imagePullPolicy ?? 'IfNotPresent';
-  if (!PULL_POLICIES.includes(pullPolicy as string)) {
-    throw new ValidationError(
-      `${field}.imagePullPolicy`,
-      `"${pullPolicy}" is not one of ${PULL_POLICIES.join(', ')}`,
-    );
+  rejectUnknownKeys(props, field, Object.keys(IMAGE_OPTION_KEYS));
+  const errors = new ValidationErrors();
+  errors.check(() => optionalBoolean(props.useUpstreamImages, `${field}.useUpstreamImages`));
+  for (const key of [
+    'driverImage',
+    'providerImage',
+    'nodeDriverRegistrarImage',
+    'livenessProbeImage',
+  ] as const) {
+    errors.check(() => validateImage(props[key], `${field}.${key}`));
   }
+  const pullPolicy = props.imagePullPolicy ?? 'IfNotPresent';
+  errors.check(() => validatePullPolicy(pullPolicy, `${field}.imagePullPolicy`));
+  errors.throwIfAny();
   const upstream = props.useUpstreamImages ?? false;
   return {
     runtimeImage: !upstream,

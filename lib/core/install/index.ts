@@ -36,5 +36,6 @@ export {
   azureSpcAdmissionPolicy,
   azureSpcAdmissionPolicyBinding,
 } from './admission-policy';
-export { renderSelfHostedInstall, isClusterScopedKind } from './self-hosted-install';
-export type { SelfHostedInstallOptions } from './self-hosted-install';
+export { renderSelfHostedInstall, renderResolvedInstall, isClusterScopedKind } from './self-hosted-install';
+export { resolveInstallOptions } from './install-options';
+export type { SelfHostedInstallOptions, ResolvedInstallOptions } from './install-options';

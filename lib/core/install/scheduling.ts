@@ -1,9 +1,8 @@
-import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedKey } from '../validation/kube-names';
+import { optionalString, rejectUnknownKeys, requireArray } from '../validation/input-guards';
 import { ValidationError } from '../validation/validation-error';
-import { checkArray, checkKnownKeys, checkString } from './option-checks';
 
-// Plain-data shapes for where and how big the install's pods are, plus their validation, shared by
-// both DaemonSets. Interfaces without unions so a Pulumi component can take them unchanged.
+// Plain-data shapes for where and how big the install's pods are, plus their rules, shared by both
+// DaemonSets. Interfaces without unions so a Pulumi component can take them unchanged.
 
 /** Container resource requests/limits (Kubernetes quantities, e.g. "50m", "100Mi"). */
 export interface ContainerResources {
@@ -39,17 +38,19 @@ const QUANTITY = /^[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+|m|k|M|
 const TOLERATION_OPERATORS = ['Exists', 'Equal'];
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
-export function checkResources(field: string, resources: ContainerResources | undefined): void {
-  checkKnownKeys(field, resources, ['requests', 'limits']);
+/** Validates requests/limits: known keys, and Kubernetes quantities as strings. */
+export function validateResources(resources: ContainerResources | undefined, field: string): void {
+  rejectUnknownKeys(resources, field, ['requests', 'limits']);
   for (const kind of ['requests', 'limits'] as const) {
     const quantities = resources?.[kind];
-    checkKnownKeys(`${field}.${kind}`, quantities, ['cpu', 'memory']);
+    rejectUnknownKeys(quantities, `${field}.${kind}`, ['cpu', 'memory']);
     for (const resource of ['cpu', 'memory'] as const) {
       const value = quantities?.[resource];
-      checkString(`${field}.${kind}.${resource}`, value, resource === 'cpu' ? '50m' : '100Mi');
+      const at = `${field}.${kind}.${resource}`;
+      optionalString(value, at, resource === 'cpu' ? '"50m"' : '"100Mi"');
       if (value !== undefined && !QUANTITY.test(value)) {
         throw new ValidationError(
-          `${field}.${kind}.${resource}`,
+          at,
           `"${value}" is not a Kubernetes quantity; write e.g. ${resource === 'cpu' ? '"50m" or "0.5"' : '"100Mi" or "1Gi"'}`,
         );
       }
@@ -57,11 +58,12 @@ export function checkResources(field: string, resources: ContainerResources | un
   }
 }
 
-export function checkTolerations(field: string, tolerations: readonly Toleration[]): void {
-  checkArray(field, tolerations);
+/** Validates tolerations as the apiserver would, before they reach it. */
+export function validateTolerations(tolerations: readonly Toleration[], field: string): void {
+  requireArray(tolerations, field, "[{ operator: 'Exists' }]");
   tolerations.forEach((toleration, index) => {
     const at = `${field}[${index}]`;
-    checkKnownKeys(at, toleration, ['key', 'operator', 'value', 'effect', 'tolerationSeconds']);
+    rejectUnknownKeys(toleration, at, ['key', 'operator', 'value', 'effect', 'tolerationSeconds']);
     const operator = toleration.operator ?? 'Equal';
     if (!TOLERATION_OPERATORS.includes(operator)) {
       throw new ValidationError(
@@ -88,54 +90,6 @@ export function checkTolerations(field: string, tolerations: readonly Toleration
       );
     }
   });
-}
-
-export function checkLabelMap(field: string, labels: Readonly<Record<string, string>>): void {
-  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
-    throw new ValidationError(field, `must be a map of label keys to values, e.g. { agentpool: "system" }`);
-  }
-  for (const [key, value] of Object.entries(labels)) {
-    checkString(`${field}["${key}"]`, value, 'system');
-    if (!isQualifiedKey(key)) {
-      throw new ValidationError(
-        `${field}["${key}"]`,
-        'is not a valid label key; use [prefix/]name with a DNS-subdomain prefix and a name of up to 63 letters, digits, "-", "_" or "."',
-      );
-    }
-    if (!isLabelValue(value)) {
-      throw new ValidationError(
-        `${field}["${key}"]`,
-        `value "${value}" is not a valid label value; use up to 63 letters, digits, "-", "_" or ".", starting and ending alphanumeric`,
-      );
-    }
-  }
-}
-
-export function checkDnsSubdomain(field: string, value: string): void {
-  if (!isDns1123Subdomain(value)) {
-    throw new ValidationError(
-      field,
-      `"${value}" is not a valid name; use lower-case letters, digits, "-" and ".", starting and ending alphanumeric`,
-    );
-  }
-}
-
-export function checkDnsLabel(field: string, value: string): void {
-  if (!isDns1123Label(value)) {
-    throw new ValidationError(
-      field,
-      `"${value}" is not a valid namespace name; use at most 63 lower-case letters, digits and "-", starting and ending alphanumeric`,
-    );
-  }
-}
-
-export function checkAbsolutePath(field: string, value: string): void {
-  if (!value.startsWith('/') || value.split('/').includes('..') || /\s/.test(value)) {
-    throw new ValidationError(
-      field,
-      `"${value}" must be an absolute host path without ".." or spaces, e.g. "/var/lib/kubelet"`,
-    );
-  }
 }
 
 /** Drops undefined fields so rendered objects contain only what was set. */

@@ -1,3 +1,4 @@
+import { requireString } from './input-guards';
 import { ValidationError } from './validation-error';
 
 // Kubernetes name rules (k8s.io/apimachinery validation), checked at synth time so a bad name fails
@@ -9,8 +10,7 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
-// The predicates are the rules; the validators below and the install's option checks word their own
-// messages around them.
+// The predicates are the rules; the validators below word the one message each rule has.
 
 /** Whether `value` is an RFC 1123 subdomain (object names: at most 253 characters). */
 export function isDns1123Subdomain(value: string): boolean {
@@ -37,12 +37,15 @@ export function isLabelValue(value: string): boolean {
   return value.length <= 63 && LABEL_VALUE.test(value);
 }
 
-/** Object names such as SecretProviderClass, Secret, ServiceAccount (RFC 1123 subdomain). */
-export function validateDns1123Subdomain(value: string, field: string): void {
+/**
+ * Object names such as SecretProviderClass, Secret, ServiceAccount, PriorityClass (RFC 1123
+ * subdomain); `what` names the kind of name in the message.
+ */
+export function validateDns1123Subdomain(value: string, field: string, what = 'Kubernetes name'): void {
   if (!isDns1123Subdomain(value)) {
     throw new ValidationError(
       field,
-      `"${value}" is not a valid Kubernetes name; use at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. "app-secrets")`,
+      `"${value}" is not a valid ${what}; use at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit (e.g. "app-secrets")`,
     );
   }
 }
@@ -76,9 +79,14 @@ function validateQualifiedKey(key: string, field: string, what: string): void {
   }
 }
 
-/** Label keys and values. */
+/** Label keys and values (also a node selector's); undefined is no labels. */
 export function validateLabels(labels: Readonly<Record<string, string>> | undefined, field: string): void {
-  for (const [key, value] of Object.entries(labels ?? {})) {
+  if (labels === undefined) return;
+  if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) {
+    throw new ValidationError(field, 'must be a map of label keys to values, e.g. { team: "orders" }');
+  }
+  for (const [key, value] of Object.entries(labels)) {
+    requireString(value, `${field}["${key}"]`, '"orders"');
     validateQualifiedKey(key, `${field}["${key}"]`, 'label');
     if (!isLabelValue(value)) {
       throw new ValidationError(

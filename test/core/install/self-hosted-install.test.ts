@@ -7,6 +7,7 @@ import {
   SelfHostedInstallOptions,
 } from '../../../lib/core/install';
 import { KubeObject } from '../../../lib/core/kube-object';
+import { ValidationError } from '../../../lib/core/validation/validation-error';
 import { find } from './install-test-helpers';
 import { validateKubeObject } from './offline-validation';
 
@@ -219,12 +220,12 @@ describe('renderSelfHostedInstall option validation', () => {
     [
       'nodeSelector key',
       { nodeSelector: { 'bad key': 'x' } },
-      'nodeSelector["bad key"]: is not a valid label key',
+      'nodeSelector["bad key"]: label key "bad key" is invalid',
     ],
     [
       'nodeSelector value',
       { nodeSelector: { pool: 'a b' } },
-      'nodeSelector["pool"]: value "a b" is not a valid label value',
+      'nodeSelector["pool"]: label value "a b" is invalid',
     ],
     [
       'windows nodes',
@@ -234,7 +235,7 @@ describe('renderSelfHostedInstall option validation', () => {
     [
       'priority class',
       { priorityClassName: 'System Node Critical' },
-      'priorityClassName: "System Node Critical" is not a valid name',
+      'priorityClassName: "System Node Critical" is not a valid PriorityClass name',
     ],
     [
       'kubelet dir',
@@ -277,7 +278,7 @@ describe('renderSelfHostedInstall option validation', () => {
     [
       'string boolean',
       { enableSecretRotation: 'true' } as never,
-      'enableSecretRotation: must be true or false (a boolean), got "true"',
+      'enableSecretRotation: must be true or false but is the string "true"',
     ],
     [
       'string boolean (images)',
@@ -287,7 +288,7 @@ describe('renderSelfHostedInstall option validation', () => {
     [
       'numeric interval',
       { rotationPollInterval: 120 } as never,
-      'rotationPollInterval: must be a string such as "2m", got 120',
+      'rotationPollInterval: must be a string but is number 120; write it in quotes, e.g. "2m"',
     ],
     [
       'misspelt image option',
@@ -307,7 +308,7 @@ describe('renderSelfHostedInstall option validation', () => {
     [
       'numeric quantity',
       { providerResources: { limits: { cpu: 1 } } } as never,
-      'providerResources.limits.cpu: must be a string such as "50m", got 1',
+      'providerResources.limits.cpu: must be a string but is number 1; write it in quotes, e.g. "50m"',
     ],
     [
       'tolerations not a list',
@@ -322,7 +323,7 @@ describe('renderSelfHostedInstall option validation', () => {
     [
       'nodeSelector value not a string',
       { nodeSelector: { spot: true } } as never,
-      'nodeSelector["spot"]: must be a string such as "system", got true',
+      'nodeSelector["spot"]: must be a string but is boolean true',
     ],
     [
       'additional dirs not a list',
@@ -352,6 +353,46 @@ describe('offline validator sanity', () => {
     const driver = { ...find(objects, 'CSIDriver', 'secrets-store.csi.k8s.io') };
     expect(() => validateKubeObject({ ...driver, spec: { attachRequired: 'no' } })).toThrow(
       /must be boolean/,
+    );
+  });
+});
+
+describe('renderSelfHostedInstall collects the problems', () => {
+  it('fails once with every independent problem, each naming its field, before rendering anything', () => {
+    let error: ValidationError | undefined;
+    try {
+      renderSelfHostedInstall({
+        namespace: 'Kube_System',
+        rotationPollInterval: '0s',
+        images: { imagePullPolicy: 'always', driverImage: 'my registry/driver' },
+        tolerations: [{ operator: 'exists' }],
+        kubeletRootDir: 'var/lib/kubelet',
+        additionalProvidersDirs: ['relative'],
+        logVerbosity: 11,
+      });
+    } catch (caught) {
+      error = caught as ValidationError;
+    }
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error!.problems.map((problem) => problem.field)).toEqual([
+      'namespace',
+      'rotationPollInterval',
+      'images.driverImage',
+      'images.imagePullPolicy',
+      'tolerations[0].operator',
+      'kubeletRootDir',
+      'additionalProvidersDirs[0]',
+      'logVerbosity',
+    ]);
+    expect(error!.message).toMatch(/^8 problems; fix them together:\n {2}namespace: "Kube_System" is not/);
+    expect(error!.message).toContain('\n  logVerbosity: 11 must be a whole number from 0 to 10');
+  });
+
+  it('reports values of the wrong type first, since their rules cannot run on them', () => {
+    expect(() =>
+      renderSelfHostedInstall({ syncSecrets: 'no', namespace: 7, nodeSelector: { a: 'b c' } } as never),
+    ).toThrow(
+      '2 problems; fix them together:\n  syncSecrets: must be true or false but is the string "no"; write a boolean without quotes\n  namespace: must be a string but is number 7',
     );
   });
 });
