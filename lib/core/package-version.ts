@@ -1,21 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// This package's version as a constant, so the pure model reads no file: the default runtime image
+// tag (install model), the provider's Version RPC and the driver's GetPluginInfo all report it, from
+// the sources, from build/ and from the image alike. test/core/package-version.test.ts fails when it
+// differs from package.json, so a version bump cannot forget it.
 
-// This package's version, read once from its own package.json: the default runtime image tag (install
-// model), the provider's Version RPC and the driver's GetPluginInfo all report the same value. Found by
-// walking up from this file, so it works from the sources, from build/ and from the image (/app).
+/** The `version` of this package's package.json. */
+export const PACKAGE_VERSION = '0.1.0';
 
-let cachedVersion: string | undefined;
-
+/** The same value as a function, for the runtime's callers. */
 export function packageVersion(): string {
-  if (cachedVersion) return cachedVersion;
-  for (let dir = __dirname; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) {
-      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'aks-secrets-store' && pkg.version) return (cachedVersion = pkg.version);
-    }
-    if (dirname(dir) === dir)
-      throw new Error('aks-secrets-store: cannot find its own package.json above ' + __dirname);
-  }
+  return PACKAGE_VERSION;
 }

@@ -1,4 +1,4 @@
-import { packageVersion } from '../package-version';
+import { PACKAGE_VERSION } from '../package-version';
 import { optionalBoolean, optionalString, rejectUnknownKeys } from '../validation/input-guards';
 import { ValidationError, ValidationErrors } from '../validation/validation-error';
 
@@ -67,7 +67,7 @@ const IMAGE_REFERENCE =
 
 /** `ghcr.io/aks-secrets-store/runtime:<package version>`. */
 export function defaultRuntimeImage(): string {
-  return `${RUNTIME_IMAGE_REPOSITORY}:${packageVersion()}`;
+  return `${RUNTIME_IMAGE_REPOSITORY}:${PACKAGE_VERSION}`;
 }
 
 function validateImage(image: string | undefined, field: string): void {
