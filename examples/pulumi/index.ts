@@ -18,12 +18,12 @@ import { Namespace } from '@pulumi/kubernetes/core/v1';
 import { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
 import { KeyVaultObjectType, SecretType } from 'aks-secrets-store';
 import {
-  AddonIdentityAccess,
   checkInstallModeTransition,
   installModePlan,
   KeyVault,
   oidcIssuerUrlOf,
   parseInstallMode,
+  RoleAssignmentScope,
   SecretsStoreInstallMode,
   SecretStore,
   SelfHostedInstall,
@@ -88,10 +88,8 @@ const install = plan.selfHostedInstall
   ? new SelfHostedInstall('secrets-store', { rotationPollInterval: '5m', kubernetesProvider })
   : undefined;
 
-// For SecretProviderClasses that use the add-on's node identity instead of workload identity.
-if (installMode === SecretsStoreInstallMode.ADDON) {
-  new AddonIdentityAccess('addon-kv', { cluster, vaultId: vault.vaultId });
-}
+// The store below uses workload identity, so the add-on's own identity (usable by every pod on every node) is
+// granted nothing. A SecretProviderClass that uses it would need AddonIdentityAccess with exactly its objects.
 
 const namespace = new Namespace('orders', { metadata: { name: 'orders' } }, { provider: kubernetesProvider });
 
@@ -100,12 +98,13 @@ const store = new SecretStore(
   {
     namespace: 'orders',
     serviceAccountName: 'orders-app',
-    keyVaultName: vault.vaultName,
     vaultId: vault.vaultId,
     tenantId: vault.tenantId,
     resourceGroupName: group.name,
     location,
     issuerUrl: oidcIssuerUrlOf(cluster),
+    // The identity reads its own secret, not the whole vault.
+    roleAssignmentScope: RoleAssignmentScope.OBJECT,
     objects: [
       { objectName: 'orders-db-password', objectType: KeyVaultObjectType.SECRET, objectAlias: 'db-password' },
     ],
@@ -143,7 +142,7 @@ new Deployment(
               command: [
                 'sh',
                 '-c',
-                'while true; do ls -l /mnt/secrets-store/db-password; [ -n "$DB_PASSWORD" ] && echo "DB_PASSWORD is set"; sleep 60; done',
+                'while true; do ls -l /mnt/secrets-store/orders/db-password; [ -n "$DB_PASSWORD" ] && echo "DB_PASSWORD is set"; sleep 60; done',
               ],
               volumeMounts: [wiring.volumeMount],
               env: wiring.env,

@@ -6,9 +6,11 @@ import { KeyVaultRole } from '../core/key-vault-roles';
 import { KeyVaultObjectType } from '../core/key-vault-objects';
 import { ValidationError } from '../core/validation/validation-error';
 import { componentType } from './component-type';
-import { KeyVaultRoleAssignments, keyVaultRolesFor } from './key-vault-role-assignments';
-
-const roleAssignmentsOf = new WeakMap<AddonIdentityAccess, KeyVaultRoleAssignments>();
+import {
+  KeyVaultObjectGrantArgs,
+  KeyVaultRoleAssignments,
+  keyVaultRolesFor,
+} from './key-vault-role-assignments';
 
 export interface AddonIdentityAccessArgs {
   /** The AKS cluster with the `azureKeyvaultSecretsProvider` add-on enabled (see `keyVaultSecretsProviderAddon`). */
@@ -16,74 +18,80 @@ export interface AddonIdentityAccessArgs {
   /** Resource id of the vault the add-on identity reads (`KeyVault.vaultId`). */
   vaultId: pulumi.Input<string>;
   /**
-   * Object types the SecretProviderClasses using the add-on identity mount.
-   * @default [KeyVaultObjectType.SECRET]
+   * Object types the SecretProviderClasses using the add-on identity mount, granted on the whole vault.
+   * @default [KeyVaultObjectType.SECRET], unless `objects` is set
    */
   objectTypes?: KeyVaultObjectType[];
   /**
-   * Roles to grant in addition to those for `objectTypes`.
+   * The objects those SecretProviderClasses mount, each granted on that object only (every pod on the nodes
+   * can use the add-on identity, so grant it no more than they read).
+   * @default - none
+   */
+  objects?: KeyVaultObjectGrantArgs[];
+  /**
+   * Roles to grant on the whole vault in addition to those above.
    * @default - none
    */
   additionalRoles?: KeyVaultRole[];
-  /**
-   * Subscription of the role definitions.
-   * @default - the subscription Pulumi runs against
-   */
-  subscriptionId?: pulumi.Input<string>;
 }
 
 /**
  * Grants the AKS add-on's own identity (`azurekeyvaultsecretsprovider-<cluster>`, created by AKS in the node
- * resource group) the Key Vault roles for the object types its mounts read. SecretProviderClasses then use it
- * with `userAssignedIdentityClientId: addonIdentityClientId`. Every pod on the nodes can use this identity;
- * prefer a WorkloadIdentity per team where that matters.
+ * resource group) the Key Vault roles for what its mounts read. SecretProviderClasses then use it with
+ * `userAssignedIdentityClientId: addonIdentityClientId`. Every pod on the nodes can use this identity;
+ * prefer a WorkloadIdentity per team where that matters, or grant per object (`objects`).
  */
 export class AddonIdentityAccess extends pulumi.ComponentResource {
   /** Client id of the add-on identity: the SecretProviderClass `userAssignedIdentityID`. */
   public readonly addonIdentityClientId: pulumi.Output<string>;
   /** Object id of the add-on identity: the principal of the role assignments. */
   public readonly addonIdentityObjectId: pulumi.Output<string>;
-  /** The role assignments by role definition GUID. */
-  public readonly assignments: Record<string, authorization.RoleAssignment>;
-
-  /** The role assignments component (a getter: a component package schema cannot reference our own components). */
-  public get roleAssignments(): KeyVaultRoleAssignments {
-    return roleAssignmentsOf.get(this)!;
-  }
+  /** The role assignments. */
+  public readonly assignments: authorization.RoleAssignment[];
 
   constructor(name: string, args: AddonIdentityAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-    const objectTypes = args.objectTypes ?? [KeyVaultObjectType.SECRET];
-    keyVaultRolesFor({ objectTypes, additionalRoles: args.additionalRoles });
+    const objects = args.objects ?? [];
+    const objectTypes = args.objectTypes ?? (objects.length > 0 ? [] : [KeyVaultObjectType.SECRET]);
+    keyVaultRolesFor({ objectTypes, additionalRoles: args.additionalRoles }, objects.length > 0);
     super(componentType('AddonIdentityAccess'), name, {}, opts);
 
     const identity = args.cluster.addonProfiles.apply(addonIdentityOf);
     this.addonIdentityClientId = identity.clientId;
     this.addonIdentityObjectId = identity.objectId;
-    const roleAssignments = new KeyVaultRoleAssignments(
+    this.assignments = new KeyVaultRoleAssignments(
       name,
       {
         vaultId: args.vaultId,
         principalId: this.addonIdentityObjectId,
         objectTypes,
+        objects,
         additionalRoles: args.additionalRoles,
-        subscriptionId: args.subscriptionId,
       },
       { parent: this },
-    );
-    roleAssignmentsOf.set(this, roleAssignments);
-    this.assignments = roleAssignments.assignments;
+    ).assignments;
     this.registerOutputs({
       addonIdentityClientId: this.addonIdentityClientId,
       addonIdentityObjectId: this.addonIdentityObjectId,
+      assignments: this.assignments,
     });
   }
+}
+
+/**
+ * The add-on profile in a cluster's `addonProfiles`, found case-insensitively as ARM and the az CLI do
+ * (clusters exist with `azureKeyvaultSecretsProvider`, `azureKeyVaultSecretsProvider`, ...).
+ */
+export function findSecretsProviderAddon<T>(profiles: Record<string, T> | undefined): T | undefined {
+  const wanted = KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY.toLowerCase();
+  const key = Object.keys(profiles ?? {}).find((candidate) => candidate.toLowerCase() === wanted);
+  return key === undefined ? undefined : profiles![key];
 }
 
 /** The add-on identity in a cluster's `addonProfiles` output; throws a ValidationError when the add-on is off. */
 export function addonIdentityOf(
   profiles: Record<string, { identity?: { clientId?: string; objectId?: string } }> | undefined,
 ): { clientId: string; objectId: string } {
-  const found = profiles?.[KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY]?.identity;
+  const found = findSecretsProviderAddon(profiles)?.identity;
   if (!found?.objectId || !found.clientId) {
     throw new ValidationError(
       `cluster.addonProfiles.${KEY_VAULT_SECRETS_PROVIDER_ADDON_KEY}.identity`,

@@ -10,3 +10,4 @@ export * from './kube-object-resource';
 export * from './self-hosted-install';
 export * from './secret-store';
 export * from './install-mode';
+export * from './vault-id';

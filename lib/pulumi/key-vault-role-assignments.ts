@@ -5,9 +5,33 @@ import { KeyVaultObjectType } from '../core/key-vault-objects';
 import { ValidationError } from '../core/validation/validation-error';
 import { componentType } from './component-type';
 import { roleAssignmentGuid } from './deterministic-guid';
+import { checkedInput } from './known-inputs';
+import { parseVaultId } from './vault-id';
+
+/** Where the roles of the objects a store mounts are granted. */
+export enum RoleAssignmentScope {
+  /** On the whole vault: the identity can read every object of the granted kinds in it. */
+  VAULT = 'vault',
+  /**
+   * On each object (`<vault>/secrets/<name>`, `/keys/<name>`, `/certificates/<name>`): in a vault shared by
+   * teams, one team's identity cannot read another team's objects.
+   */
+  OBJECT = 'object',
+}
+
+/** An object an identity reads, for object-scoped role assignments. */
+export interface KeyVaultObjectGrantArgs {
+  /** Name of the object in the vault. */
+  objectName: string;
+  /** Its type; the role follows it (`secret` → Key Vault Secrets User, `key`/`cert` → Key Vault Reader). */
+  objectType: KeyVaultObjectType;
+}
 
 export interface KeyVaultRoleAssignmentsArgs {
-  /** Resource id of the vault: the scope of every assignment (`KeyVault.vaultId`). */
+  /**
+   * Resource id of the vault (`KeyVault.vaultId`): the scope of the assignments, and the subscription of the
+   * role definitions.
+   */
   vaultId: pulumi.Input<string>;
   /**
    * Object (principal) id of the managed identity that reads the vault: `WorkloadIdentity.principalId`, or the
@@ -15,66 +39,118 @@ export interface KeyVaultRoleAssignmentsArgs {
    */
   principalId: pulumi.Input<string>;
   /**
-   * Object types the identity mounts; the least-privilege roles for them come from the shared core
-   * (`secret` → Key Vault Secrets User, `key`/`cert` → Key Vault Reader).
-   * @default - none; then `roles` must be set
+   * Object types the identity mounts; their least-privilege roles are granted on the whole vault.
+   * @default - none
    */
   objectTypes?: KeyVaultObjectType[];
   /**
-   * Roles to grant in addition to those for `objectTypes`.
+   * Objects the identity mounts; each one's least-privilege role is granted on that object only.
+   * @default - none
+   */
+  objects?: KeyVaultObjectGrantArgs[];
+  /**
+   * Roles to grant on the whole vault in addition to those above.
    * @default - none
    */
   additionalRoles?: KeyVaultRole[];
-  /**
-   * Subscription of the role definitions.
-   * @default - the subscription Pulumi runs against (authorization.getClientConfig)
-   */
-  subscriptionId?: pulumi.Input<string>;
 }
 
+/** One assignment to create: a role on a scope below (or at) the vault. */
+interface PlannedAssignment {
+  readonly role: KeyVaultRole;
+  /** Path below the vault id (`''` for the vault, `/secrets/<name>` for one secret). */
+  readonly scopeSuffix: string;
+  /** Pulumi resource name suffix. */
+  readonly key: string;
+}
+
+const SCOPE_SEGMENT: Record<KeyVaultObjectType, string> = {
+  [KeyVaultObjectType.SECRET]: 'secrets',
+  [KeyVaultObjectType.KEY]: 'keys',
+  [KeyVaultObjectType.CERT]: 'certificates',
+};
+
 /**
- * Grants a managed identity the Key Vault data-plane roles its mounts need, one RoleAssignment per
- * role, scoped to the vault, with `principalType: ServicePrincipal` (the SDK default "User" fails for
- * managed identities, and naming the type avoids PrincipalNotFound right after the identity is
- * created) and a name derived from (scope, principal, role).
+ * Grants a managed identity the Key Vault data-plane roles its mounts need, one RoleAssignment per role and
+ * scope (the vault, or each object), with `principalType: ServicePrincipal` (the SDK default "User" fails for
+ * managed identities, and naming the type avoids PrincipalNotFound right after the identity is created), role
+ * definitions of the vault's own subscription, and a name derived from (scope, principal, role).
  */
 export class KeyVaultRoleAssignments extends pulumi.ComponentResource {
-  /** Role assignments by role definition GUID. */
-  public readonly assignments: Record<string, authorization.RoleAssignment>;
-  /** The roles granted, in a stable order. */
+  /** Role assignments, in a stable order (vault-wide first, then per object). */
+  public readonly assignments: authorization.RoleAssignment[];
+  /** The roles granted, each once. */
   public readonly roles: KeyVaultRole[];
 
   constructor(name: string, args: KeyVaultRoleAssignmentsArgs, opts?: pulumi.ComponentResourceOptions) {
-    const roles = keyVaultRolesFor(args);
+    const planned = planRoleAssignments(args);
+    const checkedVaultId = checkedInput(args.vaultId, (id) => parseVaultId(id));
     super(componentType('KeyVaultRoleAssignments'), name, {}, opts);
 
-    const subscriptionId =
-      args.subscriptionId ?? authorization.getClientConfigOutput({ parent: this }).subscriptionId;
-    this.roles = roles;
-    this.assignments = {};
-    for (const role of roles) {
-      const definitionId = pulumi.output(subscriptionId).apply((sub) => roleDefinitionId(sub, role));
-      this.assignments[role] = new authorization.RoleAssignment(
-        `${name}-${roleSlug(role)}`,
+    const vaultId = pulumi.output(checkedVaultId);
+    // Built-in role definitions are addressed in the subscription of the scope they are assigned on.
+    const subscriptionId = vaultId.apply((id) => parseVaultId(id).subscriptionId);
+    this.roles = [...new Set(planned.map((assignment) => assignment.role))];
+    this.assignments = planned.map((assignment) => {
+      const definitionId = subscriptionId.apply((sub) => roleDefinitionId(sub, assignment.role));
+      const scope = pulumi.interpolate`${vaultId}${assignment.scopeSuffix}`;
+      return new authorization.RoleAssignment(
+        `${name}-${assignment.key}`,
         {
-          scope: args.vaultId,
+          scope,
           principalId: args.principalId,
           principalType: authorization.PrincipalType.ServicePrincipal,
           roleDefinitionId: definitionId,
           roleAssignmentName: pulumi
-            .all([args.vaultId, args.principalId, definitionId])
-            .apply(([scope, principal, definition]) => roleAssignmentGuid(scope, principal, definition)),
+            .all([scope, args.principalId, definitionId])
+            .apply(([s, principal, definition]) => roleAssignmentGuid(s, principal, definition)),
         },
         { parent: this },
       );
-    }
-    this.registerOutputs({ roles: this.roles });
+    });
+    this.registerOutputs({ assignments: this.assignments, roles: this.roles });
   }
 }
 
-/** The roles {@link KeyVaultRoleAssignments} grants; throws a ValidationError naming the field. */
+/** The assignments {@link KeyVaultRoleAssignments} creates; throws a ValidationError naming the field. */
+function planRoleAssignments(args: KeyVaultRoleAssignmentsArgs): PlannedAssignment[] {
+  const vaultWide = keyVaultRolesFor(args, (args.objects ?? []).length > 0).map((role) => ({
+    role,
+    scopeSuffix: '',
+    key: roleSlug(role),
+  }));
+  const perObject = (args.objects ?? []).map((object, i) => {
+    const segment = SCOPE_SEGMENT[object.objectType];
+    if (!segment) {
+      throw new ValidationError(
+        `objects[${i}].objectType`,
+        `unknown Key Vault object type "${String(object.objectType)}"; use KeyVaultObjectType.SECRET, KEY or CERT`,
+      );
+    }
+    const [role] = rolesForObjectTypes([object.objectType]);
+    return {
+      role,
+      scopeSuffix: `/${segment}/${object.objectName}`,
+      key: `${roleSlug(role)}-${segment}-${object.objectName}`,
+    };
+  });
+  const seen = new Set<string>();
+  return [...vaultWide, ...perObject].filter((assignment) => {
+    // The same object mounted twice (e.g. two aliases) needs one assignment.
+    const key = assignment.key.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * The vault-wide roles for `objectTypes` and `additionalRoles`; throws a ValidationError naming the field.
+ * `hasObjectGrants` says per-object grants exist, so no vault-wide role is then required.
+ */
 export function keyVaultRolesFor(
   args: Pick<KeyVaultRoleAssignmentsArgs, 'objectTypes' | 'additionalRoles'>,
+  hasObjectGrants = false,
 ): KeyVaultRole[] {
   const known = Object.values(KeyVaultRole) as string[];
   (args.additionalRoles ?? []).forEach((role, i) => {
@@ -87,10 +163,10 @@ export function keyVaultRolesFor(
   });
   const roles = [...rolesForObjectTypes(args.objectTypes ?? [])];
   for (const role of args.additionalRoles ?? []) if (!roles.includes(role)) roles.push(role);
-  if (roles.length === 0) {
+  if (roles.length === 0 && !hasObjectGrants) {
     throw new ValidationError(
       'objectTypes',
-      'grants no role; list the object types the identity mounts (e.g. [KeyVaultObjectType.SECRET]) or set additionalRoles',
+      'grants no role; list the object types the identity mounts (e.g. [KeyVaultObjectType.SECRET]), the objects, or additionalRoles',
     );
   }
   return roles;

@@ -14,15 +14,28 @@ import {
   validateSecretProviderClass,
 } from '../core/secret-provider-class';
 import { ValidationError } from '../core/validation/validation-error';
+import type * as authorization from '@pulumi/azure-native/authorization';
+import type * as managedidentity from '@pulumi/azure-native/managedidentity';
+import { validateDns1123Label, validateDns1123Subdomain } from '../core/validation/kube-names';
 import {
+  checkSecretsStoreMountsApart,
   DEFAULT_SECRETS_STORE_MOUNT_PATH,
+  defaultSecretsStoreMountPath,
   secretsStoreVolumeName,
   validateSecretsStoreMountPath,
   validateSyncedSecretKey,
+  WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
   WORKLOAD_IDENTITY_USE_LABEL,
 } from '../core/workload-wiring';
 import { componentType } from './component-type';
-import { KeyVaultRoleAssignments, keyVaultRolesFor } from './key-vault-role-assignments';
+import {
+  KeyVaultRoleAssignments,
+  KeyVaultRoleAssignmentsArgs,
+  keyVaultRolesFor,
+  RoleAssignmentScope,
+} from './key-vault-role-assignments';
+import { checkedInput, knownValue } from './known-inputs';
+import { keyVaultNameOf } from './vault-id';
 import { FederatedCredentialArgs, validateWorkloadIdentityArgs, WorkloadIdentity } from './workload-identity';
 
 // Names shared with the cdk8s front end, kept here for this entry point's API.
@@ -33,6 +46,7 @@ export { DEFAULT_SECRETS_STORE_MOUNT_PATH, WORKLOAD_IDENTITY_USE_LABEL };
 // when the SecretProviderClass is rendered.
 const UNKNOWN_GUID = '00000000-0000-0000-0000-000000000000';
 const UNKNOWN_VAULT_NAME = 'vault-known-at-deploy';
+const UNKNOWN_NAMESPACE = 'namespace-known-at-deploy';
 
 // Pulumi's component schema has no read-only arrays, so the store takes these mutable mirrors of the
 // core's KeyVaultObject / SecretObject (same fields; the core checks them).
@@ -69,22 +83,35 @@ export interface SecretObjectArgs {
 }
 
 export interface SecretStoreArgs {
-  /** Namespace of the team: the SecretProviderClass, the ServiceAccount and the team's pods live here. */
-  namespace: string;
   /**
-   * Name of the SecretProviderClass.
+   * Namespace of the team (e.g. a Namespace resource's `metadata.name`): the SecretProviderClass, the
+   * ServiceAccount and the team's pods live here.
+   */
+  namespace: pulumi.Input<string>;
+  /**
+   * Name of the SecretProviderClass. When it is only known at deployment, the volume name and the default
+   * mount path use the component name instead.
    * @default - the component name
    */
-  secretProviderClassName?: string;
+  secretProviderClassName?: pulumi.Input<string>;
   /**
    * Name of the ServiceAccount the team's pods run as (the federated credential's subject).
    * @default - the SecretProviderClass name
    */
-  serviceAccountName?: string;
-  /** Name of the Key Vault (`KeyVault.vaultName`). */
-  keyVaultName: pulumi.Input<string>;
-  /** Resource id of the Key Vault, the scope of the role assignments (`KeyVault.vaultId`). */
+  serviceAccountName?: pulumi.Input<string>;
+  /**
+   * Create the ServiceAccount. Turn off to reuse one that exists already, e.g. when a second store is wired into
+   * the same workload (`serviceAccountName: firstStore.serviceAccountName`); a pod runs as one ServiceAccount.
+   * @default true
+   */
+  createServiceAccount?: boolean;
+  /** Resource id of the Key Vault (`KeyVault.vaultId`): the vault the SPC reads, the scope of the role assignments. */
   vaultId: pulumi.Input<string>;
+  /**
+   * Name of the Key Vault; it must be the vault of `vaultId`.
+   * @default - the name in `vaultId`
+   */
+  keyVaultName?: pulumi.Input<string>;
   /** Entra tenant id of the vault (`KeyVault.tenantId`). */
   tenantId: pulumi.Input<string>;
   /** Key Vault objects to mount; the roles granted follow their object types. */
@@ -122,15 +149,16 @@ export interface SecretStoreArgs {
    */
   location?: pulumi.Input<string>;
   /**
-   * Roles to grant in addition to those for the objects' types.
+   * Roles to grant on the whole vault in addition to those for the objects.
    * @default - none
    */
   additionalRoles?: KeyVaultRole[];
   /**
-   * Subscription of the role definitions.
-   * @default - the subscription Pulumi runs against
+   * Where the workload identity's roles are granted: on the whole vault, or on each object the store mounts
+   * (a vault shared by several teams).
+   * @default RoleAssignmentScope.VAULT
    */
-  subscriptionId?: pulumi.Input<string>;
+  roleAssignmentScope?: RoleAssignmentScope;
   /**
    * Labels on the SecretProviderClass.
    * @default - none
@@ -157,7 +185,7 @@ export interface SyncedSecretEnvArgs {
 export interface SecretStoreWiringArgs {
   /**
    * Directory the objects appear in (do not use subPath: rotated content does not reach subPath mounts).
-   * @default '/mnt/secrets-store'
+   * @default - `/mnt/secrets-store/<store>` (the SecretProviderClass name, or the component name when that is an Output)
    */
   mountPath?: string;
   /**
@@ -169,14 +197,20 @@ export interface SecretStoreWiringArgs {
 
 /** Pod-spec entries for a Deployment that uses the store, as plain Kubernetes JSON. */
 export interface SecretStoreWiring {
+  /** The store: its SecretProviderClass name, or its component name when that is an Output (names it in errors). */
+  store: string;
   /** The pod's `serviceAccountName`. */
-  serviceAccountName: string;
+  serviceAccountName: pulumi.Input<string>;
   /** Labels for the pod template (the workload identity webhook label in workload identity mode). */
   podLabels: Record<string, string>;
   /** The read-only CSI volume, for `spec.volumes`. */
   volume: {
     name: string;
-    csi: { driver: string; readOnly: boolean; volumeAttributes: Record<string, string> };
+    csi: {
+      driver: string;
+      readOnly: boolean;
+      volumeAttributes: { secretProviderClass: pulumi.Input<string> };
+    };
   };
   /** The read-only mount, for a container's `volumeMounts`. */
   volumeMount: { name: string; mountPath: string; readOnly: boolean };
@@ -187,36 +221,37 @@ export interface SecretStoreWiring {
 /**
  * One team's secrets: an identity (workload identity by default), its Key Vault role assignments, the
  * SecretProviderClass (rendered by the shared core) and the ServiceAccount in the team's namespace. Use
- * `wiring()` for the volume, mount and env vars of a Deployment.
+ * `wiring()` for the volume, mount and env vars of a Deployment (`combineSecretStoreWirings` for several stores
+ * in one Deployment). The SecretProviderClass is a child: depend on the store, or use `secretProviderClassName`,
+ * which resolves once the SecretProviderClass exists.
  */
 export class SecretStore extends pulumi.ComponentResource {
-  /** The ServiceAccount the team's pods run as. */
-  public readonly serviceAccount: ServiceAccount;
-  /** Name of the SecretProviderClass. */
+  /**
+   * The ServiceAccount the team's pods run as (annotated with the identity's client id in workload identity mode),
+   * unless `createServiceAccount` is false.
+   */
+  public readonly serviceAccount: ServiceAccount | undefined;
+  /** The user-assigned managed identity (workload identity mode). */
+  public readonly identity: managedidentity.UserAssignedIdentity | undefined;
+  /** Its federated credentials (workload identity mode), in creation order. */
+  public readonly federatedCredentials: managedidentity.FederatedIdentityCredential[];
+  /** The identity's role assignments on the vault or its objects (none with the add-on identity). */
+  public readonly roleAssignments: authorization.RoleAssignment[];
+  /** Name of the SecretProviderClass (resolves once it exists). */
   public readonly secretProviderClassName: pulumi.Output<string>;
+  /** Namespace of the SecretProviderClass and the ServiceAccount. */
+  public readonly namespace: pulumi.Output<string>;
   /** Name of the ServiceAccount. */
   public readonly serviceAccountName: pulumi.Output<string>;
+  /** Name of the Key Vault the SecretProviderClass reads. */
+  public readonly keyVaultName: pulumi.Output<string>;
   /** Client id of the identity the SecretProviderClass uses. */
   public readonly clientId: pulumi.Output<string>;
-
-  /** The workload identity, unless the add-on identity is used. */
-  public get workloadIdentity(): WorkloadIdentity | undefined {
-    return internals.get(this)!.workloadIdentity;
-  }
-  /** Role assignments of the workload identity on the vault (none with the add-on identity). */
-  public get roleAssignments(): KeyVaultRoleAssignments | undefined {
-    return internals.get(this)!.roleAssignments;
-  }
-  /** The SecretProviderClass. */
-  public get secretProviderClass(): CustomResource {
-    return internals.get(this)!.secretProviderClass;
-  }
 
   constructor(name: string, args: SecretStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     const plan = planSecretStore(name, args);
     super(componentType('SecretStore'), name, {}, opts);
-    let workloadIdentity: WorkloadIdentity | undefined;
-    let roleAssignments: KeyVaultRoleAssignments | undefined;
+    plans.set(this, plan);
 
     // Kubernetes children wait for what the component waits for (its Namespace, the CRDs of an install).
     const waitFor = opts?.dependsOn
@@ -224,47 +259,73 @@ export class SecretStore extends pulumi.ComponentResource {
       : undefined;
     const k8sOpts = { parent: this, provider: args.kubernetesProvider };
     let clientId: pulumi.Input<string>;
+    let workloadIdentity: WorkloadIdentity | undefined;
     if (plan.workloadIdentity) {
+      // The store owns the ServiceAccount in both identity modes, so switching modes updates it in place.
       workloadIdentity = new WorkloadIdentity(
         name,
         {
           resourceGroupName: args.resourceGroupName!,
           location: args.location,
           issuerUrl: args.issuerUrl!,
-          namespace: args.namespace,
+          namespace: plan.namespace,
           serviceAccountName: plan.serviceAccountName,
           federatedCredentials: args.federatedCredentials,
+          createServiceAccount: false,
           kubernetesProvider: args.kubernetesProvider,
         },
         { parent: this, dependsOn: opts?.dependsOn },
       );
-      roleAssignments = new KeyVaultRoleAssignments(
+      const roleAssignments = new KeyVaultRoleAssignments(
         name,
         {
           vaultId: args.vaultId,
           principalId: workloadIdentity.principalId,
-          objectTypes: args.objects.map((object) => object.objectType),
+          ...plan.grants,
           additionalRoles: args.additionalRoles,
-          subscriptionId: args.subscriptionId,
         },
         { parent: this },
       );
-      this.serviceAccount = workloadIdentity.serviceAccount!;
+      this.identity = workloadIdentity.identity;
+      this.federatedCredentials = workloadIdentity.federatedCredentials;
+      this.roleAssignments = roleAssignments.assignments;
       clientId = workloadIdentity.clientId;
     } else {
-      this.serviceAccount = new ServiceAccount(
-        name,
-        { metadata: { name: plan.serviceAccountName, namespace: args.namespace } },
-        { ...k8sOpts, dependsOn: waitFor },
-      );
+      this.identity = undefined;
+      this.federatedCredentials = [];
+      this.roleAssignments = [];
       clientId = args.addonIdentityClientId!;
     }
 
+    this.serviceAccount =
+      args.createServiceAccount === false
+        ? undefined
+        : new ServiceAccount(
+            name,
+            {
+              metadata: {
+                name: plan.serviceAccountName,
+                namespace: plan.namespace,
+                ...(workloadIdentity
+                  ? { annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: workloadIdentity.clientId } }
+                  : {}),
+              },
+            },
+            {
+              ...k8sOpts,
+              dependsOn: waitFor,
+              // Until 0.1 the WorkloadIdentity child created the ServiceAccount in workload identity mode.
+              aliases: workloadIdentity ? [{ parent: workloadIdentity }] : [],
+            },
+          );
+
     const spec = pulumi
-      .all([args.keyVaultName, args.tenantId, clientId])
-      .apply(([keyVaultName, tenantId, resolvedClientId]) =>
+      .all([plan.keyVaultName, args.tenantId, clientId, plan.spcName, plan.namespace])
+      .apply(([keyVaultName, tenantId, resolvedClientId, spcName, namespace]) =>
         renderSecretProviderClass({
           ...plan.spcProps,
+          name: spcName,
+          namespace,
           keyVaultName,
           tenantId,
           ...(plan.workloadIdentity
@@ -273,30 +334,33 @@ export class SecretStore extends pulumi.ComponentResource {
         }),
       )
       .apply((spc) => spc.spec as Record<string, unknown>);
+    const roleAssignments = this.roleAssignments;
     const secretProviderClass = new CustomResource(
       name,
       {
         apiVersion: SECRET_PROVIDER_CLASS_API_VERSION,
         kind: SECRET_PROVIDER_CLASS_KIND,
-        metadata: { name: plan.spcProps.name, namespace: args.namespace, labels: args.labels },
+        metadata: { name: plan.spcName, namespace: plan.namespace, labels: args.labels },
         spec,
       },
       // Pods mounting it authenticate as the identity, which needs its roles first.
-      {
-        ...k8sOpts,
-        dependsOn: pulumi
-          .output(waitFor ?? [])
-          .apply((d) => [...d, ...(roleAssignments ? [roleAssignments] : [])]),
-      },
+      { ...k8sOpts, dependsOn: pulumi.output(waitFor ?? []).apply((d) => [...d, ...roleAssignments]) },
     );
 
-    internals.set(this, { plan, workloadIdentity, roleAssignments, secretProviderClass });
-    this.secretProviderClassName = pulumi.output(plan.spcProps.name);
+    this.secretProviderClassName = secretProviderClass.metadata.name;
+    this.namespace = pulumi.output(plan.namespace);
     this.serviceAccountName = pulumi.output(plan.serviceAccountName);
+    this.keyVaultName = pulumi.output(plan.keyVaultName);
     this.clientId = pulumi.output(clientId);
     this.registerOutputs({
+      serviceAccount: this.serviceAccount,
+      identity: this.identity,
+      federatedCredentials: this.federatedCredentials,
+      roleAssignments: this.roleAssignments,
       secretProviderClassName: this.secretProviderClassName,
+      namespace: this.namespace,
       serviceAccountName: this.serviceAccountName,
+      keyVaultName: this.keyVaultName,
       clientId: this.clientId,
     });
   }
@@ -307,35 +371,33 @@ export class SecretStore extends pulumi.ComponentResource {
    * whose Secret or key the store does not sync.
    */
   public wiring(args: SecretStoreWiringArgs = {}): SecretStoreWiring {
-    return secretStoreWiring(internals.get(this)!.plan, args);
+    return secretStoreWiring(plans.get(this)!, args);
   }
 }
 
 /**
- * Children and state a component package schema cannot describe (our own component types, the untyped
- * CustomResource, the plan), kept outside the class's fields and exposed through getters: Pulumi's schema
- * analyzer turns every field into a schema output.
+ * What a store resolved at construction, kept off the instance: Pulumi's schema inference turns every field of a
+ * component into a schema output, and this is no output.
  */
-const internals = new WeakMap<
-  SecretStore,
-  {
-    plan: SecretStorePlan;
-    workloadIdentity: WorkloadIdentity | undefined;
-    roleAssignments: KeyVaultRoleAssignments | undefined;
-    secretProviderClass: CustomResource;
-  }
->();
+const plans = new WeakMap<SecretStore, SecretStorePlan>();
 
 /** What a SecretStore resolved from its args at construction. */
 interface SecretStorePlan {
   readonly workloadIdentity: boolean;
-  readonly serviceAccountName: string;
-  /** SPC props without the values known only at deployment (vault name, tenant, client id). */
-  readonly spcProps: Omit<SecretProviderClassProps, 'keyVaultName' | 'tenantId'>;
+  /** The store's plain name: the SPC name when known at construction, else the component name. */
+  readonly store: string;
+  readonly spcName: pulumi.Input<string>;
+  readonly namespace: pulumi.Input<string>;
+  readonly serviceAccountName: pulumi.Input<string>;
+  readonly keyVaultName: pulumi.Input<string>;
+  /** What the role assignments grant, per the scope option. */
+  readonly grants: Pick<KeyVaultRoleAssignmentsArgs, 'objectTypes' | 'objects'>;
+  /** SPC props without the values known only at deployment. */
+  readonly spcProps: Omit<SecretProviderClassProps, 'name' | 'namespace' | 'keyVaultName' | 'tenantId'>;
 }
 
 function known(value: pulumi.Input<string> | undefined, standIn: string): string {
-  return typeof value === 'string' ? value : standIn;
+  return knownValue(value) ?? standIn;
 }
 
 /** Validates {@link SecretStoreArgs} with the shared core's rules; throws a ValidationError naming the field. */
@@ -359,43 +421,73 @@ function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
       'is required for workload identity: the managed identity is created there',
     );
   }
-  const spcName = args.secretProviderClassName ?? name;
+  const spcName = checkedInput(args.secretProviderClassName ?? name, (value) =>
+    validateDns1123Subdomain(value, 'secretProviderClassName'),
+  );
+  const namespace = checkedInput(args.namespace, (value) => validateDns1123Label(value, 'namespace'));
+  const store = knownValue(spcName) ?? name;
   const spcProps = {
-    name: spcName,
-    namespace: args.namespace,
     objects: args.objects,
     secretObjects: args.secretObjects,
     labels: args.labels,
   };
+  const keyVaultName = keyVaultNameOf(args.vaultId, args.keyVaultName);
   validateSecretProviderClass({
     ...spcProps,
-    keyVaultName: known(args.keyVaultName, UNKNOWN_VAULT_NAME),
+    name: store,
+    namespace: known(namespace, UNKNOWN_NAMESPACE),
+    keyVaultName: known(keyVaultName, UNKNOWN_VAULT_NAME),
     tenantId: known(args.tenantId, UNKNOWN_GUID),
     ...(workloadIdentity
       ? { workloadIdentityClientId: UNKNOWN_GUID }
       : { userAssignedIdentityClientId: known(args.addonIdentityClientId, UNKNOWN_GUID) }),
   });
-  const serviceAccountName = args.serviceAccountName ?? spcName;
+  let serviceAccountName = args.serviceAccountName ?? spcName;
+  const scope = args.roleAssignmentScope ?? RoleAssignmentScope.VAULT;
+  const objectTypes = args.objects.map((object) => object.objectType);
+  const grants =
+    scope === RoleAssignmentScope.OBJECT
+      ? {
+          objectTypes: [],
+          objects: args.objects.map(({ objectName, objectType }) => ({ objectName, objectType })),
+        }
+      : { objectTypes };
+  if (scope !== RoleAssignmentScope.VAULT && scope !== RoleAssignmentScope.OBJECT) {
+    throw new ValidationError(
+      'roleAssignmentScope',
+      `"${String(scope)}" is not a role assignment scope; use RoleAssignmentScope.VAULT or RoleAssignmentScope.OBJECT`,
+    );
+  }
   if (workloadIdentity) {
-    validateWorkloadIdentityArgs({
+    serviceAccountName = validateWorkloadIdentityArgs({
       resourceGroupName: args.resourceGroupName!,
       issuerUrl: args.issuerUrl!,
-      namespace: args.namespace,
+      namespace,
       serviceAccountName,
       federatedCredentials: args.federatedCredentials,
-    });
-    keyVaultRolesFor({
-      objectTypes: args.objects.map((object) => object.objectType),
-      additionalRoles: args.additionalRoles,
-    });
+    }).serviceAccountName;
+    keyVaultRolesFor({ objectTypes, additionalRoles: args.additionalRoles });
+  } else {
+    serviceAccountName = checkedInput(serviceAccountName, (value) =>
+      validateDns1123Subdomain(value, 'serviceAccountName'),
+    );
   }
-  return { workloadIdentity, serviceAccountName, spcProps };
+  return {
+    workloadIdentity,
+    store,
+    spcName,
+    namespace,
+    serviceAccountName,
+    keyVaultName,
+    grants,
+    spcProps,
+  };
 }
 
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 function secretStoreWiring(plan: SecretStorePlan, args: SecretStoreWiringArgs): SecretStoreWiring {
-  const mountPath = args.mountPath ?? DEFAULT_SECRETS_STORE_MOUNT_PATH;
+  const mountPath = args.mountPath ?? defaultSecretsStoreMountPath(plan.store);
   validateSecretsStoreMountPath(mountPath, 'mountPath');
   const synced = plan.spcProps.secretObjects ?? [];
   const env = (args.env ?? []).map((variable, i) => {
@@ -406,14 +498,15 @@ function secretStoreWiring(plan: SecretStorePlan, args: SecretStoreWiringArgs): 
         `"${variable.name}" is not a valid env var name; use letters, digits, '_', '-' and '.', not starting with a digit`,
       );
     }
-    validateSyncedSecretKey(synced, variable.secretName, variable.key, plan.spcProps.name, `${field}.`);
+    validateSyncedSecretKey(synced, variable.secretName, variable.key, plan.store, `${field}.`);
     return {
       name: variable.name,
       valueFrom: { secretKeyRef: { name: variable.secretName, key: variable.key } },
     };
   });
-  const volumeName = secretsStoreVolumeName(plan.spcProps.name);
+  const volumeName = secretsStoreVolumeName(plan.store);
   return {
+    store: plan.store,
     serviceAccountName: plan.serviceAccountName,
     podLabels: plan.workloadIdentity ? { [WORKLOAD_IDENTITY_USE_LABEL]: 'true' } : {},
     volume: {
@@ -421,10 +514,69 @@ function secretStoreWiring(plan: SecretStorePlan, args: SecretStoreWiringArgs): 
       csi: {
         driver: SECRETS_STORE_CSI_DRIVER_NAME,
         readOnly: true,
-        volumeAttributes: { secretProviderClass: plan.spcProps.name },
+        volumeAttributes: { secretProviderClass: plan.spcName },
       },
     },
     volumeMount: { name: volumeName, mountPath, readOnly: true },
     env,
+  };
+}
+
+/** Pod-spec entries of several stores wired into one Deployment (one container mounts them all). */
+export interface CombinedSecretStoreWiring {
+  /** The pod's `serviceAccountName` (the stores must agree on it). */
+  serviceAccountName: pulumi.Input<string>;
+  /** Labels for the pod template. */
+  podLabels: Record<string, string>;
+  /** The stores' volumes, for `spec.volumes`. */
+  volumes: SecretStoreWiring['volume'][];
+  /** Their mounts, for a container's `volumeMounts`. */
+  volumeMounts: SecretStoreWiring['volumeMount'][];
+  /** Env vars from synced Secrets, for a container's `env`. */
+  env: SecretStoreWiring['env'];
+}
+
+/**
+ * Combines the wirings of several stores for one pod. Throws a ValidationError naming both stores when two
+ * mounts share or nest a path, two stores want different ServiceAccounts (a pod runs as one: create the
+ * second store with `createServiceAccount: false` and the first store's `serviceAccountName`), or two env vars
+ * have one name.
+ */
+export function combineSecretStoreWirings(wirings: SecretStoreWiring[]): CombinedSecretStoreWiring {
+  checkSecretsStoreMountsApart(
+    wirings.map((w) => ({ store: w.store, path: w.volumeMount.mountPath })),
+    'volumeMounts',
+  );
+  const accounts = wirings.map((w) => ({ store: w.store, name: w.serviceAccountName }));
+  const checkAccounts = (names: string[]): void => {
+    names.forEach((account, i) => {
+      if (account !== names[0]) {
+        throw new ValidationError(
+          'serviceAccountName',
+          `stores "${accounts[0].store}" and "${accounts[i].store}" want ServiceAccounts "${names[0]}" and "${account}", but a pod runs as one; create "${accounts[i].store}" with createServiceAccount: false and serviceAccountName: "${names[0]}"`,
+        );
+      }
+    });
+  };
+  const knownNames = accounts.map((a) => knownValue(a.name));
+  const serviceAccountName = knownNames.every((n): n is string => n !== undefined)
+    ? (checkAccounts(knownNames), knownNames[0])
+    : pulumi.all(accounts.map((a) => a.name)).apply((names) => (checkAccounts(names), names[0]));
+  const env = wirings.flatMap((w) => w.env.map((variable) => ({ store: w.store, variable })));
+  env.forEach(({ store, variable }, i) => {
+    const earlier = env.slice(0, i).find((other) => other.variable.name === variable.name);
+    if (earlier) {
+      throw new ValidationError(
+        'env',
+        `stores "${earlier.store}" and "${store}" both set env var "${variable.name}"; rename one of them`,
+      );
+    }
+  });
+  return {
+    serviceAccountName,
+    podLabels: Object.assign({}, ...wirings.map((w) => w.podLabels)),
+    volumes: wirings.map((w) => w.volume),
+    volumeMounts: wirings.map((w) => w.volumeMount),
+    env: env.map(({ variable }) => variable),
   };
 }

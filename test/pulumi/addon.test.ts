@@ -1,12 +1,4 @@
-import {
-  byType,
-  MOCK_SUBSCRIPTION_ID,
-  mockAddonClientId,
-  mockAddonObjectId,
-  one,
-  registered,
-  valueOf,
-} from './mocks';
+import { byType, mockAddonClientId, mockAddonObjectId, one, registered, valueOf } from './mocks';
 import { errorOf } from './error-of';
 import * as containerservice from '@pulumi/azure-native/containerservice';
 import { renderAddonProfile } from '../../lib/core/addon-profile';
@@ -88,13 +80,13 @@ describe('AddonIdentityAccess', () => {
       cluster,
       vaultId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv',
     });
-    await registered(...Object.values(access.roleAssignments.assignments));
+    await registered(...access.assignments);
     const ra = one(RA, 'addon-kv-secrets-user');
     expect(ra.inputs).toMatchObject({
       principalId: mockAddonObjectId('aks-access'),
       principalType: 'ServicePrincipal',
       scope: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv',
-      roleDefinitionId: `/subscriptions/${MOCK_SUBSCRIPTION_ID}/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
+      roleDefinitionId: `/subscriptions/s/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6`,
     });
     expect(ra.inputs.roleAssignmentName).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
@@ -105,10 +97,10 @@ describe('AddonIdentityAccess', () => {
   it('adds Reader for cert and key objects', async () => {
     const access = new AddonIdentityAccess('addon-kv-certs', {
       cluster,
-      vaultId: 'vault-id',
+      vaultId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv',
       objectTypes: [KeyVaultObjectType.CERT, KeyVaultObjectType.SECRET, KeyVaultObjectType.KEY],
     });
-    await registered(...Object.values(access.roleAssignments.assignments));
+    await registered(...access.assignments);
     const names = byType(RA)
       .filter((r) => r.name.startsWith('addon-kv-certs-'))
       .map((r) => r.name);
@@ -126,6 +118,32 @@ describe('AddonIdentityAccess', () => {
     expect(
       addonIdentityOf({ azureKeyvaultSecretsProvider: { identity: { clientId: 'c', objectId: 'o' } } }),
     ).toEqual({ clientId: 'c', objectId: 'o' });
+  });
+
+  it.each(['azureKeyVaultSecretsProvider', 'AzureKeyvaultSecretsProvider', 'azurekeyvaultsecretsprovider'])(
+    'finds the add-on under the key %s, as ARM and the az CLI do (issue 13, defect 3)',
+    (key) => {
+      const profiles = {
+        omsagent: { identity: { clientId: 'x', objectId: 'y' } },
+        [key]: { identity: { clientId: 'c', objectId: 'o' } },
+      };
+      expect(addonIdentityOf(profiles)).toEqual({ clientId: 'c', objectId: 'o' });
+    },
+  );
+
+  it('grants the add-on identity per object when given its objects (issue 13, defect 6)', async () => {
+    const vaultId = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv';
+    const access = new AddonIdentityAccess('addon-kv-objects', {
+      cluster,
+      vaultId,
+      objects: [{ objectName: 'node-cert', objectType: KeyVaultObjectType.SECRET }],
+    });
+    await registered(...access.assignments);
+    expect(
+      byType(RA)
+        .filter((r) => r.name.startsWith('addon-kv-objects-'))
+        .map((r) => r.inputs.scope),
+    ).toEqual([`${vaultId}/secrets/node-cert`]);
   });
 
   it('fails for an empty object type list, naming the field', () => {

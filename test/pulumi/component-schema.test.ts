@@ -35,8 +35,12 @@ describe('component package schema', () => {
 
   it('keeps graph-shaping args plain and pass-through args as inputs', () => {
     const store = result.components.SecretStore.inputs;
-    expect(store.namespace).toMatchObject({ type: 'string', plain: true });
+    // Names users take from other resources are Inputs (issue 13, defect 7); the object lists shape the graph.
+    expect(store.namespace).toMatchObject({ type: 'string' });
+    expect(store.namespace.plain).toBeUndefined();
+    expect(store.serviceAccountName.plain).toBeUndefined();
     expect(store.objects).toMatchObject({ plain: true });
+    expect(store.createServiceAccount).toMatchObject({ type: 'boolean', plain: true });
     expect(store.keyVaultName.plain).toBeUndefined();
     expect(store.tenantId.plain).toBeUndefined();
     const identity = result.components.WorkloadIdentity.inputs;

@@ -1,6 +1,13 @@
 // Runs examples/pulumi (what `pulumi up` runs from Pulumi.yaml) under mocks and snapshots its resource
 // graph: type, name, parent, dependsOn and inputs, with every Pulumi secret redacted.
-import { byUrn, isSecretEnvelope, MOCK_PROJECT, recorded, RecordedResource } from './mocks';
+import {
+  byUrn,
+  isSecretEnvelope,
+  MOCK_PROJECT,
+  mockAddonObjectId,
+  recorded,
+  RecordedResource,
+} from './mocks';
 import * as pulumi from '@pulumi/pulumi';
 
 const DB_PASSWORD = 'example-db-password-do-not-leak';
@@ -98,7 +105,7 @@ describe('examples/pulumi', () => {
       },
     ]);
     expect(pod.containers[0].volumeMounts).toEqual([
-      { name: 'secrets-store-orders', mountPath: '/mnt/secrets-store', readOnly: true },
+      { name: 'secrets-store-orders', mountPath: '/mnt/secrets-store/orders', readOnly: true },
     ]);
     expect(pod.containers[0].env).toEqual([
       { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-db', key: 'password' } } },
@@ -110,6 +117,14 @@ describe('examples/pulumi', () => {
       { secretName: 'orders-db', type: 'Opaque', data: [{ objectName: 'db-password', key: 'password' }] },
     ]);
     expect(deployment.dependsOn).toContain(spc.urn);
+  });
+
+  it('grants the add-on identity nothing and the team identity only its own secret (issue 13, defect 6)', () => {
+    const assignments = recorded.filter((r) => r.type === 'azure-native:authorization:RoleAssignment');
+    expect(assignments.map((r) => r.inputs.principalId)).not.toContain(mockAddonObjectId('aks'));
+    expect(assignments.map((r) => r.inputs.scope)).toEqual([
+      expect.stringMatching(/\/vaults\/orders-kv\/secrets\/orders-db-password$/),
+    ]);
   });
 
   it('exports the store outputs', async () => {

@@ -29,9 +29,8 @@ describe('KeyVaultRoleAssignments', () => {
       principalId: 'principal-1',
       objectTypes: [KeyVaultObjectType.SECRET, KeyVaultObjectType.KEY],
       additionalRoles: [KeyVaultRole.SECRETS_USER, KeyVaultRole.CRYPTO_USER],
-      subscriptionId: 'sub-1',
     });
-    await registered(...Object.values(ras.assignments));
+    await registered(...ras.assignments);
     expect(ras.roles).toEqual([KeyVaultRole.SECRETS_USER, KeyVaultRole.READER, KeyVaultRole.CRYPTO_USER]);
     const created = byType(RA).filter((r) => r.name.startsWith('team-a-kv-'));
     expect(created.map((r) => r.name).sort()).toEqual([
@@ -81,5 +80,42 @@ describe('KeyVaultRoleAssignments', () => {
           objectTypes: ['certificate' as KeyVaultObjectType],
         }),
     ).toThrow(/^objectType: unknown Key Vault object type "certificate"/);
+  });
+
+  it('grants per object on the object scope, and needs no vault-wide role then', async () => {
+    const vaultId = '/subscriptions/sub-2/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/shared';
+    const ras = new KeyVaultRoleAssignments('team-b-kv', {
+      vaultId,
+      principalId: 'principal-2',
+      objects: [
+        { objectName: 'b-db', objectType: KeyVaultObjectType.SECRET },
+        { objectName: 'b-signing', objectType: KeyVaultObjectType.KEY },
+        { objectName: 'b-db', objectType: KeyVaultObjectType.SECRET },
+      ],
+    });
+    await registered(...ras.assignments);
+    const created = byType(RA).filter((r) => r.name.startsWith('team-b-kv-'));
+    expect(created.map((r) => [r.name, r.inputs.scope])).toEqual([
+      ['team-b-kv-secrets-user-secrets-b-db', `${vaultId}/secrets/b-db`],
+      ['team-b-kv-reader-keys-b-signing', `${vaultId}/keys/b-signing`],
+    ]);
+    // The role definition lives in the vault's subscription; the name is derived from the object scope.
+    expect(created[0].inputs.roleDefinitionId).toBe(
+      '/subscriptions/sub-2/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6',
+    );
+    expect(created[0].inputs.roleAssignmentName).toBe(
+      roleAssignmentGuid(`${vaultId}/secrets/b-db`, 'principal-2', created[0].inputs.roleDefinitionId),
+    );
+  });
+
+  it('fails for a vault id that is not one, naming vaultId', () => {
+    expect(
+      () =>
+        new KeyVaultRoleAssignments('ra-bad-id', {
+          vaultId: 'kv',
+          principalId: 'p',
+          objectTypes: [KeyVaultObjectType.SECRET],
+        }),
+    ).toThrow(/^vaultId: "kv" is not a Key Vault resource id/);
   });
 });

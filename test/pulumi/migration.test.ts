@@ -2,7 +2,7 @@
 // from self-hosted to switching to addon. For each deployment the engine's steps are derived from the
 // previous deployment's resources and the program's registrations (create / update / delete, where a
 // delete of a retainOnDelete resource only forgets it and leaves the object in the cluster).
-import { recorded, RecordedResource, registered } from './mocks';
+import { recorded, RecordedResource, registered, settled } from './mocks';
 import * as pulumi from '@pulumi/pulumi';
 import * as containerservice from '@pulumi/azure-native/containerservice';
 import { KeyVaultObjectType } from '../../lib/core/key-vault-objects';
@@ -41,10 +41,8 @@ async function deploy(
       namespace: 'orders',
       secretProviderClassName: 'orders',
       serviceAccountName: 'orders-app',
-      keyVaultName: 'kv-orders',
       vaultId: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-orders',
       tenantId: '72f988bf-0000-4000-8000-000000000001',
-      subscriptionId: 's',
       resourceGroupName: 'rg',
       issuerUrl: 'https://oidc.example/aks/',
       objects: [{ objectName: 'db-password', objectType: KeyVaultObjectType.SECRET }],
@@ -53,11 +51,11 @@ async function deploy(
   );
   const children: pulumi.Resource[] = [
     cluster,
-    store.secretProviderClass,
-    store.serviceAccount,
-    ...(install ? [...install.crds, ...install.components] : []),
+    store.serviceAccount!,
+    ...(install ? install.resources() : []),
   ];
   await registered(...children);
+  await settled(store);
   return recorded
     .slice(before)
     .map((resource) => ({ key: `${resource.type}::${resource.name.replace(`${prefix}~`, '')}`, resource }));

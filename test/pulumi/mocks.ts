@@ -22,6 +22,9 @@ export interface RecordedResource {
   readonly provider?: string;
   readonly inputs: Record<string, any>;
   readonly custom: boolean;
+  /** Aliases as the SDK sends them: a URN, or a spec (name / parent URN) relative to this resource. */
+  readonly aliases: { urn?: string; name?: string; parentUrn?: string }[];
+  readonly deleteBeforeReplace: boolean;
 }
 
 export const recorded: RecordedResource[] = [];
@@ -89,9 +92,14 @@ function fakeState(type: string, registeredName: string, inputs: Record<string, 
 
 const mocks: pulumi.runtime.Mocks = {
   newResource: (args) => {
-    const id = args.type.startsWith('azure-native:')
-      ? `/subscriptions/${MOCK_SUBSCRIPTION_ID}/mock/${args.type.split(':').slice(1).join('/')}/${args.name}`
-      : `${args.name}-id`;
+    const name = args.name.replace(DEPLOYMENT_PREFIX, '');
+    const id =
+      args.type === 'azure-native:keyvault:Vault'
+        ? // The real ARM shape: the components parse the vault's name and subscription from it.
+          `/subscriptions/${MOCK_SUBSCRIPTION_ID}/resourceGroups/${args.inputs.resourceGroupName ?? 'rg'}/providers/Microsoft.KeyVault/vaults/${args.inputs.vaultName ?? name}`
+        : args.type.startsWith('azure-native:')
+          ? `/subscriptions/${MOCK_SUBSCRIPTION_ID}/mock/${args.type.split(':').slice(1).join('/')}/${args.name}`
+          : `${args.name}-id`;
     return { id, state: fakeState(args.type, args.name, args.inputs) };
   },
   call: (args) => {
@@ -135,6 +143,13 @@ class RecordingMonitor extends MockMonitor {
       provider: req.getProvider() || undefined,
       inputs: deserializeProperties(req.getObject()),
       custom: req.getCustom(),
+      aliases: req.getAliasesList().map((alias: any) => {
+        const spec = alias.getSpec();
+        return alias.getUrn()
+          ? { urn: alias.getUrn() }
+          : { name: spec.getName() || undefined, parentUrn: spec.getParenturn() || undefined };
+      }),
+      deleteBeforeReplace: req.getDeletebeforereplace() === true,
     });
     return super.registerResource(req, callback);
   }
@@ -182,6 +197,25 @@ export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
 /** Waits until every given resource is registered (children whose inputs are Outputs register late). */
 export async function registered(...resources: pulumi.Resource[]): Promise<void> {
   await Promise.all(resources.map((r) => valueOf(r.urn)));
+}
+
+/**
+ * Waits until a component's children are registered: every child resource it exposes and, through its Output
+ * fields (which resolve from children's outputs), the children it keeps to itself.
+ */
+export async function settled(component: pulumi.Resource): Promise<void> {
+  const values = Object.values(component as unknown as Record<string, unknown>).flatMap((v) =>
+    Array.isArray(v)
+      ? v
+      : v && typeof v === 'object' && !pulumi.Output.isInstance(v) && !pulumi.Resource.isInstance(v)
+        ? Object.values(v)
+        : [v],
+  );
+  await Promise.all(
+    values.map((v) =>
+      pulumi.Resource.isInstance(v) ? valueOf(v.urn) : pulumi.Output.isInstance(v) ? valueOf(v) : undefined,
+    ),
+  );
 }
 
 export function byType(type: string): RecordedResource[] {

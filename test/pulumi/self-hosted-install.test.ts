@@ -15,7 +15,7 @@ describe('SelfHostedInstall', () => {
   });
   const mine = () => recorded.filter((r) => r.parent && byUrn(r.parent)?.name === 'secrets-store');
 
-  beforeAll(() => registered(...install.crds, ...install.components));
+  beforeAll(() => registered(...install.resources()));
 
   it('creates every object the core renders, as the matching Kubernetes type', () => {
     const expected = renderSelfHostedInstall({ rotationPollInterval: '5m' });

@@ -1,6 +1,7 @@
 import { byUrn, mockClientId, mockPrincipalId, one, recorded, registered, valueOf } from './mocks';
 import * as pulumi from '@pulumi/pulumi';
 import {
+  FederatedCredentialArgs,
   issuerUrlOf,
   oidcIssuerUrlOf,
   WorkloadIdentity,
@@ -18,7 +19,7 @@ describe('WorkloadIdentity', () => {
       serviceAccountName: 'orders',
     });
     await registered(...wi.federatedCredentials, wi.serviceAccount!);
-    const fic = one(FIC, 'wi-basic-fic-0');
+    const fic = one(FIC, 'wi-basic-fic-primary');
     expect(fic.inputs).toEqual({
       resourceGroupName: 'rg',
       resourceName: 'wi-basic',
@@ -50,7 +51,7 @@ describe('WorkloadIdentity', () => {
     });
     await registered(...wi.federatedCredentials);
     expect(wi.serviceAccount).toBeUndefined();
-    const fics = [0, 1, 2].map((i) => one(FIC, `wi-multi-fic-${i}`));
+    const fics = [0, 1, 2].map((i) => one(FIC, `wi-multi-fic-cluster-${i}`));
     expect(fics.map((f) => f.inputs.issuer)).toEqual(issuers);
     expect(fics.map((f) => f.inputs.federatedIdentityCredentialResourceName)).toEqual([
       'cluster-0',
@@ -170,5 +171,70 @@ describe('WorkloadIdentity', () => {
           federatedCredentials: [],
         }),
     ).toThrow(/^federatedCredentials: is empty/);
+  });
+
+  describe('credentials keyed by name, not position (issue 13, defect 1)', () => {
+    const issuers = ['https://oidc/east/', 'https://oidc/west/', 'https://oidc/north/'];
+    const identity = (name: string, federatedCredentials: FederatedCredentialArgs[]) =>
+      new WorkloadIdentity(name, {
+        resourceGroupName: 'rg',
+        issuerUrl: issuers[0],
+        namespace: 'team-a',
+        serviceAccountName: 'orders',
+        federatedCredentials,
+        createServiceAccount: false,
+      });
+
+    it('keeps every other credential under its name when one is removed or the list reordered', async () => {
+      const before = identity(
+        'wi-keyed-1',
+        issuers.map((issuerUrl) => ({ issuerUrl })),
+      );
+      const after = identity(
+        'wi-keyed-2',
+        [issuers[2], issuers[1]].map((issuerUrl) => ({ issuerUrl })),
+      );
+      await registered(...before.federatedCredentials, ...after.federatedCredentials);
+      const keysOf = (component: string) =>
+        Object.fromEntries(
+          recorded
+            .filter((r) => r.type === FIC && r.name.startsWith(`${component}-fic-`))
+            .map((r) => [r.inputs.issuer, r.name.slice(`${component}-fic-`.length)]),
+        );
+      // The same issuer has the same key in both lists, whatever its position: the engine sees no change to it.
+      const [was, is] = [keysOf('wi-keyed-1'), keysOf('wi-keyed-2')];
+      expect(is[issuers[2]]).toBe(was[issuers[2]]);
+      expect(is[issuers[1]]).toBe(was[issuers[1]]);
+      expect(Object.keys(is)).toHaveLength(2);
+      expect(was[issuers[0]]).not.toBe(was[issuers[1]]);
+    });
+
+    it('uses the name given, and keeps the positional name of 0.1 stacks as an alias', async () => {
+      const wi = identity('wi-named', [{ name: 'east' }, { name: 'west', issuerUrl: issuers[1] }]);
+      await registered(...wi.federatedCredentials);
+      const [east, west] = [one(FIC, 'wi-named-fic-east'), one(FIC, 'wi-named-fic-west')];
+      expect(east.inputs.federatedIdentityCredentialResourceName).toBe('east');
+      expect(east.aliases).toContainEqual(expect.objectContaining({ name: 'wi-named-fic-0' }));
+      expect(west.aliases).toContainEqual(expect.objectContaining({ name: 'wi-named-fic-1' }));
+      expect(wi.federatedCredentialsByKey.west).toBe(wi.federatedCredentials[1]);
+    });
+
+    it('deletes a credential before creating its replacement (Azure refuses two with one issuer and subject)', async () => {
+      const wi = identity('wi-dbr', [{}]);
+      await registered(...wi.federatedCredentials);
+      expect(one(FIC, 'wi-dbr-fic-primary').deleteBeforeReplace).toBe(true);
+    });
+
+    it('fails for two credentials trusting one issuer, and for an unnamed one whose issuer is an Output', () => {
+      expect(() => identity('wi-dup', [{}, { issuerUrl: issuers[1] }, { issuerUrl: issuers[1] }])).toThrow(
+        'federatedCredentials[2].issuerUrl: trusts the same issuer as federatedCredentials[1]; Azure refuses a second credential with the same issuer and subject on one identity, so drop one',
+      );
+      expect(() => identity('wi-late', [{}, { issuerUrl: pulumi.output(issuers[1]) }])).toThrow(
+        'federatedCredentials[1].name: is required when issuerUrl is only known at deployment: the name keys the credential, so removing or reordering the others never rewrites it',
+      );
+      expect(() =>
+        identity('wi-late-named', [{}, { name: 'west', issuerUrl: pulumi.output(issuers[1]) }]),
+      ).not.toThrow();
+    });
   });
 });
