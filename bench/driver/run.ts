@@ -24,8 +24,8 @@ import {
   Pod,
   PODS,
   SECRET_PROVIDER_CLASSES,
-} from '../../runtime/driver/kube';
-import { KubeResource, KubeResourceObject } from '../../runtime/driver/kube';
+} from '../../runtime/driver/cluster/kube';
+import { KubeResource, KubeResourceObject } from '../../runtime/driver/cluster/kube';
 import { RunningRig, startRig, stopRig } from '../../harness/rig/cluster';
 import { RigProcess, spawnLogged, stopProcess, waitUntil } from '../../harness/rig/processes';
 import { rig, rigCacheDir, rigVersions } from '../../harness/rig/rig-env';

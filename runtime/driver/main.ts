@@ -12,25 +12,25 @@ import { Logger } from '../common/logging/logger';
 import { startHttpEndpoints, HttpEndpoints } from '../common/net/http-endpoints';
 import { packageVersion } from '../../lib/core/package-version';
 import { csiService } from '../wire/csi';
-import { csiServices } from './csi-services';
-import { driverUsage, parseDriverFlags, parseListenAddress, providerDirs } from './driver-flags';
-import { DriverMetrics } from './driver-metrics';
+import { csiServices } from './csi/services';
+import { driverUsage, parseDriverFlags, parseListenAddress, providerDirs } from './flags';
+import { DriverMetrics } from './report/driver-metrics';
 import {
   CachedSecretProviderClassSource,
   KubePodEventRecorder,
   KubePodSource,
   KubePodStatusStore,
-} from './kube-bindings';
-import { EventRecorder } from './kube/event-recorder';
-import { KubeClient } from './kube/kube-client';
-import { loadKubeConfig } from './kube/kube-config';
-import { SECRET_PROVIDER_CLASSES } from './kube/kube-resources';
-import type { SecretProviderClass } from './kube/kube-types';
-import { WatchCache } from './kube/watch-cache';
-import { Mounter } from './mounter';
-import { NodePublisher } from './node-publisher';
-import { ProviderClients } from './provider-client';
-import { RotationGate } from './rotation-gate';
+} from './cluster/kube-bindings';
+import { EventRecorder } from './cluster/kube/event-recorder';
+import { KubeClient } from './cluster/kube/kube-client';
+import { loadKubeConfig } from './cluster/kube/kube-config';
+import { SECRET_PROVIDER_CLASSES } from './cluster/kube/kube-resources';
+import type { SecretProviderClass } from './cluster/kube/kube-types';
+import { WatchCache } from './cluster/kube/watch-cache';
+import { Mounter } from './volume/mounter';
+import { NodePublisher } from './csi/node-server';
+import { ProviderClients } from './provider-client/provider-clients';
+import { RotationGate } from './volume/rotation-gate';
 import { SecretSyncController, SecretSyncMetrics, syncSecretsAfterPublish } from './secret-sync';
 
 export async function main(args: string[]): Promise<void> {

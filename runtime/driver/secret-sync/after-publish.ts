@@ -2,7 +2,7 @@
 // provider call changed the files, so an unchanged rotation check of a volume whose Secrets are in sync
 // makes no API call (110 volumes x every poll interval would otherwise be GETs each). A first mount
 // always syncs; a deleted Secret is re-created by the controller's watch, drift by its periodic resync.
-import type { PublishedVolume } from '../node-publisher';
+import type { PublishedVolume } from '../csi/node-server';
 import type { SecretSyncController } from './secret-sync-controller';
 
 export function syncSecretsAfterPublish(

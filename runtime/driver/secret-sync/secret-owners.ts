@@ -1,7 +1,7 @@
 // Owners of a synced Secret, as upstream (reference/upstream-driver.md §3.3): the consuming pod's own
 // owners (ReplicaSet, StatefulSet, Job, ...), or the pod's SecretProviderClassPodStatus for a bare pod,
 // so the garbage collector removes the Secret when the workload (or the last bare pod) goes.
-import { OwnerReference, Pod, SecretProviderClassPodStatus } from '../kube/kube-types';
+import { OwnerReference, Pod, SecretProviderClassPodStatus } from '../cluster/kube/kube-types';
 
 /** The owner references to put on a Secret consumed by `pod` (copied as apiVersion, kind, name, uid). */
 export function secretOwnersFor(

@@ -2,12 +2,12 @@
 // when a managed Secret is deleted (watch), and re-syncs every volume periodically (upstream requeues
 // every 5 minutes). A pod that is gone or terminating is never re-synced, so garbage collection of a
 // deleted workload's Secret is not undone.
-import { EventRecorder } from '../kube/event-recorder';
-import { isForbidden, isNotFound } from '../kube/kube-api-error';
-import { KubeClient } from '../kube/kube-client';
-import { SECRETS, SECRET_PROVIDER_CLASSES } from '../kube/kube-resources';
-import { Secret, SecretProviderClass } from '../kube/kube-types';
-import { WatchCache } from '../kube/watch-cache';
+import { EventRecorder } from '../cluster/kube/event-recorder';
+import { isForbidden, isNotFound } from '../cluster/kube/kube-api-error';
+import { KubeClient } from '../cluster/kube/kube-client';
+import { SECRETS, SECRET_PROVIDER_CLASSES } from '../cluster/kube/kube-resources';
+import { Secret, SecretProviderClass } from '../cluster/kube/kube-types';
+import { WatchCache } from '../cluster/kube/watch-cache';
 import { SecretSyncMetrics } from './secret-sync-metrics';
 import {
   MANAGED_LABEL,

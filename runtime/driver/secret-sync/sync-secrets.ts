@@ -1,10 +1,10 @@
 // One sync pass: for each `secretObjects` entry of a SecretProviderClass, make the Kubernetes Secret
 // match the content mounted for one pod (reference/upstream-driver.md §5). Called by the node publisher
 // after every successful provider call (first mount and rotation) and by the controller to heal.
-import { EventRecorder } from '../kube/event-recorder';
-import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../kube/kube-api-error';
-import { KubeClient } from '../kube/kube-client';
-import { PODS, SECRETS, SECRET_PROVIDER_CLASS_POD_STATUSES } from '../kube/kube-resources';
+import { EventRecorder } from '../cluster/kube/event-recorder';
+import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../cluster/kube/kube-api-error';
+import { KubeClient } from '../cluster/kube/kube-client';
+import { PODS, SECRETS, SECRET_PROVIDER_CLASS_POD_STATUSES } from '../cluster/kube/kube-resources';
 import {
   OwnerReference,
   Pod,
@@ -12,7 +12,7 @@ import {
   SecretObject,
   SecretProviderClass,
   SecretProviderClassPodStatus,
-} from '../kube/kube-types';
+} from '../cluster/kube/kube-types';
 import { readMountedObject } from './mounted-content';
 import { mergeOwners, secretOwnersFor } from './secret-owners';
 import { SecretSyncMetrics, SYNC_OS_TYPE } from './secret-sync-metrics';

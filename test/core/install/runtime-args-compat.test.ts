@@ -2,7 +2,7 @@
 // E's provider), and resolve to the same directories and ports the DaemonSet mounts and exposes.
 import { renderSelfHostedInstall } from '../../../lib/core/install';
 import { parseFlags } from '../../../runtime/common/go-compat/flags';
-import { parseDriverFlags, providerDirs } from '../../../runtime/driver/driver-flags';
+import { parseDriverFlags, providerDirs } from '../../../runtime/driver/flags';
 import { PROVIDER_FLAGS } from '../../../runtime/provider/flags';
 import { container, find } from './install-test-helpers';
 

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { rig } from '../../../harness/rig/rig-env';
-import { DriverProcess, freePort, ourDriverCommand } from './driver-process';
-import { canMount, notRunWithoutRoot } from './driver-harness';
+import { DriverProcess, freePort, ourDriverCommand } from './support/driver-process';
+import { canMount, notRunWithoutRoot } from './support/driver-harness';
 
 const maybe = canMount('driver-process.rig.test.ts') ? describe : notRunWithoutRoot;
 

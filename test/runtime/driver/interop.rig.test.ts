@@ -5,18 +5,21 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readMountedFiles } from '../../../runtime/driver/atomic-writer';
-import { KubeClient } from '../../../runtime/driver/kube/kube-client';
-import { loadKubeConfigFile } from '../../../runtime/driver/kube/kube-config';
-import { NAMESPACES, SECRET_PROVIDER_CLASS_POD_STATUSES } from '../../../runtime/driver/kube/kube-resources';
-import type { Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
+import { readMountedFiles } from '../../../runtime/driver/volume/atomic-writer';
+import { KubeClient } from '../../../runtime/driver/cluster/kube/kube-client';
+import { loadKubeConfigFile } from '../../../runtime/driver/cluster/kube/kube-config';
+import {
+  NAMESPACES,
+  SECRET_PROVIDER_CLASS_POD_STATUSES,
+} from '../../../runtime/driver/cluster/kube/kube-resources';
+import type { Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/cluster/kube/kube-types';
 import { cannotRunHere, rig, rigBinary } from '../../../harness/rig/rig-env';
 import { objectsYaml, ParityWorld, startParityWorld } from '../../../harness/provider/parity-world';
 import { ourProviderCommand, ProviderProcess } from '../../../harness/provider/provider-process';
-import { canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
-import { DriverProcess, ourDriverCommand } from './driver-process';
-import { createPodWithSecretsStoreVolumes, createSecretProviderClass } from './kube-test-support';
-import { ScriptedProvider } from './scripted-provider';
+import { canMount, notRunWithoutRoot, publishRequest } from './support/driver-harness';
+import { DriverProcess, ourDriverCommand } from './support/driver-process';
+import { createPodWithSecretsStoreVolumes, createSecretProviderClass } from './support/kube-test-support';
+import { ScriptedProvider } from './support/scripted-provider';
 
 const NS = `interop-${process.pid}`;
 const maybe = canMount('interop.rig.test.ts') ? describe : notRunWithoutRoot;

@@ -1,4 +1,4 @@
-import { parseDriverFlags, parseListenAddress, providerDirs } from '../../../runtime/driver/driver-flags';
+import { parseDriverFlags, parseListenAddress, providerDirs } from '../../../runtime/driver/flags';
 
 describe('driver flags', () => {
   it('has upstream defaults', () => {

@@ -1,7 +1,7 @@
 // The production Kubernetes client, recording every request it sends (watch streams excluded), so a rig
 // test can assert how many API calls a driver path made against the real API server, and how many of its
 // writes the server accepted.
-import { KubeClient } from '../../../runtime/driver/kube/kube-client';
+import { KubeClient } from '../../../../runtime/driver/cluster/kube/kube-client';
 
 export class CountingKubeClient extends KubeClient {
   /** `<VERB> <path>` of every request sent, in order. */

@@ -1,10 +1,15 @@
-// Shared setup of the driver's rig tests that use runtime/driver/kube: a client from the rig's
+// Shared setup of the driver's rig tests that use runtime/driver/cluster/kube: a client from the rig's
 // kubeconfig, the secrets-store CRDs (B's definitions) applied, a fresh namespace, and bounded polling.
-import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../lib/core/install/crds';
-import { KubeClient, KubeResource, loadKubeConfig, NAMESPACES } from '../../../runtime/driver/kube';
-import { PODS, SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
-import { KubeResourceObject, Pod } from '../../../runtime/driver/kube/kube-types';
-import { rig } from '../../../harness/rig/rig-env';
+import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../../lib/core/install/crds';
+import {
+  KubeClient,
+  KubeResource,
+  loadKubeConfig,
+  NAMESPACES,
+} from '../../../../runtime/driver/cluster/kube';
+import { PODS, SECRET_PROVIDER_CLASSES } from '../../../../runtime/driver/cluster/kube/kube-resources';
+import { KubeResourceObject, Pod } from '../../../../runtime/driver/cluster/kube/kube-types';
+import { rig } from '../../../../harness/rig/rig-env';
 
 export const CRDS: KubeResource = {
   apiVersion: 'apiextensions.k8s.io/v1',

@@ -1,10 +1,10 @@
 // The SecretProviderClassPodStatus the driver writes after every successful provider call: upstream's
 // name, label and owner reference, so the secret-sync controller, `kubectl get secretproviderclasspodstatus`
 // and garbage collection (pod deleted → status deleted) all work as with the upstream driver.
-import type { PodReference } from './cluster-ports';
-import type { ObjectVersion } from '../wire/provider-v1alpha1';
+import type { PodReference } from './ports';
+import type { ObjectVersion } from '../../wire/provider-v1alpha1';
 import type { Pod, SecretProviderClassPodStatus } from './kube/kube-types';
-import { ErrorReason } from './publish-error';
+import { ErrorReason } from '../csi/publish-error';
 
 export const NODE_NAME_LABEL = 'internal.secrets-store.csi.k8s.io/node-name';
 const SPCPS_API_VERSION = 'secrets-store.csi.x-k8s.io/v1';

@@ -9,20 +9,20 @@ import {
   createUnixGrpcClient,
   startUnixGrpcServer,
   UnixGrpcServer,
-} from '../../../runtime/common/net/grpc-unix';
-import { Logger } from '../../../runtime/common/logging/logger';
+} from '../../../../runtime/common/net/grpc-unix';
+import { Logger } from '../../../../runtime/common/logging/logger';
 import type {
   PodEventRecorder,
   PodSource,
   PodStatusStore,
   SecretProviderClassSource,
-} from '../../../runtime/driver/cluster-ports';
-import { csiServices } from '../../../runtime/driver/csi-services';
-import { DriverMetrics } from '../../../runtime/driver/driver-metrics';
-import { Mounter, readMountPoints } from '../../../runtime/driver/mounter';
-import { NodePublisher, PublishedVolume } from '../../../runtime/driver/node-publisher';
-import { ProviderClients } from '../../../runtime/driver/provider-client';
-import { RotationGate } from '../../../runtime/driver/rotation-gate';
+} from '../../../../runtime/driver/cluster/ports';
+import { csiServices } from '../../../../runtime/driver/csi/services';
+import { DriverMetrics } from '../../../../runtime/driver/report/driver-metrics';
+import { Mounter, readMountPoints } from '../../../../runtime/driver/volume/mounter';
+import { NodePublisher, PublishedVolume } from '../../../../runtime/driver/csi/node-server';
+import { ProviderClients } from '../../../../runtime/driver/provider-client/provider-clients';
+import { RotationGate } from '../../../../runtime/driver/volume/rotation-gate';
 import {
   csiService,
   EPHEMERAL_KEY,
@@ -32,7 +32,7 @@ import {
   POD_UID_KEY,
   SECRET_PROVIDER_CLASS_KEY,
   SERVICE_ACCOUNT_NAME_KEY,
-} from '../../../runtime/wire/csi';
+} from '../../../../runtime/wire/csi';
 
 /** Root is needed for mount(2); in CI a test that cannot mount fails, elsewhere it is reported and skipped. */
 /** The gRPC error a call fails with; fails the test when the call succeeds. */

@@ -6,10 +6,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient } from '../../../runtime/common/net/grpc-unix';
-import { csiService } from '../../../runtime/wire/csi';
+import { createUnixGrpcClient } from '../../../../runtime/common/net/grpc-unix';
+import { csiService } from '../../../../runtime/wire/csi';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 
 /** Our driver's command (the compiled build, as the image runs it). */
 export function ourDriverCommand(): { command: string; prefix: string[] } {

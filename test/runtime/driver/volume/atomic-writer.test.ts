@@ -2,7 +2,11 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PayloadFile, readMountedFiles, writePayloadAtomically } from '../../../runtime/driver/atomic-writer';
+import {
+  PayloadFile,
+  readMountedFiles,
+  writePayloadAtomically,
+} from '../../../../runtime/driver/volume/atomic-writer';
 
 /** A volume directory inside a parent of its own, so a test can count what appears next to it. */
 function tempTarget(): string {
@@ -102,7 +106,7 @@ describe('atomic writer', () => {
     writePayloadAtomically(target, payload(0));
     const stopFile = path.join(os.tmpdir(), `stop-${process.pid}-${Date.now()}`);
     const reader = spawn(process.execPath, [
-      path.join(__dirname, 'torn-read-checker.js'),
+      path.join(__dirname, '..', 'support', 'torn-read-checker.js'),
       target,
       names.join(','),
       stopFile,

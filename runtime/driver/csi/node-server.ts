@@ -4,19 +4,19 @@
 // failed remounts and rotations, and a secret-sync call after content changes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Logger } from '../common/logging/logger';
-import { forgetVolume, writePayloadAtomically } from './atomic-writer';
+import type { Logger } from '../../common/logging/logger';
+import { forgetVolume, writePayloadAtomically } from '../volume/atomic-writer';
 import type {
   PodEventRecorder,
   PodReference,
   PodSource,
   PodStatusStore,
   SecretProviderClassSource,
-} from './cluster-ports';
-import type { DriverMetrics } from './driver-metrics';
-import { OS_TYPE } from './driver-metrics';
-import type { SecretProviderClass } from './kube/kube-types';
-import type { Mounter } from './mounter';
+} from '../cluster/ports';
+import type { DriverMetrics } from '../report/driver-metrics';
+import { OS_TYPE } from '../report/driver-metrics';
+import type { SecretProviderClass } from '../cluster/kube/kube-types';
+import type { Mounter } from '../volume/mounter';
 import {
   DEFAULT_DRIVER_NAME,
   NodePublishVolumeRequest,
@@ -26,13 +26,17 @@ import {
   POD_UID_KEY,
   PROVIDER_NAME_KEY,
   SECRET_PROVIDER_CLASS_KEY,
-} from '../wire/csi';
-import { DEFAULT_PERMISSION, ObjectVersion } from '../wire/provider-v1alpha1';
-import { buildMountAttributes, encodeMountSecrets, goJsonOfStringMap } from './mount-request';
-import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from './pod-status';
-import type { ProviderClients } from './provider-client';
+} from '../../wire/csi';
+import { DEFAULT_PERMISSION, ObjectVersion } from '../../wire/provider-v1alpha1';
+import {
+  buildMountAttributes,
+  encodeMountSecrets,
+  goJsonOfStringMap,
+} from '../provider-client/mount-request';
+import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from '../cluster/pod-status';
+import type { ProviderClients } from '../provider-client/provider-clients';
 import { ErrorReason, PublishError } from './publish-error';
-import type { RotationGate } from './rotation-gate';
+import type { RotationGate } from '../volume/rotation-gate';
 
 /** What a successful publish that called the provider hands to secret sync. */
 export interface PublishedVolume {

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { createUnixGrpcClient } from '../common/net/grpc-unix';
+import { createUnixGrpcClient } from '../../common/net/grpc-unix';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   MountRequest,
@@ -16,8 +16,8 @@ import {
   ProviderFile,
   providerService,
   SYNC_WARNING_BYTES,
-} from '../wire/provider-v1alpha1';
-import { ErrorReason, goGrpcErrorText, ReasonedError } from './publish-error';
+} from '../../wire/provider-v1alpha1';
+import { ErrorReason, goGrpcErrorText, ReasonedError } from '../csi/publish-error';
 
 /** Upstream's provider name rule; it also keeps the socket path inside the provider directory. */
 const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;

@@ -7,16 +7,16 @@
 //   "NodeStageVolume should fail when no volume capability is provided": each first provisions a volume with
 //   the controller's CreateVolume, which kubelet never calls for inline ephemeral volumes. The same node
 //   paths run with real SPCs, providers and tmpfs in node-publish.rig.test.ts and interop.rig.test.ts, and
-//   the Stage capability check in node-publisher.rig.test.ts.
+//   the Stage capability check in node-server.rig.test.ts.
 // Everything else runs: Identity, NodeGetCapabilities, NodeGetInfo, and the argument checks of
 // NodePublish, NodeUnpublish, NodeStage and NodeUnstage (14 specs with csi-test v5.6.0).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { cannotRunHere, rig, rigBinary } from '../../../harness/rig/rig-env';
-import { canMount, notRunWithoutRoot } from './driver-harness';
-import { DriverProcess, ourDriverCommand } from './driver-process';
+import { cannotRunHere, rig, rigBinary } from '../../../../harness/rig/rig-env';
+import { canMount, notRunWithoutRoot } from '../support/driver-harness';
+import { DriverProcess, ourDriverCommand } from '../support/driver-process';
 
 export const SANITY_SKIPPED_BY_DESIGN = [
   'Controller Service',

@@ -4,22 +4,22 @@
 // Real CSI socket, real tmpfs, real kube-apiserver.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadKubeConfig } from '../../../runtime/driver/kube/kube-config';
-import { SECRETS, NAMESPACES } from '../../../runtime/driver/kube/kube-resources';
-import type { Secret } from '../../../runtime/driver/kube/kube-types';
-import { SecretSyncController, syncSecretsAfterPublish } from '../../../runtime/driver/secret-sync';
-import { rig } from '../../../harness/rig/rig-env';
-import { ClusterBindings } from './cluster-bindings';
-import { CountingKubeClient } from './counting-kube-client';
-import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from './driver-harness';
+import { loadKubeConfig } from '../../../../runtime/driver/cluster/kube/kube-config';
+import { SECRETS, NAMESPACES } from '../../../../runtime/driver/cluster/kube/kube-resources';
+import type { Secret } from '../../../../runtime/driver/cluster/kube/kube-types';
+import { SecretSyncController, syncSecretsAfterPublish } from '../../../../runtime/driver/secret-sync';
+import { rig } from '../../../../harness/rig/rig-env';
+import { ClusterBindings } from '../support/cluster-bindings';
+import { CountingKubeClient } from '../support/counting-kube-client';
+import { DriverHarness, canMount, notRunWithoutRoot, publishRequest } from '../support/driver-harness';
 import {
   createPodWithSecretsStoreVolumes,
   createSecretProviderClass,
   ensureSecretsStoreCrds,
   eventually,
   freshNamespace,
-} from './kube-test-support';
-import { ScriptedProvider } from './scripted-provider';
+} from '../support/kube-test-support';
+import { ScriptedProvider } from '../support/scripted-provider';
 
 const INTERVAL = 120_000;
 const maybe = canMount('secret-sync-republish.rig.test.ts') ? describe : notRunWithoutRoot;

@@ -9,18 +9,32 @@ import {
   SECRET_PROVIDER_CLASS_POD_STATUSES,
   EVENTS,
   NAMESPACES,
-} from '../../../runtime/driver/kube/kube-resources';
-import type { KubeEvent, Pod, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
-import { ClusterBindings } from './cluster-bindings';
-import { DriverHarness, canMount, grpcError, notRunWithoutRoot, publishRequest } from './driver-harness';
-import { createPodWithSecretsStoreVolumes, createSecretProviderClass, eventually } from './kube-test-support';
-import { ScriptedProvider } from './scripted-provider';
+} from '../../../../runtime/driver/cluster/kube/kube-resources';
+import type {
+  KubeEvent,
+  Pod,
+  SecretProviderClassPodStatus,
+} from '../../../../runtime/driver/cluster/kube/kube-types';
+import { ClusterBindings } from '../support/cluster-bindings';
+import {
+  DriverHarness,
+  canMount,
+  grpcError,
+  notRunWithoutRoot,
+  publishRequest,
+} from '../support/driver-harness';
+import {
+  createPodWithSecretsStoreVolumes,
+  createSecretProviderClass,
+  eventually,
+} from '../support/kube-test-support';
+import { ScriptedProvider } from '../support/scripted-provider';
 
 const NS = `driver-${process.pid}`;
 const OTHER_NS = `driver-other-${process.pid}`;
 const SECRET_VALUE = 'rig-secret-DO-NOT-LOG';
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.cmlnLXRva2Vu.rig-sig-DO-NOT-LOG';
-const maybe = canMount('node-publish.rig.test.ts') ? describe : notRunWithoutRoot;
+const maybe = canMount('node-server-cluster.rig.test.ts') ? describe : notRunWithoutRoot;
 
 maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
   let cluster: ClusterBindings;

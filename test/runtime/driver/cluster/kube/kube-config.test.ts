@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadInClusterConfig, loadKubeConfig } from '../../../runtime/driver/kube/kube-config';
+import { loadInClusterConfig, loadKubeConfig } from '../../../../../runtime/driver/cluster/kube/kube-config';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,17 +1,17 @@
 // The driver's production cluster bindings (kube-bindings.ts on H's client and watch cache) against the
 // rig's real kube-apiserver, for the rig tests; the client counts its requests.
-import { EventRecorder } from '../../../runtime/driver/kube/event-recorder';
-import { loadKubeConfigFile } from '../../../runtime/driver/kube/kube-config';
-import { SECRET_PROVIDER_CLASSES } from '../../../runtime/driver/kube/kube-resources';
-import type { SecretProviderClass } from '../../../runtime/driver/kube/kube-types';
-import { WatchCache } from '../../../runtime/driver/kube/watch-cache';
+import { EventRecorder } from '../../../../runtime/driver/cluster/kube/event-recorder';
+import { loadKubeConfigFile } from '../../../../runtime/driver/cluster/kube/kube-config';
+import { SECRET_PROVIDER_CLASSES } from '../../../../runtime/driver/cluster/kube/kube-resources';
+import type { SecretProviderClass } from '../../../../runtime/driver/cluster/kube/kube-types';
+import { WatchCache } from '../../../../runtime/driver/cluster/kube/watch-cache';
 import {
   CachedSecretProviderClassSource,
   KubePodEventRecorder,
   KubePodSource,
   KubePodStatusStore,
-} from '../../../runtime/driver/kube-bindings';
-import { rig } from '../../../harness/rig/rig-env';
+} from '../../../../runtime/driver/cluster/kube-bindings';
+import { rig } from '../../../../harness/rig/rig-env';
 import { CountingKubeClient } from './counting-kube-client';
 
 export class ClusterBindings {

@@ -1,4 +1,4 @@
-// runtime/driver/kube against the real kube-apiserver: config loading (kubeconfig with client cert,
+// runtime/driver/cluster/kube against the real kube-apiserver: config loading (kubeconfig with client cert,
 // token file with rotation, in-cluster), typed verbs and their error reasons, watch with 410 handling,
 // the watch cache of SecretProviderClasses, and Events.
 import * as fs from 'fs';
@@ -22,8 +22,8 @@ import {
   SecretProviderClass,
   WatchCache,
   WatchEvent,
-} from '../../../runtime/driver/kube';
-import { rig } from '../../../harness/rig/rig-env';
+} from '../../../../../runtime/driver/cluster/kube';
+import { rig } from '../../../../../harness/rig/rig-env';
 import {
   compactEtcd,
   CONFIG_MAPS,
@@ -32,7 +32,7 @@ import {
   freshNamespace,
   rigKubeClient,
   SERVICE_ACCOUNTS,
-} from './kube-test-support';
+} from '../../support/kube-test-support';
 
 jest.setTimeout(120_000);
 

@@ -2,7 +2,7 @@
 // password-less PFX files, with the key normalised as upstream (RSA → PKCS#1, EC → SEC1, others refused).
 import * as crypto from 'crypto';
 import * as forge from 'node-forge';
-import { tlsCertificate, tlsPrivateKey } from '../../../runtime/driver/secret-sync/tls-parts';
+import { tlsCertificate, tlsPrivateKey } from '../../../../runtime/driver/secret-sync/tls-parts';
 
 function selfSignedRsa(commonName: string): {
   certPem: string;

@@ -2,8 +2,8 @@ import {
   buildMountAttributes,
   encodeMountSecrets,
   goJsonOfStringMap,
-} from '../../../runtime/driver/mount-request';
-import { SERVICE_ACCOUNT_TOKENS_KEY } from '../../../runtime/wire/csi';
+} from '../../../../runtime/driver/provider-client/mount-request';
+import { SERVICE_ACCOUNT_TOKENS_KEY } from '../../../../runtime/wire/csi';
 
 describe('MountRequest JSON encodings (as upstream Go marshals them)', () => {
   it('sorts keys and escapes <, >, & as Go does', () => {

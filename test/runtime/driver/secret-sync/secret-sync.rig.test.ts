@@ -24,15 +24,20 @@ import {
   SecretProviderClass,
   SecretProviderClassPodStatus,
   SECRETS,
-} from '../../../runtime/driver/kube';
+} from '../../../../runtime/driver/cluster/kube';
 import {
   MANAGED_LABEL,
   SecretSyncController,
   SecretSyncMetrics,
   syncSecrets,
   SyncLogger,
-} from '../../../runtime/driver/secret-sync';
-import { ensureSecretsStoreCrds, eventually, freshNamespace, rigKubeClient } from './kube-test-support';
+} from '../../../../runtime/driver/secret-sync';
+import {
+  ensureSecretsStoreCrds,
+  eventually,
+  freshNamespace,
+  rigKubeClient,
+} from '../support/kube-test-support';
 
 jest.setTimeout(180_000);
 

@@ -2,7 +2,7 @@ import {
   PayloadPathError,
   validatePayloadPath,
   validatePayloadPaths,
-} from '../../../runtime/driver/payload-path';
+} from '../../../../runtime/driver/volume/payload-path';
 
 describe('provider file path validation', () => {
   it.each(['foo', 'a/b/c', 'foo.txt', '.hidden', 'a..b', 'dir/..x', 'x'.repeat(255)])('accepts %s', (p) => {

@@ -1,7 +1,7 @@
 // The JSON strings inside v1alpha1 MountRequest, encoded exactly as upstream's Go driver encodes them:
 // keys sorted (Go marshals maps in key order), `<`, `>`, `&`, U+2028 and U+2029 escaped, a missing
 // secrets map as `null` (the permission, "420", is the contract's DEFAULT_PERMISSION).
-import { SERVICE_ACCOUNT_TOKENS_KEY } from '../wire/csi';
+import { SERVICE_ACCOUNT_TOKENS_KEY } from '../../wire/csi';
 
 /** Go's json.Marshal of a map[string]string (nil map → `null`). */
 export function goJsonOfStringMap(map: Record<string, string> | undefined): string {

@@ -9,25 +9,34 @@ import {
   EVENTS,
   NAMESPACES,
   SECRET_PROVIDER_CLASS_POD_STATUSES,
-} from '../../../runtime/driver/kube/kube-resources';
-import type { KubeEvent, SecretProviderClassPodStatus } from '../../../runtime/driver/kube/kube-types';
-import { ClusterBindings } from './cluster-bindings';
-import { DriverHarness, canMount, grpcError, notRunWithoutRoot, publishRequest } from './driver-harness';
+} from '../../../../runtime/driver/cluster/kube/kube-resources';
+import type {
+  KubeEvent,
+  SecretProviderClassPodStatus,
+} from '../../../../runtime/driver/cluster/kube/kube-types';
+import { ClusterBindings } from '../support/cluster-bindings';
+import {
+  DriverHarness,
+  canMount,
+  grpcError,
+  notRunWithoutRoot,
+  publishRequest,
+} from '../support/driver-harness';
 import {
   createPodWithSecretsStoreVolumes,
   createSecretProviderClass,
   ensureSecretsStoreCrds,
   eventually,
   freshNamespace,
-} from './kube-test-support';
-import { ScriptedProvider } from './scripted-provider';
+} from '../support/kube-test-support';
+import { ScriptedProvider } from '../support/scripted-provider';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.sig-DO-NOT-LOG';
 const SECRET_VALUE = 'p@ssw0rd-DO-NOT-LOG';
 /** The pod's CSI volumes (all on SPC `spc`): the volume names the tests' target paths use. */
 const POD_VOLUMES = ['secrets-store', 'a', 'b'];
 
-const maybe = canMount('node-publisher.rig.test.ts') ? describe : notRunWithoutRoot;
+const maybe = canMount('node-server.rig.test.ts') ? describe : notRunWithoutRoot;
 
 maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, real kube-apiserver)', () => {
   let cluster: ClusterBindings;
@@ -150,7 +159,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       const info = await h.call(h.identity, 'GetPluginInfo', {});
       expect(info.name).toBe('secrets-store.csi.k8s.io');
       expect(info.vendor_version).toBe(
-        JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')).version,
+        JSON.parse(fs.readFileSync(path.join(__dirname, '../../../../package.json'), 'utf8')).version,
       );
       expect(await h.call(h.identity, 'GetPluginCapabilities', {})).toEqual({
         capabilities: [{ service: { type: 'CONTROLLER_SERVICE' }, type: 'service' }],
@@ -610,7 +619,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       await h.publish(req);
       const stopFile = path.join(os.tmpdir(), `stop-e2e-${process.pid}-${Date.now()}`);
       const reader = spawn(process.execPath, [
-        path.join(__dirname, 'torn-read-checker.js'),
+        path.join(__dirname, '..', 'support', 'torn-read-checker.js'),
         target,
         names.join(','),
         stopFile,

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Mounter, readMountPoints } from '../../../runtime/driver/mounter';
-import { canMount, notRunWithoutRoot } from './driver-harness';
+import { Mounter, readMountPoints } from '../../../../runtime/driver/volume/mounter';
+import { canMount, notRunWithoutRoot } from '../support/driver-harness';
 
 const maybe = canMount('mounter.test.ts') ? describe : notRunWithoutRoot;
 

@@ -1,4 +1,4 @@
-// Binds the node server's cluster ports (cluster-ports.ts) to the Kubernetes client: SPCs from a
+// Binds the node server's cluster ports (ports.ts) to the Kubernetes client: SPCs from a
 // cluster-wide watch cache (as upstream's informer) with a direct GET on a miss, SPCPS create-or-update
 // with upstream's AlreadyExists handling, and best-effort Events on the pod.
 import type {
@@ -7,7 +7,7 @@ import type {
   PodSource,
   PodStatusStore,
   SecretProviderClassSource,
-} from './cluster-ports';
+} from './ports';
 import { EventRecorder } from './kube/event-recorder';
 import { isAlreadyExists, isConflict, isNotFound } from './kube/kube-api-error';
 import type { KubeClient } from './kube/kube-client';

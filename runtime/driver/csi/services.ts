@@ -2,9 +2,9 @@
 // upstream driver does (including advertising CONTROLLER_SERVICE while every controller RPC is
 // unimplemented), so node-driver-registrar, the liveness-probe sidecar and kubelet see no difference.
 import * as grpc from '@grpc/grpc-js';
-import { packageVersion } from '../../lib/core/package-version';
-import type { GrpcServiceBinding } from '../common/net/grpc-unix';
-import type { Logger } from '../common/logging/logger';
+import { packageVersion } from '../../../lib/core/package-version';
+import type { GrpcServiceBinding } from '../../common/net/grpc-unix';
+import type { Logger } from '../../common/logging/logger';
 import {
   csiService,
   DEFAULT_DRIVER_NAME,
@@ -12,8 +12,8 @@ import {
   NodeStageVolumeRequest,
   NodeUnpublishVolumeRequest,
   NodeUnstageVolumeRequest,
-} from '../wire/csi';
-import type { NodePublisher } from './node-publisher';
+} from '../../wire/csi';
+import type { NodePublisher } from './node-server';
 import { PublishError } from './publish-error';
 
 /** Inputs of the CSI services. */

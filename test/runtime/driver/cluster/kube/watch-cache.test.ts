@@ -9,7 +9,7 @@ import {
   SECRET_PROVIDER_CLASSES,
   SecretProviderClass,
   WatchCache,
-} from '../../../runtime/driver/kube';
+} from '../../../../../runtime/driver/cluster/kube';
 
 interface FakeApi {
   client: KubeClient;

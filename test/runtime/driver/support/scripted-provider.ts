@@ -3,14 +3,14 @@
 // a counter of calls). Requests are recorded so tests can assert the exact MountRequest encoding.
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { startUnixGrpcServer, UnixGrpcServer } from '../../../runtime/common/net/grpc-unix';
+import { startUnixGrpcServer, UnixGrpcServer } from '../../../../runtime/common/net/grpc-unix';
 import {
   API_VERSION,
   MountRequest,
   MountResponse,
   ObjectVersion,
   providerService,
-} from '../../../runtime/wire/provider-v1alpha1';
+} from '../../../../runtime/wire/provider-v1alpha1';
 
 export interface ScriptedFile {
   path: string;
