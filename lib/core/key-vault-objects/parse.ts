@@ -37,7 +37,53 @@ interface Decoding {
   readonly lines: LineCounter;
 }
 
+/**
+ * Bounds on what the parser reads. The yaml library recurses once per nesting level, so a few
+ * hundred KiB of `[[[[` or of ever deeper `- - -` costs seconds and hundreds of MiB before it fails;
+ * a SecretProviderClass is read by a node service for every pod that mounts it. Real objects YAML
+ * nests 3 levels and lists tens of objects.
+ */
+export const OBJECTS_YAML_LIMITS = {
+  /** Most `[`/`{` open at once. */
+  flowNesting: 64,
+  /** Widest indentation (spaces, tabs and `- `/`? `/`: ` indicators before a line's content). */
+  indentColumns: 128,
+  /** Most items in `array`. */
+  objects: 1000,
+} as const;
+
+// One pass over the text, before the yaml library sees it. Counts every bracket (quoted ones too):
+// an over-estimate no real objects YAML comes near.
+function checkNesting(text: string): void {
+  let flow = 0;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (i === text.length || ch === 10 /* \n */) {
+      const lead = /^[ \t]*(?:[-?:](?:[ \t]+|$)[ \t]*)*/.exec(
+        text.slice(lineStart, Math.min(i, lineStart + 1024)),
+      );
+      if (lead && lead[0].length > OBJECTS_YAML_LIMITS.indentColumns)
+        throw new YamlDecodeError(
+          `yaml: line ${line}: indented ${lead[0].length} columns, more than the ${OBJECTS_YAML_LIMITS.indentColumns} this parser reads`,
+        );
+      line++;
+      lineStart = i + 1;
+    } else if (ch === 91 /* [ */ || ch === 123 /* { */) {
+      if (++flow > OBJECTS_YAML_LIMITS.flowNesting)
+        throw new YamlDecodeError(
+          `yaml: line ${line}: flow collections nested deeper than ${OBJECTS_YAML_LIMITS.flowNesting} levels, the most this parser reads`,
+        );
+    } else if ((ch === 93 || ch === 125) && flow > 0) {
+      // ] or }
+      flow--;
+    }
+  }
+}
+
 function parseFirstDocument(text: string): Decoding | undefined {
+  checkNesting(text);
   const lines = new LineCounter();
   // failsafe: every scalar is a string, so the source text survives for Go string semantics.
   // Duplicate keys are reported by duplicateKeys() in yaml.v3's words, so the library must not reject them.
@@ -132,17 +178,27 @@ function decodeString(node: unknown, d: Decoding): string {
   throw unmarshalError(node, 'string', d);
 }
 
-// yaml.v3 refuses a mapping it decodes when a key repeats: one message per repeated pair.
+// yaml.v3 refuses a mapping it decodes when a key repeats: one message per repeated pair, in the
+// order of the first key. Keys are grouped first (a map of thousands of keys must not cost millions
+// of comparisons) and at most MAX_DUPLICATE_LINES lines are reported.
+const MAX_DUPLICATE_LINES = 100;
 function duplicateKeys(map: YAMLMap, d: Decoding): YamlDecodeError | undefined {
+  const keys = map.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined));
+  const positions = new Map<string, number[]>();
+  keys.forEach((key, i) => {
+    if (key === undefined) return;
+    const seen = positions.get(key);
+    if (!seen) positions.set(key, [i]);
+    else if (seen.length <= MAX_DUPLICATE_LINES) seen.push(i);
+  });
   const problems: string[] = [];
-  const keys = map.items.map((pair) => pair.key);
-  keys.forEach((first, i) => {
-    for (const second of keys.slice(i + 1)) {
-      if (isScalar(first) && isScalar(second) && String(first.value) === String(second.value)) {
-        problems.push(
-          `  line ${lineOf(second, d)}: mapping key ${JSON.stringify(String(second.value))} already defined at line ${lineOf(first, d)}`,
-        );
-      }
+  keys.forEach((key, i) => {
+    if (key === undefined) return;
+    for (const j of positions.get(key)!.filter((j) => j > i)) {
+      if (problems.length >= MAX_DUPLICATE_LINES) return;
+      problems.push(
+        `  line ${lineOf(map.items[j].key, d)}: mapping key ${JSON.stringify(key)} already defined at line ${lineOf(map.items[i].key, d)}`,
+      );
     }
   });
   return problems.length > 0
@@ -197,8 +253,8 @@ function libyamlTabError(seq: YAMLSeq, text: string, d: Decoding): YamlDecodeErr
   for (const item of seq.items) {
     const start = (item as Node | undefined)?.range?.[0];
     if (start === undefined || isNull(item)) continue;
-    const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-    const line = d.lines.linePos(start).line;
+    const { line, col } = d.lines.linePos(start);
+    const lineStart = start - col + 1;
     if (/-[ \t]*\t[ \t]*$/.test(text.slice(lineStart, start))) {
       return new YamlDecodeError(`yaml: line ${line}: found character that cannot start any token`);
     }
@@ -231,6 +287,10 @@ function decodeArray(text: string): string[] {
   // Scanner errors come before any decoding error in yaml.v3.
   for (const pair of root.items) {
     const value = resolve(pair.value, d.doc);
+    if (isSeq(value) && value.items.length > OBJECTS_YAML_LIMITS.objects)
+      throw new YamlDecodeError(
+        `the array lists ${value.items.length} objects, more than the ${OBJECTS_YAML_LIMITS.objects} one SecretProviderClass may mount; split them over several SecretProviderClasses`,
+      );
     const tabError = isSeq(value) ? libyamlTabError(value, text, d) : undefined;
     if (tabError) throw tabError;
   }
