@@ -222,7 +222,7 @@ async function main(): Promise<void> {
     const common = { hostsFile: world.azure.hostsFile, env: world.providerEnv };
     // One provider at a time, so neither competes with the other for the two cores.
     for (const spec of [
-      { name: 'ours', ...ourProviderCommand(oursFlags) },
+      { name: 'ours', ...ourProviderCommand([...world.ourProviderFlags, ...oursFlags]) },
       { name: 'upstream', ...upstreamProviderCommand(upstreamBinary) },
     ]) {
       const provider = await ProviderProcess.start({ ...spec, ...common });

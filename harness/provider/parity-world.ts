@@ -30,6 +30,8 @@ export interface ParityWorld {
   readonly serviceAccountTokens: string;
   /** Environment for provider processes: trust the test CA (Go and Node). */
   readonly providerEnv: Readonly<Record<string, string>>;
+  /** Flags our provider needs in this world: the directory holding the cloud file (--cloud-env-file-dir). */
+  readonly ourProviderFlags: readonly string[];
   dispose(): Promise<void>;
 }
 
@@ -135,6 +137,7 @@ export async function startParityWorld(props: ParityWorldProps = {}): Promise<Pa
       },
     }),
     providerEnv: azure.ca.childEnv(),
+    ourProviderFlags: [`--cloud-env-file-dir=${azure.dir}`],
     dispose: () => azure.dispose(),
   };
 }

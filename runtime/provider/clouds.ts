@@ -3,7 +3,13 @@
 // request names (`cloudEnvFileName`) or the process environment (`AZURE_ENVIRONMENT_FILEPATH`);
 // unlike upstream, nothing is written to the process environment, so concurrent mounts of
 // different SecretProviderClasses cannot see each other's cloud.
-import { promises as fs } from 'node:fs';
+// A pod author names `cloudEnvFileName`, and the provider runs as root: upstream reads any path
+// whole (`/dev/zero` kills it; a JSON error quotes a byte of any file). Here a request may only name
+// a regular file inside the directory the administrator gives with --cloud-env-file-dir (none by
+// default), at most 64 KiB, and no error shows a byte of it.
+import { constants as fsConstants, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { MOUNT_LIMITS } from './request-limits';
 
 /** The endpoints the provider uses from a cloud environment. */
 export interface CloudEnvironment {
@@ -59,31 +65,105 @@ function field(json: Record<string, unknown>, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-async function cloudFromFile(filePath: string): Promise<CloudEnvironment> {
-  let text: string;
-  try {
-    text = await fs.readFile(filePath, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file or directory'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
+function openError(filePath: string, err: unknown): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reason =
+    code === 'ENOENT'
+      ? 'no such file or directory'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'ELOOP'
+            ? 'is a symbolic link'
             : String(code);
-    throw new Error(`open ${filePath}: ${reason}`);
+  return new Error(`open ${filePath}: ${reason}`);
+}
+
+function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return (
+    relative !== '' &&
+    relative !== '..' &&
+    !relative.startsWith(`..${path.sep}`) &&
+    !path.isAbsolute(relative)
+  );
+}
+
+/** `requested` resolved inside `directory`, symbolic links followed; throws when it leaves it. */
+async function pathInside(directory: string, requested: string, flag: string): Promise<string> {
+  const outside = () =>
+    new Error(
+      `cloudEnvFileName ${JSON.stringify(requested)} is not inside ${directory}, the directory this provider reads cloud environment files from (${flag}); name a file in it`,
+    );
+  const root = await fs.realpath(directory).catch(() => path.resolve(directory));
+  const lexical = path.resolve(root, requested);
+  // Nothing outside the directory is touched, not even to see whether it exists.
+  if (!isInside(root, lexical)) throw outside();
+  let real: string;
+  try {
+    real = await fs.realpath(lexical);
+  } catch (err) {
+    throw openError(requested, err);
   }
+  if (!isInside(root, real)) throw outside();
+  return real;
+}
+
+/** The file's text: a regular file of at most 64 KiB (FIFOs, devices and /proc files are refused). */
+async function readBoundedFile(filePath: string, shownAs: string): Promise<string> {
+  let handle: fs.FileHandle;
+  try {
+    // O_NONBLOCK: opening a FIFO must not hang the Mount; O_NOFOLLOW: the last element stays what was checked.
+    handle = await fs.open(filePath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
+  } catch (err) {
+    throw openError(shownAs, err);
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new Error(`read ${shownAs}: is a directory`);
+    if (!stat.isFile()) throw new Error(`cloud environment file ${shownAs} is not a regular file`);
+    const limit = MOUNT_LIMITS.cloudEnvFileBytes;
+    const tooLarge = (size: number | string) =>
+      new Error(
+        `cloud environment file ${shownAs} is ${size} bytes, more than the ${limit} a cloud environment file may have`,
+      );
+    if (stat.size > limit) throw tooLarge(stat.size);
+    // Read at most limit + 1 bytes: the file may grow after the stat.
+    const buffer = Buffer.alloc(limit + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > limit) throw tooLarge(`more than ${limit}`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Where cloud environment files may come from. */
+export interface CloudFileRules {
+  /** Directory requests may name files in (--cloud-env-file-dir); '' refuses `cloudEnvFileName`. */
+  readonly directory: string;
+  /** The flag that sets it, for messages. @default '--cloud-env-file-dir' */
+  readonly flag?: string;
+}
+
+async function cloudFromFile(filePath: string, shownAs = filePath): Promise<CloudEnvironment> {
+  const text = await readBoundedFile(filePath, shownAs);
   let json: unknown;
   try {
     json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`cloud environment file ${filePath} is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // The parser's message quotes the bytes it stopped at: never shown.
+    throw new Error(`cloud environment file ${shownAs} is not valid JSON`);
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new Error(
-      `cloud environment file ${filePath} must hold a JSON object with name, activeDirectoryEndpoint, keyVaultEndpoint and keyVaultDNSSuffix`,
+      `cloud environment file ${shownAs} must hold a JSON object with name, activeDirectoryEndpoint, keyVaultEndpoint and keyVaultDNSSuffix`,
     );
   }
   const record = json as Record<string, unknown>;
@@ -98,7 +178,7 @@ async function cloudFromFile(filePath: string): Promise<CloudEnvironment> {
   for (const required of ['activeDirectoryEndpoint', 'keyVaultDNSSuffix'] as const) {
     if (cloud[required] === '')
       throw new Error(
-        `cloud environment file ${filePath} has no "${required}"; add it (see the AzureStackCloud file format)`,
+        `cloud environment file ${shownAs} has no "${required}"; add it (see the AzureStackCloud file format)`,
       );
   }
   return cloud;
@@ -114,17 +194,30 @@ export interface ResolveCloudProps {
   readonly defaultCloud: CloudEnvironment;
   /** Process environment to read `AZURE_ENVIRONMENT_FILEPATH` from. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where `cloudEnvFileName` may point. @default none: the parameter is refused */
+  readonly files?: CloudFileRules;
 }
 
-/** go-autorest `EnvironmentFromName`, with the AzureStackCloud file read per request. */
+/**
+ * go-autorest `EnvironmentFromName`, with the AzureStackCloud file read per request: the request's
+ * `cloudEnvFileName` inside the administrator's directory, else the administrator's
+ * AZURE_ENVIRONMENT_FILEPATH.
+ */
 export async function resolveCloud(props: ResolveCloudProps): Promise<CloudEnvironment> {
   if (props.cloudName === '') return props.defaultCloud;
-  if (props.cloudName.toUpperCase() === 'AZURESTACKCLOUD') {
-    const filePath =
-      props.cloudEnvFileName || ((props.env ?? process.env)[ENVIRONMENT_FILEPATH_VARIABLE] ?? '');
-    return cloudFromFile(filePath);
+  if (props.cloudName.toUpperCase() !== 'AZURESTACKCLOUD') return knownCloud(props.cloudName);
+  if (props.cloudEnvFileName === '') {
+    const fromEnvironment = (props.env ?? process.env)[ENVIRONMENT_FILEPATH_VARIABLE] ?? '';
+    return cloudFromFile(fromEnvironment);
   }
-  return knownCloud(props.cloudName);
+  const directory = props.files?.directory ?? '';
+  const flag = props.files?.flag ?? '--cloud-env-file-dir';
+  if (directory === '')
+    throw new Error(
+      `cloudEnvFileName is not accepted by this provider: it reads cloud environment files only from the directory its ${flag} flag names, and that flag is not set; ask the node administrator to set it (or to set ${ENVIRONMENT_FILEPATH_VARIABLE} for the whole node) and remove cloudEnvFileName otherwise`,
+    );
+  const real = await pathInside(directory, props.cloudEnvFileName, flag);
+  return cloudFromFile(real, props.cloudEnvFileName);
 }
 
 /** A built-in cloud by name (case-insensitive); throws go-autorest's error text otherwise. */

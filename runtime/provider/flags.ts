@@ -38,6 +38,12 @@ export const PROVIDER_FLAGS = {
     default: 'AzurePublicCloud',
     usage: 'cloud used when the SecretProviderClass sets no cloudName',
   },
+  'cloud-env-file-dir': {
+    type: 'string',
+    default: '',
+    usage:
+      'directory whose regular files (at most 64 KiB) a SecretProviderClass may name in cloudEnvFileName for cloudName AzureStackCloud; empty: cloudEnvFileName is refused (AZURE_ENVIRONMENT_FILEPATH still applies)',
+  },
   'log-level': { type: 'string', default: 'info', usage: 'debug, info, warn or error' },
   'cache-max-age': {
     type: 'duration',

@@ -1,6 +1,8 @@
 // Entry point of `aks-secrets-store provider`: the Azure Key Vault provider for the Secrets Store
 // CSI driver. Serves gRPC on a unix socket, /healthz (a real gRPC call over that socket) and
 // /metrics; stops cleanly on SIGTERM/SIGINT (drain, then remove the socket).
+import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { FlagError, formatFlagUsage, parseFlags } from '../common/go-compat/flags';
 import {
@@ -76,6 +78,17 @@ export async function startProvider(
     if (flags[name] < 1)
       throw new FlagError(`invalid value "${flags[name]}" for flag --${name}: must be at least 1`);
   }
+  const cloudEnvFileDir = flags['cloud-env-file-dir'];
+  if (cloudEnvFileDir !== '') {
+    const isDirectory = await stat(cloudEnvFileDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!path.isAbsolute(cloudEnvFileDir) || !isDirectory)
+      throw new FlagError(
+        `invalid value "${cloudEnvFileDir}" for flag --cloud-env-file-dir: must be the absolute path of a directory`,
+      );
+  }
   const metrics = new ProviderMetrics();
   const mountService = new MountService({
     constructPemChain: flags['construct-pem-chain'],
@@ -83,6 +96,7 @@ export async function startProvider(
     defaultCloud,
     logger,
     metrics,
+    cloudEnvFileDir,
     cacheMaxAgeMs: flags['cache-max-age'],
     cacheMaxEntries: flags['cache-max-entries'],
     mountConcurrency: flags['mount-concurrency'],

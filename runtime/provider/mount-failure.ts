@@ -2,7 +2,6 @@
 // this Mount itself fetched or sent, never with other identities' secrets) and a reason from a
 // closed list, which is all that metric labels carry (bounded, and free of caller input).
 import type { Redactor } from '../common/logging/redaction';
-import { MountRequestError } from './parameters';
 
 /** Why a Mount failed; the values of the `grpc_message` and `error` metric labels. */
 export type MountFailureReason =
@@ -24,6 +23,22 @@ export type MountFailureReason =
   /** The driver went away (cancelled or deadline passed). */
   | 'cancelled'
   | 'internal';
+
+/**
+ * A Mount failure. `wrapped` errors reach the driver as `failed to mount objects, error: <message>`;
+ * the request-decoding errors (attributes, secrets, permission JSON) are returned as they are.
+ * `reason` is the bounded label metrics record instead of the text.
+ */
+export class MountRequestError extends Error {
+  constructor(
+    message: string,
+    readonly wrapped = true,
+    readonly reason: MountFailureReason = 'invalid_request',
+  ) {
+    super(message);
+    this.name = 'MountRequestError';
+  }
+}
 
 /** A failed Mount as the driver sees it. */
 export class MountFailure extends Error {

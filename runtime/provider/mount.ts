@@ -55,6 +55,8 @@ export interface MountServiceProps {
   readonly maxRememberedTargets?: number;
   /** Environment for AZURE_ENVIRONMENT_FILEPATH. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Directory `cloudEnvFileName` may name files in (--cloud-env-file-dir). @default '' (refused) */
+  readonly cloudEnvFileDir?: string;
 }
 
 const OBJECT_TYPES: readonly string[] = ['secret', 'key', 'cert'];
@@ -79,6 +81,33 @@ function objectError(
     true,
     reason,
   );
+}
+
+/**
+ * Two objects writing one file, or one writing inside another's file (alias `a` and a history `a/0`),
+ * would leave the driver to pick a winner; upstream does not check. Say which objects collide.
+ */
+function checkFilePaths(files: ReadonlyArray<{ path: string; id: string }>): void {
+  const byPath = new Map<string, string>();
+  for (const file of files) {
+    const other = byPath.get(file.path);
+    if (other !== undefined && other !== file.id)
+      throw new MountRequestError(
+        `objects ${other} and ${file.id} both write the file ${JSON.stringify(file.path)}; give one of them another objectAlias`,
+      );
+    byPath.set(file.path, file.id);
+  }
+  for (const file of files) {
+    const elements = file.path.split('/');
+    for (let i = 1; i < elements.length; i++) {
+      const parent = elements.slice(0, i).join('/');
+      const owner = byPath.get(parent);
+      if (owner !== undefined)
+        throw new MountRequestError(
+          `object ${file.id} writes ${JSON.stringify(file.path)} inside the file ${JSON.stringify(parent)} of object ${owner}; give one of them another objectAlias`,
+        );
+    }
+  }
 }
 
 /** Per-Mount tallies for the log line. */
@@ -174,6 +203,7 @@ export class MountService {
     const params = await parseMountRequest(request, {
       defaultCloud: this.props.defaultCloud,
       env: this.props.env,
+      cloudFiles: { directory: this.props.cloudEnvFileDir ?? '' },
     });
     if (params.objects.length === 0) {
       // Upstream answers with no files and no versions, which the driver then fails as
@@ -209,6 +239,7 @@ export class MountService {
     };
     const perObject = await settleInOrder(params.objects.map((obj) => this.objectFiles(scope, obj)));
     const files = perObject.flat();
+    checkFilePaths(files);
     const response: MountResponse = {
       object_version: files.map((f) => ({ id: f.id, version: f.version })),
       files: files.map((f) => ({ path: f.path, mode: f.mode, contents: f.contents })),

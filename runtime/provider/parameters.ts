@@ -4,9 +4,13 @@
 // tenantId), the cloud, the identity, objects (shared core parser), each object's checks, and the
 // vault URL. Every value is TrimSpace'd. Our additions (invalid filePermission, empty objects) come
 // at the point where upstream would have silently continued.
-import { parseAndCheckObjectsParameter, ParsedKeyVaultObject } from '../../lib/core/key-vault-objects';
+import {
+  checkParsedObject,
+  parseObjectsParameter,
+  ParsedKeyVaultObject,
+} from '../../lib/core/key-vault-objects';
 import { goParseBoolError, parseGoBool } from '../common/go-compat/parse-bool';
-import { CloudEnvironment, resolveCloud } from './clouds';
+import { CloudEnvironment, CloudFileRules, resolveCloud } from './clouds';
 import {
   POD_NAME_KEY,
   POD_NAMESPACE_KEY,
@@ -16,23 +20,18 @@ import {
 } from '../wire/csi';
 import type { MountRequest } from '../wire/provider-v1alpha1';
 import { buildIdentityConfig, IdentityConfig, IdentityModeName } from './identity/auth-config';
-import type { MountFailureReason } from './mount-failure';
+import { MountRequestError } from './mount-failure';
+import {
+  checkFileNamesDistinct,
+  checkObjectFieldSizes,
+  checkParameterSizes,
+  checkRequestSizes,
+  checkSecretsSizes,
+  checkVersionCount,
+  objectProblem,
+} from './request-limits';
 
-/**
- * A Mount failure. `wrapped` errors reach the driver as `failed to mount objects, error: <message>`;
- * the request-decoding errors (attributes, secrets, permission JSON) are returned as they are.
- * `reason` is the bounded label metrics record instead of the text.
- */
-export class MountRequestError extends Error {
-  constructor(
-    message: string,
-    readonly wrapped = true,
-    readonly reason: MountFailureReason = 'invalid_request',
-  ) {
-    super(message);
-    this.name = 'MountRequestError';
-  }
-}
+export { MountRequestError } from './mount-failure';
 
 /** The MountRequest fields the provider reads. */
 export type MountRequestFields = Pick<MountRequest, 'attributes' | 'secrets' | 'permission'> &
@@ -66,6 +65,8 @@ export interface ParseMountRequestProps {
   readonly defaultCloud: CloudEnvironment;
   /** Environment for `AZURE_ENVIRONMENT_FILEPATH`. @default process.env */
   readonly env?: NodeJS.ProcessEnv;
+  /** Where `cloudEnvFileName` may point (--cloud-env-file-dir). @default none: the parameter is refused */
+  readonly cloudFiles?: CloudFileRules;
 }
 
 function jsonStringMap(text: string, what: 'attributes' | 'secrets'): Record<string, string> | undefined {
@@ -153,8 +154,11 @@ export async function parseMountRequest(
   request: MountRequestFields,
   props: ParseMountRequestProps,
 ): Promise<MountParameters> {
+  checkRequestSizes(request);
   const attributes = jsonStringMap(request.attributes, 'attributes') ?? {};
+  checkParameterSizes(attributes);
   const secrets = jsonStringMap(request.secrets, 'secrets');
+  checkSecretsSizes(secrets);
   const defaultFileMode = fileModeFromPermission(request.permission);
   const get = (key: string) => (attributes[key] ?? '').trim();
 
@@ -193,6 +197,7 @@ export async function parseMountRequest(
       cloudEnvFileName: get('cloudEnvFileName'),
       defaultCloud: props.defaultCloud,
       env: props.env,
+      files: props.cloudFiles,
     });
   } catch (err) {
     throw new MountRequestError(`cloudName ${cloudName} is not valid, error: ${(err as Error).message}`);
@@ -221,15 +226,25 @@ export async function parseMountRequest(
   let parsed: ParsedKeyVaultObject[];
   try {
     // Decode item 0, check it, decode item 1, ...: with two bad items, upstream's first error.
-    parsed = parseAndCheckObjectsParameter(objectsText);
+    // Field sizes are checked first, so no message echoes an oversized field.
+    parsed = parseObjectsParameter(objectsText, (obj, index) => {
+      checkObjectFieldSizes(obj, index);
+      checkParsedObject(obj);
+    });
   } catch (err) {
     throw new MountRequestError((err as Error).message);
   }
-  // Upstream never checks filePermission, so our check comes after every check it makes.
-  const objects: MountObject[] = parsed.map((obj) => ({
-    ...obj,
-    fileMode: parseFilePermission(obj, defaultFileMode),
-  }));
+  // Upstream checks neither names nor filePermission, so our checks come after every check it makes.
+  const objects: MountObject[] = parsed.map((obj) => {
+    const problem = objectProblem(obj);
+    if (problem !== undefined)
+      throw new MountRequestError(
+        `failed to get objectType:${obj.objectType}, objectName:${obj.objectName}, objectVersion:${obj.objectVersion}: ${problem}`,
+      );
+    return { ...obj, fileMode: parseFilePermission(obj, defaultFileMode) };
+  });
+  checkVersionCount(objects);
+  checkFileNamesDistinct(objects);
 
   const vaultUrl = objects.length > 0 ? vaultUrlFor(keyvaultName, cloud) : '';
   return {

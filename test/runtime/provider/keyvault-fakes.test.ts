@@ -78,7 +78,13 @@ beforeAll(async () => {
   provider = await spawnProvider({
     hostsFile: azure.hostsFile,
     env: azure.ca.childEnv(),
-    args: ['--keyvault-timeout=2s', '--keyvault-max-retries=2', '--cache-max-age=10m', '--log-level=debug'],
+    args: [
+      '--keyvault-timeout=2s',
+      '--keyvault-max-retries=2',
+      '--cache-max-age=10m',
+      '--log-level=debug',
+      `--cloud-env-file-dir=${azure.dir}`,
+    ],
   });
   const mountError = provider.client.mountError.bind(provider.client);
   provider.client.mountError = async (request) => {
@@ -453,6 +459,7 @@ describe('managed identity through IMDS', () => {
     const imds = await FakeImds.start({ userAssignedClientIds: ['mi-1'] });
     const mi = await spawnProvider({
       hostsFile: azure.hostsFile,
+      args: [`--cloud-env-file-dir=${azure.dir}`],
       env: { ...azure.ca.childEnv(), AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.endpoint },
     });
     try {

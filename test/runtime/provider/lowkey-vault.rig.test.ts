@@ -58,6 +58,7 @@ beforeAll(async () => {
   );
   imds = await FakeImds.start({ userAssignedClientIds: ['lowkey-mi'] });
   provider = await spawnProvider({
+    args: [`--cloud-env-file-dir=${dir}`],
     env: {
       NODE_EXTRA_CA_CERTS: endpoints.lowkeyVaultCaFile!,
       AZURE_POD_IDENTITY_AUTHORITY_HOST: imds.endpoint,

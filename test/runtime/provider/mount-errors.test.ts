@@ -131,11 +131,12 @@ const cases: Case[] = [
     ),
   },
   {
-    name: 'AzureStackCloud with a missing cloud file',
+    // Our addition (docs/security.md): without --cloud-env-file-dir no request names a file to read.
+    name: 'AzureStackCloud with cloudEnvFileName on a provider without --cloud-env-file-dir',
     parameters: { ...BASE, cloudName: 'azurestackcloud', cloudEnvFileName: '/nonexistent/cloud.json' },
     secrets: SP,
     message: wrapped(
-      'cloudName azurestackcloud is not valid, error: open /nonexistent/cloud.json: no such file or directory',
+      'cloudName azurestackcloud is not valid, error: cloudEnvFileName is not accepted by this provider: it reads cloud environment files only from the directory its --cloud-env-file-dir flag names, and that flag is not set; ask the node administrator to set it (or to set AZURE_ENVIRONMENT_FILEPATH for the whole node) and remove cloudEnvFileName otherwise',
     ),
   },
   {

@@ -5,7 +5,7 @@
 // purpose names the deviation (docs/compatibility.md) and asserts exactly that difference.
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
 import {
   startParityWorld,
@@ -261,9 +261,34 @@ const cases: ParityCase[] = [
     objects: [secret('plain')],
   },
   {
-    name: 'error: cloud file missing',
+    name: 'error: cloud file outside the allowed directory',
     parameters: { cloudEnvFileName: '/nonexistent/cloud.json' },
     objects: [secret('plain')],
+    deviation: {
+      note: 'cloudEnvFileName must name a file inside the --cloud-env-file-dir directory; a path outside is refused before anything is opened (upstream opens any path the pod names)',
+      check: (ours, upstream) => {
+        expect(!upstream.ok && upstream.message).toContain(
+          'open /nonexistent/cloud.json: no such file or directory',
+        );
+        expect(!ours.ok && ours.message).toMatch(
+          /^failed to mount objects, error: cloudName AzureStackCloud is not valid, error: cloudEnvFileName "\/nonexistent\/cloud.json" is not inside .*--cloud-env-file-dir/,
+        );
+      },
+    },
+  },
+  {
+    name: 'error: cloud file missing inside the allowed directory',
+    parameters: { cloudEnvFileName: 'CLOUD_DIR/missing.json' },
+    objects: [secret('plain')],
+    deviation: {
+      note: 'the same error as upstream for a missing file, once the file is inside --cloud-env-file-dir',
+      check: (ours, upstream) => {
+        expect(ours.ok || upstream.ok).toBe(false);
+        if (ours.ok || upstream.ok) return;
+        expect(upstream.message).toMatch(/open \S+\/missing.json: no such file or directory$/);
+        expect(ours.message).toBe(upstream.message);
+      },
+    },
   },
   { name: 'error: no nodePublishSecretRef', secrets: null, objects: [secret('plain')] },
   { name: 'error: clientsecret missing', secrets: { clientid: 'x' }, objects: [secret('plain')] },
@@ -443,7 +468,11 @@ describe.each(flagSets)(
           ...upstreamProviderCommand(upstreamProviderBinary(), flags),
           ...common,
         }),
-        ProviderProcess.start({ name: 'ours', ...ourProviderCommand(flags), ...common }),
+        ProviderProcess.start({
+          name: 'ours',
+          ...ourProviderCommand([...world.ourProviderFlags, ...flags]),
+          ...common,
+        }),
       ]);
     });
 
@@ -499,7 +528,8 @@ function mountInput(c: ParityCase, world: ParityWorld): MountInput {
       .replace('SP_ID', world.spSecrets.clientid)
       .replace('SP_SECRET', world.spSecrets.clientsecret)
       .replace('WI_ID', WI_CLIENT_ID)
-      .replace('WI_TOKENS', world.serviceAccountTokens);
+      .replace('WI_TOKENS', world.serviceAccountTokens)
+      .replace('CLOUD_DIR', dirname(world.cloudFile));
   const parameters: Record<string, string> = { ...world.baseParameters };
   for (const [k, v] of Object.entries(c.parameters ?? {})) {
     if (v === null) delete parameters[k];
