@@ -11,3 +11,5 @@ export * from './self-hosted-install';
 export * from './secret-store';
 export * from './install-mode';
 export * from './vault-id';
+export * from './existing-cluster-addon';
+export * from './managed-cluster-addon-client';

@@ -7,6 +7,7 @@ import * as packageJson from '../../package.json';
 
 const COMPONENTS = [
   'AddonIdentityAccess',
+  'ExistingClusterSecretsProviderAddon',
   'KeyVault',
   'KeyVaultRoleAssignments',
   'SecretStore',
