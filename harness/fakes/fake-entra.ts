@@ -35,6 +35,22 @@ export interface FakeEntraProps {
   readonly latencyMs?: number;
 }
 
+/** A fault the token endpoint answers instead of a token (Entra ID slow, overloaded or gone). */
+export interface EntraFaultRule {
+  /**
+   * An HTTP status (500, 503, ...: answered with AADSTS error JSON) or `'stall'` (no answer; the
+   * connection is dropped after `stallMs`).
+   */
+  readonly kind: number | 'stall';
+  /** How many token requests get the fault. */
+  readonly count: number;
+  /**
+   * How long a stalled request is held, in ms.
+   * @default 30000
+   */
+  readonly stallMs?: number;
+}
+
 /** A confidential client that authenticates with a secret (service principal). */
 export interface ClientSecretRegistration {
   /** Tenant id (GUID). */
@@ -107,8 +123,14 @@ export class FakeEntra {
   private readonly issued = new Map<string, IssuedToken>();
   private counters = { tokenRequests: 0, tokensIssued: 0, metadataRequests: 0, discoveryRequests: 0 };
   private byClient = new Map<string, number>();
+  private readonly faults: { rule: EntraFaultRule; left: number }[] = [];
+  private readonly stallTimers = new Set<NodeJS.Timeout>();
+
+  /** Delay added before every response, in ms (may be changed between requests). */
+  public latencyMs: number;
 
   private constructor(private readonly props: FakeEntraProps) {
+    this.latencyMs = props.latencyMs ?? 0;
     this.server = createServer({ cert: props.certPem, key: props.keyPem }, (req, res) => {
       void this.handle(req, res);
     });
@@ -133,6 +155,17 @@ export class FakeEntra {
     this.federated.set(`${registration.tenantId}/${registration.clientId}`.toLowerCase(), registration);
   }
 
+  /** Adds a fault rule for token requests; rules are used in the order added. */
+  public injectFault(rule: EntraFaultRule): void {
+    if (!(rule.count > 0)) throw new Error(`injectFault: count must be positive, got ${rule.count}`);
+    this.faults.push({ rule, left: rule.count });
+  }
+
+  /** Removes every fault rule not yet used up. */
+  public clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** Who a token was issued to, if this fake issued it. */
   public tokenInfo(accessToken: string): IssuedToken | undefined {
     return this.issued.get(accessToken);
@@ -151,6 +184,7 @@ export class FakeEntra {
 
   /** Stops listening and drops every connection. */
   public async close(): Promise<void> {
+    for (const timer of this.stallTimers) clearTimeout(timer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
@@ -158,7 +192,7 @@ export class FakeEntra {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req).catch(() => undefined);
-    if (this.props.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.props.latencyMs));
+    if (this.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     if (body === undefined)
       return sendJson(res, 413, aadError('invalid_request', 900144, 'The request body is too large.'));
     const url = new URL(req.url ?? '/', 'https://fake');
@@ -211,6 +245,32 @@ export class FakeEntra {
       });
     }
     if (req.method === 'POST' && parts.length === 4 && parts.slice(1).join('/') === 'oauth2/v2.0/token') {
+      const fault = this.faults.find((f) => f.left > 0);
+      if (fault) {
+        fault.left--;
+        this.counters.tokenRequests++;
+        if (fault.rule.kind === 'stall') {
+          const timer = setTimeout(() => {
+            this.stallTimers.delete(timer);
+            req.socket.destroy();
+          }, fault.rule.stallMs ?? 30_000);
+          this.stallTimers.add(timer);
+          res.on('close', () => {
+            clearTimeout(timer);
+            this.stallTimers.delete(timer);
+          });
+          return;
+        }
+        return sendJson(
+          res,
+          fault.rule.kind,
+          aadError(
+            'temporarily_unavailable',
+            50196,
+            'The server is temporarily unavailable (injected fault).',
+          ),
+        );
+      }
       return this.token(res, parts[0], new URLSearchParams(body));
     }
     sendJson(

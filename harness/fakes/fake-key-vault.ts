@@ -144,6 +144,8 @@ export interface FakeKeyVaultStats {
   readonly distinctTokens: number;
   /** Highest number of requests in flight at once. */
   readonly maxInFlight: number;
+  /** Requests in flight now (a stalled request stays until its client gives up or stallMs passes). */
+  readonly inFlight: number;
 }
 
 interface StoredVersion {
@@ -292,6 +294,7 @@ export class FakeKeyVault {
   public stats(): FakeKeyVaultStats {
     return {
       ...this.counters,
+      inFlight: this.inFlight,
       byPath: Object.fromEntries(this.byPath),
       distinctTokens: this.tokens.size,
     };

@@ -280,16 +280,25 @@ export class MountService {
     );
   }
 
+  /**
+   * A cached or shared Key Vault call. `load` gets the context of the shared call: its signal aborts
+   * only when every Mount waiting on it has gone, so a cancelled Mount never fails the others.
+   */
   private async cached<V extends FetchedObject | ObjectVersionInfo[]>(
     cacheKey: string,
-    tally: MountTally,
-    load: () => Promise<V>,
+    { ctx, tally }: MountScope,
+    load: (shared: VaultCallContext) => Promise<V>,
   ): Promise<V> {
     const onOutcome = (outcome: CacheOutcome) => {
       tally[outcome]++;
       this.props.metrics.cacheRequests.inc({ result: outcome });
     };
-    return (await this.cache.getOrLoad(cacheKey, load, onOutcome)) as V;
+    return (await this.cache.getOrLoad(
+      cacheKey,
+      (signal) => load({ ...ctx, signal }),
+      onOutcome,
+      ctx.signal,
+    )) as V;
   }
 
   private async timed<V>(obj: MountObject, version: string, load: () => Promise<V>): Promise<V> {
@@ -314,15 +323,16 @@ export class MountService {
   }
 
   /** The versions to mount: one (single mode) or the newest N enabled ones (history mode). */
-  private async resolveVersions({ ctx, semaphore, tally }: MountScope, obj: MountObject) {
+  private async resolveVersions(scope: MountScope, obj: MountObject) {
+    const { ctx, semaphore } = scope;
     const type = obj.objectType as VaultObjectType;
     const baseName = obj.objectAlias || obj.objectName;
     if (obj.objectVersionHistory <= 1) {
       return [{ fileName: baseName, version: obj.objectVersion, id: `${type}/${obj.objectName}` }];
     }
     const listing = await semaphore.run(() =>
-      this.cached(`${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|versions`, tally, () =>
-        this.timed(obj, obj.objectVersion, () => this.vault.listVersions(ctx, type, obj.objectName)),
+      this.cached(`${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|versions`, scope, (shared) =>
+        this.timed(obj, obj.objectVersion, () => this.vault.listVersions(shared, type, obj.objectName)),
       ),
     );
     // Newest first; items with enabled=false are skipped; a missing created date counts as the epoch.
@@ -355,7 +365,7 @@ export class MountService {
         'invalid_request',
       );
     }
-    const { ctx, semaphore, tally } = scope;
+    const { ctx, semaphore } = scope;
     const type = obj.objectType as VaultObjectType;
     const targets = await this.resolveVersions(scope, obj);
     const perVersion = await settleInOrder(
@@ -363,10 +373,10 @@ export class MountService {
         const fetched = await semaphore.run(() =>
           this.cached(
             `${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|${target.version}`,
-            tally,
-            () =>
+            scope,
+            (shared) =>
               this.timed(obj, target.version, () =>
-                this.vault.getObject(ctx, type, obj.objectName, target.version),
+                this.vault.getObject(shared, type, obj.objectName, target.version),
               ),
           ),
         );

@@ -1,6 +1,7 @@
 // Reuses an access token until shortly before it expires, with single-flight, so every Mount of one
 // identity costs no token request while the token is fresh (upstream asks Entra ID per Mount).
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import { SingleFlight } from '../single-flight';
 
 /** The identity endpoint gave no token (the message is the endpoint's, unchanged). */
 export class IdentityTokenError extends Error {
@@ -22,7 +23,7 @@ export interface CachingCredentialProps {
 
 export class CachingCredential implements TokenCredential {
   private readonly tokens = new Map<string, AccessToken>();
-  private readonly inflight = new Map<string, Promise<AccessToken>>();
+  private readonly flights = new SingleFlight<AccessToken>();
   private readonly now: () => number;
 
   constructor(
@@ -43,27 +44,22 @@ export class CachingCredential implements TokenCredential {
   async getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
     // The tenant is the SecretProviderClass's (tenantID), not whatever a vault's challenge names;
     // a CAE claims challenge always goes to Entra ID.
-    const { tenantId: _ignoredChallengeTenant, ...rest } = options;
-    if (rest.claims) return this.request(scopes, rest);
+    const { tenantId: _ignoredChallengeTenant, abortSignal, ...rest } = options;
+    if (rest.claims) return this.request(scopes, { ...rest, abortSignal });
     const key = Array.isArray(scopes) ? [...scopes].sort().join(' ') : scopes;
     const cached = this.tokens.get(key);
     if (cached && this.fresh(cached)) return cached;
-    let running = this.inflight.get(key);
-    if (!running) {
-      running = this.request(scopes, rest).then(
-        (token) => {
-          this.inflight.delete(key);
-          this.tokens.set(key, token);
-          return token;
-        },
-        (err: unknown) => {
-          this.inflight.delete(key);
-          throw err;
-        },
-      );
-      this.inflight.set(key, running);
-    }
-    return running;
+    // The request is shared by every Key Vault call that needs this token: it is cancelled only
+    // when all of them have gone, never because the call that started it was.
+    return this.flights.run(
+      key,
+      async (signal) => {
+        const token = await this.request(scopes, { ...rest, abortSignal: signal });
+        this.tokens.set(key, token);
+        return token;
+      },
+      abortSignal,
+    ).result;
   }
 
   private async request(scopes: string | string[], options: GetTokenOptions): Promise<AccessToken> {

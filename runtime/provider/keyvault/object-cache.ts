@@ -1,7 +1,9 @@
 // In-memory cache of Key Vault responses with single-flight: concurrent and repeated requests for
 // the same key within the freshness window share one Key Vault call. Keys always start with the
 // identity key, so a value is only ever served to a request presenting the same identity. Bounded
-// in entries (least recently used goes first) and age; failures are never cached.
+// in entries (least recently used goes first) and age; failures are never cached. A shared load
+// survives the caller that started it (see SingleFlight).
+import { SingleFlight } from '../single-flight';
 
 /** Options of the cache. */
 export interface ObjectCacheProps {
@@ -23,7 +25,7 @@ interface Entry<V> {
 
 export class ObjectCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
-  private readonly inflight = new Map<string, Promise<V>>();
+  private readonly flights = new SingleFlight<V>();
   private readonly maxEntries: number;
   private readonly maxAgeMs: number;
   private readonly now: () => number;
@@ -39,11 +41,16 @@ export class ObjectCache<V> {
     return this.entries.size;
   }
 
-  /** The cached value, or the result of `load` (run once for all concurrent callers of `key`). */
+  /**
+   * The cached value, or the result of `load`, run once for all concurrent callers of `key`. `signal`
+   * is this caller's: when it aborts, this caller stops waiting; `load` gets a signal that aborts
+   * only when every caller of the shared load has gone.
+   */
   async getOrLoad(
     key: string,
-    load: () => Promise<V>,
+    load: (signal: AbortSignal) => Promise<V>,
     onOutcome?: (outcome: CacheOutcome) => void,
+    signal?: AbortSignal,
   ): Promise<V> {
     const entry = this.entries.get(key);
     if (entry && this.now() - entry.storedAt < this.maxAgeMs) {
@@ -55,27 +62,18 @@ export class ObjectCache<V> {
       return entry.value;
     }
     if (entry) this.entries.delete(key);
-    const running = this.inflight.get(key);
-    if (running) {
-      this.stats.shared++;
-      onOutcome?.('shared');
-      return running;
-    }
-    this.stats.miss++;
-    onOutcome?.('miss');
-    const promise = load().then(
-      (value) => {
-        this.inflight.delete(key);
+    const { shared, result } = this.flights.run(
+      key,
+      async (flightSignal) => {
+        const value = await load(flightSignal);
         if (this.maxAgeMs > 0) this.store(key, value);
         return value;
       },
-      (err: unknown) => {
-        this.inflight.delete(key);
-        throw err;
-      },
+      signal,
     );
-    this.inflight.set(key, promise);
-    return promise;
+    this.stats[shared ? 'shared' : 'miss']++;
+    onOutcome?.(shared ? 'shared' : 'miss');
+    return result;
   }
 
   private store(key: string, value: V): void {

@@ -7,6 +7,7 @@ import { CachingCredential } from '../../../runtime/provider/identity/caching-cr
 import { identityKey } from '../../../runtime/provider/identity/auth-config';
 import { FirstCallGate } from '../../../runtime/provider/keyvault/first-call-gate';
 import { ObjectCache } from '../../../runtime/provider/keyvault/object-cache';
+import { EveryCallerLeftError } from '../../../runtime/provider/single-flight';
 import { backoffDelay, parseRetryAfter, withRetries } from '../../../runtime/provider/keyvault/retry';
 import { TokenBucket } from '../../../runtime/provider/keyvault/token-bucket';
 
@@ -104,6 +105,50 @@ describe('ObjectCache', () => {
     await Promise.all([cache.getOrLoad('k', load), cache.getOrLoad('k', load)]);
     expect(loads).toBe(1);
     expect(cache.size).toBe(0);
+  });
+
+  it('keeps a shared load going when the caller that started it leaves, and aborts it when the last one does', async () => {
+    const cache = new ObjectCache<string>();
+    let release!: (value: string) => void;
+    let loadSignal!: AbortSignal;
+    const load = (signal: AbortSignal) => {
+      loadSignal = signal;
+      return new Promise<string>((resolve) => (release = resolve));
+    };
+    const first = new AbortController();
+    const second = new AbortController();
+    const firstResult = cache.getOrLoad('k', load, undefined, first.signal);
+    const secondResult = cache.getOrLoad('k', load, undefined, second.signal);
+    first.abort(new Error('the driver cancelled the first Mount'));
+    await expect(firstResult).rejects.toThrow('the driver cancelled the first Mount');
+    expect(loadSignal.aborted).toBe(false);
+    release('value');
+    await expect(secondResult).resolves.toBe('value');
+    expect(await cache.getOrLoad('k', load)).toBe('value');
+
+    // Every caller gone: the load is told so, and the next caller starts afresh.
+    const lonely = new AbortController();
+    const abandoned = cache.getOrLoad('other', load, undefined, lonely.signal);
+    const abandonedSignal = loadSignal;
+    lonely.abort(new Error('gone'));
+    await expect(abandoned).rejects.toThrow('gone');
+    expect(abandonedSignal.aborted).toBe(true);
+    expect(abandonedSignal.reason).toBeInstanceOf(EveryCallerLeftError);
+    const fresh = cache.getOrLoad('other', load);
+    expect(loadSignal).not.toBe(abandonedSignal);
+    release('again');
+    await expect(fresh).resolves.toBe('again');
+  });
+
+  it('refuses a caller whose signal has already aborted without starting a load', async () => {
+    const cache = new ObjectCache<string>();
+    const gone = new AbortController();
+    gone.abort(new Error('already gone'));
+    let loads = 0;
+    await expect(cache.getOrLoad('k', async () => `v${++loads}`, undefined, gone.signal)).rejects.toThrow(
+      'already gone',
+    );
+    expect(loads).toBe(0);
   });
 });
 
@@ -203,6 +248,27 @@ describe('CachingCredential', () => {
     expect((await credential.getToken('https://vault.azure.net/.default')).token).toBe('t2');
     expect(requests).toBe(2);
     expect(seen).toEqual([undefined, undefined]);
+  });
+
+  it('shares one token request that survives the call that started it', async () => {
+    let release!: () => void;
+    let requestSignal: { aborted: boolean } | undefined;
+    const inner: TokenCredential = {
+      getToken: async (_scopes, options): Promise<AccessToken> => {
+        requestSignal = options?.abortSignal;
+        await new Promise<void>((resolve) => (release = resolve));
+        return { token: 'shared-token', expiresOnTimestamp: Date.now() + 3600_000 };
+      },
+    };
+    const credential = new CachingCredential(inner);
+    const first = new AbortController();
+    const firstToken = credential.getToken('scope/.default', { abortSignal: first.signal });
+    const secondToken = credential.getToken('scope/.default', { abortSignal: new AbortController().signal });
+    first.abort(new Error('first Key Vault call timed out'));
+    await expect(firstToken).rejects.toThrow('first Key Vault call timed out');
+    expect(requestSignal?.aborted).toBe(false);
+    release();
+    await expect(secondToken).resolves.toEqual(expect.objectContaining({ token: 'shared-token' }));
   });
 });
 
