@@ -1,5 +1,9 @@
+import { Construct } from 'constructs';
+import { Volume } from 'cdk8s-plus-33';
+
 // The one place that imports cdk8s-plus: cdk8s-plus-33, a peer dependency, so the user's app and these
 // helpers share one copy of its classes (a second copy's Container would not type-check against ours).
+// The one cdk8s-plus internal we rely on is here too, pinned by test/cdk8s/plus.test.ts.
 export {
   AbstractPod,
   Container,
@@ -14,3 +18,42 @@ export {
   Workload,
 } from 'cdk8s-plus-33';
 export type { ISecret, IServiceAccount, MountOptions } from 'cdk8s-plus-33';
+
+/** A read-only CSI inline volume, as `Volume.fromCsi` renders it plus a `nodePublishSecretRef`. */
+export interface CsiVolumeProps {
+  /** Volume name in the pod spec. */
+  readonly name: string;
+  /** CSI driver name. */
+  readonly driver: string;
+  /** `volumeAttributes`. */
+  readonly attributes: Record<string, string>;
+  /**
+   * Secret passed to the driver on NodePublishVolume (`nodePublishSecretRef`).
+   * @default - none
+   */
+  readonly nodePublishSecretName?: string;
+}
+
+/**
+ * A read-only CSI volume. cdk8s-plus's CsiVolumeOptions has no `nodePublishSecretRef` (up to
+ * cdk8s-plus-33), so when one is needed this volume's `_toKube` (the internal every pod calls to render
+ * its volumes) is wrapped to add it.
+ */
+export function readOnlyCsiVolume(scope: Construct, id: string, props: CsiVolumeProps): Volume {
+  const volume = Volume.fromCsi(scope, id, props.driver, {
+    name: props.name,
+    readOnly: true,
+    attributes: props.attributes,
+  });
+  const secretName = props.nodePublishSecretName;
+  if (secretName !== undefined) {
+    const render = volume._toKube.bind(volume);
+    Object.defineProperty(volume, '_toKube', {
+      value: () => {
+        const kube = render();
+        return { ...kube, csi: { ...kube.csi!, nodePublishSecretRef: { name: secretName } } };
+      },
+    });
+  }
+  return volume;
+}

@@ -3,14 +3,12 @@ import { Construct } from 'constructs';
 import { IdentityMode, ValidationError } from '../core';
 import { AbstractPod, Container, ServiceAccount, Volume } from './plus';
 import { SecretProviderClass, SecretProviderClassProps } from './secret-provider-class';
-import {
-  envFromSyncedSecret,
-  mountSecretsStore,
-  restartOnRotation,
-  SecretsStoreVolume,
-  useWorkloadIdentity,
-  WorkloadIdentityServiceAccount,
-} from './workload';
+import { atConstruct } from './construct-errors';
+import { restartOnRotation } from './restart-on-rotation';
+import { mountSecretsStore } from './secrets-store-mount';
+import { SecretsStoreVolume } from './secrets-store-volume';
+import { envFromSyncedSecret } from './synced-secret-env';
+import { useWorkloadIdentity, WorkloadIdentityServiceAccount } from './workload-identity';
 
 /** One team's secrets: a SecretProviderClass plus the ServiceAccount its pods run as. */
 export interface SecretStoreProps extends SecretProviderClassProps {
@@ -105,6 +103,7 @@ export class SecretStore extends Construct {
       throw new ValidationError(
         'workload',
         `"${workload.name}" is in namespace "${workloadNamespace ?? '(none)'}" but SecretProviderClass "${spc.name}" is in "${this.namespace ?? '(none)'}"; a pod can only mount an SPC of its own namespace, so put both in one namespace`,
+        { constructPath: workload.node.path },
       );
     }
     // With workload identity the federated credential names this ServiceAccount; other modes do not
@@ -114,6 +113,7 @@ export class SecretStore extends Construct {
       throw new ValidationError(
         'workload.serviceAccount',
         `"${workload.name}" runs as ${workload.serviceAccount ? `"${workload.serviceAccount.name}"` : 'the default ServiceAccount'}, not the store's "${this.serviceAccount.name}"; create it with serviceAccount: store.serviceAccount`,
+        { constructPath: workload.node.path },
       );
     }
     const containers = opts.containers ?? workload.containers;
@@ -121,6 +121,7 @@ export class SecretStore extends Construct {
       throw new ValidationError(
         'containers',
         `"${workload.name}" has no containers; add the containers before wiring the store`,
+        { constructPath: workload.node.path },
       );
     }
     const volume = this.volume;
@@ -132,7 +133,7 @@ export class SecretStore extends Construct {
       secretName: ref.secretName,
     }));
     for (const container of containers) {
-      mountSecretsStore(container, volume, { path: opts.mountPath });
+      atConstruct(workload, () => mountSecretsStore(container, volume, { path: opts.mountPath }));
       for (const variable of env) container.env.addVariable(variable.name, variable.value);
     }
     if (opts.restartOnRotation) {

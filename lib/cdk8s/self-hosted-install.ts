@@ -4,11 +4,15 @@ import {
   azureSpcAdmissionPolicy,
   azureSpcAdmissionPolicyBinding,
   isClusterScopedKind,
-  renderSelfHostedInstall,
+  renderResolvedInstall,
+  ResolvedInstallOptions,
+  resolveInstallOptions,
   SECRETS_STORE_CSI_DRIVER_NAME,
   SelfHostedInstallOptions,
 } from '../core/install';
 import { KubeObject } from '../core/kube-object';
+import { AppRegistry } from './app-registry';
+import { atConstruct } from './construct-errors';
 
 // cdk8s front end of the install model in lib/core/install: every object is rendered there and only
 // wrapped here, so the cdk8s and Pulumi installs cannot drift apart.
@@ -55,12 +59,16 @@ export type SelfHostedInstallProps = SelfHostedInstallOptions;
 export class SelfHostedInstall extends Construct implements ISecretsStoreDriver {
   public readonly csiDriverName = SECRETS_STORE_CSI_DRIVER_NAME;
   public readonly selfHosted = true;
+  /** The options after every check and default, as rendered. */
+  public readonly options: ResolvedInstallOptions;
   /** Every object, in apply order (CRDs first). */
   public readonly apiObjects: readonly ApiObject[];
 
   constructor(scope: Construct, id: string, props: SelfHostedInstallProps = {}) {
     super(scope, id);
-    this.apiObjects = renderSelfHostedInstall(props).map((object) => wrap(this, object));
+    this.options = atConstruct(this, () => resolveInstallOptions(props));
+    this.apiObjects = renderResolvedInstall(this.options).map((object) => wrap(this, object));
+    AppRegistry.of(this).addDriver(this);
   }
 
   /** The rendered object of the given kind and name; throws if this install has none. */
@@ -96,5 +104,6 @@ export class AksAddOnDriver extends Construct implements ISecretsStoreDriver {
       (props.admissionPolicy ?? true)
         ? [azureSpcAdmissionPolicy(), azureSpcAdmissionPolicyBinding()].map((object) => wrap(this, object))
         : [];
+    AppRegistry.of(this).addDriver(this);
   }
 }

@@ -12,3 +12,13 @@ export type Manifest = {
   spec?: any;
 };
 export const byKind = (manifests: Manifest[], kind: string) => manifests.filter((m) => m.kind === kind);
+
+/** The message a call throws (fails the test when it does not throw). */
+export function errorOf(call: () => unknown): string {
+  try {
+    call();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the call to throw');
+}

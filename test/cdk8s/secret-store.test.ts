@@ -94,7 +94,7 @@ describe('SecretStore', () => {
     const { chart, store } = build();
     const d = new kplus.Deployment(chart, 'd', { containers: [{ image: 'nginx' }] });
     expect(() => store.wire(d)).toThrow(
-      /^workload.serviceAccount: ".*" runs as the default ServiceAccount, not the store's "app-secrets"; create it with serviceAccount: store.serviceAccount/,
+      /^\[team-a\/d\] workload.serviceAccount: ".*" runs as the default ServiceAccount, not the store's "app-secrets"; create it with serviceAccount: store.serviceAccount/,
     );
   });
 
@@ -106,7 +106,7 @@ describe('SecretStore', () => {
       containers: [{ image: 'nginx' }],
     });
     expect(() => store.wire(d)).toThrow(
-      /^workload: ".*" is in namespace "team-b" but SecretProviderClass "app-secrets" is in "team-a"/,
+      /^\[team-a\/d\] workload: ".*" is in namespace "team-b" but SecretProviderClass "app-secrets" is in "team-a"/,
     );
   });
 
@@ -117,9 +117,9 @@ describe('SecretStore', () => {
       containers: [{ image: 'nginx' }],
     });
     expect(() => store.wire(d, { env: { X: { secretName: 'nope', key: 'k' } } })).toThrow(
-      /^secretName: "nope" is not synced/,
+      /^\[team-a\/app-secrets\/SecretProviderClass\] secretName: "nope" is not synced/,
     );
     const empty = new kplus.Deployment(chart, 'e', { serviceAccount: store.serviceAccount });
-    expect(() => store.wire(empty)).toThrow(/^containers: ".*" has no containers/);
+    expect(() => store.wire(empty)).toThrow(/^\[team-a\/e\] containers: ".*" has no containers/);
   });
 });

@@ -120,6 +120,8 @@ describe('workload helpers', () => {
     const dep = byKind(Testing.synth(chart) as Manifest[], 'Deployment')[0];
     expect(dep.metadata.annotations).toEqual({ 'secret.reloader.stakater.com/reload': 'a,b' });
     const pod = new kplus.Pod(chart, 'p');
-    expect(() => restartOnRotation(pod, ['a'])).toThrow(/^restartOnRotation: Reloader restarts Deployments/);
+    expect(() => restartOnRotation(pod, ['a'])).toThrow(
+      /^\[test\/p\] restartOnRotation: Reloader restarts Deployments/,
+    );
   });
 });

@@ -21,7 +21,7 @@ import { keyVaultNameOf } from '../../lib/pulumi/vault-id';
 import { combineSecretStoreWirings, SecretStore, SecretStoreArgs } from '../../lib/pulumi/secret-store';
 import { App, Chart } from 'cdk8s';
 import { SecretProviderClass as Cdk8sSecretProviderClass } from '../../lib/cdk8s/secret-provider-class';
-import { envFromSyncedSecret } from '../../lib/cdk8s/workload';
+import { envFromSyncedSecret } from '../../lib/cdk8s/synced-secret-env';
 
 const SPC = 'kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass';
 const VAULT_ID = '/subscriptions/sub-1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-team-a';
@@ -151,8 +151,9 @@ describe('SecretStore with workload identity (the default)', () => {
     // ...and the same words as the cdk8s helper for the same SPC, behind the position of the env var.
     const chart = new Chart(new App(), 'env-parity');
     const spc = new Cdk8sSecretProviderClass(chart, 'orders', ordersSpcProps);
+    // (the cdk8s message starts with the construct path, which a Pulumi component does not have)
     expect(errorOf(() => store.wiring({ env: [{ name: 'X', secretName: 'orders-db', key: 'pw' }] }))).toBe(
-      `env[0].${errorOf(() => envFromSyncedSecret(spc, 'orders-db', 'pw'))}`,
+      `env[0].${errorOf(() => envFromSyncedSecret(spc, 'orders-db', 'pw')).replace('[env-parity/orders] ', '')}`,
     );
   });
 
@@ -226,7 +227,7 @@ describe('SecretStore validation (shared with the cdk8s side)', () => {
     // ...and the same as the cdk8s construct says for the same input.
     const chart = new Chart(new App(), 'parity');
     const cdk8sMessage = errorOf(() => new Cdk8sSecretProviderClass(chart, 'bad-store', spcProps));
-    expect(message).toBe(cdk8sMessage);
+    expect(cdk8sMessage).toBe(`[parity/bad-store] ${message}`);
   });
 
   it('fails without issuerUrl in workload identity mode, and with both identities', () => {
