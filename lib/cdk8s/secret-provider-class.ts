@@ -1,6 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct, IConstruct } from 'constructs';
 import {
+  installCapabilityProblems,
   resolveSecretProviderClass,
   ResolvedIdentity,
   SecretObject,
@@ -10,6 +11,7 @@ import {
 } from '../core';
 import { AppRegistry } from './app-registry';
 import { atConstruct } from './construct-errors';
+import { wiringProblems } from './wiring-checks';
 
 /** A SecretProviderClass that workloads can mount: one defined in this app, or one imported by name. */
 export interface ISecretProviderClass extends IConstruct {
@@ -115,7 +117,17 @@ export class SecretProviderClass extends Construct implements ISecretProviderCla
         `name: SecretProviderClass "${this.name}" in namespace "${this.namespace ?? '(none)'}" is already defined at ${twin.node.path}; one would overwrite the other when applied, so give this one another name`,
       );
     }
-    return problems;
+    const needs = {
+      identityMode: this.identity.mode,
+      syncedSecretNames: this.secretObjects.map((secret) => secret.secretName),
+    };
+    for (const driver of registry.drivers) {
+      if (driver.capabilities === undefined) continue;
+      for (const problem of installCapabilityProblems(needs, driver.capabilities, driver.node.path)) {
+        problems.push(`${problem.field}: ${problem.detail}`);
+      }
+    }
+    return [...problems, ...wiringProblems(this)];
   }
 }
 
@@ -142,5 +154,6 @@ class ImportedSecretProviderClass extends Construct implements ISecretProviderCl
     });
     this.nodePublishSecretName = attributes.servicePrincipalSecretName;
     this.secretObjects = attributes.secretObjects;
+    this.node.addValidation({ validate: () => wiringProblems(this) });
   }
 }

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import {
   azureSpcAdmissionPolicy,
   azureSpcAdmissionPolicyBinding,
+  InstallCapabilities,
   isClusterScopedKind,
   renderResolvedInstall,
   ResolvedInstallOptions,
@@ -25,6 +26,11 @@ export interface ISecretsStoreDriver {
   readonly selfHosted: boolean;
   /** The construct scope; add it as a dependency so SPCs are applied after the CRDs. */
   readonly node: Construct['node'];
+  /**
+   * What the install lets SecretProviderClasses use (secret sync, token requests), checked against
+   * every SPC of the app at synth; undefined when not known here (the AKS add-on).
+   */
+  readonly capabilities?: InstallCapabilities;
 }
 
 /**
@@ -69,6 +75,10 @@ export class SelfHostedInstall extends Construct implements ISecretsStoreDriver 
     this.options = atConstruct(this, () => resolveInstallOptions(props));
     this.apiObjects = renderResolvedInstall(this.options).map((object) => wrap(this, object));
     AppRegistry.of(this).addDriver(this);
+  }
+
+  public get capabilities(): InstallCapabilities {
+    return this.options;
   }
 
   /** The rendered object of the given kind and name; throws if this install has none. */
