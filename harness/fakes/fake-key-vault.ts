@@ -146,6 +146,8 @@ export interface FakeKeyVaultStats {
   readonly maxInFlight: number;
   /** Requests in flight now (a stalled request stays until its client gives up or stallMs passes). */
   readonly inFlight: number;
+  /** TLS connections open now (a client's kept-alive pool shows here until it closes it). */
+  readonly openConnections: number;
 }
 
 interface StoredVersion {
@@ -295,6 +297,7 @@ export class FakeKeyVault {
     return {
       ...this.counters,
       inFlight: this.inFlight,
+      openConnections: this.sockets.size,
       byPath: Object.fromEntries(this.byPath),
       distinctTokens: this.tokens.size,
     };

@@ -155,12 +155,19 @@ export class MountService {
         props.vault?.onRateLimitWait?.(host, priority);
       },
     });
-    this.sweepTimer = setInterval(() => this.cache.sweep(), Math.max(1000, props.cacheMaxAgeMs ?? 30_000));
+    this.sweepTimer = setInterval(
+      () => {
+        this.cache.sweep();
+        this.vault.sweep();
+      },
+      Math.max(1000, props.cacheMaxAgeMs ?? 30_000),
+    );
     this.sweepTimer.unref();
   }
 
   close(): void {
     clearInterval(this.sweepTimer);
+    this.vault.close();
   }
 
   /**

@@ -1,8 +1,13 @@
 // Key Vault reads through the Azure SDK clients, one set per (identity, vault) so the SDK's 401
 // challenge and token are done once per identity and vault rather than once per Mount. Every call
-// passes the vault's token bucket, has a per-attempt timeout and bounded retries.
+// passes the vault's token bucket, has a per-attempt timeout and bounded retries. Connection pools
+// are per vault host and shared by all identities (vault-hosts.ts). A client set always asks the
+// credential the latest Mount of its identity brought: the pool may have re-created it (a workload
+// identity's credential carries the newest service-account token), and a client bound for good to
+// the first one would present an expired token once that one's Entra token runs out.
+import type { AgentOptions } from 'node:https';
 import { createDefaultHttpClient } from '@azure/core-rest-pipeline';
-import type { TokenCredential } from '@azure/identity';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
 import { CertificateClient } from '@azure/keyvault-certificates';
 import { KeyClient } from '@azure/keyvault-keys';
 import { SecretClient } from '@azure/keyvault-secrets';
@@ -11,6 +16,7 @@ import { KeyVaultTimeoutError, classifyKeyVaultError } from './rest-errors';
 import { RetryDecision, withRetries } from './retry';
 import { RequestPriority, TokenBucket } from './token-bucket';
 import type { FetchedObject, ObjectVersionInfo, VaultObjectType } from './types';
+import { VaultHost, VaultHosts } from './vault-hosts';
 
 /** Limits applied to every Key Vault call. */
 export interface VaultAccessProps {
@@ -28,8 +34,14 @@ export interface VaultAccessProps {
   readonly vaultRatePerSecond?: number;
   /** Token bucket burst per vault. @default 100 */
   readonly vaultBurst?: number;
-  /** Most cached client sets. @default 1000 */
+  /** Most cached client sets (identity × vault), over all hosts. @default 1000 */
   readonly maxClients?: number;
+  /** Most vault hosts with a connection pool. @default 256 */
+  readonly maxVaultHosts?: number;
+  /** A vault host unused this long has its pool closed. @default 600000 (10 min) */
+  readonly vaultHostIdleMs?: number;
+  /** Trust and name resolution of the connection pools. @default the system's */
+  readonly tlsAgentOptions?: Pick<AgentOptions, 'ca' | 'lookup'>;
   /** Observer of each retry (metrics/logs). */
   readonly onRetry?: (vaultHost: string, decision: RetryDecision, delayMs: number) => void;
   /** Observer of waits in the token bucket. */
@@ -45,6 +57,8 @@ interface VaultClients {
   readonly certificates: CertificateClient;
   /** Each SDK client takes its own 401 challenge, so each has its own gate. */
   readonly gates: Record<VaultObjectType, FirstCallGate>;
+  /** The credential the clients ask: the one the latest call of this identity brought. */
+  readonly credential: { current: TokenCredential };
 }
 
 /** Who asks, for which vault, at which priority. */
@@ -60,51 +74,62 @@ export interface VaultCallContext {
 }
 
 export class VaultAccess {
-  private readonly clients = new Map<string, VaultClients>();
-  private readonly buckets = new Map<string, TokenBucket>();
+  readonly hosts: VaultHosts<VaultClients>;
+  // One HTTP client for every SDK client: the connection pool is the request's agent (per host).
+  private readonly httpClient = createDefaultHttpClient();
 
-  constructor(private readonly props: VaultAccessProps = {}) {}
+  constructor(private readonly props: VaultAccessProps = {}) {
+    this.hosts = new VaultHosts({
+      ratePerSecond: props.vaultRatePerSecond ?? 50,
+      burst: props.vaultBurst ?? 100,
+      maxClientSets: props.maxClients,
+      maxHosts: props.maxVaultHosts,
+      idleMs: props.vaultHostIdleMs,
+      tlsAgentOptions: props.tlsAgentOptions,
+    });
+  }
 
   /** The bucket of a vault host (shared by all identities: the limit is the vault's). */
   bucketFor(vaultHost: string): TokenBucket {
-    let bucket = this.buckets.get(vaultHost);
-    if (!bucket) {
-      bucket = new TokenBucket({
-        ratePerSecond: this.props.vaultRatePerSecond ?? 50,
-        burst: this.props.vaultBurst ?? 100,
-      });
-      this.buckets.set(vaultHost, bucket);
-    }
-    return bucket;
+    return this.hosts.host(vaultHost).bucket;
   }
 
-  private clientsFor(ctx: VaultCallContext): VaultClients {
+  /** Closes the connection pools of idle vault hosts (called periodically). */
+  sweep(): void {
+    this.hosts.sweep();
+  }
+
+  /** Closes every connection pool. */
+  close(): void {
+    this.hosts.close();
+  }
+
+  private clientsFor(host: VaultHost<VaultClients>, ctx: VaultCallContext): VaultClients {
     const key = `${ctx.identityKey}|${ctx.vaultUrl}|${ctx.disableChallengeResourceVerification}`;
-    let clients = this.clients.get(key);
-    if (clients) {
-      this.clients.delete(key);
-      this.clients.set(key, clients);
-      return clients;
-    }
-    // Retries are ours (bucket-aware); the SDK's own retry policy is switched off.
-    const options = {
-      // One HTTP client (one connection pool) for the three clients of a vault: a Mount mixing
-      // secrets, keys and certificates reuses the same TLS connections.
-      httpClient: createDefaultHttpClient(),
-      serviceVersion: '7.4' as const,
-      disableChallengeResourceVerification: ctx.disableChallengeResourceVerification,
-      retryOptions: { maxRetries: 0 },
-      userAgentOptions: { userAgentPrefix: 'aks-secrets-store-provider' },
-    };
-    clients = {
-      secrets: new SecretClient(ctx.vaultUrl, ctx.credential, options),
-      keys: new KeyClient(ctx.vaultUrl, ctx.credential, options),
-      certificates: new CertificateClient(ctx.vaultUrl, ctx.credential, options),
-      gates: { secret: new FirstCallGate(), key: new FirstCallGate(), cert: new FirstCallGate() },
-    };
-    this.clients.set(key, clients);
-    const max = this.props.maxClients ?? 1000;
-    while (this.clients.size > max) this.clients.delete(this.clients.keys().next().value as string);
+    const clients = this.hosts.clientSet(host, key, () => {
+      const credential = { current: ctx.credential };
+      const forwarding: TokenCredential = {
+        getToken: (scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> =>
+          credential.current.getToken(scopes, options),
+      };
+      // Retries are ours (bucket-aware); the SDK's own retry policy is switched off.
+      const options = {
+        httpClient: this.httpClient,
+        agent: host.agent,
+        serviceVersion: '7.4' as const,
+        disableChallengeResourceVerification: ctx.disableChallengeResourceVerification,
+        retryOptions: { maxRetries: 0 },
+        userAgentOptions: { userAgentPrefix: 'aks-secrets-store-provider' },
+      };
+      return {
+        secrets: new SecretClient(ctx.vaultUrl, forwarding, options),
+        keys: new KeyClient(ctx.vaultUrl, forwarding, options),
+        certificates: new CertificateClient(ctx.vaultUrl, forwarding, options),
+        gates: { secret: new FirstCallGate(), key: new FirstCallGate(), cert: new FirstCallGate() },
+        credential,
+      };
+    });
+    clients.credential.current = ctx.credential;
     return clients;
   }
 
@@ -114,10 +139,27 @@ export class VaultAccess {
     type: VaultObjectType,
     operation: (clients: VaultClients, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
-    const clients = this.clientsFor(ctx);
-    const gate = clients.gates[type];
     const host = new URL(ctx.vaultUrl).host;
-    const bucket = this.bucketFor(host);
+    const entry = this.hosts.host(host);
+    // In use from here on: the host's pool is not closed under this call.
+    entry.active++;
+    try {
+      return await this.callOn(entry, ctx, type, operation);
+    } finally {
+      entry.active--;
+    }
+  }
+
+  private async callOn<T>(
+    entry: VaultHost<VaultClients>,
+    ctx: VaultCallContext,
+    type: VaultObjectType,
+    operation: (clients: VaultClients, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const host = entry.host;
+    const clients = this.clientsFor(entry, ctx);
+    const gate = clients.gates[type];
+    const bucket = entry.bucket;
     const timeoutMs = this.props.requestTimeoutMs ?? 30_000;
     return withRetries(
       async () => {

@@ -1,0 +1,132 @@
+// VaultAccess against the fake Key Vault in this process (real HTTPS, the 401 challenge): one
+// connection pool per vault host shared by every identity, closed when the host is evicted or sits
+// idle; client sets that ask the credential the latest call brought; bounded client sets and hosts.
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { FakeAzure, startFakeAzure } from '../../../harness/fakes/fake-azure';
+import { staticLookup } from '../../../harness/fakes/loopback-hosts';
+import { VaultAccess, VaultCallContext } from '../../../runtime/provider/keyvault/vault-access';
+
+const TENANT = '6f1d2c3b-0000-4000-8000-00000000b002';
+const VAULTS = ['kv1', 'kv2', 'kv3'];
+let azure: FakeAzure;
+
+beforeAll(async () => {
+  azure = await startFakeAzure({ tenantId: TENANT, vaultNames: VAULTS });
+  for (const vault of VAULTS) azure.vault.setSecret(vault, 's1', `value of ${vault}`);
+});
+
+afterAll(async () => {
+  await azure?.dispose();
+});
+
+/** A credential whose tokens name it, already expired: the SDK asks for a new one on every request. */
+function namedCredential(name: string): TokenCredential & { calls: number } {
+  const credential = {
+    calls: 0,
+    getToken: async (): Promise<AccessToken> => {
+      credential.calls++;
+      return { token: `token-of-${name}`, expiresOnTimestamp: Date.now() - 1000 };
+    },
+  };
+  return credential;
+}
+
+function access(props: ConstructorParameters<typeof VaultAccess>[0] = {}): VaultAccess {
+  return new VaultAccess({
+    maxRetries: 0,
+    tlsAgentOptions: { ca: azure.ca.caCertPem, lookup: staticLookup(azure.hosts) as never },
+    ...props,
+  });
+}
+
+function ctx(identityKey: string, vault: string, credential: TokenCredential): VaultCallContext {
+  return {
+    identityKey,
+    credential,
+    vaultUrl: azure.vault.vaultUrl(vault),
+    disableChallengeResourceVerification: false,
+    priority: 'mount',
+  };
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+describe('VaultAccess', () => {
+  it('asks the credential the latest call of an identity brought, not the one its clients were made with', async () => {
+    const vault = access();
+    try {
+      const first = namedCredential('first');
+      const second = namedCredential('second');
+      const got = await vault.getObject(ctx('wi|one', 'kv1', first), 'secret', 's1', '');
+      expect(got.type === 'secret' && got.value).toBe('value of kv1');
+      // The credential pool re-created the identity's credential (say, after an eviction).
+      await vault.getObject(ctx('wi|one', 'kv1', second), 'secret', 's1', '');
+      expect(second.calls).toBeGreaterThan(0);
+      const callsOfFirst = first.calls;
+      await vault.getObject(ctx('wi|one', 'kv1', second), 'secret', 's1', '');
+      expect(first.calls).toBe(callsOfFirst);
+      expect(vault.hosts.clientSetCount).toBe(1);
+    } finally {
+      vault.close();
+    }
+  });
+
+  it('shares one connection pool per vault host among identities and closes it when the host is evicted', async () => {
+    await settle();
+    const before = azure.vault.stats().openConnections;
+    const vault = access({ maxVaultHosts: 2 });
+    try {
+      for (let i = 0; i < 5; i++)
+        await vault.getObject(ctx(`sp|identity-${i}`, 'kv1', namedCredential(`id-${i}`)), 'secret', 's1', '');
+      // Five identities, sequential calls: one kept-alive connection, one pool.
+      expect(azure.vault.stats().openConnections - before).toBe(1);
+      expect(vault.hosts.hostCount).toBe(1);
+      expect(vault.hosts.clientSetCount).toBe(5);
+      await vault.getObject(ctx('sp|identity-0', 'kv2', namedCredential('x')), 'secret', 's1', '');
+      await vault.getObject(ctx('sp|identity-0', 'kv3', namedCredential('y')), 'secret', 's1', '');
+      // kv1.vault.fake.test was the least recently used of three hosts, over the bound of two.
+      expect(vault.hosts.hostCount).toBe(2);
+      expect(vault.hosts.clientSetCount).toBe(2);
+      await settle();
+      expect(azure.vault.stats().openConnections - before).toBe(2);
+    } finally {
+      vault.close();
+    }
+    await settle();
+    expect(azure.vault.stats().openConnections).toBe(before);
+  });
+
+  it('bounds client sets over all hosts, and closes a host whose last client set went', async () => {
+    await settle();
+    const before = azure.vault.stats().openConnections;
+    const vault = access({ maxClients: 2 });
+    try {
+      await vault.getObject(ctx('sp|a', 'kv1', namedCredential('a')), 'secret', 's1', '');
+      await vault.getObject(ctx('sp|b', 'kv2', namedCredential('b')), 'secret', 's1', '');
+      await vault.getObject(ctx('sp|c', 'kv2', namedCredential('c')), 'secret', 's1', '');
+      expect(vault.hosts.clientSetCount).toBe(2);
+      expect(vault.hosts.hostCount).toBe(1);
+      await settle();
+      expect(azure.vault.stats().openConnections - before).toBe(1);
+    } finally {
+      vault.close();
+    }
+  });
+
+  it('closes the pools of idle hosts on sweep', async () => {
+    await settle();
+    const before = azure.vault.stats().openConnections;
+    const vault = access({ vaultHostIdleMs: 0 });
+    try {
+      await vault.getObject(ctx('sp|a', 'kv1', namedCredential('a')), 'secret', 's1', '');
+      expect(azure.vault.stats().openConnections - before).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      vault.sweep();
+      expect(vault.hosts.hostCount).toBe(0);
+      await settle();
+      expect(azure.vault.stats().openConnections).toBe(before);
+    } finally {
+      vault.close();
+    }
+  });
+});
