@@ -4,7 +4,7 @@
 import type { PodReference } from './ports';
 import type { ObjectVersion } from '../../wire/provider-v1alpha1';
 import type { Pod, SecretProviderClassPodStatus } from './kube/kube-types';
-import { ErrorReason } from '../csi/publish-error';
+import { ErrorReason } from '../error-reasons';
 
 export const NODE_NAME_LABEL = 'internal.secrets-store.csi.k8s.io/node-name';
 const SPCPS_API_VERSION = 'secrets-store.csi.x-k8s.io/v1';

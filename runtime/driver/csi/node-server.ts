@@ -1,11 +1,19 @@
-// NodePublishVolume and NodeUnpublishVolume: upstream's algorithm step by step (reference §2.3), with
-// the same gRPC codes and texts, plus what upstream lacks: a rotation interval counted from the last
-// successful check, a re-resolved provider socket, payload validation before any write, Events for
-// failed remounts and rotations, and a secret-sync call after content changes.
+// NodePublishVolume and NodeUnpublishVolume: upstream's node server (reference §2.3, §2.4) as phases that
+// read top to bottom, each in the file of its concern:
+//   1. the request's arguments (publish-request.ts)
+//   2. the mount point: idempotency and the rotation gate (volume/)
+//   3. the SecretProviderClass (secret-provider-class.ts)
+//   4. the provider call (provider-client/)
+//   5. the atomic write of its files (volume/atomic-writer.ts)
+//   6. the SecretProviderClassPodStatus (cluster/pod-status-writer.ts)
+//   7. the report: metrics, Events and logs (report/publish-reporter.ts), then secret sync
+// Beyond upstream: a rotation interval counted from the last successful check, a re-resolved provider
+// socket, payload validation before any write, Events for failed remounts and rotations.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from '../../common/logging/logger';
-import { forgetVolume, writePayloadAtomically } from '../volume/atomic-writer';
+import { DEFAULT_DRIVER_NAME, NodePublishVolumeRequest, NodeUnpublishVolumeRequest } from '../../wire/csi';
+import type { ObjectVersion } from '../../wire/provider-v1alpha1';
 import type {
   PodEventRecorder,
   PodReference,
@@ -13,30 +21,19 @@ import type {
   PodStatusStore,
   SecretProviderClassSource,
 } from '../cluster/ports';
-import type { DriverMetrics } from '../report/driver-metrics';
-import { OS_TYPE } from '../report/driver-metrics';
 import type { SecretProviderClass } from '../cluster/kube/kube-types';
-import type { Mounter } from '../volume/mounter';
-import {
-  DEFAULT_DRIVER_NAME,
-  NodePublishVolumeRequest,
-  NodeUnpublishVolumeRequest,
-  POD_NAME_KEY,
-  POD_NAMESPACE_KEY,
-  POD_UID_KEY,
-  PROVIDER_NAME_KEY,
-  SECRET_PROVIDER_CLASS_KEY,
-} from '../../wire/csi';
-import { DEFAULT_PERMISSION, ObjectVersion } from '../../wire/provider-v1alpha1';
-import {
-  buildMountAttributes,
-  encodeMountSecrets,
-  goJsonOfStringMap,
-} from '../provider-client/mount-request';
-import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from '../cluster/pod-status';
+import { PodStatusWriter } from '../cluster/pod-status-writer';
+import { ErrorReason } from '../error-reasons';
+import { buildMountRequest } from '../provider-client/mount-request';
 import type { ProviderClients } from '../provider-client/provider-clients';
-import { ErrorReason, PublishError } from './publish-error';
+import type { DriverMetrics } from '../report/driver-metrics';
+import { PublishReport, PublishReporter } from '../report/publish-reporter';
+import { forgetVolume, writePayloadAtomically } from '../volume/atomic-writer';
+import type { Mounter } from '../volume/mounter';
 import type { RotationGate } from '../volume/rotation-gate';
+import { parsePublishRequest, parseUnpublishRequest, PublishRequest } from './publish-request';
+import { PublishError } from './publish-error';
+import { resolveSecretProviderClass } from './secret-provider-class';
 
 /** What a successful publish that called the provider hands to secret sync. */
 export interface PublishedVolume {
@@ -76,267 +73,112 @@ export interface NodePublisherProps {
   readonly onUnpublished?: (targetPath: string) => void;
 }
 
-/** The path upstream's csi-sanity run uses with the `mock_provider` shortcut. */
+/** The `providerName` upstream's csi-sanity run uses to mount an empty tmpfs without a provider. */
 const SANITY_MOCK_PROVIDER = 'mock_provider';
 
 export class NodePublisher {
   private readonly locks = new Map<string, Promise<void>>();
-  /** Per target path: the SPCPS last written, so an unchanged rotation check costs no API write. */
-  private readonly writtenStatus = new Map<string, string>();
-  /** Per target path: where its SPCPS lives, so NodeUnpublishVolume can delete it without a search. */
-  private readonly statusObjects = new Map<string, { namespace: string; name: string }>();
+  private readonly podStatuses: PodStatusWriter;
+  private readonly reporter: PublishReporter;
 
-  constructor(private readonly props: NodePublisherProps) {}
+  constructor(private readonly props: NodePublisherProps) {
+    this.podStatuses = new PodStatusWriter({
+      store: props.podStatuses,
+      pods: props.pods,
+      nodeId: props.nodeId,
+      driverName: props.driverName ?? DEFAULT_DRIVER_NAME,
+    });
+    this.reporter = new PublishReporter({
+      metrics: props.metrics,
+      events: props.events,
+      logger: props.logger,
+    });
+  }
 
   /** NodePublishVolume; rejects with a PublishError. `deadline` is kubelet's call deadline. */
   async publish(req: NodePublishVolumeRequest, deadline?: Date): Promise<void> {
-    // Argument checks, in upstream's order and wording.
-    if (!req.volume_capability) throw PublishError.invalidArgument('Volume capability missing in request');
-    if (!req.volume_id) throw PublishError.invalidArgument('Volume ID missing in request');
-    if (!req.target_path) throw PublishError.invalidArgument('Target path missing in request');
-    const volumeContext = req.volume_context ?? {};
-    if (Object.keys(volumeContext).length === 0)
-      throw PublishError.invalidArgument('Volume attributes missing in request');
-    const targetPath = req.target_path;
-    return this.serialized(targetPath, () => this.publishLocked(req, targetPath, volumeContext, deadline));
+    const request = parsePublishRequest(req);
+    return this.serialized(request.targetPath, () => this.publishVolume(request, deadline));
   }
 
-  private async publishLocked(
-    req: NodePublishVolumeRequest,
-    targetPath: string,
-    volumeContext: Record<string, string>,
-    deadline?: Date,
-  ): Promise<void> {
-    const { metrics, logger } = this.props;
-    const spcName = volumeContext[SECRET_PROVIDER_CLASS_KEY] ?? '';
-    const pod: PodReference = {
-      name: volumeContext[POD_NAME_KEY] ?? '',
-      namespace: volumeContext[POD_NAMESPACE_KEY] ?? '',
-      uid: volumeContext[POD_UID_KEY] ?? '',
-    };
-    let providerLabel = volumeContext[PROVIDER_NAME_KEY] ?? '';
-    const log = logger.child({
-      volumeId: req.volume_id,
-      targetPath,
-      pod: `${pod.namespace}/${pod.name}`,
-      secretProviderClass: spcName,
-    });
-
-    let mounted: boolean;
-    try {
-      mounted = (await this.props.mounter.ensureMountPoint(targetPath)).mounted;
-    } catch (err) {
-      metrics.nodePublishError.inc({
-        os_type: OS_TYPE,
-        provider: providerLabel,
-        error_type: ErrorReason.FailedToEnsureMountPoint,
-      });
-      throw new PublishError(
-        `failed to check if target path ${targetPath} is mount point, err: ${(err as Error).message}`,
-        13,
-        ErrorReason.FailedToEnsureMountPoint,
-      );
-    }
-    const remount = mounted;
-    if (mounted && !this.props.rotation) {
-      // Idempotent publish: already mounted and nothing will ever refresh it.
-      metrics.nodePublish.inc({ os_type: OS_TYPE, provider: providerLabel });
-      return;
-    }
-    if (mounted && this.props.rotation?.isFresh(targetPath)) {
-      log.debug('republish skipped: the volume was checked less than one rotation poll interval ago');
-      metrics.nodePublish.inc({ os_type: OS_TYPE, provider: providerLabel });
-      return;
-    }
-
+  private async publishVolume(request: PublishRequest, deadline?: Date): Promise<void> {
+    const { targetPath, pod } = request;
+    const report = this.reporter.begin(request);
+    let remount = false;
     let mountedHere = false;
-    const rotationStarted = Date.now();
     try {
-      if (providerLabel.toLowerCase() === SANITY_MOCK_PROVIDER) {
-        if (!mounted) await this.mountTmpfs(targetPath, () => (mountedHere = true));
-        metrics.nodePublish.inc({ os_type: OS_TYPE, provider: providerLabel });
-        return;
-      }
-      if (!spcName)
-        throw PublishError.unknown('secretProviderClass is not set', ErrorReason.SecretProviderClassNotFound);
-      let spc: SecretProviderClass;
-      try {
-        spc = await this.props.secretProviderClasses.get(pod.namespace, spcName);
-      } catch (err) {
-        throw PublishError.unknown(
-          `failed to get secretproviderclass ${pod.namespace}/${spcName}, error: ${(err as Error).message}`,
-          ErrorReason.SecretProviderClassNotFound,
+      remount = await this.ensureMountPoint(targetPath);
+      if (remount && !this.props.rotation) return report.unchanged(); // idempotent: nothing ever refreshes it
+      if (remount && this.props.rotation?.isFresh(targetPath)) {
+        return report.unchanged(
+          'republish skipped: the volume was checked less than one rotation poll interval ago',
         );
       }
-      const provider = spc.spec?.provider ?? '';
-      if (!provider)
-        throw PublishError.unknown(
-          `provider not set in ${pod.namespace}/${spcName}`,
-          ErrorReason.ProviderError,
-        );
-      providerLabel = provider;
-      const parameters = spc.spec?.parameters ?? {};
-      if (Object.keys(parameters).length === 0) {
-        throw PublishError.unknown(
-          `parameters not set in ${pod.namespace}/${spcName}`,
-          ErrorReason.ProviderError,
-        );
-      }
-      const secrets = req.secrets ?? {};
-      const attributes = buildMountAttributes(parameters, volumeContext, secrets);
-      if (!req.readonly) throw PublishError.invalidArgument('Readonly is not true in request');
-
-      if (!mounted) await this.mountTmpfs(targetPath, () => (mountedHere = true));
-
-      let result;
-      try {
-        result = await this.props.providers.mount(
-          provider,
-          {
-            attributes: goJsonOfStringMap(attributes),
-            secrets: encodeMountSecrets(secrets),
-            target_path: targetPath,
-            permission: DEFAULT_PERMISSION,
-            current_object_version: [],
-          },
-          deadline,
-        );
-      } catch (err) {
-        const reason = (err as { reason?: string }).reason ?? ErrorReason.GRPCProviderError;
-        throw PublishError.unknown(
-          `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
-          reason,
-        );
+      if (request.providerName.toLowerCase() === SANITY_MOCK_PROVIDER) {
+        if (!remount) mountedHere = await this.mountTmpfs(targetPath);
+        return report.unchanged();
       }
 
-      let contentChanged = false;
-      if (result.files.length > 0) {
-        try {
-          contentChanged = writePayloadAtomically(targetPath, result.files).changed;
-        } catch (err) {
-          throw PublishError.unknown(
-            `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: failed to write file: ${(err as Error).message}`,
-            ErrorReason.FileWriteError,
-          );
-        }
-      }
-
-      const mismatch = targetPathMismatch(targetPath, pod.uid);
-      if (mismatch) {
-        throw PublishError.unknown(
-          `failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}, err: ${mismatch}`,
-          ErrorReason.UnexpectedTargetPath,
-        );
-      }
-      // Checked against the pod itself once per volume (when its SPCPS is first written), not per republish.
-      if (!this.writtenStatus.has(targetPath)) await this.checkTargetPathAgainstPod(pod, spcName, targetPath);
-      const podStatus = buildPodStatus({
-        pod,
-        spcName,
-        nodeId: this.props.nodeId,
-        targetPath,
-        objectVersions: result.objectVersions,
-      });
-      const statusKey = JSON.stringify([podStatus.metadata, podStatus.status]);
-      try {
-        if (!remount || this.writtenStatus.get(targetPath) !== statusKey) {
-          await this.props.podStatuses.createOrUpdate(podStatus);
-          this.writtenStatus.set(targetPath, statusKey);
-          this.statusObjects.set(targetPath, { namespace: pod.namespace, name: podStatus.metadata.name! });
-        }
-      } catch (err) {
-        throw PublishError.unknown(
-          `failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
-          ErrorReason.FailedToCreatePodStatus,
-        );
-      }
-
-      this.props.rotation?.recordSuccess(targetPath);
-      metrics.nodePublish.inc({ os_type: OS_TYPE, provider });
-      if (remount) {
-        metrics.rotationReconcile.inc({ os_type: OS_TYPE, provider, rotated: String(contentChanged) });
-        metrics.rotationReconcileDuration.observe(
-          { os_type: OS_TYPE },
-          (Date.now() - rotationStarted) / 1000,
-        );
-        if (contentChanged) {
-          this.props.events.record(
-            pod,
-            'Normal',
-            'MountRotationComplete',
-            `successfully rotated mounted contents for spc ${pod.namespace}/${spcName}`,
-          );
-        }
-      }
-      log.info(
-        remount ? (contentChanged ? 'volume content rotated' : 'volume content unchanged') : 'volume mounted',
-        {
-          objects: result.objectVersions.length,
-          files: result.files.length,
-        },
+      const { spc, provider, parameters } = await resolveSecretProviderClass(
+        this.props.secretProviderClasses,
+        request,
+        report,
       );
-      if (this.props.onPublished) {
-        await this.props
-          .onPublished({
-            pod,
-            spc,
-            targetPath,
-            objectVersions: result.objectVersions,
-            contentChanged,
-            remount,
-          })
-          .catch((err: unknown) =>
-            log.warn('secret sync after publish failed', { error: (err as Error).message }),
+      if (!request.readonly) throw PublishError.invalidArgument('Readonly is not true in request');
+      if (!remount) mountedHere = await this.mountTmpfs(targetPath);
+
+      const answer = await this.props.providers
+        .mount(provider, buildMountRequest({ ...request, parameters }), deadline)
+        .catch((err: unknown) => {
+          throw PublishError.wrap(
+            `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}`,
+            err,
+            ErrorReason.GRPCProviderError,
           );
-      }
-    } catch (err) {
-      const publishError =
-        err instanceof PublishError
-          ? err
-          : PublishError.unknown((err as Error).message, ErrorReason.FailedToMount);
-      metrics.nodePublishError.inc({
-        os_type: OS_TYPE,
-        provider: providerLabel,
-        error_type: publishError.reason,
+        });
+
+      const contentChanged = this.writeFiles(request, answer.files);
+
+      await this.podStatuses
+        .save({ pod, spcName: request.spcName, targetPath, objectVersions: answer.objectVersions, remount })
+        .catch((err: unknown) => {
+          throw PublishError.wrap(
+            `failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}`,
+            err,
+            ErrorReason.FailedToCreatePodStatus,
+          );
+        });
+      this.props.rotation?.recordSuccess(targetPath);
+
+      report.published({
+        remount,
+        contentChanged,
+        objects: answer.objectVersions.length,
+        files: answer.files.length,
       });
-      if (mountedHere) {
-        // A failed first mount leaves nothing behind, so kubelet's retry starts fresh.
-        await this.props.mounter
-          .unmount(targetPath)
-          .catch((unmountErr: unknown) =>
-            log.error('unmounting after a failed publish failed', { error: (unmountErr as Error).message }),
-          );
-      }
-      if (remount) {
-        // Keep the last good content: an error here makes kubelet tear the volume down (k8s#121271).
-        metrics.rotationReconcileError.inc({
-          os_type: OS_TYPE,
-          provider: providerLabel,
-          rotated: 'false',
-          error_type: publishError.reason,
-        });
-        this.props.events.record(
-          pod,
-          'Warning',
-          'MountRotationFailed',
-          `failed to rotate mounted contents for spc ${pod.namespace}/${spcName}, the previous content is kept: ${publishError.message}`,
-        );
-        log.warn('remount failed; the previous content is kept', {
-          error: publishError.message,
-          reason: publishError.reason,
-        });
-        return;
-      }
-      log.warn('publish failed', { error: publishError.message, reason: publishError.reason });
-      throw publishError;
+      await this.syncSecrets(report, {
+        pod,
+        spc,
+        targetPath,
+        objectVersions: answer.objectVersions,
+        contentChanged,
+        remount,
+      });
+    } catch (err) {
+      const failure = PublishError.from(err, ErrorReason.FailedToMount);
+      // A failed first mount leaves nothing behind, so kubelet's retry starts fresh.
+      if (mountedHere)
+        await this.props.mounter.unmount(targetPath).catch((e: unknown) => report.cleanupFailed(e));
+      report.failed(failure, remount);
+      // On a remount keep the last good content: an error here makes kubelet tear the volume down (k8s#121271).
+      if (remount) return;
+      throw failure;
     }
   }
 
   /** NodeUnpublishVolume: unmount and remove the directory; a missing target is success. */
   async unpublish(req: NodeUnpublishVolumeRequest): Promise<void> {
-    if (!req.volume_id) throw PublishError.invalidArgument('Volume ID missing in request');
-    if (!req.target_path) throw PublishError.invalidArgument('Target path missing in request');
-    const targetPath = req.target_path;
+    const { volumeId, targetPath } = parseUnpublishRequest(req);
     return this.serialized(targetPath, async () => {
       try {
         if (fs.existsSync(targetPath) && this.props.mounter.isMountPoint(targetPath)) {
@@ -346,75 +188,65 @@ export class NodePublisher {
         }
         await this.props.mounter.cleanupMountPoint(targetPath);
       } catch (err) {
-        this.props.metrics.nodeUnpublishError.inc({ os_type: OS_TYPE });
-        throw new PublishError(
+        this.reporter.unpublishFailed();
+        throw PublishError.internal(
           `failed to clean and unmount target path ${targetPath}, err: ${(err as Error).message}`,
-          13,
           ErrorReason.FailedToMount,
         );
       }
       this.props.rotation?.forget(targetPath);
-      this.writtenStatus.delete(targetPath);
       forgetVolume(targetPath);
       // Upstream leaves the SPCPS to the garbage collector (pod deleted → SPCPS deleted); deleting it here
       // also covers a slow or absent GC. Best effort: an API outage must not block the pod's teardown.
-      await this.props.podStatuses
-        .deleteForTargetPath(targetPath, this.props.nodeId, this.statusObjects.get(targetPath))
-        .catch((err: unknown) =>
-          this.props.logger.warn(
-            'secretproviderclasspodstatus not deleted; the garbage collector will remove it with the pod',
-            {
-              targetPath,
-              error: (err as Error).message,
-            },
-          ),
-        );
-      this.statusObjects.delete(targetPath);
+      await this.podStatuses
+        .remove(targetPath)
+        .catch((err: unknown) => this.reporter.podStatusNotDeleted(targetPath, err));
       this.props.onUnpublished?.(targetPath);
-      this.props.metrics.nodeUnpublish.inc({ os_type: OS_TYPE });
-      this.props.logger.info('volume unmounted', { volumeId: req.volume_id, targetPath });
+      this.reporter.unpublished(volumeId, targetPath);
     });
   }
 
-  /** Upstream's pod check of an SPCPS target path (reference §2.3/§3.2); throws a PublishError. */
-  private async checkTargetPathAgainstPod(
-    pod: PodReference,
-    spcName: string,
-    targetPath: string,
-  ): Promise<void> {
-    const failure = (message: string, reason: string) =>
-      PublishError.unknown(
-        `failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}, err: ${message}`,
-        reason,
-      );
-    let found;
+  /** True when the target is already a working mount point (a republish). */
+  private async ensureMountPoint(targetPath: string): Promise<boolean> {
     try {
-      found = await this.props.pods.getPod(pod.namespace, pod.name);
+      return (await this.props.mounter.ensureMountPoint(targetPath)).mounted;
     } catch (err) {
-      throw failure(
-        `failed to get pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
-        ErrorReason.PodNotFound,
+      throw PublishError.internal(
+        `failed to check if target path ${targetPath} is mount point, err: ${(err as Error).message}`,
+        ErrorReason.FailedToEnsureMountPoint,
       );
     }
-    const mismatch = podVolumeMismatch(
-      found,
-      targetPath,
-      spcName,
-      this.props.driverName ?? DEFAULT_DRIVER_NAME,
-    );
-    if (mismatch) throw failure(mismatch.message, mismatch.reason);
   }
 
-  private async mountTmpfs(targetPath: string, onMounted: () => void): Promise<void> {
+  /** Mounts the tmpfs; resolves true (it was mounted by this call). */
+  private async mountTmpfs(targetPath: string): Promise<true> {
     try {
       await this.props.mounter.mountTmpfs(targetPath);
+      return true;
     } catch (err) {
       throw PublishError.unknown(
         `failed to mount tmpfs at ${targetPath}, err: ${(err as Error).message}`,
         ErrorReason.FailedToMount,
       );
     }
-    onMounted();
+  }
+
+  /** Writes the provider's files atomically; true when the content on disk changed. */
+  private writeFiles(request: PublishRequest, files: Parameters<typeof writePayloadAtomically>[1]): boolean {
+    if (files.length === 0) return false; // legacy providers write the files themselves
+    try {
+      return writePayloadAtomically(request.targetPath, files).changed;
+    } catch (err) {
+      throw PublishError.unknown(
+        `failed to mount secrets store objects for pod ${request.pod.namespace}/${request.pod.name}, err: failed to write file: ${(err as Error).message}`,
+        ErrorReason.FileWriteError,
+      );
+    }
+  }
+
+  /** Secret sync after a successful provider call; its failure never fails the mount. */
+  private async syncSecrets(report: PublishReport, volume: PublishedVolume): Promise<void> {
+    await this.props.onPublished?.(volume).catch((err: unknown) => report.syncFailed(err));
   }
 
   /** Calls for one target path run one at a time (kubelet may retry while a call is still running). */

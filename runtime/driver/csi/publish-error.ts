@@ -2,23 +2,7 @@
 // `error_type` label. Texts and codes are upstream's: argument errors are InvalidArgument, everything
 // else reaches kubelet as Unknown with the message (what `kubectl describe pod` shows under FailedMount).
 import { status } from '@grpc/grpc-js';
-
-/** Upstream's error reasons (metric label `error_type`); a provider's own Error.code is used verbatim. */
-export const ErrorReason = {
-  FailedToEnsureMountPoint: 'FailedToEnsureMountPoint',
-  ProviderError: 'ProviderError',
-  FailedToMount: 'FailedToMount',
-  SecretProviderClassNotFound: 'SecretProviderClassNotFound',
-  FailedToLookupProviderGRPCClient: 'FailedToLookupProviderGRPCClient',
-  GRPCProviderError: 'GRPCProviderError',
-  FailedToRotate: 'FailedToRotate',
-  PodNotFound: 'PodNotFound',
-  UnexpectedTargetPath: 'UnexpectedTargetPath',
-  PodVolumeNotFound: 'PodVolumeNotFound',
-  FileWriteError: 'FileWriteError',
-  FailedToCreatePodStatus: 'FailedToCreatePodStatus',
-  InvalidArgument: 'InvalidArgument',
-} as const;
+import { ErrorReason } from '../error-reasons';
 
 export class PublishError extends Error {
   constructor(
@@ -39,26 +23,21 @@ export class PublishError extends Error {
   static unknown(message: string, reason: string): PublishError {
     return new PublishError(message, status.UNKNOWN, reason);
   }
-}
 
-/** An error that carries its own reason (provider client errors), so the publish path can keep it. */
-export class ReasonedError extends Error {
-  constructor(
-    message: string,
-    public readonly reason: string,
-  ) {
-    super(message);
-    this.name = 'ReasonedError';
+  static internal(message: string, reason: string): PublishError {
+    return new PublishError(message, status.INTERNAL, reason);
   }
-}
 
-/** The Go-style text of a gRPC error, as upstream passes it through: `rpc error: code = X desc = Y`. */
-export function goGrpcErrorText(code: number, details: string): string {
-  const name = (status[code] ?? 'Unknown')
-    .toLowerCase()
-    .split('_')
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join('');
-  const goName = name === 'Ok' ? 'OK' : name;
-  return `rpc error: code = ${goName} desc = ${details}`;
+  /** `err` as a PublishError: kept when it is one, else Unknown with its own reason or `fallbackReason`. */
+  static from(err: unknown, fallbackReason: string): PublishError {
+    if (err instanceof PublishError) return err;
+    const reason = (err as { reason?: string }).reason ?? fallbackReason;
+    return PublishError.unknown(err instanceof Error ? err.message : String(err), reason);
+  }
+
+  /** Upstream's wrapping of an inner failure: `<context>, err: <inner text>`, keeping the inner reason. */
+  static wrap(context: string, err: unknown, fallbackReason: string): PublishError {
+    const reason = (err as { reason?: string }).reason ?? fallbackReason;
+    return PublishError.unknown(`${context}, err: ${(err as Error).message}`, reason);
+  }
 }

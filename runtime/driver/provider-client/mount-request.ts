@@ -1,7 +1,29 @@
-// The JSON strings inside v1alpha1 MountRequest, encoded exactly as upstream's Go driver encodes them:
-// keys sorted (Go marshals maps in key order), `<`, `>`, `&`, U+2028 and U+2029 escaped, a missing
-// secrets map as `null` (the permission, "420", is the contract's DEFAULT_PERMISSION).
+// Phase 3 of NodePublishVolume, its request: the v1alpha1 MountRequest built exactly as upstream's Go
+// driver builds it. The JSON strings have their keys sorted (Go marshals maps in key order), `<`, `>`, `&`,
+// U+2028 and U+2029 escaped, and a missing secrets map as `null`; the permission is "420".
 import { SERVICE_ACCOUNT_TOKENS_KEY } from '../../wire/csi';
+import { DEFAULT_PERMISSION, MountRequest } from '../../wire/provider-v1alpha1';
+
+/** What a MountRequest is made of. */
+export interface MountRequestProps {
+  /** The SecretProviderClass `spec.parameters` (non-empty). */
+  readonly parameters: Record<string, string>;
+  readonly volumeContext: Record<string, string>;
+  /** NodePublishVolumeRequest.secrets. */
+  readonly secrets: Record<string, string>;
+  readonly targetPath: string;
+}
+
+/** Upstream v1.6's MountRequest: no current object versions (reference §1.1). */
+export function buildMountRequest(props: MountRequestProps): MountRequest {
+  return {
+    attributes: goJsonOfStringMap(buildMountAttributes(props.parameters, props.volumeContext, props.secrets)),
+    secrets: encodeMountSecrets(props.secrets),
+    target_path: props.targetPath,
+    permission: DEFAULT_PERMISSION,
+    current_object_version: [],
+  };
+}
 
 /** Go's json.Marshal of a map[string]string (nil map → `null`). */
 export function goJsonOfStringMap(map: Record<string, string> | undefined): string {

@@ -17,7 +17,7 @@ import {
   providerService,
   SYNC_WARNING_BYTES,
 } from '../../wire/provider-v1alpha1';
-import { ErrorReason, goGrpcErrorText, ReasonedError } from '../csi/publish-error';
+import { ErrorReason, ReasonedError } from '../error-reasons';
 
 /** Upstream's provider name rule; it also keeps the socket path inside the provider directory. */
 const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;
@@ -161,4 +161,15 @@ function grpcFailure(err: grpc.ServiceError): ReasonedError {
     text += '; the provider response is larger than --max-call-recv-msg-size: raise that flag on the driver';
   }
   return new ReasonedError(text, ErrorReason.GRPCProviderError);
+}
+
+/** The Go-style text of a gRPC error, as upstream passes it through: `rpc error: code = X desc = Y`. */
+export function goGrpcErrorText(code: number, details: string): string {
+  const name = (grpc.status[code] ?? 'Unknown')
+    .toLowerCase()
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+  const goName = name === 'Ok' ? 'OK' : name;
+  return `rpc error: code = ${goName} desc = ${details}`;
 }

@@ -6,7 +6,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 export const OS_TYPE = process.platform === 'win32' ? 'windows' : process.platform;
 
 /** Upstream's histogram buckets: ExponentialBucketsRange(0.1, 2, 11). */
-const BUCKETS = Array.from({ length: 11 }, (_, i) => 0.1 * Math.pow(20, i / 10));
+export const DURATION_BUCKETS = Array.from({ length: 11 }, (_, i) => 0.1 * Math.pow(20, i / 10));
 
 export class DriverMetrics {
   readonly registry = new Registry();
@@ -60,7 +60,7 @@ export class DriverMetrics {
       name: 'rotation_reconcile_duration_sec',
       help: 'Duration of remounts that called the provider, in seconds',
       labelNames: ['os_type'],
-      buckets: BUCKETS,
+      buckets: DURATION_BUCKETS,
       registers,
     });
   }

@@ -1,12 +1,7 @@
 // Upstream declares sync_k8s_secret_total and the sync duration histogram but never records them
 // (reference/upstream-driver.md §6); ours are recorded on every sync, in the driver's own registry.
 import { Counter, Histogram, Registry } from 'prom-client';
-
-/** Go's runtime.GOOS, the value upstream puts in `os_type`. */
-export const SYNC_OS_TYPE = process.platform === 'win32' ? 'windows' : process.platform;
-
-/** Upstream's histogram buckets: ExponentialBucketsRange(0.1, 2, 11). */
-const BUCKETS = Array.from({ length: 11 }, (_, i) => 0.1 * Math.pow(20, i / 10));
+import { DURATION_BUCKETS } from '../report/driver-metrics';
 
 /** The two sync metrics of DESIGN §4, registered into a given registry (the one served on --metrics-addr). */
 export class SecretSyncMetrics {
@@ -26,7 +21,7 @@ export class SecretSyncMetrics {
       name: 'sync_k8s_secret_duration_sec',
       help: 'Duration of syncing the Kubernetes Secrets of one mounted volume, in seconds',
       labelNames: ['os_type'],
-      buckets: BUCKETS,
+      buckets: DURATION_BUCKETS,
       registers: [registry],
     });
   }

@@ -15,7 +15,8 @@ import {
 } from '../cluster/kube/kube-types';
 import { readMountedObject } from './mounted-content';
 import { mergeOwners, secretOwnersFor } from './secret-owners';
-import { SecretSyncMetrics, SYNC_OS_TYPE } from './secret-sync-metrics';
+import { OS_TYPE } from '../report/driver-metrics';
+import { SecretSyncMetrics } from './secret-sync-metrics';
 import { TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY, tlsCertificate, tlsPrivateKey } from './tls-parts';
 
 /** The label every synced Secret carries; a Secret without it is never changed. */
@@ -123,7 +124,7 @@ export async function syncSecrets(props: SyncSecretsProps): Promise<SyncSecretsR
         await recordWarning(props, pod, message);
         continue;
       }
-      props.metrics?.syncTotal.inc({ os_type: SYNC_OS_TYPE, provider });
+      props.metrics?.syncTotal.inc({ os_type: OS_TYPE, provider });
       if (outcome !== 'unchanged') {
         props.logger?.info(`synced secret ${outcome}`, {
           secret: secretName,
@@ -147,10 +148,7 @@ export async function syncSecrets(props: SyncSecretsProps): Promise<SyncSecretsR
       );
     }
   }
-  props.metrics?.syncDuration.observe(
-    { os_type: SYNC_OS_TYPE },
-    Number(process.hrtime.bigint() - started) / 1e9,
-  );
+  props.metrics?.syncDuration.observe({ os_type: OS_TYPE }, Number(process.hrtime.bigint() - started) / 1e9);
   return { secrets: results };
 }
 

@@ -1,0 +1,92 @@
+// Phase 5 of NodePublishVolume: the volume's SecretProviderClassPodStatus. Checks the target path (upstream's
+// CVE-2020-8568 guard: against the volume context on every call, against the pod itself once per volume),
+// then writes the SPCPS, skipping the API write when a republish found nothing new. NodeUnpublishVolume
+// deletes it again (best effort; the garbage collector does it too, through the pod owner reference).
+import type { ObjectVersion } from '../../wire/provider-v1alpha1';
+import { ErrorReason, ReasonedError } from '../error-reasons';
+import type { PodReference, PodSource, PodStatusStore } from './ports';
+import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from './pod-status';
+
+/** Options of the PodStatusWriter. */
+export interface PodStatusWriterProps {
+  readonly store: PodStatusStore;
+  /** Pods, read once per volume to check its target path against the pod. */
+  readonly pods: PodSource;
+  /** `--nodeid`: the SPCPS node label. */
+  readonly nodeId: string;
+  /** The CSI driver name a pod's volume must name. */
+  readonly driverName: string;
+}
+
+/** The facts of one successful provider call. */
+export interface PublishedStatus {
+  readonly pod: PodReference;
+  readonly spcName: string;
+  readonly targetPath: string;
+  readonly objectVersions: readonly ObjectVersion[];
+  /** A republish: the write is skipped when the SPCPS would not change. */
+  readonly remount: boolean;
+}
+
+export class PodStatusWriter {
+  /** Per target path: the SPCPS last written, so an unchanged rotation check costs no API write. */
+  private readonly written = new Map<string, string>();
+  /** Per target path: where its SPCPS lives, so NodeUnpublishVolume can delete it without a search. */
+  private readonly locations = new Map<string, { namespace: string; name: string }>();
+
+  constructor(private readonly props: PodStatusWriterProps) {}
+
+  /** Checks the target path and writes the SPCPS; rejects with a ReasonedError in upstream's words. */
+  async save(status: PublishedStatus): Promise<void> {
+    const { pod, spcName, targetPath } = status;
+    const mismatch = targetPathMismatch(targetPath, pod.uid);
+    if (mismatch) throw new ReasonedError(mismatch, ErrorReason.UnexpectedTargetPath);
+    // Checked against the pod itself once per volume (when its SPCPS is first written), not per republish.
+    if (!this.written.has(targetPath)) await this.checkAgainstPod(pod, spcName, targetPath);
+    const podStatus = buildPodStatus({
+      pod,
+      spcName,
+      nodeId: this.props.nodeId,
+      targetPath,
+      objectVersions: status.objectVersions,
+    });
+    const statusKey = JSON.stringify([podStatus.metadata, podStatus.status]);
+    if (status.remount && this.written.get(targetPath) === statusKey) return;
+    try {
+      await this.props.store.createOrUpdate(podStatus);
+    } catch (err) {
+      throw new ReasonedError((err as Error).message, ErrorReason.FailedToCreatePodStatus);
+    }
+    this.written.set(targetPath, statusKey);
+    this.locations.set(targetPath, { namespace: pod.namespace, name: podStatus.metadata.name! });
+  }
+
+  /** The volume is gone: deletes its SPCPS; rejects with the API error (the caller only logs it). */
+  async remove(targetPath: string): Promise<void> {
+    this.written.delete(targetPath);
+    try {
+      await this.props.store.deleteForTargetPath(
+        targetPath,
+        this.props.nodeId,
+        this.locations.get(targetPath),
+      );
+    } finally {
+      this.locations.delete(targetPath);
+    }
+  }
+
+  /** Upstream's pod check of an SPCPS target path (reference §2.3/§3.2). */
+  private async checkAgainstPod(pod: PodReference, spcName: string, targetPath: string): Promise<void> {
+    let found;
+    try {
+      found = await this.props.pods.getPod(pod.namespace, pod.name);
+    } catch (err) {
+      throw new ReasonedError(
+        `failed to get pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
+        ErrorReason.PodNotFound,
+      );
+    }
+    const mismatch = podVolumeMismatch(found, targetPath, spcName, this.props.driverName);
+    if (mismatch) throw new ReasonedError(mismatch.message, mismatch.reason);
+  }
+}

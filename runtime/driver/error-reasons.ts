@@ -1,0 +1,31 @@
+// The driver's failure reasons: upstream's error_type values (reference §2.3, pkg/errors), the one
+// vocabulary the node server, the provider client, the SPCPS checks and the metrics share. A provider's
+// own Error.code travels as the reason verbatim, as upstream.
+
+/** Upstream's error reasons (metric label `error_type`) and the two we add. */
+export const ErrorReason = {
+  FailedToEnsureMountPoint: 'FailedToEnsureMountPoint',
+  ProviderError: 'ProviderError',
+  FailedToMount: 'FailedToMount',
+  SecretProviderClassNotFound: 'SecretProviderClassNotFound',
+  FailedToLookupProviderGRPCClient: 'FailedToLookupProviderGRPCClient',
+  GRPCProviderError: 'GRPCProviderError',
+  FailedToRotate: 'FailedToRotate',
+  PodNotFound: 'PodNotFound',
+  UnexpectedTargetPath: 'UnexpectedTargetPath',
+  PodVolumeNotFound: 'PodVolumeNotFound',
+  FileWriteError: 'FileWriteError',
+  FailedToCreatePodStatus: 'FailedToCreatePodStatus',
+  InvalidArgument: 'InvalidArgument',
+} as const;
+
+/** An error that carries its own reason, so the publish path can keep it when it wraps the text. */
+export class ReasonedError extends Error {
+  constructor(
+    message: string,
+    public readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'ReasonedError';
+  }
+}

@@ -1,0 +1,164 @@
+// The last phase of NodePublishVolume / NodeUnpublishVolume: what one call tells the operator, in one
+// place. Metrics (DESIGN §4 labels, written here only), Events on the pod (rotation outcomes, upstream's
+// reasons) and the log lines all come from the same facts, so they cannot disagree.
+import type { Logger } from '../../common/logging/logger';
+import type { PodEventRecorder, PodReference } from '../cluster/ports';
+import { DriverMetrics, OS_TYPE } from './driver-metrics';
+
+/** What the reporter needs to know about the volume a call is about. */
+export interface ReportedVolume {
+  readonly volumeId: string;
+  readonly targetPath: string;
+  readonly pod: PodReference;
+  readonly spcName: string;
+  /** The provider label until the SPC names the real one (upstream starts from `providerName`). */
+  readonly providerName: string;
+}
+
+/** The outcome of a publish that called the provider. */
+export interface PublishOutcome {
+  /** A republish (rotation check) rather than the first mount. */
+  readonly remount: boolean;
+  /** The files on disk changed. */
+  readonly contentChanged: boolean;
+  readonly objects: number;
+  readonly files: number;
+}
+
+/** A failure as the reporter sees it: upstream's message and `error_type` reason. */
+export interface ReportedFailure {
+  readonly message: string;
+  readonly reason: string;
+}
+
+/** Options of the PublishReporter. */
+export interface PublishReporterProps {
+  readonly metrics: DriverMetrics;
+  readonly events: PodEventRecorder;
+  readonly logger: Logger;
+}
+
+export class PublishReporter {
+  constructor(private readonly props: PublishReporterProps) {}
+
+  /** The report of one NodePublishVolume call. */
+  begin(volume: ReportedVolume): PublishReport {
+    return new PublishReport(this.props, volume);
+  }
+
+  unpublished(volumeId: string, targetPath: string): void {
+    this.props.metrics.nodeUnpublish.inc({ os_type: OS_TYPE });
+    this.props.logger.info('volume unmounted', { volumeId, targetPath });
+  }
+
+  unpublishFailed(): void {
+    this.props.metrics.nodeUnpublishError.inc({ os_type: OS_TYPE });
+  }
+
+  /** The SPCPS delete at unpublish is best effort: the garbage collector removes it with the pod. */
+  podStatusNotDeleted(targetPath: string, err: unknown): void {
+    this.props.logger.warn(
+      'secretproviderclasspodstatus not deleted; the garbage collector will remove it with the pod',
+      { targetPath, error: (err as Error).message },
+    );
+  }
+}
+
+/** One NodePublishVolume call: labels, timing and log fields gathered as the phases learn them. */
+export class PublishReport {
+  /** The `provider` label: `providerName` first, the SPC's provider once it is known. */
+  provider: string;
+  private readonly started = Date.now();
+  private readonly log: Logger;
+
+  constructor(
+    private readonly props: PublishReporterProps,
+    private readonly volume: ReportedVolume,
+  ) {
+    this.provider = volume.providerName;
+    this.log = props.logger.child({
+      volumeId: volume.volumeId,
+      targetPath: volume.targetPath,
+      pod: `${volume.pod.namespace}/${volume.pod.name}`,
+      secretProviderClass: volume.spcName,
+    });
+  }
+
+  /** Already mounted and nothing will refresh it, or checked less than one poll interval ago. */
+  unchanged(why?: string): void {
+    if (why) this.log.debug(why);
+    this.props.metrics.nodePublish.inc({ os_type: OS_TYPE, provider: this.provider });
+  }
+
+  published(outcome: PublishOutcome): void {
+    const { metrics } = this.props;
+    metrics.nodePublish.inc({ os_type: OS_TYPE, provider: this.provider });
+    if (outcome.remount) {
+      metrics.rotationReconcile.inc({
+        os_type: OS_TYPE,
+        provider: this.provider,
+        rotated: String(outcome.contentChanged),
+      });
+      metrics.rotationReconcileDuration.observe({ os_type: OS_TYPE }, (Date.now() - this.started) / 1000);
+      if (outcome.contentChanged) {
+        this.event(
+          'Normal',
+          'MountRotationComplete',
+          `successfully rotated mounted contents for spc ${this.spcRef}`,
+        );
+      }
+    }
+    const message = !outcome.remount
+      ? 'volume mounted'
+      : outcome.contentChanged
+        ? 'volume content rotated'
+        : 'volume content unchanged';
+    this.log.info(message, { objects: outcome.objects, files: outcome.files });
+  }
+
+  /**
+   * A failed call. On a remount the old content is kept and kubelet is told nothing (upstream masks it:
+   * k8s#121271), so the operator learns of it here: a rotation error metric and a Warning Event.
+   */
+  failed(failure: ReportedFailure, remount: boolean): void {
+    const { metrics } = this.props;
+    metrics.nodePublishError.inc({ os_type: OS_TYPE, provider: this.provider, error_type: failure.reason });
+    if (!remount) {
+      this.log.warn('publish failed', { error: failure.message, reason: failure.reason });
+      return;
+    }
+    metrics.rotationReconcileError.inc({
+      os_type: OS_TYPE,
+      provider: this.provider,
+      rotated: 'false',
+      error_type: failure.reason,
+    });
+    this.event(
+      'Warning',
+      'MountRotationFailed',
+      `failed to rotate mounted contents for spc ${this.spcRef}, the previous content is kept: ${failure.message}`,
+    );
+    this.log.warn('remount failed; the previous content is kept', {
+      error: failure.message,
+      reason: failure.reason,
+    });
+  }
+
+  /** The tmpfs mounted by a failed first publish could not be removed again. */
+  cleanupFailed(err: unknown): void {
+    this.log.error('unmounting after a failed publish failed', { error: (err as Error).message });
+  }
+
+  /** Secret sync after a successful publish failed; the mount itself stands. */
+  syncFailed(err: unknown): void {
+    this.log.warn('secret sync after publish failed', { error: (err as Error).message });
+  }
+
+  private get spcRef(): string {
+    return `${this.volume.pod.namespace}/${this.volume.spcName}`;
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.props.events.record(this.volume.pod, type, reason, message);
+  }
+}
