@@ -28,7 +28,7 @@ import { SECRET_PROVIDER_CLASSES } from './cluster/kube/kube-resources';
 import type { SecretProviderClass } from './cluster/kube/kube-types';
 import { WatchCache } from './cluster/kube/watch-cache';
 import { Mounter } from './volume/mounter';
-import { NodePublisher } from './csi/node-server';
+import { NodeServer } from './csi/node-server';
 import { ProviderClients } from './provider-client/provider-clients';
 import { RotationGate } from './volume/rotation-gate';
 import { SecretSyncController, SecretSyncMetrics, syncSecretsAfterPublish } from './secret-sync';
@@ -91,7 +91,7 @@ export async function main(args: string[]): Promise<void> {
     logger: logger.child({ controller: 'secret-sync' }),
   });
   await secretSync.start();
-  const publisher = new NodePublisher({
+  const nodeServer = new NodeServer({
     nodeId: flags.nodeid,
     mounter: new Mounter({ tmpfsSize: flags['tmpfs-size'] || undefined }),
     providers,
@@ -111,7 +111,7 @@ export async function main(args: string[]): Promise<void> {
 
   const server = await startUnixGrpcServer({
     socketPath,
-    services: csiServices({ nodeId: flags.nodeid, publisher, logger, driverName: flags.drivername }),
+    services: csiServices({ nodeId: flags.nodeid, nodeServer, logger, driverName: flags.drivername }),
   });
   // Health = the CSI Probe answered over our own socket, what the liveness-probe sidecar checks.
   const identity = createUnixGrpcClient<grpc.Client>(csiService('Identity'), socketPath);

@@ -47,8 +47,8 @@ export interface PublishedVolume {
   readonly remount: boolean;
 }
 
-/** Everything the publisher works with. */
-export interface NodePublisherProps {
+/** Everything the node server works with. */
+export interface NodeServerProps {
   /** `--nodeid`: the SPCPS node label. */
   readonly nodeId: string;
   readonly mounter: Mounter;
@@ -76,12 +76,12 @@ export interface NodePublisherProps {
 /** The `providerName` upstream's csi-sanity run uses to mount an empty tmpfs without a provider. */
 const SANITY_MOCK_PROVIDER = 'mock_provider';
 
-export class NodePublisher {
+export class NodeServer {
   private readonly locks = new Map<string, Promise<void>>();
   private readonly podStatuses: PodStatusWriter;
   private readonly reporter: PublishReporter;
 
-  constructor(private readonly props: NodePublisherProps) {
+  constructor(private readonly props: NodeServerProps) {
     this.podStatuses = new PodStatusWriter({
       store: props.podStatuses,
       pods: props.pods,

@@ -13,14 +13,14 @@ import {
   NodeUnpublishVolumeRequest,
   NodeUnstageVolumeRequest,
 } from '../../wire/csi';
-import type { NodePublisher } from './node-server';
+import type { NodeServer } from './node-server';
 import { PublishError } from './publish-error';
 
 /** Inputs of the CSI services. */
 export interface CsiServicesProps {
   /** `--nodeid`, returned by NodeGetInfo. */
   readonly nodeId: string;
-  readonly publisher: NodePublisher;
+  readonly nodeServer: NodeServer;
   readonly logger: Logger;
   /** GetPluginInfo vendor_version. @default the package version */
   readonly vendorVersion?: string;
@@ -58,12 +58,12 @@ export function csiServices(props: CsiServicesProps): GrpcServiceBinding[] {
       const deadline = call.getDeadline();
       const deadlineDate =
         deadline instanceof Date ? deadline : Number.isFinite(deadline) ? new Date(deadline) : undefined;
-      answer(props.publisher.publish(call.request, deadlineDate), callback);
+      answer(props.nodeServer.publish(call.request, deadlineDate), callback);
     },
     NodeUnpublishVolume: (
       call: grpc.ServerUnaryCall<NodeUnpublishVolumeRequest, unknown>,
       callback: grpc.sendUnaryData<unknown>,
-    ) => answer(props.publisher.unpublish(call.request), callback),
+    ) => answer(props.nodeServer.unpublish(call.request), callback),
     NodeStageVolume: (
       call: grpc.ServerUnaryCall<NodeStageVolumeRequest, unknown>,
       callback: grpc.sendUnaryData<unknown>,

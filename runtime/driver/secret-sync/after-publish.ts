@@ -1,4 +1,4 @@
-// The node publisher's `onPublished` hook bound to the secret-sync controller. It passes on whether the
+// The node server's `onPublished` hook bound to the secret-sync controller. It passes on whether the
 // provider call changed the files, so an unchanged rotation check of a volume whose Secrets are in sync
 // makes no API call (110 volumes x every poll interval would otherwise be GETs each). A first mount
 // always syncs; a deleted Secret is re-created by the controller's watch, drift by its periodic resync.

@@ -120,7 +120,7 @@ export class SecretSyncController {
     await this.managedSecrets?.stop();
   }
 
-  /** Syncs a freshly published volume and remembers it (the node publisher's `onPublished` hook). */
+  /** Syncs a freshly published volume and remembers it (the node server's `onPublished` hook). */
   async sync(volume: SyncedVolume): Promise<SyncSecretsResult> {
     if ((volume.spc.spec?.secretObjects ?? []).length === 0) {
       this.volumes.delete(volume.targetPath);

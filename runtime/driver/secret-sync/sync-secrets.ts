@@ -1,5 +1,5 @@
 // One sync pass: for each `secretObjects` entry of a SecretProviderClass, make the Kubernetes Secret
-// match the content mounted for one pod (reference/upstream-driver.md §5). Called by the node publisher
+// match the content mounted for one pod (reference/upstream-driver.md §5). Called by the node server
 // after every successful provider call (first mount and rotation) and by the controller to heal.
 import { EventRecorder } from '../cluster/kube/event-recorder';
 import { isAlreadyExists, isConflict, isForbidden, isNotFound } from '../cluster/kube/kube-api-error';

@@ -104,8 +104,8 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
   beforeAll(async () => {
     cluster = new ClusterBindings();
     await ensureSecretsStoreCrds(cluster.kube);
-    NS = await freshNamespace(cluster.kube, 'node-publisher', true);
-    OTHER_NS = await freshNamespace(cluster.kube, 'node-publisher-other');
+    NS = await freshNamespace(cluster.kube, 'node-server', true);
+    OTHER_NS = await freshNamespace(cluster.kube, 'node-server-other');
     await cluster.start();
     await addSpc(NS, 'spc', 'scripted', { objects: 'array:\n  - |\n    objectName: s1\n' });
     await addSpc(OTHER_NS, 'elsewhere', 'scripted', { a: 'b' });

@@ -20,7 +20,7 @@ import type {
 import { csiServices } from '../../../../runtime/driver/csi/services';
 import { DriverMetrics } from '../../../../runtime/driver/report/driver-metrics';
 import { Mounter, readMountPoints } from '../../../../runtime/driver/volume/mounter';
-import { NodePublisher, PublishedVolume } from '../../../../runtime/driver/csi/node-server';
+import { NodeServer, PublishedVolume } from '../../../../runtime/driver/csi/node-server';
 import { ProviderClients } from '../../../../runtime/driver/provider-client/provider-clients';
 import { RotationGate } from '../../../../runtime/driver/volume/rotation-gate';
 import {
@@ -103,7 +103,7 @@ export class DriverHarness {
       initialBackoffMs: this.props.providerBackoffMs ?? 50,
       maxCallRecvMsgSize: this.props.maxCallRecvMsgSize,
     });
-    const publisher = new NodePublisher({
+    const nodeServer = new NodeServer({
       nodeId: this.nodeId,
       mounter: new Mounter(),
       providers: this.providers,
@@ -121,7 +121,7 @@ export class DriverHarness {
     });
     this.server = await startUnixGrpcServer({
       socketPath: this.socketPath,
-      services: csiServices({ nodeId: this.nodeId, publisher, logger }),
+      services: csiServices({ nodeId: this.nodeId, nodeServer, logger }),
     });
     this.node = createUnixGrpcClient(csiService('Node'), this.socketPath);
     this.identity = createUnixGrpcClient(csiService('Identity'), this.socketPath);
