@@ -89,7 +89,12 @@ export function providerDaemonSet(props: ProviderDaemonSetProps): KubeObject {
     namespace: props.namespace,
     appLabel: PROVIDER_APP_LABEL,
     serviceAccountName: PROVIDER_SERVICE_ACCOUNT_NAME,
-    hostSpec: { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' },
+    // The provider talks to no Kubernetes API: no service-account token in a host-network pod.
+    hostSpec: {
+      automountServiceAccountToken: false,
+      hostNetwork: true,
+      dnsPolicy: 'ClusterFirstWithHostNet',
+    },
     priorityClassName: props.priorityClassName,
     nodeSelector: props.nodeSelector,
     tolerations: props.tolerations,

@@ -15,6 +15,12 @@ export const SPCPS_VIEWER_ROLE_NAME = 'secretproviderclasspodstatuses-viewer-rol
 
 const READ = ['get', 'list', 'watch'];
 const CRUD = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+// The driver's service account gets only the verbs its code sends (runtime/driver/cluster/ and
+// secret-sync/): a token stolen from a node can do no more than the driver itself.
+const DRIVER_EVENT_VERBS = ['create', 'patch']; // create, then count repeats with a patch
+const DRIVER_POD_VERBS = ['get']; // the target-path check reads the one pod
+const DRIVER_SPCPS_VERBS = ['create', 'delete', 'get', 'list', 'update']; // list: this node's, at start
+const DRIVER_SECRET_VERBS = ['create', 'get', 'list', 'update', 'watch']; // list/watch: metadata of managed ones
 
 interface ServiceAccountRef {
   readonly name: string;
@@ -69,17 +75,19 @@ function clusterRoleBinding(name: string, roleName: string, subject: ServiceAcco
   };
 }
 
-/** What the driver needs: read SPCs and pods, own SPCPS, emit events, read its own CSIDriver. */
+/**
+ * What the driver needs: read SPCs and pods, own SPCPS, emit events, read its own CSIDriver. Upstream
+ * also grants pods list/watch, SPCPS patch/watch and the SPCPS status subresource; our driver uses none.
+ */
 export function driverClusterRole(): KubeObject {
   return clusterRole(DRIVER_CLUSTER_ROLE_NAME, [
-    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-    { apiGroups: [''], resources: ['pods'], verbs: READ },
+    { apiGroups: [''], resources: ['events'], verbs: DRIVER_EVENT_VERBS },
+    { apiGroups: [''], resources: ['pods'], verbs: DRIVER_POD_VERBS },
     { apiGroups: [SECRETS_STORE_API_GROUP], resources: ['secretproviderclasses'], verbs: READ },
-    { apiGroups: [SECRETS_STORE_API_GROUP], resources: ['secretproviderclasspodstatuses'], verbs: CRUD },
     {
       apiGroups: [SECRETS_STORE_API_GROUP],
-      resources: ['secretproviderclasspodstatuses/status'],
-      verbs: ['get', 'patch', 'update'],
+      resources: ['secretproviderclasspodstatuses'],
+      verbs: DRIVER_SPCPS_VERBS,
     },
     {
       apiGroups: ['storage.k8s.io'],
@@ -90,9 +98,14 @@ export function driverClusterRole(): KubeObject {
   ]);
 }
 
-/** Secret sync (`secretObjects`): only installed when sync is on, so the driver cannot touch Secrets otherwise. */
+/**
+ * Secret sync (`secretObjects`): only installed when sync is on, so the driver cannot touch Secrets
+ * otherwise. No delete or patch: a synced Secret goes with its owners, through the garbage collector.
+ */
 export function syncClusterRole(): KubeObject {
-  return clusterRole(SYNC_CLUSTER_ROLE_NAME, [{ apiGroups: [''], resources: ['secrets'], verbs: CRUD }]);
+  return clusterRole(SYNC_CLUSTER_ROLE_NAME, [
+    { apiGroups: [''], resources: ['secrets'], verbs: DRIVER_SECRET_VERBS },
+  ]);
 }
 
 export function driverClusterRoleBinding(driverServiceAccount: ServiceAccountRef): KubeObject {

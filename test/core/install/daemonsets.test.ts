@@ -189,6 +189,8 @@ describe('provider DaemonSet', () => {
     expect(spec.tolerations).toEqual([{ operator: 'Exists' }]);
     expect(spec.priorityClassName).toBe('system-node-critical');
     expect(spec.hostNetwork).toBe(true);
+    // The provider talks to no Kubernetes API: a host-network pod gets no service-account token.
+    expect(spec.automountServiceAccountToken).toBe(false);
     // Our Node provider measured ~104 MB RSS after 1,000 Mounts (bench/provider): more than upstream's 100Mi.
     expect(provider.resources).toEqual({
       requests: { cpu: '50m', memory: '128Mi' },

@@ -17,6 +17,7 @@ export interface PodSpec {
   serviceAccountName: string;
   priorityClassName?: string;
   hostNetwork?: boolean;
+  automountServiceAccountToken?: boolean;
   nodeSelector: Record<string, string>;
   tolerations: unknown[];
   containers: Container[];

@@ -22,21 +22,19 @@ describe('RBAC (upstream v1.6)', () => {
     expect(objects.filter((o) => o.apiVersion.startsWith('rbac.'))).toMatchSnapshot();
   });
 
-  it('gives the driver exactly what v1.6 needs and no token or secret access', () => {
+  it('gives the driver only the verbs its code sends, and no token or secret access', () => {
     const role = find(objects, 'ClusterRole', 'secretproviderclasses-role');
     expect(verbsFor(role, 'events')).toEqual(['create', 'patch']);
-    expect(verbsFor(role, 'pods')).toEqual(['get', 'list', 'watch']);
+    expect(verbsFor(role, 'pods')).toEqual(['get']);
     expect(verbsFor(role, 'secretproviderclasses')).toEqual(['get', 'list', 'watch']);
     expect(verbsFor(role, 'secretproviderclasspodstatuses')).toEqual([
       'create',
       'delete',
       'get',
       'list',
-      'patch',
       'update',
-      'watch',
     ]);
-    expect(verbsFor(role, 'secretproviderclasspodstatuses/status')).toEqual(['get', 'patch', 'update']);
+    expect(verbsFor(role, 'secretproviderclasspodstatuses/status')).toEqual([]);
     expect(rulesOf(role).find((r) => r.resources.includes('csidrivers'))).toEqual({
       apiGroups: ['storage.k8s.io'],
       resources: ['csidrivers'],
@@ -47,14 +45,10 @@ describe('RBAC (upstream v1.6)', () => {
     expect(verbsFor(role, 'serviceaccounts/token')).toEqual([]);
   });
 
-  it('grants Secret CRUD only through the sync role, bound to the driver', () => {
+  it('grants Secret access only through the sync role, bound to the driver, without delete or patch', () => {
     const role = find(objects, 'ClusterRole', 'secretprovidersyncing-role');
     expect(rulesOf(role)).toEqual([
-      {
-        apiGroups: [''],
-        resources: ['secrets'],
-        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'update', 'watch'] },
     ]);
     const binding = find(objects, 'ClusterRoleBinding', 'secretprovidersyncing-rolebinding');
     expect(binding.roleRef).toEqual({
