@@ -42,7 +42,13 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: ['**/*.test.ts'],
-      testPathIgnorePatterns: ['\\.rig\\.test\\.ts$'],
+      testPathIgnorePatterns: ['\\.rig\\.test\\.ts$', '/test/consumer/'],
+    },
+    // The package as a user installs it (npm pack, fresh cdk8s and Pulumi projects): minutes, not seconds.
+    {
+      ...common,
+      displayName: 'consumer',
+      testMatch: ['<rootDir>/test/consumer/**/*.test.ts'],
     },
     {
       ...common,
