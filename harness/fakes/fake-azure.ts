@@ -45,6 +45,11 @@ export interface FakeAzureProps {
    * @default 0
    */
   readonly keyVaultLatencyMs?: number;
+  /**
+   * The CA that issues the doubles' certificates (e.g. the one the rig's node images trust).
+   * @default a fresh test CA
+   */
+  readonly ca?: TestCa;
 }
 
 /** The running doubles and how to reach them. */
@@ -87,7 +92,7 @@ export async function startFakeAzure(props: FakeAzureProps): Promise<FakeAzure> 
 
 async function startOnce(props: FakeAzureProps): Promise<FakeAzure> {
   const dir = mkdtempSync(join(tmpdir(), 'aks-ss-fake-azure-'));
-  const ca = TestCa.create({ dir });
+  const ca = props.ca ?? TestCa.create({ dir });
   const suffix = props.keyVaultDnsSuffix ?? 'vault.fake.test';
   const loginHost = props.loginHost ?? 'login.fake.test';
   const vaultNames = props.vaultNames ?? ['kv1'];
@@ -98,7 +103,7 @@ async function startOnce(props: FakeAzureProps): Promise<FakeAzure> {
 
   // Go MSAL asks login.microsoftonline.com for instance discovery of an unknown authority host, so
   // the Entra double answers that name too (only inside the private hosts file / agent lookup).
-  const entraNames = [loginHost, 'login.microsoftonline.com'];
+  const entraNames = [...new Set([loginHost, 'login.microsoftonline.com'])];
   const entraCert = ca.issueServerCertificate({ dnsNames: entraNames, ipAddresses: [entraAddress] });
   const vaultCert = ca.issueServerCertificate({
     dnsNames: [`*.${suffix}`, suffix],

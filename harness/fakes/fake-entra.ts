@@ -2,7 +2,7 @@
 // (MSAL) and azidentity credentials through their authority host: OpenID metadata, instance
 // discovery and client_credentials with a client secret or a client assertion (JWT bearer, the
 // workload-identity exchange of a service-account token). Counts what it serves.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, verify } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, Server } from 'node:https';
 import { AddressInfo, Socket } from 'node:net';
@@ -77,6 +77,13 @@ export interface FederatedClientRegistration {
    * @default 'api://AzureADTokenExchange'
    */
   readonly audience?: string;
+  /**
+   * The issuer whose signature the assertion must carry, as Entra ID checks it against the issuer's
+   * published keys: `iss` must equal `url` and the RS256 signature must verify with `publicKeyPem` (e.g. a
+   * cluster's service-account signing key).
+   * @default claims only, no signature check
+   */
+  readonly issuer?: { readonly url: string; readonly publicKeyPem: string };
 }
 
 /** One issued access token, as the fake remembers it. */
@@ -121,6 +128,7 @@ export class FakeEntra {
   private readonly secrets = new Map<string, ClientSecretRegistration>();
   private readonly federated = new Map<string, FederatedClientRegistration>();
   private readonly issued = new Map<string, IssuedToken>();
+  private verifiedAssertions: Record<string, unknown>[] = [];
   private counters = { tokenRequests: 0, tokensIssued: 0, metadataRequests: 0, discoveryRequests: 0 };
   private byClient = new Map<string, number>();
   private readonly faults: { rule: EntraFaultRule; left: number }[] = [];
@@ -174,6 +182,14 @@ export class FakeEntra {
   /** What the fake has served since start or the last {@link resetStats}. */
   public stats(): FakeEntraStats {
     return { ...this.counters, tokenRequestsByClient: Object.fromEntries(this.byClient) };
+  }
+
+  /**
+   * Claims of the assertions whose issuer signature was verified (registrations with `issuer`), oldest first,
+   * at most the last 100. The tokens themselves are not kept.
+   */
+  public verifiedAssertionClaims(): readonly Record<string, unknown>[] {
+    return [...this.verifiedAssertions];
   }
 
   /** Zeroes the counters (issued tokens stay valid). */
@@ -364,6 +380,23 @@ export class FakeEntra {
           ),
         );
       }
+      if (registered.issuer) {
+        if (
+          claims.iss !== registered.issuer.url ||
+          !signatureVerifies(assertion, registered.issuer.publicKeyPem)
+        ) {
+          return sendJson(
+            res,
+            400,
+            aadError(
+              'invalid_client',
+              700211,
+              `No matching federated identity record found for presented assertion issuer '${String(claims.iss)}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.`,
+            ),
+          );
+        }
+        this.verifiedAssertions = [...this.verifiedAssertions, claims].slice(-100);
+      }
       grant = 'client_assertion';
     } else {
       return sendJson(
@@ -424,6 +457,25 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function b64url(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** RS256 JWS signature check of a compact JWT. */
+function signatureVerifies(jwt: string, publicKeyPem: string): boolean {
+  const [header, payload, signature] = jwt.split('.');
+  try {
+    const alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: string }).alg;
+    return (
+      alg === 'RS256' &&
+      verify(
+        'RSA-SHA256',
+        Buffer.from(`${header}.${payload}`),
+        publicKeyPem,
+        Buffer.from(signature, 'base64url'),
+      )
+    );
+  } catch {
+    return false;
+  }
 }
 
 function decodeJwtClaims(jwt: string): Record<string, unknown> | undefined {

@@ -1,7 +1,8 @@
 // A throwaway certificate authority for the HTTPS test doubles. Nothing is added to any trust store:
 // Node clients trust it through an explicit `ca` (agent) or NODE_EXTRA_CA_CERTS in spawned children,
 // Go children through SSL_CERT_FILE.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, AgentOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,30 @@ export class TestCa {
     const caCertPath = join(dir, 'ca.pem');
     writeFileSync(caCertPath, ca.certPem, { mode: 0o644 });
     return new TestCa(dir, ownsDir, ca, caCertPath);
+  }
+
+  /**
+   * Writes the CA's private key next to its certificate (mode 0600), so another process can
+   * {@link TestCa.load} the same CA (the rig's node bakes the certificate into its images once, and each
+   * test file's fakes then issue their server certificates from it).
+   */
+  public saveKey(): string {
+    const keyPath = join(this.dir, 'ca-key.pem');
+    writeFileSync(keyPath, this.ca.keyPem, { mode: 0o600 });
+    return keyPath;
+  }
+
+  /** The CA saved in `caDir` by {@link TestCa.saveKey}; its files are left in place by dispose. */
+  public static load(caDir: string): TestCa {
+    const caCertPath = join(caDir, 'ca.pem');
+    const certPem = readFileSync(caCertPath, 'utf8');
+    const ca: IssuedCertificate = {
+      certPem,
+      certDer: new X509Certificate(certPem).raw,
+      keyPem: readFileSync(join(caDir, 'ca-key.pem'), 'utf8'),
+      commonName: new X509Certificate(certPem).subject.replace(/^CN=/, ''),
+    };
+    return new TestCa(caDir, false, ca, caCertPath);
   }
 
   private constructor(

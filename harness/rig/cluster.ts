@@ -22,6 +22,16 @@ export interface StartRigProps {
   readonly controllerManager?: boolean;
   /** Start lowkey-vault when its jar is available. @default true */
   readonly lowkeyVault?: boolean;
+  /**
+   * Controllers kube-controller-manager runs besides the rig's own (e.g. `daemonset-controller` for a node).
+   * @default none
+   */
+  readonly extraControllers?: readonly string[];
+  /**
+   * `--service-cluster-ip-range`; its first address (the `kubernetes` Service) is in the serving certificate.
+   * @default '10.96.0.0/16'
+   */
+  readonly serviceClusterIpRange?: string;
   /** Bound for each component to become ready. @default 120000 (2 shared cores, cold page cache) */
   readonly readyTimeoutMs?: number;
   /** Parent of the run's temp dir. @default os.tmpdir() */
@@ -76,9 +86,11 @@ export async function startRig(props: StartRigProps = {}): Promise<RunningRig> {
   const processes: RigProcess[] = props.processes ?? [];
   try {
     const etcd = await startEtcd(bin, stateDir, processes, readyTimeoutMs);
-    const apiserver = await startApiserver(bin, stateDir, etcd.url, processes, readyTimeoutMs);
+    const serviceRange = props.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE;
+    const apiserver = await startApiserver(bin, stateDir, etcd.url, serviceRange, processes, readyTimeoutMs);
     if (props.controllerManager ?? true) {
-      await startControllerManager(bin, stateDir, apiserver, processes, readyTimeoutMs);
+      const controllers = [...CONTROLLERS, ...(props.extraControllers ?? [])];
+      await startControllerManager(bin, stateDir, apiserver, controllers, processes, readyTimeoutMs);
     }
     const versions = [
       `kube-apiserver: ${reportedVersion(bin.kubeApiserver, ['--version'])}`,
@@ -174,10 +186,21 @@ interface StartedApiserver {
   readonly serviceAccountKeyFile: string;
 }
 
+const DEFAULT_SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
+
+/** The first address of an IPv4 range: the ClusterIP the apiserver gives the `kubernetes` Service. */
+export function kubernetesServiceIp(range: string): string {
+  const [base] = range.split('/');
+  const octets = base.split('.').map(Number);
+  octets[3] += 1;
+  return octets.join('.');
+}
+
 async function startApiserver(
   bin: ClusterBinaries,
   stateDir: string,
   etcdUrl: string,
+  serviceRange: string,
   processes: RigProcess[],
   readyTimeoutMs: number,
 ): Promise<StartedApiserver> {
@@ -185,7 +208,8 @@ async function startApiserver(
   const serving = createSignedCertificate(ca, {
     commonName: 'kube-apiserver',
     dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
-    ipAddresses: ['127.0.0.1'],
+    // In-cluster clients (a node's pods) reach the apiserver at the kubernetes Service address.
+    ipAddresses: ['127.0.0.1', kubernetesServiceIp(serviceRange)],
   });
   const admin = createSignedCertificate(ca, {
     commonName: 'rig-admin',
@@ -194,6 +218,8 @@ async function startApiserver(
   });
   const serviceAccount = createServiceAccountKeyPair();
   const caFile = write(stateDir, 'ca.crt', ca.certPem);
+  // A node signs its kubelet's client certificate with it (harness/rig/node).
+  const caKeyFile = write(stateDir, 'ca.key', ca.keyPem);
   const servingCert = write(stateDir, 'apiserver.crt', serving.certPem);
   const servingKey = write(stateDir, 'apiserver.key', serving.keyPem);
   const clientCertFile = write(stateDir, 'admin.crt', admin.certPem);
@@ -225,7 +251,7 @@ async function startApiserver(
       // ValidatingAdmissionPolicy is GA (on by default); listed so the policy tests never depend on defaults.
       '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,NodeRestriction,ValidatingAdmissionPolicy,' +
         'MutatingAdmissionWebhook,ValidatingAdmissionWebhook,ResourceQuota',
-      '--service-cluster-ip-range=10.96.0.0/16',
+      `--service-cluster-ip-range=${serviceRange}`,
       '--allow-privileged=true',
       // No nodes and a loopback advertise address: the kubernetes Service endpoints are not reconciled.
       '--endpoint-reconciler-type=none',
@@ -270,6 +296,7 @@ async function startApiserver(
       kubeconfig,
       apiserverUrl,
       caFile,
+      caKeyFile,
       clientCertFile,
       clientKeyFile,
       serviceAccountIssuer: SERVICE_ACCOUNT_ISSUER,
@@ -294,6 +321,7 @@ async function startControllerManager(
   bin: ClusterBinaries,
   stateDir: string,
   apiserver: StartedApiserver,
+  controllers: readonly string[],
   processes: RigProcess[],
   readyTimeoutMs: number,
 ): Promise<void> {
@@ -311,7 +339,7 @@ async function startControllerManager(
       `--service-account-private-key-file=${apiserver.serviceAccountKeyFile}`,
       `--root-ca-file=${apiserver.caFile}`,
       '--leader-elect=false',
-      `--controllers=${CONTROLLERS.join(',')}`,
+      `--controllers=${controllers.join(',')}`,
     ],
   });
   processes.push(proc);

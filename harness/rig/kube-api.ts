@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type { KubeObject } from '../../lib/core/kube-object';
 import { waitUntil } from './processes';
-import { rig } from './rig-env';
+import { rig, RigEndpoints } from './rig-env';
 
 export interface KubeApiProps {
   /** `https://127.0.0.1:<port>`. */
@@ -70,7 +70,11 @@ const MAX_429_RETRIES = 20;
 export class KubeApi {
   /** The rig's apiserver as its admin (only inside the rig jest project). */
   static forRig(): KubeApi {
-    const endpoints = rig();
+    return KubeApi.forEndpoints(rig());
+  }
+
+  /** An apiserver of the rig (e.g. the node project's own) as its admin. */
+  static forEndpoints(endpoints: RigEndpoints): KubeApi {
     return new KubeApi({
       apiserverUrl: endpoints.apiserverUrl,
       caPem: fs.readFileSync(endpoints.caFile, 'utf8'),

@@ -46,6 +46,8 @@ export interface RigEndpoints {
   readonly apiserverUrl: string;
   /** PEM CA that signed the apiserver's serving certificate and the client certificates. */
   readonly caFile: string;
+  /** Private key of that CA (PEM), for a node's client certificate. */
+  readonly caKeyFile: string;
   readonly clientCertFile: string;
   readonly clientKeyFile: string;
   /** `--service-account-issuer` of the apiserver (the `iss` claim of service-account tokens). */
@@ -69,6 +71,7 @@ export const RIG_ENV = {
   kubeconfig: 'RIG_KUBECONFIG',
   apiserverUrl: 'RIG_APISERVER_URL',
   caFile: 'RIG_CA_FILE',
+  caKeyFile: 'RIG_CA_KEY_FILE',
   clientCertFile: 'RIG_CLIENT_CERT_FILE',
   clientKeyFile: 'RIG_CLIENT_KEY_FILE',
   serviceAccountIssuer: 'RIG_SERVICE_ACCOUNT_ISSUER',
@@ -177,38 +180,86 @@ export function lowkeyVaultRuntime(): LowkeyVaultRuntime | { readonly unavailabl
   return { unavailable: `${jar} is missing: run \`bash harness/rig/build.sh\`` };
 }
 
-function required(name: string): string {
+// ---- the node (harness/rig/node) ------------------------------------------------------------------------
+
+/** Keep in step with CSI_SIDECARS_VERSION in build.sh. */
+export const CSI_SIDECARS_VERSION = 'v1';
+
+/** The node's own binaries (not in rigBinaries(), so the apiserver-only tests never need them). */
+export interface NodeBinaries {
+  /** kubelet from the pinned k8s.io/kubernetes module. */
+  readonly kubelet: string;
+  /** kube-scheduler from the same module: DaemonSet pods are placed by the scheduler. */
+  readonly kubeScheduler: string;
+  /** Stand-ins for node-driver-registrar and livenessprobe (harness/rig/tools/csi-sidecars). */
+  readonly csiSidecars: string;
+}
+
+/** Path of one node binary; throws naming it and `bash harness/rig/build.sh` when it is not built. */
+export function nodeBinary(name: keyof NodeBinaries): string {
+  const v = rigVersions();
+  const locations: Record<keyof NodeBinaries, [string, string, string]> = {
+    kubelet: ['kubernetes-node', v.kubernetes, 'kubelet'],
+    kubeScheduler: ['kubernetes-node', v.kubernetes, 'kube-scheduler'],
+    csiSidecars: ['csi-sidecars', CSI_SIDECARS_VERSION, 'csi-sidecars'],
+  };
+  return builtFile(...locations[name]);
+}
+
+function required(name: string, project: string): string {
   const value = process.env[name];
   if (!value) {
     throw new Error(
-      `${name} is not set: rig() only works in the jest "rig" project (files named *.rig.test.ts), whose ` +
-        `globalSetup harness/rig/global-setup.ts starts the components. Run: npx jest <file>.rig.test.ts`,
+      `${name} is not set: it is only set in the jest "${project}" project (files named *.rig.test.ts under ` +
+        `${project === 'node' ? 'test/node' : 'test'}), whose globalSetup starts the components. Run: npx jest <file>.rig.test.ts`,
     );
   }
   return value;
 }
 
-/** Endpoints of the running rig; throws a clear message outside the rig jest project. */
-export function rig(): RigEndpoints {
+function endpointsFromEnv(names: Record<keyof RigEndpoints, string>, project: string): RigEndpoints {
   return {
-    kubeconfig: required(RIG_ENV.kubeconfig),
-    apiserverUrl: required(RIG_ENV.apiserverUrl),
-    caFile: required(RIG_ENV.caFile),
-    clientCertFile: required(RIG_ENV.clientCertFile),
-    clientKeyFile: required(RIG_ENV.clientKeyFile),
-    serviceAccountIssuer: required(RIG_ENV.serviceAccountIssuer),
-    apiAudiences: required(RIG_ENV.apiAudiences).split(','),
-    etcdUrl: required(RIG_ENV.etcdUrl),
-    lowkeyVaultUrl: process.env[RIG_ENV.lowkeyVaultUrl] || undefined,
-    lowkeyVaultCaFile: process.env[RIG_ENV.lowkeyVaultCaFile] || undefined,
-    lowkeyVaultUnavailable: process.env[RIG_ENV.lowkeyVaultUnavailable] || undefined,
-    stateDir: required(RIG_ENV.stateDir),
+    kubeconfig: required(names.kubeconfig, project),
+    apiserverUrl: required(names.apiserverUrl, project),
+    caFile: required(names.caFile, project),
+    caKeyFile: required(names.caKeyFile, project),
+    clientCertFile: required(names.clientCertFile, project),
+    clientKeyFile: required(names.clientKeyFile, project),
+    serviceAccountIssuer: required(names.serviceAccountIssuer, project),
+    apiAudiences: required(names.apiAudiences, project).split(','),
+    etcdUrl: required(names.etcdUrl, project),
+    lowkeyVaultUrl: process.env[names.lowkeyVaultUrl] || undefined,
+    lowkeyVaultCaFile: process.env[names.lowkeyVaultCaFile] || undefined,
+    lowkeyVaultUnavailable: process.env[names.lowkeyVaultUnavailable] || undefined,
+    stateDir: required(names.stateDir, project),
   };
 }
 
+/** Endpoints of the running rig; throws a clear message outside the rig jest project. */
+export function rig(): RigEndpoints {
+  return endpointsFromEnv(RIG_ENV, 'rig');
+}
+
+/**
+ * The node project's cluster (harness/rig/node/global-setup.ts starts one of its own, so DaemonSets other
+ * rig tests apply never land on the node): the same fields under their own variable names, since both
+ * projects' workers inherit one environment.
+ */
+export const NODE_CLUSTER_ENV = Object.fromEntries(
+  Object.entries(RIG_ENV).map(([key, name]) => [key, name.replace(/^RIG_/, 'RIG_NODE_CLUSTER_')]),
+) as Record<keyof RigEndpoints, string>;
+
+/** Endpoints of the node project's cluster; throws a clear message outside the node jest project. */
+export function nodeCluster(): RigEndpoints {
+  return endpointsFromEnv(NODE_CLUSTER_ENV, 'node');
+}
+
 /** Writes the endpoints into process.env (global-setup; workers inherit them). */
-export function exportRigEndpoints(endpoints: RigEndpoints): void {
-  for (const [key, envName] of Object.entries(RIG_ENV)) {
+export function exportRigEndpoints(
+  endpoints: RigEndpoints,
+  names: Record<keyof RigEndpoints, string> = RIG_ENV,
+): void {
+  for (const [key, envName] of Object.entries(names)) {
     const value = endpoints[key as keyof RigEndpoints];
     if (value === undefined) delete process.env[envName];
     else process.env[envName] = Array.isArray(value) ? value.join(',') : String(value);
