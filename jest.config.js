@@ -1,5 +1,6 @@
-// Two projects: "unit" needs nothing but Node; "rig" (files named *.rig.test.ts) runs against the real
-// components started once by harness/rig/global-setup.ts (kube-apiserver, etcd, lowkey-vault, ...).
+// Three projects: "unit" needs nothing but Node; "rig" (files named *.rig.test.ts) runs against the real
+// components started once by harness/rig/global-setup.ts (kube-apiserver, etcd, lowkey-vault, ...); "node"
+// (test/node/**/*.rig.test.ts) against a real kubelet + containerd (harness/rig/node/global-setup.ts).
 // isolatedModules comes from tsconfig.json (ts-jest then transpiles per file); types are checked once by tsc --noEmit.
 const fs = require('fs');
 const path = require('path');
@@ -22,6 +23,9 @@ function lowkeyVaultBlocked() {
   const blocked = dirs.some((d) => fs.existsSync(path.join(rigCache, d, 'UNAVAILABLE')));
   return blocked && !hasJar;
 }
+
+// test/node/**/*.rig.test.ts run in the "node" project (a kubelet of their own), not in "rig".
+const NODE_TESTS = '/test/node/';
 
 const tsJest = ['ts-jest', { diagnostics: false }];
 // tsconfig.json's `paths` map the package's own name to its sources (examples/ import it by name).
@@ -54,9 +58,17 @@ module.exports = {
       ...common,
       displayName: 'rig',
       testMatch: ['**/*.rig.test.ts'],
-      testPathIgnorePatterns: lowkeyVaultBlocked() ? [LOWKEY_TESTS] : [],
+      testPathIgnorePatterns: [NODE_TESTS, ...(lowkeyVaultBlocked() ? [LOWKEY_TESTS] : [])],
       globalSetup: '<rootDir>/harness/rig/global-setup.ts',
       globalTeardown: '<rootDir>/harness/rig/global-teardown.ts',
+    },
+    {
+      // A real node (containerd + kubelet) on a cluster of its own; started only when a test/node file runs.
+      ...common,
+      displayName: 'node',
+      testMatch: ['<rootDir>/test/node/**/*.rig.test.ts'],
+      globalSetup: '<rootDir>/harness/rig/node/global-setup.ts',
+      globalTeardown: '<rootDir>/harness/rig/node/global-teardown.ts',
     },
   ],
 };

@@ -15,6 +15,8 @@ tools="$here/tools"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/aks-secrets-store/rig"
 work="$cache/.work"
 LOWKEY_VAULT_VERSION="7.3.74"
+# Version of the node's sidecar stand-ins (harness/rig/tools/csi-sidecars); keep in step with rig-env.ts.
+CSI_SIDECARS_VERSION="v1"
 MAVEN_CENTRAL="https://repo1.maven.org/maven2"
 
 fail() {
@@ -62,8 +64,9 @@ total_start=$(now)
 go_component() {
   local component="$1" version="$2"
   shift 2
+  local src="${GO_COMPONENT_SRC:-$component}"
   local out="$cache/$component-$version" sha
-  sha="$(recipe_sha "$component")"
+  sha="$(recipe_sha "$src")"
   local missing=0 spec
   for spec in "$@"; do [ -x "$out/${spec%%=*}" ] || missing=1; done
   if [ "$missing" = 0 ] && [ "$(cat "$out/.recipe-sha" 2>/dev/null)" = "$sha" ]; then
@@ -74,12 +77,12 @@ go_component() {
   start=$(now)
   echo "rig: building $component $version (cold) ..."
   rm -rf "${work:?}/$component"
-  cp -r "$tools/$component" "$work/$component"
+  cp -r "$tools/$src" "$work/$component"
   mkdir -p "$out"
   for spec in "$@"; do
     local binary="${spec%%=*}" pkg="${spec#*=}" ldflags="-s -w"
     case "$component" in
-      kubernetes)
+      kubernetes | kubernetes-node)
         ldflags+=" -X k8s.io/component-base/version.gitVersion=$version"
         ldflags+=" -X k8s.io/component-base/version.gitMajor=$(echo "$version" | sed -E 's/^v([0-9]+)\..*/\1/')"
         ldflags+=" -X k8s.io/component-base/version.gitMinor=$(echo "$version" | sed -E 's/^v[0-9]+\.([0-9]+)\..*/\1/')"
@@ -131,6 +134,42 @@ lowkey_component() {
   summary+=("lowkey-vault $version: cold download $(($(now) - start))s")
 }
 
+# --- the node (kubelet + containerd; harness/rig/node) ------------------------------------------------------
+# Debian packages the node needs, installed when missing so a fresh machine (CI) works: containerd 1.6 +
+# runc, the CNI plugins (ptp, host-local, loopback), dnsmasq (the pods' cluster DNS), socat (the kubernetes
+# Service address), debootstrap and busybox-static (image layers), a C compiler with static libc (pause).
+node_packages() {
+  local wanted=(containerd runc containernetworking-plugins dnsmasq-base socat debootstrap busybox-static
+    iproute2 util-linux mount gcc libc6-dev tar) missing=() pkg
+  for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" = 0 ] && return
+  if [ "$(id -u)" != 0 ]; then
+    echo "rig: WARNING: the node needs Debian packages ${missing[*]} (apt-get install -y ${missing[*]} as root); node tests cannot run." >&2
+    return
+  fi
+  echo "rig: installing Debian packages for the node: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  summary+=("node packages: installed ${missing[*]}")
+}
+
+node_component() {
+  node_packages
+  # kubelet and kube-scheduler (the DaemonSet pods need one) from the kubernetes pin (same module, same
+  # go.sum), in their own cache dir so the apiserver's recipe and binaries stay as they are.
+  GO_COMPONENT_SRC=kubernetes go_component kubernetes-node "$k8s_version" \
+    "kubelet=k8s.io/kubernetes/cmd/kubelet" "kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler"
+  go_component csi-sidecars "$CSI_SIDECARS_VERSION" "csi-sidecars=."
+  # Image layers (Debian rootfs, Node 24, the runtime's production dependencies, busybox, pause).
+  local start
+  start=$(now)
+  (cd "$here/../.." && npx ts-node --transpile-only harness/rig/node/node-images.ts) ||
+    fail "building the node's image layers failed (see above)"
+  summary+=("node image layers: $(($(now) - start))s")
+}
+
 want() { [ "${#selected[@]}" = 0 ] || printf '%s\n' "${selected[@]}" | grep -qx "$1"; }
 selected=("$@")
 
@@ -146,6 +185,7 @@ want secrets-store-csi-driver && go_component secrets-store-csi-driver "$driver_
 want provider-azure && go_component provider-azure "$provider_version" \
   "secrets-store-csi-driver-provider-azure=github.com/Azure/secrets-store-csi-driver-provider-azure/cmd"
 want lowkey-vault && lowkey_component
+want node && node_component
 
 for line in "${summary[@]}"; do echo "rig: $line"; done
 echo "rig: total $(($(now) - total_start))s"
