@@ -140,7 +140,8 @@ export function reapLeftovers(): number[] {
   for (const name of fs.readdirSync(rigRunDir())) {
     const file = path.join(rigRunDir(), name);
     const record = readPidFile(file);
-    if (!record) continue;
+    // Not a process record (e.g. a directory of other records): not ours to reap.
+    if (!record || !Array.isArray(record.children)) continue;
     const ownerRunning = isAlive(record.ownerPid) && startTime(record.ownerPid) === record.ownerStartTime;
     if (ownerRunning) continue;
     for (const child of record.children) {

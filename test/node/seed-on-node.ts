@@ -382,7 +382,15 @@ export async function brokenSpcStaysContainerCreating(world: SeedWorld, broken: 
   ).catch((error: Error) => {
     throw new Error(`${error.message}\nFailedMount messages:\n${messages.join('\n')}`);
   });
-  const status = (await world.api.get<Pod>(podPath(world.namespace, `broken-${broken.name}`))).status;
+  // The kubelet reports the container's waiting state with its next status update.
+  let status: Pod['status'];
+  await waitUntil(
+    async () => {
+      status = (await world.api.get<Pod>(podPath(world.namespace, `broken-${broken.name}`))).status;
+      return !!status?.containerStatuses?.[0]?.state?.waiting?.reason;
+    },
+    { what: `the kubelet's status of broken-${broken.name}`, timeoutMs: 60_000, intervalMs: 500 },
+  );
   expect(status?.phase).toBe('Pending');
   expect(status?.containerStatuses?.[0]?.state?.waiting?.reason).toBe('ContainerCreating');
   const message = messages.find((m) => broken.mustMention.every((fragment) => fragment.test(m)))!;

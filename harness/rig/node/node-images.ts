@@ -96,31 +96,19 @@ function requireLayer(name: string, build?: (stage: string) => void): ImageLayer
 
 // ---- the runtime's dependency set ------------------------------------------------------------------------
 
-/** The runtime-only dependency names, as runtime/Dockerfile installs them. */
-export function runtimeDependencyNames(): string[] {
-  const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'runtime', 'Dockerfile'), 'utf8');
-  const list = /const runtime = \[([^\]]*)\]/.exec(dockerfile);
-  if (!list)
-    throw new Error('runtime/Dockerfile: the runtime dependency list (`const runtime = [...]`) is gone');
-  return [...list[1].matchAll(/"([^"]+)"/g)].map((match) => match[1]);
-}
+/** runtime/package.json: the runtime's dependency set, defined only there (an npm workspace of the root). */
+const RUNTIME_PACKAGE_JSON = path.join('runtime', 'package.json');
+const DEPS_INPUTS = ['package.json', 'package-lock.json', RUNTIME_PACKAGE_JSON];
 
-/** package.json cut down to the runtime dependencies at the versions package.json asks for (as the Dockerfile). */
-function runtimePackageJson(): Record<string, unknown> {
-  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
-  const names = runtimeDependencyNames();
-  const missing = names.filter((name) => !pkg.dependencies[name]);
-  if (missing.length) throw new Error(`runtime dependency not in package.json: ${missing.join(', ')}`);
-  pkg.dependencies = Object.fromEntries(names.map((name) => [name, pkg.dependencies[name]]));
-  delete pkg.devDependencies;
-  delete pkg.scripts;
-  return pkg;
+/** The runtime's dependency names (what the image must load). */
+export function runtimeDependencyNames(): string[] {
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, RUNTIME_PACKAGE_JSON), 'utf8'));
+  return Object.keys(pkg.dependencies ?? {});
 }
 
 function runtimeDepsKey(): string {
   return shortHash(
-    JSON.stringify(runtimePackageJson()),
-    fs.readFileSync(path.join(REPO_ROOT, 'package-lock.json'), 'utf8'),
+    ...DEPS_INPUTS.map((file) => fs.readFileSync(path.join(REPO_ROOT, file), 'utf8')),
     NODE24_VERSION,
   );
 }
@@ -195,15 +183,18 @@ function node24Binary(): string {
   return binary;
 }
 
-/** The Dockerfile's `deps` stage: production node_modules of the runtime dependencies only, pruned. */
+/**
+ * The Dockerfile's `deps` stage: `npm ci --omit=dev` of the root with its runtime workspace (the lockfile's
+ * versions; the construct side is devDependencies), the workspace link removed, then pruned.
+ */
 function buildRuntimeDeps(stage: string): void {
   const app = path.join(stage, 'app');
-  fs.mkdirSync(app, { recursive: true });
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify(runtimePackageJson(), null, 2));
-  fs.copyFileSync(path.join(REPO_ROOT, 'package-lock.json'), path.join(app, 'package-lock.json'));
-  run('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app });
-  fs.rmSync(path.join(app, 'package-lock.json'));
-  fs.rmSync(path.join(app, 'package.json'));
+  for (const file of DEPS_INPUTS) {
+    fs.mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+    fs.copyFileSync(path.join(REPO_ROOT, file), path.join(app, file));
+  }
+  run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app });
+  fs.rmSync(path.join(app, 'node_modules', 'aks-secrets-store-runtime'), { force: true });
   const modules = path.join(app, 'node_modules');
   run('find', [
     modules,
@@ -241,6 +232,9 @@ function buildRuntimeDeps(stage: string): void {
   // As the Dockerfile: prove every runtime dependency still loads, under the Node 24 the image ships.
   const check = `for (const m of ${JSON.stringify(runtimeDependencyNames())}) require(m)`;
   run(node24Binary(), ['-e', check], { cwd: app });
+  // Only node_modules goes into this layer (the app layer brings package.json).
+  for (const file of DEPS_INPUTS) fs.rmSync(path.join(app, file), { force: true });
+  fs.rmSync(path.join(app, 'runtime'), { recursive: true, force: true });
 }
 
 function busyboxLayerName(): string {

@@ -80,8 +80,13 @@ function write(file: string, content: string, mode = 0o600): string {
   return file;
 }
 
+/** Records of running nodes: a dir of their own (reapLeftovers reads rig-run/*.json as process records). */
+function nodeRunDir(): string {
+  return path.join(rigRunDir(), 'nodes');
+}
+
 function leftoversFile(ownerPid: number): string {
-  return path.join(rigRunDir(), `node-${ownerPid}.json`);
+  return path.join(nodeRunDir(), `${ownerPid}.json`);
 }
 
 function containerdConfig(dir: string, socket: string, sandboxImage: string): string {
@@ -197,7 +202,7 @@ export async function startNode(props: StartNodeProps): Promise<RunningNode> {
     serviceLink: `aksrig${id}`,
     containerdAddress: socket,
   };
-  fs.mkdirSync(rigRunDir(), { recursive: true });
+  fs.mkdirSync(nodeRunDir(), { recursive: true });
   fs.writeFileSync(leftoversFile(process.pid), JSON.stringify(leftovers));
   const processes = props.processes;
   const api = KubeApi.forEndpoints(props.cluster);
@@ -500,10 +505,10 @@ export function sweepLeftovers(leftovers: NodeLeftovers): void {
  * the dirs it cleaned.
  */
 export function reapNodeLeftovers(): string[] {
-  if (!fs.existsSync(rigRunDir())) return [];
+  if (!fs.existsSync(nodeRunDir())) return [];
   const cleaned: string[] = [];
-  for (const name of fs.readdirSync(rigRunDir()).filter((n) => /^node-\d+\.json$/.test(n))) {
-    const file = path.join(rigRunDir(), name);
+  for (const name of fs.readdirSync(nodeRunDir()).filter((n) => /^\d+\.json$/.test(n))) {
+    const file = path.join(nodeRunDir(), name);
     let leftovers: NodeLeftovers;
     try {
       leftovers = JSON.parse(fs.readFileSync(file, 'utf8')) as NodeLeftovers;
