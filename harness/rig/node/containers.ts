@@ -1,5 +1,6 @@
-// What a container really sees: files read inside its mount namespace and its environment, found through
-// containerd (the pod's containerID → the task's pid), not through the host path of the volume.
+// What a container really sees: files read through its process's root (/proc/<pid>/root resolves paths in
+// the container's mount namespace, its volumes included) and its environment, with the pid found through
+// containerd (the pod's containerID → the task), never through the host path of a volume.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import type { NodeEndpoints } from './node';
@@ -9,36 +10,51 @@ interface PodWithStatus {
   readonly status?: { readonly containerStatuses?: readonly { name: string; containerID?: string }[] };
 }
 
-/** The pid of a running container of the pod, from containerd's task list. */
-export function containerPid(node: NodeEndpoints, pod: PodWithStatus, container: string): number {
-  const status = pod.status?.containerStatuses?.find((c) => c.name === container);
-  const id = status?.containerID?.replace(/^containerd:\/\//, '');
-  if (!id) throw new Error(`pod ${pod.metadata.name} has no running container ${container}`);
+/** Container id → pid of every task of the node's containerd (one `ctr` call). */
+export function containerPids(node: NodeEndpoints): Map<string, number> {
   const tasks = execFileSync('ctr', ['--address', node.containerdAddress, '-n', 'k8s.io', 'tasks', 'ls'], {
     encoding: 'utf8',
   });
-  const line = tasks.split('\n').find((l) => l.startsWith(`${id} `));
-  const pid = Number(line?.trim().split(/\s+/)[1]);
-  if (!pid) throw new Error(`containerd has no task for container ${id} of pod ${pod.metadata.name}`);
+  const pids = new Map<string, number>();
+  for (const line of tasks.split('\n').slice(1)) {
+    const [id, pid, status] = line.trim().split(/\s+/);
+    if (id && status === 'RUNNING') pids.set(id, Number(pid));
+  }
+  return pids;
+}
+
+/** The pid of a running container of the pod; `pids` from {@link containerPids} saves the lookup. */
+export function containerPid(
+  node: NodeEndpoints,
+  pod: PodWithStatus,
+  container: string,
+  pids: Map<string, number> = containerPids(node),
+): number {
+  const status = pod.status?.containerStatuses?.find((c) => c.name === container);
+  const id = status?.containerID?.replace(/^containerd:\/\//, '');
+  if (!id) throw new Error(`pod ${pod.metadata.name} has no running container ${container}`);
+  const pid = pids.get(id);
+  if (!pid) throw new Error(`containerd has no running task for container ${id} of pod ${pod.metadata.name}`);
   return pid;
 }
 
-/** A file as the container sees it (read in its mount namespace); undefined when it does not exist there. */
+/** A file as the process `pid` sees it; undefined when it does not exist there. */
+export function readAsProcess(pid: number, file: string): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/root${file}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file as the container sees it; undefined when it does not exist there. */
 export function readInContainer(
   node: NodeEndpoints,
   pod: PodWithStatus,
   container: string,
   file: string,
 ): string | undefined {
-  const pid = containerPid(node, pod, container);
-  try {
-    return execFileSync('nsenter', ['-t', String(pid), '-m', 'cat', file], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-  } catch {
-    return undefined;
-  }
+  return readAsProcess(containerPid(node, pod, container), file);
 }
 
 /** The container's environment (its process's, as the kubelet set it). */
@@ -57,4 +73,10 @@ export function containerEnvironment(
 /** The container's mount table (its process's /proc/<pid>/mounts). */
 export function containerMounts(node: NodeEndpoints, pod: PodWithStatus, container: string): string {
   return fs.readFileSync(`/proc/${containerPid(node, pod, container)}/mounts`, 'utf8');
+}
+
+/** VmRSS of a process, MiB. */
+export function rssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }

@@ -3,19 +3,15 @@
 // other rig tests apply never land on this node) and the node (containerd, kubelet, kube-scheduler). Jest runs
 // a project's globalSetup only when the run selects one of its files: the node is opt-in by test selection.
 // The endpoints reach the tests through NODE_CLUSTER_ENV and NODE_ENV (node-env.ts).
-import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../lib/core/install';
-import { killRigNow, RunningRig, startRig, stopRig } from '../cluster';
-import { KubeApi } from '../kube-api';
+import { killRigNow } from '../cluster';
 import { reapLeftovers, RigProcess } from '../processes';
 import { exportRigEndpoints, NODE_CLUSTER_ENV } from '../rig-env';
 import { nodeUnavailable } from './node-requirements';
 import { exportNodeEndpoints, NODE_ENV } from './node-env';
-import { randomServiceRange } from './node-network';
-import { reapNodeLeftovers, RunningNode, startNode, stopNode, sweepLeftovers } from './node';
+import { NodeRig, startNodeRig, stopNodeRig } from './node-rig';
+import { reapNodeLeftovers, sweepLeftovers } from './node';
 
-interface NodeGlobalState {
-  running?: RunningRig;
-  node?: RunningNode;
+interface NodeGlobalState extends NodeRig {
   removeSignalHandlers(): void;
 }
 const STATE_KEY = '__aksSecretsStoreNode__';
@@ -29,12 +25,11 @@ export async function stopGlobalNode(): Promise<void> {
   if (!current) return;
   (globalThis as Record<string, unknown>)[STATE_KEY] = undefined;
   current.removeSignalHandlers();
-  if (current.node) await stopNode(current.node);
-  if (current.running) await stopRig(current.running, { keepStateDir: process.env.RIG_KEEP_STATE === '1' });
+  await stopNodeRig(current, { keepStateDir: process.env.RIG_KEEP_STATE === '1' });
 }
 
 export default async function globalSetup(): Promise<void> {
-  const reaped = reapLeftovers().length + reapNodeLeftovers().length;
+  const reaped = reapLeftovers().length + (await reapNodeLeftovers()).length;
   if (reaped > 0) console.log(`\nnode: removed ${reaped} leftover(s) of a killed run`);
 
   const unavailable = nodeUnavailable();
@@ -64,32 +59,14 @@ export default async function globalSetup(): Promise<void> {
   };
   (globalThis as Record<string, unknown>)[STATE_KEY] = current;
 
-  try {
-    current.running = await startRig({
-      processes: children,
-      lowkeyVault: false,
-      // DaemonSets, and the node lifecycle (it lifts the not-ready taint the kubelet registers with).
-      extraControllers: ['daemonset-controller', 'node-lifecycle-controller'],
-      serviceClusterIpRange: randomServiceRange(),
-    });
-    const api = KubeApi.forEndpoints(current.running.endpoints);
-    try {
-      for (const crd of [secretProviderClassCrd(), secretProviderClassPodStatusCrd()]) {
-        await api.apply(crd);
-        await api.waitForCrdEstablished(crd.metadata.name);
-      }
-    } finally {
-      api.close();
-    }
-    current.node = await startNode({ cluster: current.running.endpoints, processes: children });
-  } catch (error) {
+  const { running, node } = await startNodeRig(current, children).catch(async (error) => {
     await stopGlobalNode();
     throw error;
-  }
-  exportRigEndpoints(current.running.endpoints, NODE_CLUSTER_ENV);
-  exportNodeEndpoints(current.node.endpoints);
+  });
+  exportRigEndpoints(running.endpoints, NODE_CLUSTER_ENV);
+  exportNodeEndpoints(node.endpoints);
   console.log(
-    `\nnode: ${current.node.endpoints.nodeName} Ready in ${Math.round((Date.now() - started) / 1000)}s ` +
-      `(cluster and node logs in ${current.running.endpoints.stateDir} and ${current.node.endpoints.dir}/logs)`,
+    `\nnode: ${node.endpoints.nodeName} Ready in ${Math.round((Date.now() - started) / 1000)}s ` +
+      `(cluster and node logs in ${running.endpoints.stateDir} and ${node.endpoints.dir}/logs)`,
   );
 }

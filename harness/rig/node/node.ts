@@ -68,8 +68,6 @@ export interface RunningNode {
 export interface NodeLeftovers {
   readonly ownerPid: number;
   readonly dir: string;
-  /** cgroup (in every hierarchy) the kubelet puts all pods under: kubelet `cgroupRoot`. */
-  readonly cgroup: string;
   readonly serviceLink: string;
   readonly containerdAddress: string;
 }
@@ -132,7 +130,6 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 function kubeletConfig(props: {
   dir: string;
   socket: string;
-  cgroup: string;
   clusterDns: string;
   caFile: string;
   port: number;
@@ -154,12 +151,13 @@ function kubeletConfig(props: {
     authorization: { mode: 'AlwaysAllow' },
     containerRuntimeEndpoint: `unix://${props.socket}`,
     // What fits this machine (cgroup v1, hybrid; root without CAP_SYS_RESOURCE): cgroupfs, no QoS tree,
-    // nothing reserved, and every pod under one cgroup of its own.
+    // nothing reserved. containerd then puts each container in /k8s.io/<container id>.
     cgroupDriver: 'cgroupfs',
     failCgroupV1: false,
     cgroupsPerQOS: false,
-    cgroupRoot: `/${props.cgroup}`,
     enforceNodeAllocatable: [],
+    // Container logs under the node's dir (the kubelet still links them from /var/log/containers).
+    podLogsDir: path.join(props.dir, 'pod-logs'),
     failSwapOn: false,
     makeIPTablesUtilChains: false,
     protectKernelDefaults: false,
@@ -198,7 +196,6 @@ export async function startNode(props: StartNodeProps): Promise<RunningNode> {
   const leftovers: NodeLeftovers = {
     ownerPid: process.pid,
     dir,
-    cgroup: `aks-secrets-store-rig-${id}`,
     serviceLink: `aksrig${id}`,
     containerdAddress: socket,
   };
@@ -308,7 +305,6 @@ export async function startNode(props: StartNodeProps): Promise<RunningNode> {
       kubeletConfig({
         dir,
         socket,
-        cgroup: leftovers.cgroup,
         clusterDns: dns.address,
         caFile: props.cluster.caFile,
         port: await freePort(),
@@ -387,26 +383,30 @@ function shimsOf(containerdAddress: string): number[] {
   return pids;
 }
 
-/** Every cgroup dir of `name`, in every hierarchy, deepest first. */
-function cgroupDirs(name: string): string[] {
-  const root = '/sys/fs/cgroup';
-  const dirs: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (entry.isDirectory()) walk(path.join(dir, entry.name));
-    }
-    dirs.push(dir);
-  };
-  for (const hierarchy of fs.existsSync(root) ? fs.readdirSync(root) : []) {
-    const dir = path.join(root, hierarchy, name);
-    if (fs.existsSync(dir)) walk(dir);
-  }
-  return dirs;
+/** Ids of the containers (pods' sandboxes included) our containerd has tasks for, from its state dir. */
+function taskIds(dir: string): string[] {
+  const tasks = path.join(dir, 'containerd', 'state', 'io.containerd.runtime.v2.task', 'k8s.io');
+  return fs.existsSync(tasks) ? fs.readdirSync(tasks) : [];
 }
 
-function killCgroupProcesses(name: string): void {
-  for (const dir of cgroupDirs(name)) {
-    const procs = path.join(dir, 'cgroup.procs');
+/** The cgroup hierarchies (cgroup v1 controllers, `unified`), as paths. */
+function cgroupHierarchies(): string[] {
+  const root = '/sys/fs/cgroup';
+  return fs.existsSync(root) ? fs.readdirSync(root).map((h) => path.join(root, h)) : [];
+}
+
+/** The cgroup dirs of our containers in every hierarchy (containerd's CRI: /k8s.io/<container id>). */
+function containerCgroups(dir: string): string[] {
+  return taskIds(dir).flatMap((id) =>
+    cgroupHierarchies()
+      .map((h) => path.join(h, 'k8s.io', id))
+      .filter((cgroup) => fs.existsSync(cgroup)),
+  );
+}
+
+function killContainerProcesses(cgroups: readonly string[]): void {
+  for (const cgroup of cgroups) {
+    const procs = path.join(cgroup, 'cgroup.procs');
     if (!fs.existsSync(procs)) continue;
     for (const pid of fs.readFileSync(procs, 'utf8').split('\n').filter(Boolean)) {
       try {
@@ -414,6 +414,31 @@ function killCgroupProcesses(name: string): void {
       } catch {
         // Already gone.
       }
+    }
+  }
+}
+
+/** Removes the cgroups that are empty; returns those that are not (yet). */
+function removeCgroups(cgroups: readonly string[]): string[] {
+  return cgroups.filter((cgroup) => {
+    try {
+      if (fs.existsSync(cgroup)) fs.rmdirSync(cgroup);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+/** The kubelet links every container log from /var/log/containers: the links into this node's dir go. */
+function removeContainerLogLinks(dir: string): void {
+  const links = '/var/log/containers';
+  for (const name of fs.existsSync(links) ? fs.readdirSync(links) : []) {
+    const link = path.join(links, name);
+    try {
+      if (fs.readlinkSync(link).startsWith(`${dir}/`)) fs.rmSync(link);
+    } catch {
+      // Not a link, or gone.
     }
   }
 }
@@ -452,41 +477,43 @@ async function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Removes what a node made: processes (kubelet first), containers, shims, mounts, cgroups, the link, the dir. */
+/** Removes what a node made: processes (kubelet first), containers, shims, mounts, cgroups, logs, the link, the dir. */
 export async function stopNode(node: {
   processes: readonly RigProcess[];
   leftovers: NodeLeftovers;
 }): Promise<void> {
   const byName = (name: string) => node.processes.filter((proc) => proc.name === name);
-  // The kubelet first (nothing restarts containers after this), then every container process.
+  // The kubelet first (nothing restarts containers after this), then every container and containerd.
   for (const proc of [...byName('kubelet'), ...byName('kube-scheduler')]) await stopProcess(proc);
-  killCgroupProcesses(node.leftovers.cgroup);
+  const cgroups = containerCgroups(node.leftovers.dir);
+  killContainerProcesses(cgroups);
   for (const proc of byName('containerd')) await stopProcess(proc);
-  sweepLeftovers(node.leftovers);
+  sweepLeftovers(node.leftovers, cgroups);
   for (const proc of [...node.processes].reverse()) await stopProcess(proc);
-  removeServiceLink(node.leftovers.serviceLink);
-  // Shims and container processes get SIGKILL; give the kernel a moment to release the cgroups.
-  for (let attempt = 0; attempt < 20 && cgroupDirs(node.leftovers.cgroup).length > 0; attempt++) {
-    killCgroupProcesses(node.leftovers.cgroup);
-    removeCgroups(node.leftovers.cgroup);
-    await sleep(100);
-  }
+  await removeCgroupsWhenEmpty(cgroups);
   fs.rmSync(node.leftovers.dir, { recursive: true, force: true });
   fs.rmSync(leftoversFile(node.leftovers.ownerPid), { force: true });
 }
 
-function removeCgroups(name: string): void {
-  for (const dir of cgroupDirs(name)) {
-    try {
-      fs.rmdirSync(dir);
-    } catch {
-      // Still has a process: the next attempt.
-    }
+/** SIGKILLed processes leave their cgroups a moment later: retry (bounded, 5 s). */
+async function removeCgroupsWhenEmpty(cgroups: readonly string[]): Promise<void> {
+  let left = removeCgroups(cgroups);
+  for (let attempt = 0; attempt < 50 && left.length > 0; attempt++) {
+    await sleep(100);
+    killContainerProcesses(left);
+    left = removeCgroups(left);
   }
+  if (left.length > 0) console.warn(`node: cgroups still busy after the teardown: ${left.join(', ')}`);
+  // runc made the /k8s.io parents; rmdir only removes one that no container uses any more.
+  removeCgroups(cgroupHierarchies().map((h) => path.join(h, 'k8s.io')));
 }
 
-/** The synchronous part of the teardown (also for a signal handler and for a killed run's leftovers). */
-export function sweepLeftovers(leftovers: NodeLeftovers): void {
+/**
+ * The synchronous part of the teardown (also for a signal handler and for a killed run's leftovers): shims
+ * and container processes killed, every mount under the node's dir unmounted, cgroups, log links and the
+ * service link removed. Call it before the node's dir is deleted: the container ids come from it.
+ */
+export function sweepLeftovers(leftovers: NodeLeftovers, cgroups = containerCgroups(leftovers.dir)): void {
   for (const pid of shimsOf(leftovers.containerdAddress)) {
     try {
       process.kill(pid, 'SIGKILL');
@@ -494,9 +521,10 @@ export function sweepLeftovers(leftovers: NodeLeftovers): void {
       // Gone.
     }
   }
-  killCgroupProcesses(leftovers.cgroup);
+  killContainerProcesses(cgroups);
   unmountAll(leftovers.dir);
-  removeCgroups(leftovers.cgroup);
+  removeCgroups(cgroups);
+  removeContainerLogLinks(leftovers.dir);
   removeServiceLink(leftovers.serviceLink);
 }
 
@@ -504,7 +532,7 @@ export function sweepLeftovers(leftovers: NodeLeftovers): void {
  * Removes what the node of a killed run left (its processes are reaped by reapLeftovers: pid files). Returns
  * the dirs it cleaned.
  */
-export function reapNodeLeftovers(): string[] {
+export async function reapNodeLeftovers(): Promise<string[]> {
   if (!fs.existsSync(nodeRunDir())) return [];
   const cleaned: string[] = [];
   for (const name of fs.readdirSync(nodeRunDir()).filter((n) => /^\d+\.json$/.test(n))) {
@@ -516,7 +544,9 @@ export function reapNodeLeftovers(): string[] {
       continue;
     }
     if (isAlive(leftovers.ownerPid)) continue;
-    sweepLeftovers(leftovers);
+    const cgroups = containerCgroups(leftovers.dir);
+    sweepLeftovers(leftovers, cgroups);
+    await removeCgroupsWhenEmpty(cgroups);
     fs.rmSync(leftovers.dir, { recursive: true, force: true });
     fs.rmSync(file, { force: true });
     cleaned.push(leftovers.dir);

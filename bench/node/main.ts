@@ -1,0 +1,303 @@
+// Node benchmark (not a test): pod start and rotation at node scale on a real kubelet + containerd, our
+// driver + provider against upstream's (driver v1.6.1, provider v1.8.2), one after the other in one run on the
+// same node. Prints a table and writes bench/results/node.json.
+//
+//   sudo bash harness/rig/build.sh              # once: the cluster, the node, the images
+//   npx tsc -p tsconfig.build.json              # our runtime image is built from build/
+//   sudo npx ts-node --transpile-only bench/node/main.ts [--pods=50] [--objects=10]
+//
+// Per flavor: install on the node, then N pods (busybox, each mounting one SPC of M Key Vault secrets through
+// workload identity) created at once; measured: create → Running per pod (p50, p90, max), Key Vault GETs and
+// Entra token requests during the start, RSS of the driver and provider processes (peak while starting, and
+// after). Then one rotation (one object gets a new version): time until every container sees it. Every wait
+// is bounded.
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { killRigNow } from '../../harness/rig/cluster';
+import { KubeApi } from '../../harness/rig/kube-api';
+import { containerPid, containerPids, readAsProcess, rssMiB } from '../../harness/rig/node/containers';
+import { startNodeAzure } from '../../harness/rig/node/node-azure';
+import type { NodeEndpoints } from '../../harness/rig/node/node';
+import {
+  installOnNode,
+  installPods,
+  NodeFlavor,
+  nodeInstall,
+  uninstallFromNode,
+} from '../../harness/rig/node/node-install';
+import { NODE_IMAGE_NAMES } from '../../harness/rig/node/node-images';
+import { nodeUnavailable } from '../../harness/rig/node/node-requirements';
+import { NodeRig, startNodeRig, stopNodeRig } from '../../harness/rig/node/node-rig';
+import { sweepLeftovers } from '../../harness/rig/node/node';
+import { RigProcess, waitUntil } from '../../harness/rig/processes';
+import { RigEndpoints, rigVersions } from '../../harness/rig/rig-env';
+import { SECRETS_STORE_API_GROUP } from '../../lib/core/install';
+
+const TENANT_ID = '6b1a7d3e-0c5f-4a3e-9b1d-2f3e4a5b6c7d';
+const CLIENT_ID = '3f2e1d0c-5b4a-4f3e-8d2c-1b0a9f8e7d6c';
+const VAULT = 'benchkv';
+const RESULTS = path.resolve(__dirname, '..', 'results', 'node.json');
+
+interface Options {
+  readonly pods: number;
+  readonly objects: number;
+}
+
+function options(): Options {
+  const arg = (name: string, fallback: number) => {
+    const found = process.argv.find((a) => a.startsWith(`--${name}=`));
+    const value = found ? Number(found.split('=')[1]) : fallback;
+    if (!Number.isInteger(value) || value < 1 || value > 100) throw new Error(`--${name} must be 1..100`);
+    return value;
+  };
+  return { pods: arg('pods', 50), objects: arg('objects', 10) };
+}
+
+interface FlavorResult {
+  readonly flavor: NodeFlavor;
+  readonly startMs: { p50: number; p90: number; max: number };
+  readonly keyVaultGets: number;
+  readonly tokenRequests: number;
+  readonly driverRssMiB: { peak: number; after: number };
+  readonly providerRssMiB: { peak: number; after: number };
+  readonly rotationMs: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+interface PodItem {
+  readonly metadata: { name: string; namespace: string };
+  readonly status?: {
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { name: string; containerID?: string }[];
+  };
+}
+
+const isReady = (pod: PodItem) =>
+  pod.status?.phase === 'Running' &&
+  !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+async function runFlavor(
+  flavor: NodeFlavor,
+  cluster: RigEndpoints,
+  node: NodeEndpoints,
+  opts: Options,
+): Promise<FlavorResult> {
+  const api = KubeApi.forEndpoints(cluster);
+  const namespace = `bench-node-${flavor}-${randomBytes(3).toString('hex')}`;
+  const azure = await startNodeAzure(node, { tenantId: TENANT_ID, vaultNames: [VAULT] });
+  const install = nodeInstall(flavor, node, { rotationPollInterval: '5s' });
+  try {
+    azure.entra.addFederatedClient({
+      tenantId: TENANT_ID,
+      clientId: CLIENT_ID,
+      subject: `system:serviceaccount:${namespace}:default`,
+    });
+    for (let i = 0; i < opts.objects; i++) azure.vault.setSecret(VAULT, `bench-${i}`, `value-${i}-v1`);
+    await api.create('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace },
+    });
+    await installOnNode(api, install, node);
+    const objects = Array.from(
+      { length: opts.objects },
+      (_, i) => `  - |\n    objectName: bench-${i}\n    objectType: secret\n`,
+    );
+    await api.apply({
+      apiVersion: `${SECRETS_STORE_API_GROUP}/v1`,
+      kind: 'SecretProviderClass',
+      metadata: { name: 'bench', namespace },
+      spec: {
+        provider: 'azure',
+        parameters: {
+          keyvaultName: VAULT,
+          tenantId: TENANT_ID,
+          clientID: CLIENT_ID,
+          objects: `array:\n${objects.join('')}`,
+        },
+      },
+    });
+    const installed = await installPods(api, install, node);
+    const driverPod = installed.find((p) => !p.metadata.name.startsWith('csi-secrets-store-provider-'))!;
+    const providerPod = installed.find((p) => p.metadata.name.startsWith('csi-secrets-store-provider-'))!;
+    const fullPod = (pod: { metadata: { name: string; namespace: string } }) =>
+      api.get<PodItem>(`/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`);
+    // Pids looked up once: the sampler and the rotation poll must not block the fakes' event loop.
+    const pidsNow = containerPids(node);
+    const driverPid = containerPid(node, await fullPod(driverPod), 'secrets-store', pidsNow);
+    const providerPid = containerPid(node, await fullPod(providerPod), 'provider-azure-installer', pidsNow);
+    const sampleRss = () => ({ driver: rssMiB(driverPid), provider: rssMiB(providerPid) });
+    const peak = { driver: 0, provider: 0 };
+    const sampler = setInterval(() => {
+      const rss = sampleRss();
+      peak.driver = Math.max(peak.driver, rss.driver);
+      peak.provider = Math.max(peak.provider, rss.provider);
+    }, 250);
+
+    azure.vault.resetStats();
+    azure.entra.resetStats();
+    const names = Array.from({ length: opts.pods }, (_, i) => `bench-${i}`);
+    const createdAt = new Map<string, number>();
+    const readyAt = new Map<string, number>();
+    await Promise.all(
+      names.map(async (name) => {
+        createdAt.set(name, Date.now());
+        await api.create(`/api/v1/namespaces/${namespace}/pods`, {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name, namespace },
+          spec: {
+            terminationGracePeriodSeconds: 1,
+            containers: [
+              {
+                name: 'busybox',
+                image: NODE_IMAGE_NAMES.seedBusybox,
+                command: ['/bin/sleep', '10000'],
+                volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets-store', readOnly: true }],
+              },
+            ],
+            volumes: [
+              {
+                name: 'secrets',
+                csi: {
+                  driver: 'secrets-store.csi.k8s.io',
+                  readOnly: true,
+                  volumeAttributes: { secretProviderClass: 'bench' },
+                },
+              },
+            ],
+          },
+        });
+      }),
+    );
+    await waitUntil(
+      async () => {
+        const list = await api.get<{ items: PodItem[] }>(`/api/v1/namespaces/${namespace}/pods`);
+        const now = Date.now();
+        for (const pod of list.items)
+          if (isReady(pod) && !readyAt.has(pod.metadata.name)) readyAt.set(pod.metadata.name, now);
+        return readyAt.size === names.length;
+      },
+      { what: `${opts.pods} pods Running (${flavor})`, timeoutMs: 600_000, intervalMs: 250 },
+    );
+    const starts = names.map((n) => readyAt.get(n)! - createdAt.get(n)!).sort((a, b) => a - b);
+    const keyVaultGets = azure.vault.stats().authorizedRequests;
+    const tokenRequests = azure.entra.stats().tokenRequests;
+    clearInterval(sampler);
+    const after = sampleRss();
+
+    // One rotation: a new version of one object; every container must see it.
+    const pods = (await api.get<{ items: PodItem[] }>(`/api/v1/namespaces/${namespace}/pods`)).items;
+    const podPids = containerPids(node);
+    const busyboxPids = pods.map(
+      (pod) => [pod.metadata.name, containerPid(node, pod, 'busybox', podPids)] as const,
+    );
+    const rotatedAt = Date.now();
+    azure.vault.setSecret(VAULT, 'bench-0', 'value-0-v2');
+    const seen = new Set<string>();
+    await waitUntil(
+      async () => {
+        for (const [name, pid] of busyboxPids) {
+          if (!seen.has(name) && readAsProcess(pid, '/mnt/secrets-store/bench-0') === 'value-0-v2')
+            seen.add(name);
+        }
+        return seen.size === pods.length;
+      },
+      { what: `every container sees the rotation (${flavor})`, timeoutMs: 300_000, intervalMs: 500 },
+    );
+    const rotationMs = Date.now() - rotatedAt;
+
+    return {
+      flavor,
+      startMs: { p50: percentile(starts, 50), p90: percentile(starts, 90), max: starts[starts.length - 1] },
+      keyVaultGets,
+      tokenRequests,
+      driverRssMiB: { peak: round(peak.driver), after: round(after.driver) },
+      providerRssMiB: { peak: round(peak.provider), after: round(after.provider) },
+      rotationMs,
+    };
+  } finally {
+    await api.delete(`/api/v1/namespaces/${namespace}`);
+    await waitUntil(async () => !(await api.find(`/api/v1/namespaces/${namespace}`)), {
+      what: `namespace ${namespace} deleted`,
+      timeoutMs: 300_000,
+      intervalMs: 1000,
+    }).catch((error: Error) => console.warn(error.message));
+    await uninstallFromNode(api, install, node);
+    await azure.dispose();
+    api.close();
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function table(results: readonly FlavorResult[], opts: Options): string {
+  const [ours, upstream] = results;
+  const rows: [string, (r: FlavorResult) => number][] = [
+    ['create → Running p50 (ms)', (r) => r.startMs.p50],
+    ['create → Running p90 (ms)', (r) => r.startMs.p90],
+    ['create → Running max (ms)', (r) => r.startMs.max],
+    ['Key Vault GETs', (r) => r.keyVaultGets],
+    ['Entra token requests', (r) => r.tokenRequests],
+    ['driver RSS peak (MiB)', (r) => r.driverRssMiB.peak],
+    ['driver RSS after start (MiB)', (r) => r.driverRssMiB.after],
+    ['provider RSS peak (MiB)', (r) => r.providerRssMiB.peak],
+    ['provider RSS after start (MiB)', (r) => r.providerRssMiB.after],
+    ['rotation: all containers see it (ms)', (r) => r.rotationMs],
+  ];
+  const lines = [
+    `node bench: ${opts.pods} pods × ${opts.objects} objects, created at once (kubelet syncFrequency 10s, rotation poll 5s)`,
+    `| metric | ours | upstream (driver ${rigVersions().upstreamDriver}, provider ${rigVersions().upstreamProvider}) | ours / upstream |`,
+    '|---|---|---|---|',
+    ...rows.map(([name, pick]) => {
+      const [a, b] = [pick(ours), pick(upstream)];
+      return `| ${name} | ${a} | ${b} | ${b ? (a / b).toFixed(2) : 'n/a'} |`;
+    }),
+  ];
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = options();
+  const unavailable = nodeUnavailable();
+  if (unavailable) throw new Error(`the node cannot run here: ${unavailable}`);
+  const processes: RigProcess[] = [];
+  const rig: NodeRig = {};
+  const onSignal = () => {
+    killRigNow({ processes });
+    if (rig.node) sweepLeftovers(rig.node.leftovers);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { running, node } = await startNodeRig(rig, processes);
+    const results: FlavorResult[] = [];
+    for (const flavor of ['ours', 'upstream'] as const) {
+      console.log(`bench/node: ${flavor} ...`);
+      results.push(await runFlavor(flavor, running.endpoints, node.endpoints, opts));
+    }
+    const report = table(results, opts);
+    console.log(report);
+    fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+    fs.writeFileSync(
+      RESULTS,
+      JSON.stringify({ date: new Date().toISOString(), options: opts, results }, null, 2),
+    );
+    console.log(`bench/node: wrote ${RESULTS}`);
+  } finally {
+    await stopNodeRig(rig);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
