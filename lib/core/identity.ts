@@ -7,13 +7,15 @@ import { ValidationError } from './validation/validation-error';
 // optional fields and "exactly one" is checked at runtime.
 
 /** Azure clouds the provider's `cloudName` accepts (azure-provider §1.1). */
-export enum AzureCloud {
-  PUBLIC = 'AzurePublicCloud',
-  US_GOVERNMENT = 'AzureUSGovernmentCloud',
-  CHINA = 'AzureChinaCloud',
+export const AzureCloud = {
+  PUBLIC: 'AzurePublicCloud',
+  US_GOVERNMENT: 'AzureUSGovernmentCloud',
+  CHINA: 'AzureChinaCloud',
   /** Needs `cloudEnvFileName`: a JSON environment file readable by the provider. */
-  STACK = 'AzureStackCloud',
-}
+  STACK: 'AzureStackCloud',
+} as const;
+/** One of the values of `AzureCloud` (`AzureCloud.X` or its literal text). */
+export type AzureCloud = (typeof AzureCloud)[keyof typeof AzureCloud];
 
 /** The identity mode an SPC selects, after validation. */
 export enum IdentityMode {

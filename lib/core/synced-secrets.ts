@@ -11,20 +11,22 @@ import { ValidationError } from './validation/validation-error';
 // `spec.secretObjects`: Kubernetes Secrets the driver syncs from mounted files (upstream-driver §5).
 
 /** Kubernetes Secret types the driver can sync into. */
-export enum SecretType {
-  OPAQUE = 'Opaque',
+export const SecretType = {
+  OPAQUE: 'Opaque',
   /** Needs exactly the keys `tls.crt` and `tls.key` (the driver splits the PEM/PFX). */
-  TLS = 'kubernetes.io/tls',
+  TLS: 'kubernetes.io/tls',
   /** Needs the key `.dockerconfigjson`. */
-  DOCKER_CONFIG_JSON = 'kubernetes.io/dockerconfigjson',
+  DOCKER_CONFIG_JSON: 'kubernetes.io/dockerconfigjson',
   /** Needs the key `.dockercfg`. */
-  DOCKER_CFG = 'kubernetes.io/dockercfg',
+  DOCKER_CFG: 'kubernetes.io/dockercfg',
   /** Needs `username` and/or `password`. */
-  BASIC_AUTH = 'kubernetes.io/basic-auth',
+  BASIC_AUTH: 'kubernetes.io/basic-auth',
   /** Needs `ssh-privatekey`. */
-  SSH_AUTH = 'kubernetes.io/ssh-auth',
-  BOOTSTRAP_TOKEN = 'bootstrap.kubernetes.io/token',
-}
+  SSH_AUTH: 'kubernetes.io/ssh-auth',
+  BOOTSTRAP_TOKEN: 'bootstrap.kubernetes.io/token',
+} as const;
+/** One of the values of `SecretType` (`SecretType.X` or its literal text). */
+export type SecretType = (typeof SecretType)[keyof typeof SecretType];
 
 /** One Secret data entry taken from a mounted file. */
 export interface SecretObjectData {

@@ -2,29 +2,35 @@
 // and the raw parsed form the runtime provider works with.
 
 /** Which Key Vault collection an object is read from (`objectType`). */
-export enum KeyVaultObjectType {
+export const KeyVaultObjectType = {
   /** A secret; also the way to read a certificate's private key (+ chain) or a PFX. */
-  SECRET = 'secret',
+  SECRET: 'secret',
   /** A key; the provider writes its public key as PEM. */
-  KEY = 'key',
+  KEY: 'key',
   /** A certificate; the provider writes the leaf certificate as PEM (no key, no chain). */
-  CERT = 'cert',
-}
+  CERT: 'cert',
+} as const;
+/** One of the values of `KeyVaultObjectType` (`KeyVaultObjectType.X` or its literal text). */
+export type KeyVaultObjectType = (typeof KeyVaultObjectType)[keyof typeof KeyVaultObjectType];
 
 /** `objectFormat`: only meaningful for a secret that backs a certificate. */
-export enum ObjectFormat {
+export const ObjectFormat = {
   /** Private key(s) then certificate(s) as PEM. */
-  PEM = 'pem',
+  PEM: 'pem',
   /** The PFX as Key Vault stores it (base64 text unless `objectEncoding: base64` decodes it). */
-  PFX = 'pfx',
-}
+  PFX: 'pfx',
+} as const;
+/** One of the values of `ObjectFormat` (`ObjectFormat.X` or its literal text). */
+export type ObjectFormat = (typeof ObjectFormat)[keyof typeof ObjectFormat];
 
 /** `objectEncoding`: how the provider decodes a secret value before writing it. */
-export enum ObjectEncoding {
-  UTF_8 = 'utf-8',
-  HEX = 'hex',
-  BASE64 = 'base64',
-}
+export const ObjectEncoding = {
+  UTF_8: 'utf-8',
+  HEX: 'hex',
+  BASE64: 'base64',
+} as const;
+/** One of the values of `ObjectEncoding` (`ObjectEncoding.X` or its literal text). */
+export type ObjectEncoding = (typeof ObjectEncoding)[keyof typeof ObjectEncoding];
 
 /** One Key Vault object to mount, as a construct user writes it. */
 export interface KeyVaultObject {
