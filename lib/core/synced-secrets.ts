@@ -1,4 +1,4 @@
-import { KeyVaultObject, syncableFileNames } from './key-vault-objects';
+import { KeyVaultObject, KeyVaultObjectType, mountedFileNames } from './key-vault-objects';
 import {
   validateAnnotations,
   validateDns1123Subdomain,
@@ -85,7 +85,11 @@ function validateSecretObject(secret: SecretObject, objects: readonly KeyVaultOb
       `Secret "${secret.secretName}" has no data entries and the driver would not sync it; add at least one { objectName, key }`,
     );
   }
-  const fileNames = objects.flatMap(syncableFileNames);
+  // Which object mounts each file, so a TLS Secret can be checked against what that object holds.
+  const sources = new Map(
+    objects.flatMap((object) => mountedFileNames(object).map((name) => [name, object] as const)),
+  );
+  const fileNames = [...sources.keys()];
   const keys = new Set<string>();
   secret.data.forEach((entry, j) => {
     const at = `${field}.data[${j}]`;
@@ -111,6 +115,13 @@ function validateSecretObject(secret: SecretObject, objects: readonly KeyVaultOb
         `"${entry.objectName}" matches no mounted file; it must equal an object's objectAlias (or its objectName when it has no alias). Mounted files: ${fileNames
           .map((name) => `"${name}"`)
           .join(', ')}`,
+      );
+    }
+    const source = sources.get(entry.objectName.trim())!;
+    if (type === SecretType.TLS && source.objectType !== KeyVaultObjectType.SECRET) {
+      throw new ValidationError(
+        `${at}.objectName`,
+        `"${entry.objectName}" is a ${source.objectType} object, which mounts only public material (no private key), so the driver cannot fill the kubernetes.io/tls Secret "${secret.secretName}" and its sync fails at mount; read the certificate through its secret instead: objectType "secret" with the certificate's name (objectFormat "pem")`,
       );
     }
   });

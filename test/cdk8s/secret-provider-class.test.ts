@@ -67,6 +67,42 @@ describe('SecretProviderClass construct', () => {
   });
 });
 
+describe('SecretProviderClass synth-time gaps (issue 12)', () => {
+  test('fails on a TLS Secret synced from a cert object, naming the construct path, field and fix', () => {
+    const chart = new Chart(Testing.app(), 'team-a', { namespace: 'team-a' });
+    expect(
+      errorOf(
+        () =>
+          new SecretProviderClass(chart, 'ingress', {
+            ...spcProps,
+            objects: [{ objectName: 'ingress', objectType: 'cert' }],
+            secretObjects: [
+              {
+                secretName: 'ingress-tls',
+                type: 'kubernetes.io/tls',
+                data: [
+                  { objectName: 'ingress', key: 'tls.crt' },
+                  { objectName: 'ingress', key: 'tls.key' },
+                ],
+              },
+            ],
+          }),
+      ),
+    ).toMatch(
+      /^\[team-a\/ingress\] secretObjects\[0\]\.data\[0\]\.objectName: "ingress" is a cert object, which mounts only public material \(no private key\).*objectType "secret"/,
+    );
+  });
+
+  test('reports several independent problems of one SPC together', () => {
+    const chart = Testing.chart();
+    expect(
+      errorOf(() => new SecretProviderClass(chart, 'Bad_Name', { ...spcProps, keyVaultName: 'https://kv' })),
+    ).toMatch(
+      /^\[test\/Bad_Name\] 2 problems; fix them together:\n {2}name: .*\n {2}keyVaultName: "https:\/\/kv"/,
+    );
+  });
+});
+
 describe('SecretProviderClass.fromName', () => {
   test('mounts an SPC made elsewhere, with its service principal secret, in the chart namespace', () => {
     const chart = new Chart(Testing.app(), 'c', { namespace: 'team-a' });

@@ -64,7 +64,7 @@ describe('renderSecretProviderClass', () => {
     });
   });
 
-  test('accepts aliases, history files and the cert/key split in secretObjects', () => {
+  test('accepts aliases and history files in secretObjects; the driver splits a TLS secret itself', () => {
     expect(() =>
       renderSecretProviderClass({
         ...base,
@@ -78,7 +78,7 @@ describe('renderSecretProviderClass', () => {
             type: SecretType.TLS,
             data: [
               { objectName: 'tls', key: 'tls.key' },
-              { objectName: 'tls.crt', key: 'tls.crt' },
+              { objectName: 'tls', key: 'tls.crt' },
             ],
           },
           {
@@ -200,8 +200,41 @@ describe('renderSecretProviderClass validation (each fails with a message naming
         ...base,
         objects: [{ objectName: 'foo1', objectType: KeyVaultObjectType.SECRET, objectAlias: 'USERNAME' }],
       },
-      'secretObjects[0].data[0].objectName: "foo1" matches no mounted file; it must equal an object\'s objectAlias (or its objectName when it has no alias). Mounted files: "USERNAME", "USERNAME.crt", "USERNAME.key"',
+      'secretObjects[0].data[0].objectName: "foo1" matches no mounted file; it must equal an object\'s objectAlias (or its objectName when it has no alias). Mounted files: "USERNAME"',
     );
+  });
+
+  test('fails on a .crt/.key split file, which our install never mounts, listing only the mounted files', () => {
+    fails(
+      {
+        ...base,
+        objects: [{ objectName: 'tls-cert', objectType: KeyVaultObjectType.SECRET, objectAlias: 'tls' }],
+        secretObjects: [{ secretName: 's', data: [{ objectName: 'tls.crt', key: 'cert' }] }],
+      },
+      'secretObjects[0].data[0].objectName: "tls.crt" matches no mounted file; it must equal an object\'s objectAlias (or its objectName when it has no alias). Mounted files: "tls"',
+    );
+  });
+
+  test('fails on a kubernetes.io/tls Secret synced from a cert or key object, which has no private key', () => {
+    for (const objectType of [KeyVaultObjectType.CERT, KeyVaultObjectType.KEY]) {
+      fails(
+        {
+          ...base,
+          objects: [{ objectName: 'ingress', objectType }],
+          secretObjects: [
+            {
+              secretName: 'ingress-tls',
+              type: SecretType.TLS,
+              data: [
+                { objectName: 'ingress', key: 'tls.crt' },
+                { objectName: 'ingress', key: 'tls.key' },
+              ],
+            },
+          ],
+        },
+        `secretObjects[0].data[0].objectName: "ingress" is a ${objectType} object, which mounts only public material (no private key), so the driver cannot fill the kubernetes.io/tls Secret "ingress-tls" and its sync fails at mount; read the certificate through its secret instead: objectType "secret" with the certificate's name (objectFormat "pem")`,
+      );
+    }
   });
 
   test('fails on tls secrets with other keys or a missing key', () => {

@@ -4,7 +4,8 @@ import { KeyVaultObject, KeyVaultObjectType } from './types';
 // Which files an object can produce in the mount (azure-provider §2.3, §2.7, §2.8):
 // - single version: `<alias-or-name>`;
 // - a secret may also produce `<name>.crt` and `<name>.key` when the provider runs with
-//   --write-cert-and-key-in-separate-files (we cannot know at synth time, so we assume it may);
+//   --write-cert-and-key-in-separate-files (we cannot know at synth time, so collision checks
+//   assume it may; a synced Secret never relies on it);
 // - history mode (objectVersionHistory > 1): a directory `<alias-or-name>/` holding `0`, `1`, ...
 
 /** The file name the provider uses for an object. */
@@ -49,13 +50,14 @@ export function claimsOverlap(a: MountClaim, b: MountClaim): boolean {
 }
 
 /**
- * The file names a `secretObjects[].data[].objectName` can refer to for this object: the
- * alias-or-name, the `.crt`/`.key` split of a secret, or `<alias-or-name>/<i>` in history mode.
+ * The files an object mounts, which `secretObjects[].data[].objectName` can name: its alias-or-name,
+ * or `<alias-or-name>/<i>` in history mode. The `.crt`/`.key` split needs a provider flag that our
+ * install never sets (upstream's default is off too), so it is no file a synced Secret can rely on.
  */
-export function syncableFileNames(object: KeyVaultObject): string[] {
+export function mountedFileNames(object: KeyVaultObject): string[] {
   const base = objectFileName(object);
   if (isHistoryMode(object)) {
     return Array.from({ length: object.objectVersionHistory! }, (_, i) => `${base}/${i}`);
   }
-  return object.objectType === KeyVaultObjectType.SECRET ? [base, `${base}.crt`, `${base}.key`] : [base];
+  return [base];
 }
