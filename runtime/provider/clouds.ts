@@ -21,6 +21,11 @@ export interface CloudEnvironment {
   readonly keyVaultEndpoint: string;
   /** Vault host suffix: vault URL = `https://<name>.<suffix>/`. */
   readonly keyVaultDNSSuffix: string;
+  /**
+   * The resource Key Vault tokens are for (`resourceIdentifiers.keyVault`; scope `<it>/.default`),
+   * as the vault's 401 challenge names it.
+   */
+  readonly keyVaultResource: string;
   /** True for a cloud read from a file (AzureStackCloud). */
   readonly custom: boolean;
 }
@@ -32,6 +37,7 @@ const KNOWN_CLOUDS: Record<string, CloudEnvironment> = {
     name: 'AzurePublicCloud',
     activeDirectoryEndpoint: 'https://login.microsoftonline.com/',
     keyVaultEndpoint: 'https://vault.azure.net/',
+    keyVaultResource: 'https://vault.azure.net',
     keyVaultDNSSuffix: 'vault.azure.net',
     custom: false,
   },
@@ -39,6 +45,7 @@ const KNOWN_CLOUDS: Record<string, CloudEnvironment> = {
     name: 'AzureUSGovernmentCloud',
     activeDirectoryEndpoint: 'https://login.microsoftonline.us/',
     keyVaultEndpoint: 'https://vault.usgovcloudapi.net/',
+    keyVaultResource: 'https://vault.usgovcloudapi.net',
     keyVaultDNSSuffix: 'vault.usgovcloudapi.net',
     custom: false,
   },
@@ -46,6 +53,7 @@ const KNOWN_CLOUDS: Record<string, CloudEnvironment> = {
     name: 'AzureChinaCloud',
     activeDirectoryEndpoint: 'https://login.chinacloudapi.cn/',
     keyVaultEndpoint: 'https://vault.azure.cn/',
+    keyVaultResource: 'https://vault.azure.cn',
     keyVaultDNSSuffix: 'vault.azure.cn',
     custom: false,
   },
@@ -53,10 +61,20 @@ const KNOWN_CLOUDS: Record<string, CloudEnvironment> = {
     name: 'AzureGermanCloud',
     activeDirectoryEndpoint: 'https://login.microsoftonline.de/',
     keyVaultEndpoint: 'https://vault.microsoftazure.de/',
+    keyVaultResource: 'https://vault.microsoftazure.de',
     keyVaultDNSSuffix: 'vault.microsoftazure.de',
     custom: false,
   },
 };
+
+/** The object under `name` (case-insensitive), or an empty one. */
+function asRecord(json: Record<string, unknown>, name: string): Record<string, unknown> {
+  const key = Object.keys(json).find((k) => k.toLowerCase() === name.toLowerCase());
+  const value = key === undefined ? undefined : json[key];
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
 
 /** Go's encoding/json matches object keys to fields case-insensitively; so do we. */
 function field(json: Record<string, unknown>, name: string): string {
@@ -172,6 +190,9 @@ async function cloudFromFile(filePath: string, shownAs = filePath): Promise<Clou
     activeDirectoryEndpoint: field(record, 'activeDirectoryEndpoint'),
     keyVaultEndpoint: field(record, 'keyVaultEndpoint'),
     keyVaultDNSSuffix: field(record, 'keyVaultDNSSuffix'),
+    keyVaultResource: (
+      field(asRecord(record, 'resourceIdentifiers'), 'keyVault') || field(record, 'keyVaultEndpoint')
+    ).replace(/\/+$/, ''),
     custom: true,
   };
   // Upstream accepts an empty suffix and fails later on a URL like "https://vault./"; say it here.

@@ -225,6 +225,16 @@ export class MountService {
     if (params.identity.kind === 'workload-identity')
       redactor.registerSecret(params.identity.serviceAccountToken);
     const credential = this.credentials.credentialFor(key, params.identity, params.tenantId, params.cloud);
+    if (params.identity.kind === 'workload-identity') {
+      // Nothing cached for this identity is served to a token Entra ID has not accepted for it.
+      const first = params.objects[0];
+      await this.credentials
+        .acceptServiceAccountToken(key, params.identity, params.tenantId, params.cloud, signal)
+        .catch((err: unknown) => {
+          // Worded as upstream words a token failure: on the first object it fetches.
+          throw objectError(first, first.objectVersion, describeKeyVaultError(err), 'identity');
+        });
+    }
     const ctx: VaultCallContext = {
       identityKey: key,
       credential,

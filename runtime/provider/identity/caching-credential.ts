@@ -62,6 +62,11 @@ export class CachingCredential implements TokenCredential {
     ).result;
   }
 
+  /** Keeps `token` for `scopes` (a token obtained elsewhere for the same identity). */
+  seed(scopes: string | string[], token: AccessToken): void {
+    this.tokens.set(Array.isArray(scopes) ? [...scopes].sort().join(' ') : scopes, token);
+  }
+
   private async request(scopes: string | string[], options: GetTokenOptions): Promise<AccessToken> {
     this.props.onTokenRequest?.();
     let token: AccessToken | null;

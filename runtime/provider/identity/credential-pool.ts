@@ -2,6 +2,13 @@
 // identity (service-account token as client assertion), VM managed identity (IMDS; endpoint
 // override: AZURE_POD_IDENTITY_AUTHORITY_HOST, as @azure/identity honours it) and service
 // principals, each behind a token cache. The authority is the cloud's activeDirectoryEndpoint.
+// A workload identity's key names the service account from the token's own (unverified) `sub`
+// claim, and a token can reach the provider from a pod author (volumeAttributes, when the CSIDriver
+// requests no tokens): so a token is used for an identity, and its cached values are served, only
+// once Entra ID has accepted that very token for it (acceptServiceAccountToken). That costs one
+// token request per new service-account token (kubelet renews them about hourly per pod), and the
+// token Entra returns is kept for the Key Vault calls that follow.
+import { createHash } from 'node:crypto';
 import {
   ClientAssertionCredential,
   ClientSecretCredential,
@@ -9,8 +16,9 @@ import {
   TokenCredential,
 } from '@azure/identity';
 import type { CloudEnvironment } from '../clouds';
-import { IdentityConfig } from './auth-config';
-import { CachingCredential } from './caching-credential';
+import { SingleFlight } from '../single-flight';
+import { IdentityConfig, WorkloadIdentity } from './auth-config';
+import { CachingCredential, IdentityTokenError } from './caching-credential';
 import { PodIdentityCredential } from './pod-identity-credential';
 
 /** Options of the pool. */
@@ -24,13 +32,31 @@ export interface CredentialPoolProps {
 }
 
 interface PoolEntry {
-  readonly credential: TokenCredential;
-  /** Latest service-account token presented for this identity (workload identity). */
+  readonly credential: CachingCredential;
+  /** Latest service-account token Entra ID accepted for this identity (workload identity). */
   assertion: string;
+  /** sha256 of each service-account token Entra ID accepted for this identity → its `exp` (ms). */
+  readonly acceptedTokens: Map<string, number>;
+}
+
+/** Accepted tokens remembered per identity (about one per pod of its service account). */
+const MAX_ACCEPTED_TOKENS = 256;
+
+/** The `exp` claim of a JWT in ms (only read once Entra ID has accepted the token). */
+function expiresAt(jwt: string): number {
+  try {
+    const payload = JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+      exp?: unknown;
+    };
+    return typeof payload.exp === 'number' ? payload.exp * 1000 : Infinity;
+  } catch {
+    return Infinity;
+  }
 }
 
 export class CredentialPool {
   private readonly entries = new Map<string, PoolEntry>();
+  private readonly acceptances = new SingleFlight<void>();
 
   constructor(private readonly props: CredentialPoolProps = {}) {}
 
@@ -58,15 +84,63 @@ export class CredentialPool {
           onTokenRequest: () => this.props.onTokenRequest?.(identity.kind),
         }),
         assertion: '',
+        acceptedTokens: new Map(),
       };
       holder.entry = entry;
       this.entries.set(identityKey, entry);
       const max = this.props.maxEntries ?? 1000;
       while (this.entries.size > max) this.entries.delete(this.entries.keys().next().value as string);
     }
-    // The newest token of the same service account is always the one to present.
-    if (identity.kind === 'workload-identity') entry.assertion = identity.serviceAccountToken;
     return entry.credential;
+  }
+
+  /**
+   * Resolves once Entra ID has accepted `identity`'s service-account token for it: at once for a
+   * token accepted before (and not expired), else after one token exchange with exactly that token
+   * (concurrent Mounts presenting it share the exchange). Only then does the token become the one
+   * the identity's credential presents. Rejects with Entra ID's answer (IdentityTokenError).
+   */
+  async acceptServiceAccountToken(
+    identityKey: string,
+    identity: WorkloadIdentity,
+    tenantId: string,
+    cloud: CloudEnvironment,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.credentialFor(identityKey, identity, tenantId, cloud);
+    const entry = this.entries.get(identityKey)!;
+    const token = identity.serviceAccountToken;
+    const hash = createHash('sha256').update(token).digest('hex');
+    const expiry = entry.acceptedTokens.get(hash);
+    if (expiry !== undefined && expiry > Date.now()) {
+      entry.acceptedTokens.delete(hash);
+      entry.acceptedTokens.set(hash, expiry);
+      return;
+    }
+    const scope = `${cloud.keyVaultResource}/.default`;
+    await this.acceptances.run(
+      `${identityKey}|${hash}`,
+      async (flightSignal) => {
+        this.props.onTokenRequest?.(identity.kind);
+        // A credential of its own: the identity's credential (and MSAL's cache in it) must not answer.
+        const probe = this.createCredential(identity, tenantId, cloud, () => token);
+        let accessToken;
+        try {
+          accessToken = await probe.getToken(scope, { abortSignal: flightSignal });
+        } catch (err) {
+          throw new IdentityTokenError(err);
+        }
+        if (!accessToken) throw new IdentityTokenError(new Error('the identity returned no access token'));
+        entry.acceptedTokens.set(hash, expiresAt(token));
+        while (entry.acceptedTokens.size > MAX_ACCEPTED_TOKENS)
+          entry.acceptedTokens.delete(entry.acceptedTokens.keys().next().value as string);
+        // The newest accepted token is the one to present from now on; Entra ID's answer serves the
+        // Key Vault calls that follow.
+        entry.assertion = token;
+        entry.credential.seed(scope, accessToken);
+      },
+      signal,
+    ).result;
   }
 
   private createCredential(

@@ -3,7 +3,7 @@
 // file and a private /etc/hosts, as a cluster would reach Azure: file contents, modes and
 // ObjectVersions; request economy (cache, single-flight, token reuse, identity isolation);
 // throttling and bounded retries; oversized responses; and no secret in any log line or metric.
-import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
 import { startFakeAzure, FakeAzure } from '../../../harness/fakes/fake-azure';
 import { FakeImds } from '../../../harness/fakes/fake-imds';
 import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
@@ -372,6 +372,58 @@ describe('request economy', () => {
     expect(gets('kv1/secrets/wi-secret/')).toBe(1);
   });
 
+  it('serves nothing cached to a forged service-account token claiming an identity Entra ID has accepted', async () => {
+    if (skipHere) return;
+    const issuer = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    azure.entra.addFederatedClient({
+      tenantId: TENANT,
+      clientId: 'wi-signed',
+      subject: 'system:serviceaccount:team-b:app',
+      issuer: {
+        url: 'https://kubernetes.default.svc',
+        publicKeyPem: issuer.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      },
+    });
+    const value = `team-b-value-${randomBytes(6).toString('hex')}`;
+    secret('team-b-secret', value);
+    const mountWith = (token: string) =>
+      mountRequest({
+        parameters: params([{ objectName: 'team-b-secret', objectType: 'secret' }], {
+          clientID: 'wi-signed',
+          'csi.storage.k8s.io/serviceAccount.tokens': JSON.stringify({
+            'api://AzureADTokenExchange': {
+              token,
+              expirationTimestamp: new Date(Date.now() + 3600_000).toISOString(),
+            },
+          }),
+        }),
+      });
+    const requestsBefore = azure.entra.stats().tokenRequestsByClient['wi-signed'] ?? 0;
+    const genuine = signedServiceAccountJwt('system:serviceaccount:team-b:app', issuer.privateKey);
+    const ok = await provider.client.mount(mountWith(genuine));
+    expect(ok.files[0].contents.toString()).toBe(value);
+    // One exchange: the token Entra ID returned for it serves the Key Vault call.
+    expect(azure.entra.stats().tokenRequestsByClient['wi-signed'] - requestsBefore).toBe(1);
+    // Same claims (so the same identity key), not signed by the cluster: the cache must not answer.
+    const forged = fakeServiceAccountJwt('system:serviceaccount:team-b:app');
+    const refused = await provider.client.mountError(mountWith(forged));
+    expect(refused.details).toBe(
+      'failed to mount objects, error: failed to get objectType:secret, objectName:team-b-secret, objectVersion:: ' +
+        refused.details.split('objectVersion:: ')[1],
+    );
+    expect(refused.details).toContain('AADSTS700211');
+    expect(refused.details).not.toContain(value);
+    expect(gets('kv1/secrets/team-b-secret/')).toBe(1);
+    // The identity keeps working with its genuine tokens: the forged one was never presented again.
+    const again = await provider.client.mount(mountWith(genuine));
+    expect(again.files[0].contents.toString()).toBe(value);
+    const renewed = await provider.client.mount(
+      mountWith(signedServiceAccountJwt('system:serviceaccount:team-b:app', issuer.privateKey, 1)),
+    );
+    expect(renewed.files[0].contents.toString()).toBe(value);
+    expect(gets('kv1/secrets/team-b-secret/')).toBe(1);
+  });
+
   it('treats a Mount for a target path served before as rotation', async () => {
     if (skipHere) return;
     secret('rotating', 'r1');
@@ -569,6 +621,14 @@ function toPfxBase64Stored(name: string): string {
     .get('kv1')!
     .secrets.get(name)!
     .versions.at(-1)!.data.value;
+}
+
+/** A service-account JWT signed RS256 by `key`, as the apiserver signs projected tokens. */
+function signedServiceAccountJwt(sub: string, key: KeyObject, skewSeconds = 0): string {
+  const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000) + skewSeconds;
+  const unsigned = `${b64({ alg: 'RS256', kid: 'cluster' })}.${b64({ iss: 'https://kubernetes.default.svc', sub, aud: ['api://AzureADTokenExchange'], iat: now, exp: now + 3600 })}`;
+  return `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), key).toString('base64url')}`;
 }
 
 /** An unsigned service-account-shaped JWT; the fake Entra checks sub and aud, as federation does. */
