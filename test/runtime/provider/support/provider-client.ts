@@ -19,8 +19,9 @@ export class ProviderClient {
     this.health = createUnixGrpcClient(healthService(), socketPath);
   }
 
-  mount(request: MountRequest): Promise<MountResponse> {
-    return unaryCall(this.provider, 'Mount', request);
+  /** One Mount; `deadlineMs` as the driver's provider call timeout. */
+  mount(request: MountRequest, deadlineMs?: number): Promise<MountResponse> {
+    return unaryCall(this.provider, 'Mount', request, deadlineMs);
   }
 
   version(): Promise<VersionResponse> {
@@ -36,9 +37,9 @@ export class ProviderClient {
   }
 
   /** The gRPC error of a Mount that must fail. */
-  async mountError(request: MountRequest): Promise<grpc.ServiceError> {
+  async mountError(request: MountRequest, deadlineMs?: number): Promise<grpc.ServiceError> {
     try {
-      await this.mount(request);
+      await this.mount(request, deadlineMs);
     } catch (err) {
       return err as grpc.ServiceError;
     }

@@ -18,6 +18,8 @@ export interface SpawnProviderProps {
   readonly env?: Record<string, string>;
   /** Run under a private /etc/hosts (needs root). */
   readonly hostsFile?: string;
+  /** Socket to serve on (a restart reuses its predecessor's). @default a new temp dir's azure.sock */
+  readonly socketPath?: string;
 }
 
 export interface SpawnedProvider {
@@ -41,8 +43,8 @@ export function requireBuiltCli(): void {
 
 export async function spawnProvider(props: SpawnProviderProps = {}): Promise<SpawnedProvider> {
   requireBuiltCli();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provider-'));
-  const socketPath = path.join(dir, 'azure.sock');
+  const dir = props.socketPath ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'provider-'));
+  const socketPath = props.socketPath ?? path.join(dir!, 'azure.sock');
   const args = [
     CLI,
     'provider',
@@ -98,7 +100,7 @@ export async function spawnProvider(props: SpawnProviderProps = {}): Promise<Spa
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       const code = await exited;
       clearTimeout(timer);
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
       return code;
     },
   };
