@@ -119,7 +119,7 @@ maybe('interop with the upstream driver v1.6', () => {
     const world: ParityWorld = await startParityWorld();
     const provider = await ProviderProcess.start({
       name: 'ours',
-      ...ourProviderCommand(),
+      ...ourProviderCommand(world.ourProviderFlags),
       hostsFile: world.azure.hostsFile,
       env: world.providerEnv,
     });
