@@ -19,13 +19,17 @@ export const ErrorReason = {
   InvalidArgument: 'InvalidArgument',
 } as const;
 
-/** An error that carries its own reason, so the publish path can keep it when it wraps the text. */
+/**
+ * An error that carries its own reason, so the publish path can keep it when it wraps the text, and the
+ * failure it stands for (`cause`), so the gRPC code can say whether a retry may help.
+ */
 export class ReasonedError extends Error {
   constructor(
     message: string,
     public readonly reason: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'ReasonedError';
   }
 }

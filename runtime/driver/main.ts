@@ -26,7 +26,7 @@ import { KubeClient } from './cluster/kube/kube-client';
 import { loadKubeConfig } from './cluster/kube/kube-config';
 import { SECRET_PROVIDER_CLASSES } from './cluster/kube/kube-resources';
 import type { SecretProviderClass } from './cluster/kube/kube-types';
-import { WatchCache } from './cluster/kube/watch-cache';
+import { isWorthReporting, WatchCache } from './cluster/kube/watch-cache';
 import { Mounter } from './volume/mounter';
 import { NodeServer } from './csi/node-server';
 import { ProviderClients } from './provider-client/provider-clients';
@@ -58,14 +58,24 @@ export async function main(args: string[]): Promise<void> {
   const kube = new KubeClient(loadKubeConfig(), {
     userAgent: `csi-secrets-store/aks-secrets-store/${packageVersion()}`,
   });
-  // Cluster-wide, as upstream's informer: a pod may mount any SPC of its own namespace.
+  // Cluster-wide, as upstream's informer: a pod may mount any SPC of its own namespace. Filled in the
+  // background: CSI is served at once, so unmounts work and mounts fail clearly while the API server
+  // is away (a miss asks the API server directly).
   const spcCache = new WatchCache<SecretProviderClass>({
     client: kube,
     resource: SECRET_PROVIDER_CLASSES,
-    onError: (err) =>
-      logger.warn('secretproviderclass watch failed; retrying', { error: (err as Error).message }),
+    onError: (err, failures) => {
+      if (isWorthReporting(failures))
+        logger.warn('secretproviderclass list/watch failed; retrying with backoff', {
+          error: (err as Error).message,
+          failures,
+        });
+    },
   });
-  await spcCache.start();
+  void spcCache.start().then(
+    () => logger.info('secretproviderclass cache synced', { objects: spcCache.list().length }),
+    () => undefined, // stopped before the first list
+  );
 
   const metrics = new DriverMetrics();
   const providers = new ProviderClients({
@@ -83,17 +93,26 @@ export async function main(args: string[]): Promise<void> {
     host: flags.nodeid,
     onError: (err) => logger.warn('event not recorded', { error: (err as Error).message }),
   });
-  // Secret sync (spec.secretObjects): after every successful provider call, and on its own resync timer.
+  const mounter = new Mounter({ tmpfsSize: flags['tmpfs-size'] || undefined });
+  // Secret sync (spec.secretObjects): after every successful provider call, and on its own resync timer;
+  // at start it finds this node's mounted volumes again from their SPCPS (in the background).
   const secretSync = new SecretSyncController({
     kube,
     nodeName: flags.nodeid,
     metrics: new SecretSyncMetrics(metrics.registry),
     logger: logger.child({ controller: 'secret-sync' }),
+    isMounted: (targetPath) => {
+      try {
+        return mounter.isMountPoint(targetPath);
+      } catch {
+        return false;
+      }
+    },
   });
-  await secretSync.start();
+  void secretSync.start();
   const nodeServer = new NodeServer({
     nodeId: flags.nodeid,
-    mounter: new Mounter({ tmpfsSize: flags['tmpfs-size'] || undefined }),
+    mounter,
     providers,
     secretProviderClasses: new CachedSecretProviderClassSource(kube, spcCache),
     podStatuses: new KubePodStatusStore(kube),
@@ -140,6 +159,8 @@ export async function main(args: string[]): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await server.close(10_000);
+  // Let the last SPCPS deletes finish, but never hold a rollout for an API server that is away.
+  await Promise.race([nodeServer.whenIdle(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   identity.close();
   providers.close();
   await secretSync.stop();

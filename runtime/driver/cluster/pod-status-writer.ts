@@ -55,7 +55,7 @@ export class PodStatusWriter {
     try {
       await this.props.store.createOrUpdate(podStatus);
     } catch (err) {
-      throw new ReasonedError((err as Error).message, ErrorReason.FailedToCreatePodStatus);
+      throw new ReasonedError((err as Error).message, ErrorReason.FailedToCreatePodStatus, err);
     }
     this.written.set(targetPath, statusKey);
     this.locations.set(targetPath, { namespace: pod.namespace, name: podStatus.metadata.name! });
@@ -84,6 +84,7 @@ export class PodStatusWriter {
       throw new ReasonedError(
         `failed to get pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,
         ErrorReason.PodNotFound,
+        err,
       );
     }
     const mismatch = podVolumeMismatch(found, targetPath, spcName, this.props.driverName);

@@ -78,6 +78,8 @@ const SANITY_MOCK_PROVIDER = 'mock_provider';
 
 export class NodeServer {
   private readonly locks = new Map<string, Promise<void>>();
+  /** Work a call started but does not wait for (SPCPS deletes at unpublish). */
+  private readonly background = new Set<Promise<void>>();
   private readonly podStatuses: PodStatusWriter;
   private readonly reporter: PublishReporter;
 
@@ -197,13 +199,26 @@ export class NodeServer {
       this.props.rotation?.forget(targetPath);
       forgetVolume(targetPath);
       // Upstream leaves the SPCPS to the garbage collector (pod deleted → SPCPS deleted); deleting it here
-      // also covers a slow or absent GC. Best effort: an API outage must not block the pod's teardown.
-      await this.podStatuses
-        .remove(targetPath)
-        .catch((err: unknown) => this.reporter.podStatusNotDeleted(targetPath, err));
+      // also covers a slow or absent GC. In the background: the pod's teardown never waits for the API
+      // server (an outage would otherwise hold every unmount for the request timeout).
+      this.inBackground(
+        this.podStatuses
+          .remove(targetPath)
+          .catch((err: unknown) => this.reporter.podStatusNotDeleted(targetPath, err)),
+      );
       this.props.onUnpublished?.(targetPath);
       this.reporter.unpublished(volumeId, targetPath);
     });
+  }
+
+  /** Resolves when the work calls left running in the background has finished (tests, shutdown). */
+  async whenIdle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
+  private inBackground(work: Promise<void>): void {
+    const tracked = work.finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
   }
 
   /** True when the target is already a working mount point (a republish). */

@@ -32,9 +32,10 @@ export async function resolveSecretProviderClass(
   try {
     spc = await source.get(namespace, spcName);
   } catch (err) {
-    throw PublishError.unknown(
+    throw PublishError.fromCause(
       `failed to get secretproviderclass ${namespace}/${spcName}, error: ${(err as Error).message}`,
       ErrorReason.SecretProviderClassNotFound,
+      err,
     );
   }
   const provider = spc.spec?.provider ?? '';

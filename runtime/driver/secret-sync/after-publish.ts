@@ -16,7 +16,9 @@ export function syncSecretsAfterPublish(
   controller: SecretSyncController,
 ): (volume: PublishedContent) => Promise<void> {
   return async (volume) => {
-    await controller.sync({
+    // Queued, not awaited: the pod's start does not wait for the Secret (upstream's controller syncs
+    // after NodePublishVolume has answered, too).
+    controller.enqueue({
       pod: volume.pod,
       spc: volume.spc,
       targetPath: volume.targetPath,

@@ -13,8 +13,17 @@ export class KubeApiError extends Error {
   public readonly verb: string;
   /** Request path (without the query string). */
   public readonly path: string;
+  /** The server's `Retry-After` in seconds (429 and some 5xx answers); undefined when it sent none. */
+  public readonly retryAfterSeconds?: number;
 
-  constructor(verb: string, path: string, statusCode: number, reason: string, serverMessage: string) {
+  constructor(
+    verb: string,
+    path: string,
+    statusCode: number,
+    reason: string,
+    serverMessage: string,
+    retryAfterSeconds?: number,
+  ) {
     super(
       `kubernetes ${verb} ${path}: ${statusCode === 0 ? 'transport error' : statusCode} ${reason}: ${serverMessage}`,
     );
@@ -23,6 +32,7 @@ export class KubeApiError extends Error {
     this.path = path;
     this.statusCode = statusCode;
     this.reason = reason;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -49,4 +59,28 @@ export function isForbidden(err: unknown): boolean {
 /** True for 410 Gone (a watch or list resourceVersion too old: re-list). */
 export function isGone(err: unknown): boolean {
   return err instanceof KubeApiError && err.statusCode === 410;
+}
+
+/** True for a 429 answer (API priority and fairness, or max-in-flight): wait `retryAfterSeconds`. */
+export function isTooManyRequests(err: unknown): boolean {
+  return err instanceof KubeApiError && err.statusCode === 429;
+}
+
+/**
+ * True when the API server could not answer at all or said it is overloaded or failing (transport error,
+ * 429, 5xx): a retry later may succeed, nothing is wrong with the request itself.
+ */
+export function isApiUnavailable(err: unknown): boolean {
+  return (
+    err instanceof KubeApiError && (err.statusCode === 0 || err.statusCode === 429 || err.statusCode >= 500)
+  );
+}
+
+/** `Retry-After` as seconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import { KubeConfig } from './kube-config';
-import { KubeApiError } from './kube-api-error';
+import { KubeApiError, parseRetryAfter } from './kube-api-error';
 import { KubeResource, resourcePath } from './kube-resources';
 import { KubeList, KubeResourceObject, WatchEvent } from './kube-types';
 
@@ -35,6 +35,11 @@ export interface ListOptions {
   readonly resourceVersion?: string;
   /** Page size; pages are followed until the end. @default 500 */
   readonly limit?: number;
+  /**
+   * Ask for metadata only (`PartialObjectMetadata`): the server sends no `data`/`spec`/`status`, so a
+   * list or watch of Secrets never carries their values. @default false
+   */
+  readonly metadataOnly?: boolean;
 }
 
 /** Options of a watch. */
@@ -91,7 +96,13 @@ interface RequestSpec {
   readonly query?: Record<string, string | number | boolean | undefined>;
   readonly body?: unknown;
   readonly contentType?: string;
+  /** Accept header. @default 'application/json' */
+  readonly accept?: string;
 }
+
+/** Accept headers that make the API server answer with metadata only (client-go's metadata client). */
+const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /** Typed verbs against one API server; one instance per process shares its keep-alive sockets. */
 export class KubeClient {
@@ -158,6 +169,7 @@ export class KubeClient {
           limit: options.limit ?? 500,
           continue: continueToken,
         },
+        accept: options.metadataOnly ? METADATA_LIST_ACCEPT : undefined,
       });
       for (const item of answer.items ?? []) {
         // List items carry no apiVersion/kind; fill them in so callers can build owner references.
@@ -248,6 +260,7 @@ export class KubeClient {
         allowWatchBookmarks: options.allowWatchBookmarks ?? true,
         timeoutSeconds,
       },
+      accept: options.metadataOnly ? METADATA_WATCH_ACCEPT : undefined,
     };
     let request: http.ClientRequest | undefined;
     let aborted = false;
@@ -255,7 +268,7 @@ export class KubeClient {
       request = this.send(spec, (res) => {
         if ((res.statusCode ?? 0) >= 300) {
           collect(res)
-            .then((body) => reject(this.errorFrom(spec, res.statusCode ?? 0, body)))
+            .then((body) => reject(this.errorFrom(spec, res.statusCode ?? 0, body, res.headers)))
             .catch(reject);
           return;
         }
@@ -306,10 +319,9 @@ export class KubeClient {
     const first = await this.exchange(spec);
     if (first.status === 401 && this.config.tokenFile) {
       this.cachedToken = undefined; // the projected token rotated under us
-      const second = await this.exchange(spec);
-      return this.answer<T>(spec, second.status, second.body);
+      return this.answer<T>(spec, await this.exchange(spec));
     }
-    return this.answer<T>(spec, first.status, first.body);
+    return this.answer<T>(spec, first);
   }
 
   /** Closes idle keep-alive sockets; in-flight requests and watches are destroyed too. */
@@ -317,16 +329,17 @@ export class KubeClient {
     this.agent.destroy();
   }
 
-  private answer<T>(spec: RequestSpec, status: number, body: string): T {
+  private answer<T>(spec: RequestSpec, exchanged: Exchange): T {
+    const { status, body } = exchanged;
     if (status >= 200 && status < 300) return (body ? JSON.parse(body) : {}) as T;
-    throw this.errorFrom(spec, status, body);
+    throw this.errorFrom(spec, status, body, exchanged.headers);
   }
 
-  private exchange(spec: RequestSpec): Promise<{ status: number; body: string }> {
+  private exchange(spec: RequestSpec): Promise<Exchange> {
     return new Promise((resolve, reject) => {
       const req = this.send(spec, (res) => {
         collect(res)
-          .then((body) => resolve({ status: res.statusCode ?? 0, body }))
+          .then((body) => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }))
           .catch((err: Error) => reject(this.transportError(spec, err)));
       });
       req.setTimeout(this.requestTimeoutMs, () =>
@@ -343,7 +356,10 @@ export class KubeClient {
     }
     const qs = query.toString();
     const basePath = this.url.pathname.replace(/\/+$/, '');
-    const headers: http.OutgoingHttpHeaders = { Accept: 'application/json', 'User-Agent': this.userAgent };
+    const headers: http.OutgoingHttpHeaders = {
+      Accept: spec.accept ?? 'application/json',
+      'User-Agent': this.userAgent,
+    };
     const token = this.bearerToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     let payload: Buffer | undefined;
@@ -378,7 +394,12 @@ export class KubeClient {
     return this.cachedToken.value;
   }
 
-  private errorFrom(spec: RequestSpec, status: number, body: string): KubeApiError {
+  private errorFrom(
+    spec: RequestSpec,
+    status: number,
+    body: string,
+    headers: http.IncomingHttpHeaders,
+  ): KubeApiError {
     let reason = 'Unknown';
     let message = body.slice(0, 300);
     try {
@@ -389,12 +410,26 @@ export class KubeClient {
       // not a metav1.Status (e.g. a proxy's HTML): keep the first bytes of the text
     }
     if (status === 410 && reason === 'Unknown') reason = 'Expired';
-    return new KubeApiError(spec.verb, spec.path, status, reason, message);
+    return new KubeApiError(
+      spec.verb,
+      spec.path,
+      status,
+      reason,
+      message,
+      parseRetryAfter(headers['retry-after']),
+    );
   }
 
   private transportError(spec: RequestSpec, err: Error): KubeApiError {
     return new KubeApiError(spec.verb, spec.path, 0, 'TransportError', `${this.url.host}: ${err.message}`);
   }
+}
+
+/** A response read whole. */
+interface Exchange {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
 }
 
 function collect(res: http.IncomingMessage): Promise<string> {

@@ -1,5 +1,12 @@
+// A list + watch cache of one kind, client-go's reflector without the framework (DESIGN §7): list, then
+// watch from the list's resourceVersion with bookmarks; a watch that times out resumes from the last seen
+// resourceVersion; 410 Gone (history compacted) re-lists at once; a watch that ends within a second with
+// no event counts as a failure (a server or proxy closing watches at once must not make a tight loop);
+// every failure waits with bounded exponential backoff and jitter, or the server's Retry-After on 429.
+// The first list is retried the same way in the background, so a node service starts while the API
+// server is away and fills its cache when it comes back.
 import { KubeClient } from './kube-client';
-import { isGone, isNotFound, KubeApiError } from './kube-api-error';
+import { isGone, isNotFound, isTooManyRequests, KubeApiError } from './kube-api-error';
 import { KubeResource } from './kube-resources';
 import { KubeResourceObject, WatchEvent } from './kube-types';
 
@@ -31,15 +38,39 @@ export interface WatchCacheProps {
    * cache holds names only. @default objects are stored as received
    */
   readonly transform?: (object: KubeResourceObject) => KubeResourceObject;
-  /** Called with each list/watch failure before the retry (the cache keeps serving its last state). @default none */
-  readonly onError?: (err: unknown) => void;
+  /** Ask the server for metadata only (e.g. Secrets: names and labels, never data). @default false */
+  readonly metadataOnly?: boolean;
+  /**
+   * Called with each list/watch failure before the retry (the cache keeps serving its last state);
+   * `failures` counts the failures in a row, so a caller can log the first and then fewer. @default none
+   */
+  readonly onError?: (err: unknown, failures: number) => void;
+  /**
+   * Failures that retrying cannot fix (e.g. 403: RBAC does not grant the kind): the loop ends, and
+   * start() rejects if the cache never synced. @default none: every failure is retried
+   */
+  readonly giveUpOn?: (err: unknown) => boolean;
+  /** Longest Retry-After honoured, in ms. @default 300000 */
+  readonly maxRetryAfterMs?: number;
 }
 
-/**
- * List + watch cache of one kind (an informer without the framework): list, then watch from the list's
- * resourceVersion with bookmarks; a watch that times out resumes from the last seen resourceVersion; 410
- * Gone (history compacted) re-lists; failures retry with bounded exponential backoff and jitter.
- */
+/** Which failures in a row to log: the first, then the 2nd, 4th, 8th... (an outage is not a log flood). */
+export function isWorthReporting(failures: number): boolean {
+  return failures > 0 && (failures & (failures - 1)) === 0;
+}
+
+/** A watch shorter than this with no event at all is treated as a failure (client-go's "very short watch"). */
+const SHORT_WATCH_MS = 1000;
+
+/** A watch the server ended at once with nothing in it. */
+export class ShortWatchError extends Error {
+  constructor(resource: string, ms: number) {
+    super(`watch of ${resource} ended after ${ms} ms without any event; backing off`);
+    this.name = 'ShortWatchError';
+  }
+}
+
+/** List + watch cache of one kind; see the file comment. */
 export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
   private readonly props: WatchCacheProps;
   private readonly store = new Map<string, T>();
@@ -50,16 +81,27 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
   private wakeUp?: () => void;
   private loop?: Promise<void>;
   private listCount = 0;
+  private readonly firstSync: Promise<void>;
+  private settleFirstSync!: (err?: unknown) => void;
 
   constructor(props: WatchCacheProps) {
     this.props = props;
+    this.firstSync = new Promise<void>((resolve, reject) => {
+      this.settleFirstSync = (err) => (err === undefined ? resolve() : reject(err));
+    });
+    // A caller that does not wait for the first sync must not see an unhandled rejection.
+    this.firstSync.catch(() => undefined);
   }
 
-  /** Starts the list/watch loop; resolves once the first list is in the cache, rejects if it fails. */
-  async start(): Promise<void> {
+  /**
+   * Starts the list/watch loop in the background. The returned promise resolves once the first list is
+   * in the cache (failed lists are retried until then); it rejects only when `giveUpOn` ends the loop or
+   * stop() is called first. Callers that must not wait (a node service starting) need not await it.
+   */
+  start(): Promise<void> {
     if (this.loop) throw new Error(`watch cache of ${this.props.resource.plural} already started`);
-    await this.relist();
     this.loop = this.run();
+    return this.firstSync;
   }
 
   /** Stops watching; the cache keeps its last content. */
@@ -68,6 +110,9 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
     this.current?.abort();
     this.wakeUp?.();
     await this.loop;
+    this.settleFirstSync(
+      new Error(`watch cache of ${this.props.resource.plural} stopped before its first list`),
+    );
   }
 
   /** True once the first list has been stored. */
@@ -111,6 +156,7 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
       namespace: this.props.namespace,
       labelSelector: this.props.labelSelector,
       fieldSelector: this.props.fieldSelector,
+      metadataOnly: this.props.metadataOnly,
     });
     this.listCount++;
     const seen = new Set<string>();
@@ -138,55 +184,96 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
     const minBackoff = this.props.minBackoffMs ?? 250;
     const maxBackoff = this.props.maxBackoffMs ?? 30_000;
     let backoff = minBackoff;
-    let needRelist = false;
+    let failures = 0;
+    let needList = true;
     while (!this.stopped) {
       try {
-        if (needRelist) {
+        if (needList) {
           await this.relist();
-          needRelist = false;
+          needList = false;
+          this.settleFirstSync();
         }
-        let gone = false;
-        let progressed = false;
-        const handle = this.props.client.watch<T>(
-          this.props.resource,
-          {
-            namespace: this.props.namespace,
-            labelSelector: this.props.labelSelector,
-            fieldSelector: this.props.fieldSelector,
-            resourceVersion: this.resourceVersion,
-            timeoutSeconds: this.props.watchTimeoutSeconds ?? 300,
-            allowWatchBookmarks: true,
-          },
-          (event) => {
-            if (this.apply(event)) progressed = true;
-            else if (event.type === 'ERROR') {
-              gone = (event.object as unknown as { code?: number }).code === 410;
-              handle.abort();
-            }
-          },
-        );
-        this.current = handle;
-        await handle.done;
-        this.current = undefined;
-        if (gone) {
-          needRelist = true;
-          continue; // 410 is expected after compaction: re-list at once, no backoff
+        const outcome = await this.watchOnce();
+        if (outcome === 'gone') {
+          needList = true; // 410 is expected after compaction: re-list at once, no backoff
+          continue;
         }
-        if (progressed) backoff = minBackoff;
+        backoff = minBackoff;
+        failures = 0;
       } catch (err) {
         this.current = undefined;
         if (this.stopped) break;
         if (isGone(err)) {
-          needRelist = true;
+          needList = true;
           continue;
         }
-        this.props.onError?.(err);
-        // After a failed list keep trying to list; after a failed watch the resourceVersion is still good.
-        if (!(err instanceof KubeApiError) || err.statusCode !== 0) needRelist = needRelist || !this.synced;
-        await this.sleep(backoff / 2 + Math.random() * (backoff / 2));
+        failures++;
+        this.props.onError?.(err, failures);
+        if (this.props.giveUpOn?.(err)) {
+          this.settleFirstSync(err);
+          break;
+        }
+        // After a failed list keep listing; after a failed watch the resourceVersion is still good.
+        await this.sleep(this.retryDelay(err, backoff));
         backoff = Math.min(backoff * 2, maxBackoff);
       }
     }
+  }
+
+  /** One watch from the current resourceVersion; throws on failure, a short empty watch included. */
+  private async watchOnce(): Promise<'ended' | 'gone'> {
+    const started = Date.now();
+    let events = 0;
+    let failure: unknown;
+    let gone = false;
+    const handle = this.props.client.watch<T>(
+      this.props.resource,
+      {
+        namespace: this.props.namespace,
+        labelSelector: this.props.labelSelector,
+        fieldSelector: this.props.fieldSelector,
+        resourceVersion: this.resourceVersion,
+        timeoutSeconds: this.props.watchTimeoutSeconds ?? 300,
+        allowWatchBookmarks: true,
+        metadataOnly: this.props.metadataOnly,
+      },
+      (event) => {
+        if (this.apply(event)) {
+          events++;
+          return;
+        }
+        if (event.type !== 'ERROR') return;
+        // The stream's own error: a metav1.Status (410 when the resourceVersion is too old).
+        const status = event.object as unknown as { code?: number; reason?: string; message?: string };
+        if (status.code === 410) gone = true;
+        else
+          failure = new KubeApiError(
+            'WATCH',
+            this.props.resource.plural,
+            status.code ?? 0,
+            status.reason ?? 'Unknown',
+            status.message ?? 'watch error event',
+          );
+        handle.abort();
+      },
+    );
+    this.current = handle;
+    await handle.done;
+    this.current = undefined;
+    if (gone) return 'gone';
+    if (failure !== undefined) throw failure;
+    const lasted = Date.now() - started;
+    if (events === 0 && lasted < SHORT_WATCH_MS && !this.stopped)
+      throw new ShortWatchError(this.props.resource.plural, lasted);
+    return 'ended';
+  }
+
+  /** Backoff with jitter, or the server's Retry-After when it asked for longer (429). */
+  private retryDelay(err: unknown, backoff: number): number {
+    const jittered = backoff / 2 + Math.random() * (backoff / 2);
+    if (!isTooManyRequests(err)) return jittered;
+    const retryAfterMs = ((err as KubeApiError).retryAfterSeconds ?? 0) * 1000;
+    return Math.max(jittered, Math.min(retryAfterMs, this.props.maxRetryAfterMs ?? 300_000));
   }
 
   private shrink(object: T): T {
@@ -224,7 +311,7 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
     try {
       this.props.onChange?.(change, object);
     } catch (err) {
-      this.props.onError?.(err);
+      this.props.onError?.(err, 1);
     }
   }
 

@@ -109,7 +109,9 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
 
     await h.unpublish({ volume_id: 'v', target_path: target });
     expect(fs.existsSync(target)).toBe(false);
-    // Deleted at unpublish (upstream waits for the garbage collector to follow the pod owner reference).
+    // Deleted after unpublish, in the background (upstream waits for the garbage collector to follow the
+    // pod owner reference; the pod still exists here, so only the driver can have deleted it).
+    await h.idle();
     await expect(
       cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `web-0-${NS}-spc`, NS),
     ).rejects.toMatchObject({ reason: 'NotFound' });
@@ -143,6 +145,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     expect(status.status?.targetPath).toBe(target);
     // Tearing down the old pod's volume must not delete the SPCPS that now belongs to the new pod.
     await h.unpublish({ volume_id: 'v', target_path: oldTarget });
+    await h.idle(); // the SPCPS delete runs after the answer
     status = await cluster.kube.get<SecretProviderClassPodStatus>(
       SECRET_PROVIDER_CLASS_POD_STATUSES,
       name,

@@ -88,18 +88,21 @@ maybe('secret sync after NodePublishVolume (production hook)', () => {
     };
 
     await h.publish(req); // first mount: the Secret is created
+    await controller.idle(); // the sync runs after the NodePublishVolume answer
     expect(await secretValue()).toBe('rotating-value-1');
     const afterFirstMount = syncKube.requests.length;
     expect(afterFirstMount).toBeGreaterThan(0);
 
     clock += INTERVAL;
     await h.publish(req); // rotation check, content unchanged
+    await controller.idle();
     expect(provider.requests).toHaveLength(2);
     expect(syncKube.requests.slice(afterFirstMount)).toEqual([]);
 
     password = 'rotating-value-2';
     clock += INTERVAL;
     await h.publish(req); // rotation check, content changed: the Secret follows
+    await controller.idle();
     expect(fs.readFileSync(path.join(target, 'password'), 'utf8')).toBe('rotating-value-2');
     expect(syncKube.requests.length).toBeGreaterThan(afterFirstMount);
     expect(await secretValue()).toBe('rotating-value-2');
@@ -111,6 +114,7 @@ maybe('secret sync after NodePublishVolume (production hook)', () => {
     const afterRecreate = syncKube.requests.length;
     clock += INTERVAL;
     await h.publish(req);
+    await controller.idle();
     expect(provider.requests).toHaveLength(4);
     expect(syncKube.requests.slice(afterRecreate)).toEqual([]);
 

@@ -86,6 +86,7 @@ export class DriverHarness {
   readonly nodeId: string;
   private server?: UnixGrpcServer;
   private providers?: ProviderClients;
+  private nodeServer?: NodeServer;
   node!: grpc.Client;
   identity!: grpc.Client;
   controller!: grpc.Client;
@@ -103,7 +104,7 @@ export class DriverHarness {
       initialBackoffMs: this.props.providerBackoffMs ?? 50,
       maxCallRecvMsgSize: this.props.maxCallRecvMsgSize,
     });
-    const nodeServer = new NodeServer({
+    const nodeServer = (this.nodeServer = new NodeServer({
       nodeId: this.nodeId,
       mounter: new Mounter(),
       providers: this.providers,
@@ -118,7 +119,7 @@ export class DriverHarness {
           ? new RotationGate({ pollIntervalMs: this.props.rotationPollIntervalMs, now: this.props.now })
           : undefined,
       onPublished: this.props.onPublished,
-    });
+    }));
     this.server = await startUnixGrpcServer({
       socketPath: this.socketPath,
       services: csiServices({ nodeId: this.nodeId, nodeServer, logger }),
@@ -139,6 +140,11 @@ export class DriverHarness {
       const fn = (client as unknown as Record<string, (...a: unknown[]) => void>)[method];
       fn.call(client, request, (err: grpc.ServiceError | null, res: T) => (err ? reject(err) : resolve(res)));
     });
+  }
+
+  /** Waits for the work the driver left running after answering (the SPCPS delete of an unpublish). */
+  async idle(): Promise<void> {
+    await this.nodeServer?.whenIdle();
   }
 
   publish(request: unknown): Promise<unknown> {

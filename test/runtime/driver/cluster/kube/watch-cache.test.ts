@@ -149,7 +149,14 @@ describe('WatchCache recovery', () => {
     await cache.start();
     await until('watch open', () => api.watches.length === 1);
     api.failNextList = true;
-    (cache as unknown as { resourceVersion: string }).resourceVersion = 'expired';
+    // A watch that saw an event (not a short empty one) ends; the next one finds its resourceVersion expired.
+    api.watches[0].write(
+      `${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: 'expired' } } })}\n`,
+    );
+    await until(
+      'bookmark applied',
+      () => (cache as unknown as { resourceVersion: string }).resourceVersion === 'expired',
+    );
     api.watches[0].end();
     await until('re-listed after a failure', () => cache.lists === 2);
     expect(cache.get('ns', 'a')).toBeDefined();
@@ -159,10 +166,33 @@ describe('WatchCache recovery', () => {
     await cache.stop();
   });
 
-  it('rejects start() when the first list fails, naming status and reason', async () => {
+  it('retries a failed first list in the background and resolves start() once it is in the cache', async () => {
     api.failNextList = true;
-    const cache = new WatchCache({ client: api.client, resource: SECRET_PROVIDER_CLASSES });
+    api.objects.set('a', spc('a', '5'));
+    const errors: unknown[] = [];
+    const cache = new WatchCache({
+      client: api.client,
+      resource: SECRET_PROVIDER_CLASSES,
+      minBackoffMs: 10,
+      onError: (e) => errors.push(e),
+    });
+    await cache.start();
+    expect(cache.hasSynced).toBe(true);
+    expect(cache.get('ns', 'a')).toBeDefined();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ statusCode: 500, reason: 'InternalError' });
+    await cache.stop();
+  });
+
+  it('gives up and rejects start() on a failure retrying cannot fix', async () => {
+    api.failNextList = true;
+    const cache = new WatchCache({
+      client: api.client,
+      resource: SECRET_PROVIDER_CLASSES,
+      giveUpOn: (e) => (e as { statusCode?: number }).statusCode === 500,
+    });
     await expect(cache.start()).rejects.toMatchObject({ statusCode: 500, reason: 'InternalError' });
     expect(cache.hasSynced).toBe(false);
+    await cache.stop();
   });
 });
