@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
+import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../lib/core/install';
 import { createCertificateAuthority, createServiceAccountKeyPair, createSignedCertificate } from './certs';
 import { KubeApi } from './kube-api';
 import { startLowkeyVault } from './lowkey-vault';
@@ -123,6 +124,33 @@ export async function startRig(props: StartRigProps = {}): Promise<RunningRig> {
     await stopProcesses(processes);
     throw error;
   }
+}
+
+/** Installs our CRDs (lib/core/install) on the rig's apiserver and waits until they are Established. */
+export async function installRigCrds(endpoints: RigEndpoints): Promise<void> {
+  const api = KubeApi.forEndpoints(endpoints);
+  try {
+    for (const crd of [secretProviderClassCrd(), secretProviderClassPodStatusCrd()]) {
+      await api.apply(crd);
+      await api.waitForCrdEstablished(crd.metadata.name);
+    }
+  } finally {
+    api.close();
+  }
+}
+
+/**
+ * Flags of a control-plane component (controller manager, scheduler) that talks to the apiserver as its
+ * admin and serves its own health endpoint on a free loopback port.
+ */
+export async function controlPlaneFlags(kubeconfig: string): Promise<string[]> {
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${await freePort()}`,
+  ];
 }
 
 /** Stops every child (reverse start order), each as a process group. */
@@ -330,11 +358,7 @@ async function startControllerManager(
     binary: bin.kubeControllerManager,
     logDir: stateDir,
     args: [
-      `--kubeconfig=${apiserver.endpoints.kubeconfig}`,
-      `--authentication-kubeconfig=${apiserver.endpoints.kubeconfig}`,
-      `--authorization-kubeconfig=${apiserver.endpoints.kubeconfig}`,
-      '--bind-address=127.0.0.1',
-      `--secure-port=${await freePort()}`,
+      ...(await controlPlaneFlags(apiserver.endpoints.kubeconfig)),
       `--cert-dir=${path.join(stateDir, 'controller-manager-certs')}`,
       `--service-account-private-key-file=${apiserver.serviceAccountKeyFile}`,
       `--root-ca-file=${apiserver.caFile}`,

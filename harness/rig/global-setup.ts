@@ -4,9 +4,7 @@
 // variables (rig-env.ts). global-teardown.ts stops everything; a SIGINT/SIGTERM of jest does too, and a later
 // run kills what a killed run left behind (pid files, processes.ts).
 import * as fs from 'node:fs';
-import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../lib/core/install';
-import { killRigNow, RunningRig, startRig, stopRig } from './cluster';
-import { KubeApi } from './kube-api';
+import { installRigCrds, killRigNow, RunningRig, startRig, stopRig } from './cluster';
 import { reapLeftovers, RigProcess } from './processes';
 import { exportRigEndpoints } from './rig-env';
 
@@ -67,20 +65,7 @@ export default async function globalSetup(): Promise<void> {
   setRigGlobalState({ running, removeSignalHandlers });
 
   try {
-    const api = new KubeApi({
-      apiserverUrl: running.endpoints.apiserverUrl,
-      caPem: fs.readFileSync(running.endpoints.caFile, 'utf8'),
-      clientCertPem: fs.readFileSync(running.endpoints.clientCertFile, 'utf8'),
-      clientKeyPem: fs.readFileSync(running.endpoints.clientKeyFile, 'utf8'),
-    });
-    try {
-      for (const crd of [secretProviderClassCrd(), secretProviderClassPodStatusCrd()]) {
-        await api.apply(crd);
-        await api.waitForCrdEstablished(crd.metadata.name);
-      }
-    } finally {
-      api.close();
-    }
+    await installRigCrds(running.endpoints);
   } catch (error) {
     await stopGlobalRig();
     throw error;

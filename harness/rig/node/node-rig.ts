@@ -1,9 +1,7 @@
 // A cluster of its own plus the node on it: what the node project's globalSetup and bench/node both start.
 // The cluster runs the DaemonSet and node-lifecycle controllers (the latter lifts the not-ready taint the
 // kubelet registers with) and a service range in 198.19.0.0/16 (see node-network.ts).
-import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../lib/core/install';
-import { RunningRig, startRig, stopRig } from '../cluster';
-import { KubeApi } from '../kube-api';
+import { installRigCrds, RunningRig, startRig, stopRig } from '../cluster';
 import { RigProcess } from '../processes';
 import { randomServiceRange } from './node-network';
 import { RunningNode, startNode, stopNode } from './node';
@@ -25,15 +23,7 @@ export async function startNodeRig(into: NodeRig, processes: RigProcess[]): Prom
       extraControllers: ['daemonset-controller', 'node-lifecycle-controller'],
       serviceClusterIpRange: randomServiceRange(),
     });
-    const api = KubeApi.forEndpoints(into.running.endpoints);
-    try {
-      for (const crd of [secretProviderClassCrd(), secretProviderClassPodStatusCrd()]) {
-        await api.apply(crd);
-        await api.waitForCrdEstablished(crd.metadata.name);
-      }
-    } finally {
-      api.close();
-    }
+    await installRigCrds(into.running.endpoints);
     into.node = await startNode({ cluster: into.running.endpoints, processes });
     return { running: into.running, node: into.node };
   } catch (error) {

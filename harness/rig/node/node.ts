@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { TestCa } from '../../fakes/test-ca';
 import { createSignedCertificate } from '../certs';
+import { controlPlaneFlags } from '../cluster';
 import { KubeApi } from '../kube-api';
 import { freePort, isAlive, RigProcess, rigRunDir, spawnLogged, stopProcess, waitUntil } from '../processes';
 import { nodeBinary, RigEndpoints } from '../rig-env';
@@ -255,14 +256,7 @@ export async function startNode(props: StartNodeProps): Promise<RunningNode> {
         name: 'kube-scheduler',
         binary: nodeBinary('kubeScheduler'),
         logDir,
-        args: [
-          `--kubeconfig=${props.cluster.kubeconfig}`,
-          `--authentication-kubeconfig=${props.cluster.kubeconfig}`,
-          `--authorization-kubeconfig=${props.cluster.kubeconfig}`,
-          '--bind-address=127.0.0.1',
-          `--secure-port=${await freePort()}`,
-          '--leader-elect=false',
-        ],
+        args: [...(await controlPlaneFlags(props.cluster.kubeconfig)), '--leader-elect=false'],
       }),
     );
     processes.push(scheduler);
