@@ -7,15 +7,12 @@ import type { KubeObject } from '../../lib/core/kube-object';
 
 const SEED_FILE = path.join('seed', 'csi-secrets-store-configuration-options.md');
 
-/** shared/ sits beside the repository (the team's checkout and CI's fresh clone alike). */
+/** shared/ sits beside the repository (the team's checkouts and CI's fresh clone alike). */
 function seedDocument(): string {
-  const candidates = [
-    path.resolve(__dirname, '..', '..', '..', 'shared', SEED_FILE),
-    path.join('/work/shared', SEED_FILE),
-  ];
-  const found = candidates.find((file) => fs.existsSync(file));
-  if (!found) throw new Error(`the seed document is not at ${candidates.join(' or ')}`);
-  return fs.readFileSync(found, 'utf8');
+  const file = path.resolve(__dirname, '..', '..', '..', 'shared', SEED_FILE);
+  if (!fs.existsSync(file))
+    throw new Error(`the seed document is not at ${file} (shared/ beside the repository)`);
+  return fs.readFileSync(file, 'utf8');
 }
 
 /** Every ```yml block of the seed, parsed. */

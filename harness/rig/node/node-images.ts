@@ -280,6 +280,19 @@ function buildPause(stage: string): void {
   ]);
 }
 
+/** Why the node's images cannot be made (a cached layer build.sh makes is missing), or undefined. */
+export function missingCachedLayer(): string | undefined {
+  const names = [
+    rootfsLayerName(),
+    node24LayerName(),
+    `runtime-deps-${runtimeDepsKey()}`,
+    busyboxLayerName(),
+    pauseLayerName(),
+  ];
+  const missing = names.find((name) => !cachedLayer(name));
+  return missing && `node image layer ${missing} is not built: run \`bash harness/rig/build.sh\` (as root)`;
+}
+
 /** Builds every cached layer that is missing (build.sh). */
 export function buildCachedLayers(): void {
   requireLayer(rootfsLayerName(), buildRootfs);

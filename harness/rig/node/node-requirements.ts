@@ -3,6 +3,7 @@
 // binaries and image layers.
 import * as fs from 'node:fs';
 import { nodeBinary } from '../rig-env';
+import { missingCachedLayer } from './node-images';
 
 const TOOLS: Readonly<Record<string, string>> = {
   '/usr/bin/containerd': 'containerd',
@@ -39,5 +40,5 @@ export function nodeUnavailable(): string | undefined {
   } catch (error) {
     return (error as Error).message;
   }
-  return undefined;
+  return missingCachedLayer();
 }
