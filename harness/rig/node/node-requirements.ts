@@ -37,8 +37,8 @@ export function nodeUnavailable(): string | undefined {
     nodeBinary('kubelet');
     nodeBinary('kubeScheduler');
     nodeBinary('csiSidecars');
+    return missingCachedLayer();
   } catch (error) {
     return (error as Error).message;
   }
-  return missingCachedLayer();
 }
