@@ -3,6 +3,7 @@
 // other rig tests apply never land on this node) and the node (containerd, kubelet, kube-scheduler). Jest runs
 // a project's globalSetup only when the run selects one of its files: the node is opt-in by test selection.
 // The endpoints reach the tests through NODE_CLUSTER_ENV and NODE_ENV (node-env.ts).
+import * as fs from 'node:fs';
 import { killRigNow } from '../cluster';
 import { reapLeftovers, RigProcess } from '../processes';
 import { exportRigEndpoints, NODE_CLUSTER_ENV } from '../rig-env';
@@ -45,7 +46,9 @@ export default async function globalSetup(): Promise<void> {
   const current: NodeGlobalState = { removeSignalHandlers: () => undefined };
   const onSignal = (signal: NodeJS.Signals) => {
     killRigNow({ processes: children });
+    // The node's dir stays until the next setup reaps it (its container ids are read from there).
     if (current.node) sweepLeftovers(current.node.leftovers);
+    if (current.running) fs.rmSync(current.running.endpoints.stateDir, { recursive: true, force: true });
     process.exit(signal === 'SIGINT' ? 130 : 143);
   };
   const onExit = () => killRigNow({ processes: children });
