@@ -1,9 +1,10 @@
-import { Chart } from 'cdk8s';
+import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { IdentityMode, ValidationError } from '../core';
+import { identityBindingRbac, IdentityMode, ValidationError } from '../core';
 import { AbstractPod, Container, ServiceAccount, Volume } from './plus';
 import { SecretProviderClass, SecretProviderClassProps } from './secret-provider-class';
 import { atConstruct } from './construct-errors';
+import { kubeApiObject } from './kube-api-object';
 import { restartOnRotation } from './restart-on-rotation';
 import { mountSecretsStore } from './secrets-store-mount';
 import { SecretsStoreVolume } from './secrets-store-volume';
@@ -54,7 +55,7 @@ export interface SecretStoreWiringOptions {
 
 /**
  * Composite for one team: the SecretProviderClass, a ServiceAccount (annotated for workload
- * identity when that mode is used) and `wire()` to connect a Deployment/Pod: volume, read-only
+ * identity when that mode is used; with identity binding, allowed to use the identity) and `wire()` to connect a Deployment/Pod: volume, read-only
  * mount, workload identity label, env vars from synced Secrets, optional restart on rotation.
  */
 export class SecretStore extends Construct {
@@ -63,6 +64,8 @@ export class SecretStore extends Construct {
   public readonly serviceAccount: ServiceAccount;
   /** Namespace of the SPC, the ServiceAccount and the workloads. */
   public readonly namespace?: string;
+  /** With identity binding: the ClusterRole and binding that let the store's ServiceAccount use the identity. */
+  public readonly identityBindingRbac?: readonly ApiObject[];
 
   constructor(scope: Construct, id: string, props: SecretStoreProps) {
     super(scope, id);
@@ -85,6 +88,22 @@ export class SecretStore extends Construct {
         metadata: { name: saName, ...(props.namespace !== undefined ? { namespace: props.namespace } : {}) },
       });
     }
+    if (this.secretProviderClass.identity.mode === IdentityMode.IDENTITY_BINDING) {
+      this.identityBindingRbac = this.allowIdentityBinding(props.identityBindingClientId!, saName);
+    }
+  }
+
+  private allowIdentityBinding(clientId: string, serviceAccountName: string): ApiObject[] {
+    const namespace = this.namespace;
+    if (namespace === undefined) {
+      throw new ValidationError(
+        'namespace',
+        'is not set, and identity binding authorises the ServiceAccount by namespace (a ClusterRoleBinding subject); give the SecretStore or its chart a namespace',
+        { constructPath: this.node.path },
+      );
+    }
+    const objects = atConstruct(this, () => identityBindingRbac({ clientId, namespace, serviceAccountName }));
+    return objects.map((object) => kubeApiObject(this, object));
   }
 
   /** The read-only CSI volume of the store (shared by every wired workload). */
@@ -106,10 +125,11 @@ export class SecretStore extends Construct {
         { constructPath: workload.node.path },
       );
     }
-    // With workload identity the federated credential names this ServiceAccount; other modes do not
-    // authenticate as the pod, so any ServiceAccount works there.
+    // With workload identity the federated credential names this ServiceAccount, with identity binding
+    // the ClusterRoleBinding does; other modes do not authenticate as the pod, so any ServiceAccount works there.
     const usesWorkloadIdentity = spc.identity.mode === IdentityMode.WORKLOAD_IDENTITY;
-    if (usesWorkloadIdentity && workload.serviceAccount?.name !== this.serviceAccount.name) {
+    const authenticatesAsPod = usesWorkloadIdentity || spc.identity.mode === IdentityMode.IDENTITY_BINDING;
+    if (authenticatesAsPod && workload.serviceAccount?.name !== this.serviceAccount.name) {
       throw new ValidationError(
         'workload.serviceAccount',
         `"${workload.name}" runs as ${workload.serviceAccount ? `"${workload.serviceAccount.name}"` : 'the default ServiceAccount'}, not the store's "${this.serviceAccount.name}"; create it with serviceAccount: store.serviceAccount`,

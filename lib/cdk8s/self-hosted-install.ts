@@ -4,16 +4,15 @@ import {
   azureSpcAdmissionPolicy,
   azureSpcAdmissionPolicyBinding,
   InstallCapabilities,
-  isClusterScopedKind,
   renderResolvedInstall,
   ResolvedInstallOptions,
   resolveInstallOptions,
   SECRETS_STORE_CSI_DRIVER_NAME,
   SelfHostedInstallOptions,
 } from '../core/install';
-import { KubeObject } from '../core/kube-object';
 import { AppRegistry } from './app-registry';
 import { atConstruct } from './construct-errors';
+import { kubeApiObject } from './kube-api-object';
 
 // cdk8s front end of the install model in lib/core/install: every object is rendered there and only
 // wrapped here, so the cdk8s and Pulumi installs cannot drift apart.
@@ -31,27 +30,6 @@ export interface ISecretsStoreDriver {
    * every SPC of the app at synth; undefined when not known here (the AKS add-on).
    */
   readonly capabilities?: InstallCapabilities;
-}
-
-/**
- * An ApiObject that never takes the chart's namespace when its kind is cluster-scoped: cdk8s gives
- * every ApiObject without a namespace the chart's, which the apiserver rejects (or ignores) on
- * CRDs, CSIDriver, ClusterRoles and admission policies.
- */
-class InstallApiObject extends ApiObject {
-  public override toJson(): unknown {
-    const json = super.toJson() as { metadata?: Record<string, unknown> };
-    if (isClusterScopedKind(this.kind) && json.metadata) delete json.metadata.namespace;
-    return json;
-  }
-}
-
-function wrap(scope: Construct, object: KubeObject): ApiObject {
-  // Construct ids are API (DESIGN §7): kind + name is unique within an install and stable across versions.
-  return new InstallApiObject(scope, `${object.kind}-${object.metadata.name}`, {
-    ...object,
-    metadata: { ...object.metadata },
-  });
 }
 
 /** Props of SelfHostedInstall: exactly the framework-neutral SelfHostedInstallOptions. */
@@ -73,7 +51,7 @@ export class SelfHostedInstall extends Construct implements ISecretsStoreDriver 
   constructor(scope: Construct, id: string, props: SelfHostedInstallProps = {}) {
     super(scope, id);
     this.options = atConstruct(this, () => resolveInstallOptions(props));
-    this.apiObjects = renderResolvedInstall(this.options).map((object) => wrap(this, object));
+    this.apiObjects = renderResolvedInstall(this.options).map((object) => kubeApiObject(this, object));
     AppRegistry.of(this).addDriver(this);
   }
 
@@ -112,7 +90,9 @@ export class AksAddOnDriver extends Construct implements ISecretsStoreDriver {
     super(scope, id);
     this.apiObjects =
       (props.admissionPolicy ?? true)
-        ? [azureSpcAdmissionPolicy(), azureSpcAdmissionPolicyBinding()].map((object) => wrap(this, object))
+        ? [azureSpcAdmissionPolicy(), azureSpcAdmissionPolicyBinding()].map((object) =>
+            kubeApiObject(this, object),
+          )
         : [];
     AppRegistry.of(this).addDriver(this);
   }

@@ -22,6 +22,8 @@ export enum IdentityMode {
   WORKLOAD_IDENTITY = 'WorkloadIdentity',
   VM_MANAGED_IDENTITY = 'VMManagedIdentity',
   SERVICE_PRINCIPAL = 'ServicePrincipal',
+  /** AKS identity binding (`useAzureTokenProxy`): the provider exchanges the pod's token through AKS's token proxy. */
+  IDENTITY_BINDING = 'IdentityBinding',
 }
 
 /** Identity and tenant of a SecretProviderClass. Set exactly one identity mode. */
@@ -50,6 +52,15 @@ export interface KeyVaultIdentityProps {
    * @default - no service principal
    */
   readonly servicePrincipalSecretName?: string;
+  /**
+   * AKS identity binding (AKS only, Azure provider v1.8+): client id of the user-assigned managed
+   * identity an AKS IdentityBinding maps to this cluster, so one federated credential serves any number
+   * of ServiceAccounts (workload identity allows 20 per identity). Rendered as `useAzureTokenProxy: "true"`
+   * and `clientID`. The install's CSIDriver must request tokens for `api://AKSIdentityBinding`, and the
+   * pod's ServiceAccount must be allowed to use the identity (`identityBindingRbac`).
+   * @default - identity binding is not used
+   */
+  readonly identityBindingClientId?: string;
   /** Entra tenant id (GUID) of the vault, or "adfs" for Azure Stack with AD FS. Required in every mode. */
   readonly tenantId: string;
   /**
@@ -76,7 +87,10 @@ export interface ResolvedIdentity {
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MODE_FIELDS =
-  'workloadIdentityClientId, vmManagedIdentity (optionally with userAssignedIdentityClientId) or servicePrincipalSecretName';
+  'workloadIdentityClientId, identityBindingClientId, vmManagedIdentity (optionally with userAssignedIdentityClientId) or servicePrincipalSecretName';
+/** The Azure provider's own words when two of its identity booleans are true (pkg/provider/provider.go). */
+const UPSTREAM_ONE_MODE =
+  'only one identity mode can be enabled at a time: usePodIdentity, useVMManagedIdentity, or useAzureTokenProxy';
 
 /** Throws a ValidationError naming `field` when `value` is not a GUID; `what` says which id is expected. */
 export function validateGuid(value: string, field: string, what: string): void {
@@ -91,6 +105,24 @@ export function validateGuid(value: string, field: string, what: string): void {
 /** Throws a ValidationError naming `field` unless `clientId` is a GUID, as a workload identity client id must be. */
 export function validateWorkloadIdentityClientId(clientId: string, field: string): void {
   validateGuid(clientId, field, 'client id of the federated app or user-assigned identity');
+}
+
+/**
+ * Throws a ValidationError naming `field` unless `clientId` is the GUID client id of a user-assigned
+ * identity, which identity binding needs ("clientID is required for identity binding" upstream).
+ */
+export function validateIdentityBindingClientId(clientId: string, field: string): void {
+  if (clientId === '') {
+    throw new ValidationError(
+      field,
+      'is empty, and the provider refuses identity binding without it ("clientID is required for identity binding"); set the client id of the user-assigned managed identity the AKS IdentityBinding names',
+    );
+  }
+  validateGuid(
+    clientId,
+    field,
+    'client id of the user-assigned managed identity the AKS IdentityBinding names',
+  );
 }
 
 /** Validates the identity props and returns the mode and its SPC parameters. */
@@ -112,6 +144,7 @@ export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): Resol
     'the client id GUID',
   );
   optionalString(props.servicePrincipalSecretName, at('servicePrincipalSecretName'), '"secrets-store-creds"');
+  optionalString(props.identityBindingClientId, at('identityBindingClientId'), 'the client id GUID');
   optionalString(props.cloudEnvFileName, at('cloudEnvFileName'), '"/etc/kubernetes/azurestackcloud.json"');
   if (props.tenantId !== 'adfs')
     validateGuid(props.tenantId, at('tenantId'), 'Entra tenant id of the vault, or "adfs"');
@@ -144,6 +177,7 @@ export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): Resol
   }
   const chosen = [
     props.workloadIdentityClientId !== undefined ? 'workloadIdentityClientId' : '',
+    props.identityBindingClientId !== undefined ? 'identityBindingClientId' : '',
     usesVm
       ? props.userAssignedIdentityClientId !== undefined
         ? 'userAssignedIdentityClientId'
@@ -156,7 +190,9 @@ export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): Resol
       field || 'identity',
       chosen.length === 0
         ? `no identity mode is set; set exactly one of ${MODE_FIELDS} (workload identity is recommended)`
-        : `${chosen.join(' and ')} are both set, but the provider uses one identity mode at a time; keep exactly one of ${MODE_FIELDS}`,
+        : `${chosen.join(' and ')} are both set, but the provider uses one identity mode at a time${
+            props.identityBindingClientId !== undefined && usesVm ? ` ("${UPSTREAM_ONE_MODE}")` : ''
+          }; keep exactly one of ${MODE_FIELDS}`,
     );
   }
 
@@ -169,6 +205,18 @@ export function resolveIdentity(props: KeyVaultIdentityProps, field = ''): Resol
     return {
       mode: IdentityMode.WORKLOAD_IDENTITY,
       parameters: { ...common, useVMManagedIdentity: 'false', clientID: props.workloadIdentityClientId },
+    };
+  }
+  if (props.identityBindingClientId !== undefined) {
+    validateIdentityBindingClientId(props.identityBindingClientId, at('identityBindingClientId'));
+    return {
+      mode: IdentityMode.IDENTITY_BINDING,
+      parameters: {
+        ...common,
+        useVMManagedIdentity: 'false',
+        useAzureTokenProxy: 'true',
+        clientID: props.identityBindingClientId,
+      },
     };
   }
   if (usesVm) {

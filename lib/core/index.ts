@@ -13,3 +13,4 @@ export * from './addon-profile';
 export * from './key-vault-roles';
 export * from './validation/input-guards';
 export * from './workload-wiring';
+export * from './identity-binding';

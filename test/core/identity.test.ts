@@ -60,7 +60,7 @@ describe('resolveIdentity', () => {
 
   test('fails with no identity mode', () => {
     expect(() => resolveIdentity({ tenantId: TENANT })).toThrow(
-      'identity: no identity mode is set; set exactly one of workloadIdentityClientId, vmManagedIdentity (optionally with userAssignedIdentityClientId) or servicePrincipalSecretName',
+      'identity: no identity mode is set; set exactly one of workloadIdentityClientId, identityBindingClientId, vmManagedIdentity (optionally with userAssignedIdentityClientId) or servicePrincipalSecretName',
     );
   });
 

@@ -106,6 +106,11 @@ describe('the Azure SecretProviderClass admission policy', () => {
       withParameters({ useVMManagedIdentity: 'yes' }),
       'spec.parameters.useVMManagedIdentity is not a boolean',
     ],
+    [
+      'with identity binding but no clientID',
+      { ...without('clientID'), useAzureTokenProxy: 'true' },
+      'clientID is required for identity binding',
+    ],
   ])('rejects one %s, naming the field and the fix', async (_case, parameters, message) => {
     const error = await rejection(
       secretProviderClass(`invalid-${randomBytes(3).toString('hex')}`, parameters),
@@ -113,6 +118,14 @@ describe('the Azure SecretProviderClass admission policy', () => {
     expect(error?.status).toBe(422);
     expect(error?.statusMessage).toContain(AZURE_SPC_ADMISSION_POLICY_NAME);
     expect(error?.statusMessage).toContain(message);
+  });
+
+  test('accepts an identity-binding SecretProviderClass with its clientID', async () => {
+    expect(
+      await rejection(
+        secretProviderClass('identity-binding', withParameters({ useAzureTokenProxy: 'true' })),
+      ),
+    ).toBeUndefined();
   });
 
   test('leaves SecretProviderClasses of other providers alone', async () => {

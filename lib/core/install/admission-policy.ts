@@ -76,6 +76,15 @@ export const AZURE_SPC_RULES: readonly AdmissionRule[] = [
       'spec.parameters: more than one identity mode is true (usePodIdentity, useVMManagedIdentity, useAzureTokenProxy); the Azure provider allows only one: set the others to "false" or remove them',
     reason: 'Invalid',
   },
+  {
+    // Identity binding authenticates as clientID; the provider refuses it without one at mount time.
+    expression: `!('useAzureTokenProxy' in variables.params && variables.params['useAzureTokenProxy'].trim() in ${celList(
+      GO_PARSEBOOL_TRUE,
+    )}) || ${nonEmpty('clientID')}`,
+    message:
+      'spec.parameters.clientID is missing or empty but useAzureTokenProxy is true, and the Azure provider refuses that ("clientID is required for identity binding"): set clientID to the client id of the user-assigned managed identity the AKS IdentityBinding names',
+    reason: 'Invalid',
+  },
 ];
 
 export function azureSpcAdmissionPolicy(): KubeObject {

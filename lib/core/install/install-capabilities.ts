@@ -1,6 +1,6 @@
 import { IdentityMode } from '../identity';
 import { ValidationProblem } from '../validation/validation-error';
-import { WORKLOAD_IDENTITY_TOKEN_AUDIENCE } from './csi-driver';
+import { IDENTITY_BINDING_TOKEN_AUDIENCE, WORKLOAD_IDENTITY_TOKEN_AUDIENCE } from './csi-driver';
 import { ResolvedInstallOptions } from './install-options';
 
 // Whether a self-hosted install can serve a SecretProviderClass of the same app: a synced Secret needs
@@ -40,6 +40,12 @@ export function installCapabilityProblems(
     problems.push({
       field: 'workloadIdentityClientId',
       detail: `workload identity needs a service-account token for ${WORKLOAD_IDENTITY_TOKEN_AUDIENCE}, but the install ${installName} has workloadIdentity: false, so its CSIDriver requests none and every mount would fail; set workloadIdentity: true on the install or use another identity mode`,
+    });
+  }
+  if (needs.identityMode === IdentityMode.IDENTITY_BINDING && !install.identityBinding) {
+    problems.push({
+      field: 'identityBindingClientId',
+      detail: `identity binding needs a service-account token for ${IDENTITY_BINDING_TOKEN_AUDIENCE}, but the install ${installName} has identityBinding: false, so its CSIDriver requests none and every mount would fail ("service account tokens are required for identity binding"); set identityBinding: true on the install or use another identity mode`,
     });
   }
   return problems;

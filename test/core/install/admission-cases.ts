@@ -45,6 +45,20 @@ export const AZURE_SPC_ADMISSION_CASES: readonly AdmissionCase[] = [
       useAzureTokenProxy: '0',
     }),
   },
+  {
+    name: 'identity binding with its client id',
+    spc: spc('ok-idb', { ...GOOD_PARAMETERS, useAzureTokenProxy: 'true' }),
+  },
+  {
+    name: 'identity binding without a client id',
+    spc: spc('idb-no-client', { ...without('clientID'), useAzureTokenProxy: 'True' }),
+    denied: 'clientID is required for identity binding',
+  },
+  {
+    name: 'identity binding with a blank client id',
+    spc: spc('idb-blank-client', { ...GOOD_PARAMETERS, clientID: ' ', useAzureTokenProxy: '1' }),
+    denied: 'spec.parameters.clientID',
+  },
   { name: 'another provider is not checked', spc: spc('ok-vault', {}, 'vault') },
   {
     name: 'missing keyvaultName',
