@@ -123,7 +123,7 @@ export class KubePodEventRecorder implements PodEventRecorder {
   constructor(private readonly recorder: EventRecorder) {}
 
   record(pod: PodReference, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    void this.recorder.record(
+    this.recorder.record(
       { apiVersion: 'v1', kind: 'Pod', metadata: { name: pod.name, namespace: pod.namespace, uid: pod.uid } },
       type,
       reason,

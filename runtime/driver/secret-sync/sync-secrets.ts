@@ -121,7 +121,7 @@ export async function syncSecrets(props: SyncSecretsProps): Promise<SyncSecretsR
           namespace: props.pod.namespace,
           spc: spcRef,
         });
-        await recordWarning(props, pod, message);
+        recordWarning(props, pod, message);
         continue;
       }
       props.metrics?.syncTotal.inc({ os_type: OS_TYPE, provider });
@@ -141,7 +141,7 @@ export async function syncSecrets(props: SyncSecretsProps): Promise<SyncSecretsR
         spc: spcRef,
         error: reason,
       });
-      await recordWarning(
+      recordWarning(
         props,
         pod,
         `failed to sync secret ${props.pod.namespace}/${secretName} for spc ${spcRef}: ${reason}`,
@@ -281,8 +281,8 @@ async function getOrUndefined<T>(request: Promise<T>): Promise<T | undefined> {
   }
 }
 
-async function recordWarning(props: SyncSecretsProps, pod: Pod, message: string): Promise<void> {
-  await props.events?.record(
+function recordWarning(props: SyncSecretsProps, pod: Pod, message: string): void {
+  props.events?.record(
     { apiVersion: 'v1', kind: 'Pod', ...pod },
     'Warning',
     FAILED_TO_CREATE_SECRET,

@@ -78,6 +78,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
 
   /** Events on this test's pod, as the in-memory recorder listed them. */
   async function podEvents(): Promise<{ pod: typeof POD; type: string; reason: string; message: string }[]> {
+    await cluster.flushEvents();
     const list = await cluster.kube.list<KubeEvent>(EVENTS, {
       namespace: NS,
       fieldSelector: `involvedObject.uid=${POD.uid}`,

@@ -65,6 +65,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Nothing in this file may have written a secret value into a log line or an Event.
+  await recorder.flush();
   const events = await kube.list<KubeEvent>(EVENTS, { namespace });
   const everything = JSON.stringify(events.items) + logLines.join('\n');
   for (const value of SECRET_VALUES) {
@@ -286,6 +287,7 @@ describe('a Secret without the managed label', () => {
     expect(decoded(untouched, 'PASSWORD')).toBe(SECRET_VALUES[2]);
     expect(untouched?.metadata.labels?.[MANAGED_LABEL]).toBeUndefined();
     expect(untouched?.metadata.ownerReferences).toBeUndefined();
+    await controller.events.flush();
     const events = await kube.list<KubeEvent>(EVENTS, {
       namespace,
       fieldSelector: 'involvedObject.name=hand-1',
@@ -331,6 +333,7 @@ describe('failures', () => {
       },
       { secretName: 'fine', outcome: 'created' },
     ]);
+    await recorder.flush();
     const events = await kube.list<KubeEvent>(EVENTS, {
       namespace,
       fieldSelector: 'involvedObject.name=fail-1',

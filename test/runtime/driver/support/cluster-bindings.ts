@@ -23,13 +23,17 @@ export class ClusterBindings {
   readonly secretProviderClasses = new CachedSecretProviderClassSource(this.kube, this.spcCache);
   readonly podStatuses = new KubePodStatusStore(this.kube);
   readonly pods = new KubePodSource(this.kube);
-  readonly events = new KubePodEventRecorder(
-    new EventRecorder({
-      client: this.kube,
-      component: 'csi-secrets-store-rotation',
-      host: 'node-under-test',
-    }),
-  );
+  readonly recorder = new EventRecorder({
+    client: this.kube,
+    component: 'csi-secrets-store-rotation',
+    host: 'node-under-test',
+  });
+  readonly events = new KubePodEventRecorder(this.recorder);
+
+  /** Waits until every Event recorded so far is written (the recorder queues them). */
+  flushEvents(): Promise<void> {
+    return this.recorder.flush();
+  }
 
   async start(): Promise<void> {
     await this.spcCache.start();

@@ -317,7 +317,8 @@ describe('events', () => {
       host: 'node-1',
       onError: (e) => errors.push(e),
     });
-    await recorder.record(cm, 'Warning', 'FailedToCreateSecret', 'something went wrong');
+    recorder.record(cm, 'Warning', 'FailedToCreateSecret', 'something went wrong');
+    await recorder.flush();
     const events = await kube.list<KubeEvent>(EVENTS, {
       namespace,
       fieldSelector: 'involvedObject.name=evented',
@@ -331,5 +332,59 @@ describe('events', () => {
       source: { component: 'csi-secrets-store-controller', host: 'node-1' },
       involvedObject: { kind: 'ConfigMap', name: 'evented', namespace, uid: cm.metadata.uid },
     });
+  });
+
+  it("counts repeats on one Event and rate-limits each object like client-go's correlator", async () => {
+    const [noisy, quiet] = await Promise.all(
+      ['noisy', 'quiet'].map((name) =>
+        kube.create<KubeResourceObject>(CONFIG_MAPS, {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace },
+        }),
+      ),
+    );
+    const errors: unknown[] = [];
+    const recorder = new EventRecorder({ client: kube, component: 'c', onError: (e) => errors.push(e) });
+    for (let i = 0; i < 30; i++) recorder.record(noisy, 'Warning', 'MountRotationFailed', 'same failure');
+    recorder.record(noisy, 'Warning', 'MountRotationFailed', 'another failure'); // over the object's burst
+    recorder.record(quiet, 'Normal', 'MountRotationComplete', 'fine'); // another object has its own bucket
+    await recorder.flush();
+    const eventsOf = async (name: string) =>
+      (await kube.list<KubeEvent>(EVENTS, { namespace, fieldSelector: `involvedObject.name=${name}` })).items;
+    expect(errors).toEqual([]);
+    const noisyEvents = await eventsOf('noisy');
+    expect(noisyEvents).toHaveLength(1);
+    expect(noisyEvents[0]).toMatchObject({ message: 'same failure', count: 25 });
+    expect(Date.parse(noisyEvents[0].lastTimestamp!)).toBeGreaterThanOrEqual(
+      Date.parse(noisyEvents[0].firstTimestamp!),
+    );
+    expect(await eventsOf('quiet')).toHaveLength(1);
+    expect(recorder.dropped).toBe(6);
+  });
+
+  it('drops what does not fit its queue instead of growing, while the API server is away', async () => {
+    const away = new KubeClient(
+      { server: 'http://127.0.0.1:9', namespace: 'default' },
+      { requestTimeoutMs: 500 },
+    );
+    const errors: unknown[] = [];
+    const recorder = new EventRecorder({
+      client: away,
+      component: 'c',
+      maxQueued: 10,
+      onError: (e) => errors.push(e),
+    });
+    for (let i = 0; i < 100; i++)
+      recorder.record(
+        { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p${i}`, namespace, uid: `u${i}` } },
+        'Warning',
+        'R',
+        'm',
+      );
+    await recorder.flush();
+    expect(recorder.dropped).toBeGreaterThanOrEqual(89);
+    expect(errors.length).toBe(100 - recorder.dropped);
+    away.close();
   });
 });
