@@ -236,6 +236,11 @@ export class ProviderProcess {
     this.client = createUnixGrpcClient(providerService(), ports.socketPath);
   }
 
+  /** False once the process has exited. */
+  public get running(): boolean {
+    return !this.exited;
+  }
+
   /** The provider's pid (unshare and sh exec into it, so it is the provider itself). */
   public get pid(): number {
     return this.child.pid ?? -1;

@@ -181,7 +181,7 @@ function decodeString(node: unknown, d: Decoding): string {
 // yaml.v3 refuses a mapping it decodes when a key repeats: one message per repeated pair, in the
 // order of the first key. Keys are grouped first (a map of thousands of keys must not cost millions
 // of comparisons) and at most MAX_DUPLICATE_LINES lines are reported.
-const MAX_DUPLICATE_LINES = 100;
+const MAX_DUPLICATE_LINES = 20;
 function duplicateKeys(map: YAMLMap, d: Decoding): YamlDecodeError | undefined {
   const keys = map.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : undefined));
   const positions = new Map<string, number[]>();
