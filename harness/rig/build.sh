@@ -50,11 +50,14 @@ etcd_version="$(pinned etcd go.etcd.io/etcd/server/v3)"
 sanity_version="$(pinned csi-sanity github.com/kubernetes-csi/csi-test/v5)"
 driver_version="$(pinned secrets-store-csi-driver sigs.k8s.io/secrets-store-csi-driver)"
 provider_version="$(pinned provider-azure github.com/Azure/secrets-store-csi-driver-provider-azure)"
+pulumi_version="$(pinned pulumi github.com/pulumi/pulumi/pkg/v3)"
+pulumi_kubernetes_version="$(pinned pulumi-kubernetes github.com/pulumi/pulumi-kubernetes/provider/v4)"
 
 echo "rig: cache $cache"
 echo "rig: $(go version), java $("$java25" -version 2>&1 | head -n1)"
 printf 'rig: versions: kubernetes %s, etcd %s, csi-sanity %s, secrets-store-csi-driver %s, provider-azure %s, lowkey-vault %s\n' \
   "$k8s_version" "$etcd_version" "$sanity_version" "$driver_version" "$provider_version" "$LOWKEY_VAULT_VERSION"
+printf 'rig: versions: pulumi %s, pulumi-kubernetes %s\n' "$pulumi_version" "$pulumi_kubernetes_version"
 
 mkdir -p "$cache" "$work"
 summary=()
@@ -79,6 +82,17 @@ go_component() {
   rm -rf "${work:?}/$component"
   cp -r "$tools/$src" "$work/$component"
   mkdir -p "$out"
+  case "$component" in
+    pulumi-kubernetes)
+      # The files upstream's `go generate` writes, from the pinned module's schema.json (see the tools go.mod).
+      local module="github.com/pulumi/pulumi-kubernetes/provider/v4" module_dir
+      module_dir="$(cd "$work/$component" && go mod download "$module" && go list -m -f '{{.Dir}}' "$module")" ||
+        fail "downloading $module $version failed (see above)"
+      (cd "$work/$component" && GOFLAGS=-mod=mod go run schema-embed.go \
+        "$module_dir/cmd/pulumi-resource-kubernetes" "${version#v}") ||
+        fail "generating the embedded schema of pulumi-kubernetes $version failed (see above)"
+      ;;
+  esac
   for spec in "$@"; do
     local binary="${spec%%=*}" pkg="${spec#*=}" ldflags="-s -w"
     case "$component" in
@@ -92,6 +106,9 @@ go_component() {
       provider-azure)
         ldflags+=" -X github.com/Azure/secrets-store-csi-driver-provider-azure/pkg/version.BuildVersion=$version"
         ;;
+      pulumi) ldflags+=" -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" ;;
+      # Plugin versions are semver without the v (the engine parses GetPluginInfo's answer).
+      pulumi-kubernetes) ldflags+=" -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=${version#v}" ;;
     esac
     (cd "$work/$component" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "$ldflags" \
       -o "$out/$binary.tmp" "$pkg") || fail "building $binary ($pkg) of $component $version failed (see above)"
@@ -186,6 +203,9 @@ want provider-azure && go_component provider-azure "$provider_version" \
   "secrets-store-csi-driver-provider-azure=github.com/Azure/secrets-store-csi-driver-provider-azure/cmd"
 want lowkey-vault && lowkey_component
 want node && node_component
+# The Pulumi engine and its Kubernetes provider plugin: two modules, so their dependency graphs stay apart.
+want pulumi && go_component pulumi "$pulumi_version" "pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
+want pulumi-kubernetes && go_component pulumi-kubernetes "$pulumi_kubernetes_version" "pulumi-resource-kubernetes=."
 
 for line in "${summary[@]}"; do echo "rig: $line"; done
 echo "rig: total $(($(now) - total_start))s"

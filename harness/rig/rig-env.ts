@@ -38,6 +38,31 @@ export interface LowkeyVaultRuntime {
   readonly java: string;
 }
 
+/** The Pulumi engine (CLI) and the pulumi-kubernetes provider plugin, built by build.sh from the Go module proxy. */
+export interface PulumiEngineBinaries {
+  /** The `pulumi` CLI, pinned in harness/rig/tools/pulumi/go.mod. */
+  readonly cli: string;
+  readonly cliVersion: string;
+  /** `pulumi-resource-kubernetes`, pinned in harness/rig/tools/pulumi-kubernetes/go.mod. */
+  readonly kubernetesPlugin: string;
+  readonly kubernetesPluginVersion: string;
+}
+
+/** Paths of the Pulumi engine's binaries; throws naming the missing one and `bash harness/rig/build.sh`. */
+export function pulumiEngineBinaries(): PulumiEngineBinaries {
+  const cliVersion = pinnedGoVersion('pulumi', 'github.com/pulumi/pulumi/pkg/v3');
+  const kubernetesPluginVersion = pinnedGoVersion(
+    'pulumi-kubernetes',
+    'github.com/pulumi/pulumi-kubernetes/provider/v4',
+  );
+  return {
+    cli: builtFile('pulumi', cliVersion, 'pulumi'),
+    cliVersion,
+    kubernetesPlugin: builtFile('pulumi-kubernetes', kubernetesPluginVersion, 'pulumi-resource-kubernetes'),
+    kubernetesPluginVersion,
+  };
+}
+
 /** Endpoints and credentials of the running rig, set by global-setup.ts. */
 export interface RigEndpoints {
   /** Admin kubeconfig (client certificate in group system:masters). */
