@@ -2,31 +2,24 @@
 // analyzer (the code `pulumi package add` runs on a TypeScript component package) must accept every
 // component: args are interfaces without unions, outputs are Outputs or @pulumi resources.
 import { Analyzer } from '@pulumi/pulumi/provider/experimental/analyzer';
+import * as fs from 'fs';
 import * as path from 'path';
 import * as packageJson from '../../package.json';
+import { COMPONENTS as COMPONENT_CLASSES } from '../../lib/pulumi/component-package/components';
 
-const COMPONENTS = [
-  'AddonIdentityAccess',
-  'ExistingClusterSecretsProviderAddon',
-  'KeyVault',
-  'KeyVaultRoleAssignments',
-  'SecretStore',
-  'SelfHostedInstall',
-  'WorkloadIdentity',
-];
+const COMPONENTS = COMPONENT_CLASSES.map((component) => component.name).sort();
 
 describe('component package schema', () => {
   // Type-checks the package with @pulumi/azure-native's types: tens of seconds.
   jest.setTimeout(240_000);
   let result: ReturnType<Analyzer['analyze']>;
   beforeAll(() => {
-    // component-package/tsconfig.json limits the type-check to lib/pulumi and what it imports.
-    const analyzer = new Analyzer(
-      path.join(__dirname, 'component-package'),
-      packageJson.name,
-      { name: packageJson.name, exports: { '.': '../../../lib/pulumi/index.js' } },
-      new Set(COMPONENTS),
-    );
+    // The component package's own directory: its tsconfig.json limits the type-check to lib/pulumi and what it
+    // imports, its package.json names the entry point.
+    const dir = path.join(__dirname, '..', '..', 'lib', 'pulumi', 'component-package');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    expect(manifest.name).toBe(packageJson.name);
+    const analyzer = new Analyzer(dir, manifest.name, manifest, new Set(COMPONENTS));
     result = analyzer.analyze();
   });
 
