@@ -1,6 +1,6 @@
 import * as pulumi from '@pulumi/pulumi';
 import { CustomResource } from '@pulumi/kubernetes/apiextensions';
-import { ServiceAccount } from '@pulumi/kubernetes/core/v1';
+import type { ServiceAccount } from '@pulumi/kubernetes/core/v1';
 import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
 import { SECRETS_STORE_CSI_DRIVER_NAME } from '../core/install';
 import { KeyVaultRole } from '../core/key-vault-roles';
@@ -24,7 +24,6 @@ import {
   secretsStoreVolumeName,
   validateSecretsStoreMountPath,
   validateSyncedSecretKey,
-  WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION,
   WORKLOAD_IDENTITY_USE_LABEL,
 } from '../core/workload-wiring';
 import { componentType } from './component-type';
@@ -35,6 +34,7 @@ import {
   RoleAssignmentScope,
 } from './key-vault-role-assignments';
 import { checkedInput, knownValue } from './known-inputs';
+import { teamServiceAccount } from './team-service-account';
 import { keyVaultNameOf } from './vault-id';
 import { FederatedCredentialArgs, validateWorkloadIdentityArgs, WorkloadIdentity } from './workload-identity';
 
@@ -300,16 +300,12 @@ export class SecretStore extends pulumi.ComponentResource {
     this.serviceAccount =
       args.createServiceAccount === false
         ? undefined
-        : new ServiceAccount(
+        : teamServiceAccount(
             name,
             {
-              metadata: {
-                name: plan.serviceAccountName,
-                namespace: plan.namespace,
-                ...(workloadIdentity
-                  ? { annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: workloadIdentity.clientId } }
-                  : {}),
-              },
+              name: plan.serviceAccountName,
+              namespace: plan.namespace,
+              workloadIdentityClientId: workloadIdentity?.clientId,
             },
             {
               ...k8sOpts,

@@ -2,13 +2,14 @@ import { createHash } from 'crypto';
 import * as pulumi from '@pulumi/pulumi';
 import * as managedidentity from '@pulumi/azure-native/managedidentity';
 import type { Provider as KubernetesProvider } from '@pulumi/kubernetes/provider';
-import { ServiceAccount } from '@pulumi/kubernetes/core/v1';
+import type { ServiceAccount } from '@pulumi/kubernetes/core/v1';
 import { validateDns1123Label, validateDns1123Subdomain } from '../core/validation/kube-names';
 import { WORKLOAD_IDENTITY_TOKEN_AUDIENCE } from '../core/install/csi-driver';
 import { ValidationError } from '../core/validation/validation-error';
 import { serviceAccountSubject, WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION } from '../core/workload-wiring';
 import { componentType } from './component-type';
 import { checkedInput, knownValue } from './known-inputs';
+import { teamServiceAccount } from './team-service-account';
 
 /** The audience Entra ID expects in a Kubernetes service-account token it exchanges (the CSIDriver requests it too). */
 export const WORKLOAD_IDENTITY_AUDIENCE = WORKLOAD_IDENTITY_TOKEN_AUDIENCE;
@@ -169,15 +170,13 @@ export class WorkloadIdentity extends pulumi.ComponentResource {
     this.serviceAccount =
       args.createServiceAccount === false
         ? undefined
-        : new ServiceAccount(
+        : teamServiceAccount(
             name,
             {
-              metadata: {
-                name: this.serviceAccountName,
-                namespace: this.namespace,
-                labels: args.serviceAccountLabels,
-                annotations: { [WORKLOAD_IDENTITY_CLIENT_ID_ANNOTATION]: this.identity.clientId },
-              },
+              name: this.serviceAccountName,
+              namespace: this.namespace,
+              labels: args.serviceAccountLabels,
+              workloadIdentityClientId: this.identity.clientId,
             },
             // The ServiceAccount waits for what the component waits for (e.g. its Namespace).
             { parent: this, provider: args.kubernetesProvider, dependsOn: opts?.dependsOn },
