@@ -23,6 +23,8 @@ export interface BenchVolume {
   readonly podUid: string;
   readonly spcName: string;
   readonly targetPath: string;
+  /** What kubelet read from the volume's nodePublishSecretRef (a service principal), if any. */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** The kubelet target path of a CSI volume: `<root>/pods/<uid>/volumes/kubernetes.io~csi/<volume>/mount`. */
@@ -55,6 +57,7 @@ export class KubeletModel {
         target_path: volume.targetPath,
         volume_capability: { mount: {}, access_mode: { mode: 'SINGLE_NODE_READER_ONLY' } },
         readonly: true,
+        ...(volume.secrets ? { secrets: { ...volume.secrets } } : {}),
         volume_context: {
           [SECRET_PROVIDER_CLASS_KEY]: volume.spcName,
           [POD_NAME_KEY]: volume.podName,

@@ -1,22 +1,45 @@
 // Driver benchmark (not a test): our driver against the upstream driver binary, the same bench provider
-// behind both, the real kube-apiserver + etcd (+ controller-manager) from the rig. Prints a table and
-// writes bench/results/driver.json.
+// behind both, the real kube-apiserver + etcd (+ controller-manager) from the rig. Prints a table with
+// ratios and writes bench/results/driver.json.
 //
 //   sudo bash harness/rig/build.sh            # once: kube-apiserver, etcd, upstream driver, ...
 //   sudo npx ts-node --transpile-only bench/driver/run.ts [--volumes=110] [--rotation-seconds=60]
+//       [--baseline=<commit>]... [--only=<label>] [--our-node-option=<flag>]... [--our-env=NAME=value]...
+//       [--cpu-prof=<dir>]
+//
+// Ours runs as the image runs it: compiled from the working tree (harness/bench/our-builds.ts) on the
+// image's Node 24 with the NODE_OPTIONS/allocator environment the install sets on the driver container
+// (harness/bench/shipped-runtime.ts); `--our-node-option` replaces NODE_OPTIONS. `--baseline=<commit>`
+// adds that commit's build as one more column, so before, after and upstream run in one run under the
+// same load. The drivers run one after the other.
+//
+// The volumes spread over SPC_COUNT SecretProviderClasses, each naming its own vault and identity (half
+// service principals, whose nodePublishSecretRef data kubelet passes in the request; half workload
+// identities), one in SYNC_EVERY with secretObjects (a synced Kubernetes Secret).
 //
 // Measures, per driver:
 //   - NodePublish latency: first mount, unchanged republish, changed republish (after the poll interval);
-//   - RSS of the driver process with all volumes mounted (target for ours: <= 100 MiB with 110 volumes);
+//   - memory with all volumes mounted and at the end: RSS (anonymous / file-backed) for both, and for ours
+//     process.memoryUsage() (heap, external, array buffers) from a preloaded probe; peak RSS (VmHWM);
 //   - rotation cost in a scaled kubelet model: every volume republished every 1 s for 60 s with
-//     --rotation-poll-interval=2s and an unchanged secret: provider Mount calls per volume (target ours <= 30).
+//     --rotation-poll-interval=2s and an unchanged secret: provider Mount calls per volume (target ours <= 30);
+//   - CPU seconds of the driver process.
 // Needs root (tmpfs mounts). Every loop is bounded in count and time.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../lib/core/install/crds';
-import { DRIVER_NODE_OPTIONS } from '../../lib/core/install/driver-daemonset';
+import { baselineBuilds, buildWorkingTree, OurBuild } from '../../harness/bench/our-builds';
+import { procCpuSeconds } from '../../harness/bench/process-cpu';
+import {
+  describeSample,
+  MemoryProbe,
+  MemorySample,
+  mib,
+  procMemory,
+} from '../../harness/bench/process-memory';
+import { shippedNode, shippedTuningEnv } from '../../harness/bench/shipped-runtime';
 import {
   KubeClient,
   loadKubeConfig,
@@ -35,9 +58,15 @@ import { BenchVolume, KubeletModel, kubeletTargetPath } from './kubelet-model';
 const REPO = path.resolve(__dirname, '..', '..');
 /** One namespace per run, so a reused rig never holds a previous run's objects. */
 const NAMESPACE = `bench-${process.pid}`;
-const SPC_NAME = 'bench-spc';
 const PROVIDER_NAME = 'bench';
 const POLL_INTERVAL_S = 2;
+/** SecretProviderClasses the volumes spread over (each its own vault and identity). */
+const SPC_COUNT = 10;
+/** One SPC in this many syncs a Kubernetes Secret (secretObjects). */
+const SYNC_EVERY = 5;
+const TENANT_ID = '6b1a7d3e-0c5f-4a3e-9b1d-2f3e4a5b6c7d';
+const spcName = (i: number) => `bench-spc-${i}`;
+const spcIdentity = (i: number): 'sp' | 'wi' => (i % 2 === 0 ? 'sp' : 'wi');
 
 interface Options {
   volumes: number;
@@ -45,12 +74,18 @@ interface Options {
   republishPeriodMs: number;
   latencySamples: number;
   /**
-   * Node flags for our driver process. Default: the NODE_OPTIONS the self-hosted install sets on our driver
-   * container (DRIVER_NODE_OPTIONS), so the bench measures what ships; any --our-node-option replaces them.
+   * NODE_OPTIONS for our driver process. Default: the ones the self-hosted install sets on our driver
+   * container, so the bench measures what ships; any --our-node-option replaces them.
    */
-  ourNodeOptions: string[];
-  /** Measure only these drivers. */
-  only?: 'ours' | 'upstream';
+  ourNodeOptions?: string[];
+  /** Measure only the driver of this label (ours, ours@<commit>, upstream). */
+  only?: string;
+  /** `--baseline=<commit>` arguments. */
+  baselines: string[];
+  /** Write a CPU profile of our driver(s) here (`--cpu-prof`). */
+  cpuProfDir?: string;
+  /** `--our-env=NAME=value`: replaces the install's tuning variable NAME for ours. */
+  ourEnv: Record<string, string>;
 }
 
 /** The same upstream-named flags for both drivers, so the two runs differ only in the binary. */
@@ -72,30 +107,42 @@ function parseOptions(argv: string[]): Options {
     rotationSeconds: 60,
     republishPeriodMs: 1000,
     latencySamples: 110,
-    ourNodeOptions: [],
+    baselines: [],
+    ourEnv: {},
   };
-  let nodeOptionsGiven = false;
   for (const arg of argv) {
     const nodeOption = /^--our-node-option=(--[a-z0-9-]+(=[\w.]+)?)$/.exec(arg);
     if (nodeOption) {
-      nodeOptionsGiven = true;
-      opts.ourNodeOptions.push(nodeOption[1]);
+      opts.ourNodeOptions = [...(opts.ourNodeOptions ?? []), nodeOption[1]];
       continue;
     }
-    const only = /^--only=(ours|upstream)$/.exec(arg);
+    const only = /^--only=(.+)$/.exec(arg);
     if (only) {
-      opts.only = only[1] as 'ours' | 'upstream';
+      opts.only = only[1];
+      continue;
+    }
+    if (/^--baseline=.+$/.test(arg)) {
+      opts.baselines.push(arg);
+      continue;
+    }
+    const envVar = /^--our-env=([A-Z_][A-Z0-9_]*)=(.*)$/s.exec(arg);
+    if (envVar) {
+      opts.ourEnv[envVar[1]] = envVar[2];
+      continue;
+    }
+    const cpuProf = /^--cpu-prof=(.+)$/.exec(arg);
+    if (cpuProf) {
+      opts.cpuProfDir = path.resolve(cpuProf[1]);
       continue;
     }
     const m = /^--(volumes|rotation-seconds)=(\d+)$/.exec(arg);
     if (!m)
       throw new Error(
-        `unknown argument ${arg}; expected --volumes=<n>, --rotation-seconds=<n>, --only=ours|upstream or --our-node-option=<flag>`,
+        `unknown argument ${arg}; expected --volumes=<n>, --rotation-seconds=<n>, --baseline=<commit>, --only=<label>, --cpu-prof=<dir>, --our-env=NAME=value or --our-node-option=<flag>`,
       );
     if (m[1] === 'volumes') opts.volumes = Number(m[2]);
     else opts.rotationSeconds = Number(m[2]);
   }
-  if (!nodeOptionsGiven) opts.ourNodeOptions = DRIVER_NODE_OPTIONS.split(' ');
   if (opts.volumes < 1 || opts.volumes > 500) throw new Error('--volumes must be between 1 and 500');
   if (opts.rotationSeconds < 4 || opts.rotationSeconds > 600)
     throw new Error('--rotation-seconds must be between 4 and 600');
@@ -113,12 +160,18 @@ interface LatencyStats {
 interface DriverResult {
   driver: string;
   version: string;
+  runtime: { node?: string; env?: Record<string, string>; fallbackReason?: string };
+  loadAverage1m: { start: number; end: number };
   volumes: number;
+  secretProviderClasses: number;
   firstMount: LatencyStats;
   unchangedRepublish: LatencyStats;
   changedRepublish: LatencyStats;
   rssMiBWithVolumes: number;
   peakRssMiB: number;
+  memoryWithVolumes: MemorySample;
+  memoryAtEnd: MemorySample;
+  cpuSeconds: { publishes: number; rotation: number };
   rotation: {
     seconds: number;
     republishPeriodMs: number;
@@ -145,51 +198,9 @@ function stats(samples: number[]): LatencyStats {
   };
 }
 
-function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return Math.round((kb / 1024) * 10) / 10;
-}
+const toMiB = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Compiles runtime/ (and the lib/core files it imports) into the cache, as the image does. */
-function buildOurDriver(): string {
-  const cache = path.join(
-    process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
-    'aks-secrets-store',
-    'bench-driver-build',
-  );
-  fs.rmSync(cache, { recursive: true, force: true });
-  fs.mkdirSync(cache, { recursive: true });
-  const tsconfig = path.join(cache, 'tsconfig.json');
-  fs.writeFileSync(
-    tsconfig,
-    JSON.stringify({
-      extends: path.join(REPO, 'tsconfig.json'),
-      compilerOptions: {
-        outDir: path.join(cache, 'build'),
-        rootDir: REPO,
-        noEmit: false,
-        declaration: false,
-        sourceMap: false,
-        types: ['node'],
-        typeRoots: [path.join(REPO, 'node_modules', '@types')],
-      },
-      include: [path.join(REPO, 'runtime', '**', '*.ts')],
-    }),
-  );
-  execFileSync(
-    process.execPath,
-    [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig],
-    { stdio: 'inherit' },
-  );
-  fs.cpSync(path.join(REPO, 'runtime', 'proto'), path.join(cache, 'build', 'runtime', 'proto'), {
-    recursive: true,
-  });
-  fs.copyFileSync(path.join(REPO, 'package.json'), path.join(cache, 'package.json'));
-  return path.join(cache, 'build', 'runtime', 'cli.js');
-}
 
 async function prepareCluster(kube: KubeClient, volumes: number): Promise<Pod[]> {
   const crds: KubeResource = {
@@ -223,10 +234,7 @@ async function prepareCluster(kube: KubeClient, volumes: number): Promise<Pod[]>
       timeoutMs: 60_000,
     },
   );
-  await kube.create(SECRET_PROVIDER_CLASSES, {
-    metadata: { name: SPC_NAME, namespace: NAMESPACE },
-    spec: { provider: PROVIDER_NAME, parameters: { objects: 'array: []' } },
-  });
+  for (let i = 0; i < SPC_COUNT; i++) await kube.create(SECRET_PROVIDER_CLASSES, benchSpc(i));
   const pods: Pod[] = [];
   for (let i = 0; i < volumes; i++) {
     pods.push(
@@ -242,7 +250,7 @@ async function prepareCluster(kube: KubeClient, volumes: number): Promise<Pod[]>
               csi: {
                 driver: 'secrets-store.csi.k8s.io',
                 readOnly: true,
-                volumeAttributes: { secretProviderClass: SPC_NAME },
+                volumeAttributes: { secretProviderClass: spcName(i % SPC_COUNT) },
               },
             },
           ],
@@ -253,9 +261,47 @@ async function prepareCluster(kube: KubeClient, volumes: number): Promise<Pod[]>
   return pods;
 }
 
+/** SPC `i`: its own vault and identity, the objects the bench provider answers, and sync for one in SYNC_EVERY. */
+function benchSpc(i: number): KubeResourceObject {
+  const objects = ['username', 'password', 'bundle.pem']
+    .map((name) => `  - |\n    objectName: ${name}\n    objectType: secret\n`)
+    .join('');
+  return {
+    metadata: { name: spcName(i), namespace: NAMESPACE },
+    spec: {
+      provider: PROVIDER_NAME,
+      parameters: {
+        keyvaultName: `benchkv${i}`,
+        tenantId: TENANT_ID,
+        ...(spcIdentity(i) === 'wi'
+          ? { clientID: `c0000000-0000-4000-8000-${String(i).padStart(12, '0')}` }
+          : {}),
+        objects: `array:\n${objects}`,
+      },
+      ...(i % SYNC_EVERY === 0
+        ? {
+            secretObjects: [
+              {
+                secretName: `bench-synced-${i}`,
+                type: 'Opaque',
+                data: [
+                  { objectName: 'username', key: 'username' },
+                  { objectName: 'password', key: 'password' },
+                ],
+              },
+            ],
+          }
+        : {}),
+    },
+  } as KubeResourceObject;
+}
+
 interface DriverUnderTest {
   name: string;
   version: string;
+  runtime: DriverResult['runtime'];
+  /** Present for ours: the process's own memory breakdown. */
+  probe?: MemoryProbe;
   start(props: { socketPath: string; providerDir: string; logDir: string; kubeconfig: string }): RigProcess;
 }
 
@@ -278,13 +324,25 @@ async function benchDriver(
   });
   const proc = driver.start({ socketPath, providerDir, logDir: dir, kubeconfig });
   const kubelet = new KubeletModel(socketPath);
-  const volumes: BenchVolume[] = pods.map((pod) => ({
+  const volumes: BenchVolume[] = pods.map((pod, i) => ({
     podName: pod.metadata.name!,
     podNamespace: NAMESPACE,
     podUid: pod.metadata.uid!,
-    spcName: SPC_NAME,
+    spcName: spcName(i % SPC_COUNT),
     targetPath: kubeletTargetPath(kubeletRoot, pod.metadata.uid!, 'secrets-store-inline'),
+    // A service principal's SPC: kubelet passes the nodePublishSecretRef data in the request.
+    ...(spcIdentity(i % SPC_COUNT) === 'sp'
+      ? {
+          secrets: {
+            clientid: `b0000000-0000-4000-8000-${String(i % SPC_COUNT).padStart(12, '0')}`,
+            clientsecret: 'bench-sp-secret',
+          },
+        }
+      : {}),
   }));
+  const loadStart = os.loadavg()[0];
+  const sample = (): Promise<MemorySample> =>
+    driver.probe ? driver.probe.sample(proc.pid) : Promise.resolve(procMemory(proc.pid));
   const mounted = new Set<BenchVolume>();
   try {
     await waitUntil(async () => fs.existsSync(socketPath) && (await kubelet.probe(), true), {
@@ -295,13 +353,14 @@ async function benchDriver(
     // Let the driver's caches fill (upstream's informers; our watch cache) before timing anything.
     await sleep(2000);
 
+    const cpuAtStart = procCpuSeconds(proc.pid);
     const first: number[] = [];
     for (const volume of volumes) {
       first.push(await kubelet.publish(volume));
       mounted.add(volume);
     }
     await sleep(500);
-    const rssWithVolumes = rssMiB(proc.pid, 'VmRSS');
+    const memoryWithVolumes = await sample();
 
     // Unchanged republish after the poll interval: the provider is asked, nothing changes.
     await sleep(POLL_INTERVAL_S * 1000 + 200);
@@ -323,6 +382,7 @@ async function benchDriver(
     if (changedFiles !== volumes.length)
       errors.push(`changed republish: only ${changedFiles}/${volumes.length} volumes show the new content`);
 
+    const cpuAfterPublishes = procCpuSeconds(proc.pid);
     // Rotation model: republish every volume every period for the duration, unchanged content.
     provider.resetCounts();
     const started = Date.now();
@@ -347,16 +407,26 @@ async function benchDriver(
       );
     }
     const providerCalls = [...provider.callsByTarget.values()].reduce((a, b) => a + b, 0);
-    const peak = rssMiB(proc.pid, 'VmHWM');
+    const cpuAtEnd = procCpuSeconds(proc.pid);
+    const memoryAtEnd = await sample();
     return {
       driver: driver.name,
       version: driver.version,
+      runtime: driver.runtime,
+      loadAverage1m: { start: loadStart, end: os.loadavg()[0] },
       volumes: volumes.length,
+      secretProviderClasses: SPC_COUNT,
       firstMount: stats(first),
       unchangedRepublish: stats(unchanged),
       changedRepublish: stats(changed),
-      rssMiBWithVolumes: rssWithVolumes,
-      peakRssMiB: peak,
+      rssMiBWithVolumes: toMiB(memoryWithVolumes.rssKiB),
+      peakRssMiB: toMiB(memoryAtEnd.peakRssKiB),
+      memoryWithVolumes,
+      memoryAtEnd,
+      cpuSeconds: {
+        publishes: Math.round((cpuAfterPublishes - cpuAtStart) * 100) / 100,
+        rotation: Math.round((cpuAtEnd - cpuAfterPublishes) * 100) / 100,
+      },
       rotation: {
         seconds: opts.rotationSeconds,
         republishPeriodMs: opts.republishPeriodMs,
@@ -395,41 +465,107 @@ async function benchDriver(
 }
 
 function table(results: DriverResult[]): string {
-  const rows: Array<[string, (r: DriverResult) => string]> = [
+  const upstream = results.find((r) => r.driver === 'upstream');
+  const ours = results.filter((r) => r !== upstream);
+  // [label, cell, number compared with upstream (ours/upstream) or undefined]
+  const rows: Array<[string, (r: DriverResult) => string, ((r: DriverResult) => number)?]> = [
     ['version', (r) => r.version],
-    ['volumes', (r) => String(r.volumes)],
-    ['first mount p50 / p90 (ms)', (r) => `${r.firstMount.p50Ms} / ${r.firstMount.p90Ms}`],
+    ['volumes / SecretProviderClasses', (r) => `${r.volumes} / ${r.secretProviderClasses}`],
+    [
+      'first mount p50 / p90 (ms)',
+      (r) => `${r.firstMount.p50Ms} / ${r.firstMount.p90Ms}`,
+      (r) => r.firstMount.p50Ms,
+    ],
     [
       'unchanged republish p50 / p90 (ms)',
       (r) => `${r.unchangedRepublish.p50Ms} / ${r.unchangedRepublish.p90Ms}`,
+      (r) => r.unchangedRepublish.p50Ms,
     ],
-    ['changed republish p50 / p90 (ms)', (r) => `${r.changedRepublish.p50Ms} / ${r.changedRepublish.p90Ms}`],
-    ['RSS with volumes mounted (MiB)', (r) => String(r.rssMiBWithVolumes)],
-    ['peak RSS (MiB)', (r) => String(r.peakRssMiB)],
+    [
+      'changed republish p50 / p90 (ms)',
+      (r) => `${r.changedRepublish.p50Ms} / ${r.changedRepublish.p90Ms}`,
+      (r) => r.changedRepublish.p50Ms,
+    ],
+    [
+      'RSS with volumes mounted (MiB, target ≤ 64)',
+      (r) => String(r.rssMiBWithVolumes),
+      (r) => r.rssMiBWithVolumes,
+    ],
+    [
+      '  anon / file-backed (MiB)',
+      (r) => `${mib(r.memoryWithVolumes.rssAnonKiB)} / ${mib(r.memoryWithVolumes.rssFileKiB)}`,
+    ],
+    [
+      '  heap used / total, external / arrayBuffers (MiB)',
+      (r) => {
+        const n = r.memoryWithVolumes.node;
+        return n
+          ? `${mib(n.heapUsedKiB)} / ${mib(n.heapTotalKiB)}, ${mib(n.externalKiB)} / ${mib(n.arrayBuffersKiB)}`
+          : '';
+      },
+    ],
+    ['peak RSS (MiB, target ≤ 72)', (r) => String(r.peakRssMiB), (r) => r.peakRssMiB],
+    ['RSS at the end (after the rotation model)', (r) => describeSample(r.memoryAtEnd)],
+    [
+      'CPU s: first mounts + republishes',
+      (r) => String(r.cpuSeconds.publishes),
+      (r) => r.cpuSeconds.publishes,
+    ],
+    ['CPU s: rotation model', (r) => String(r.cpuSeconds.rotation), (r) => r.cpuSeconds.rotation],
     [
       'rotation: provider calls per volume',
       (r) => `${r.rotation.providerCallsPerVolume} (${r.rotation.ticksRun} ticks)`,
     ],
     ['rotation: republish errors', (r) => String(r.rotation.republishErrors)],
   ];
+  const ratioHeads = upstream ? ours.map((r) => `${r.driver}/upstream`) : [];
+  const cellsOf = ([, f, n]: (typeof rows)[number]) => [
+    ...results.map(f),
+    ...(upstream ? ours.map((r) => (n && n(upstream) ? `${(n(r) / n(upstream)).toFixed(2)}×` : '')) : []),
+  ];
+  const heads = [...results.map((r) => r.driver), ...ratioHeads];
   const width = Math.max(...rows.map(([label]) => label.length));
-  const cols = results.map((r) => Math.max(r.driver.length, ...rows.map(([, f]) => f(r).length)));
+  const cols = heads.map((h, i) => Math.max(h.length, ...rows.map((row) => cellsOf(row)[i].length)));
   const line = (label: string, cells: string[]) =>
-    `${label.padEnd(width)} | ${cells.map((c, i) => c.padEnd(cols[i])).join(' | ')}`;
+    `| ${label.padEnd(width)} | ${cells.map((c, i) => c.padEnd(cols[i])).join(' | ')} |`;
   return [
-    line(
-      '',
-      results.map((r) => r.driver),
-    ),
-    '-'.repeat(width + cols.reduce((a, c) => a + c + 3, 0)),
-    ...rows.map(([label, f]) => line(label, results.map(f))),
+    line('', heads),
+    `|${'-'.repeat(width + 2)}|${cols.map((c) => '-'.repeat(c + 2)).join('|')}|`,
+    ...rows.map((row) => line(row[0], cellsOf(row))),
   ].join('\n');
+}
+
+function ourDriver(build: OurBuild, opts: Options): DriverUnderTest {
+  const node = shippedNode();
+  const env = {
+    ...shippedTuningEnv('secrets-store'),
+    ...(opts.ourNodeOptions ? { NODE_OPTIONS: opts.ourNodeOptions.join(' ') } : {}),
+    ...opts.ourEnv,
+  };
+  const probe = new MemoryProbe();
+  const profile = opts.cpuProfDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${build.label}.cpuprofile`]
+    : [];
+  return {
+    name: build.label,
+    version: `${JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version} (${build.source})`,
+    runtime: { node: node.version, env, fallbackReason: node.fallbackReason },
+    probe,
+    start: ({ socketPath, providerDir, logDir, kubeconfig }) =>
+      spawnLogged({
+        name: build.label,
+        binary: node.binary,
+        args: [...probe.nodeArgs(), ...profile, build.cli, 'driver', ...driverFlags(socketPath, providerDir)],
+        logDir,
+        env: { KUBECONFIG: kubeconfig, ...env, ...probe.env() },
+      }),
+  };
 }
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('the driver benchmark mounts tmpfs: run it as root');
-  const cli = buildOurDriver();
+  const builds = [buildWorkingTree(), ...baselineBuilds(opts.baselines)];
   // Only the upstream driver binary is needed here (rigBinaries() insists on every rig component).
   const upstreamVersion = rigVersions().upstreamDriver;
   const upstreamPath = path.join(
@@ -449,26 +585,15 @@ async function main(): Promise<void> {
   const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aks-bench-driver-'));
   const results: DriverResult[] = [];
   const kube = new KubeClient(loadKubeConfig({ env: { KUBECONFIG: endpoints.kubeconfig } }));
+  const loadAtStart = os.loadavg()[0];
   try {
     const pods = await prepareCluster(kube, opts.volumes);
-    const drivers: DriverUnderTest[] = [
-      {
-        name: 'ours',
-        version: JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version,
-        start: ({ socketPath, providerDir, logDir, kubeconfig }) =>
-          spawnLogged({
-            name: 'ours',
-            binary: process.execPath,
-            args: [...opts.ourNodeOptions, cli, 'driver', ...driverFlags(socketPath, providerDir)],
-            logDir,
-            env: { KUBECONFIG: kubeconfig, NODE_PATH: path.join(REPO, 'node_modules') },
-          }),
-      },
-    ];
+    const drivers: DriverUnderTest[] = builds.map((b) => ourDriver(b, opts));
     if (upstreamDriver) {
       drivers.push({
         name: 'upstream',
         version: upstreamVersion,
+        runtime: {},
         start: ({ socketPath, providerDir, logDir, kubeconfig }) =>
           spawnLogged({
             name: 'upstream',
@@ -486,6 +611,8 @@ async function main(): Promise<void> {
       } catch (err) {
         process.stdout.write(`bench: ${driver.name} failed: ${(err as Error).message}\n`);
         results.push({ driver: driver.name, errors: [(err as Error).message] } as DriverResult);
+      } finally {
+        driver.probe?.dispose();
       }
     }
   } finally {
@@ -494,14 +621,32 @@ async function main(): Promise<void> {
     fs.rmSync(baseDir, { recursive: true, force: true });
   }
   const complete = results.filter((r) => r.firstMount);
+  process.stdout.write(
+    `\ndriver bench: ${os.cpus().length} CPUs, load average ${loadAtStart.toFixed(1)} → ${os.loadavg()[0].toFixed(1)}\n`,
+  );
+  for (const r of complete)
+    process.stdout.write(
+      `  ${r.driver}: ${r.runtime.node ? `Node ${r.runtime.node} ${JSON.stringify(r.runtime.env)}` : 'Go'}` +
+        `${r.runtime.fallbackReason ? ` (NOT the image's Node: ${r.runtime.fallbackReason})` : ''}, load ${r.loadAverage1m.start.toFixed(1)} → ${r.loadAverage1m.end.toFixed(1)}\n`,
+    );
   if (complete.length) process.stdout.write(`\n${table(complete)}\n`);
   for (const r of results) for (const e of r.errors) process.stdout.write(`  ${r.driver}: ${e}\n`);
   if (upstreamMissing) process.stdout.write(`  upstream driver not measured: ${upstreamMissing}\n`);
   const ours = complete.find((r) => r.driver === 'ours');
+  const up = complete.find((r) => r.driver === 'upstream');
   const targets = ours
     ? {
-        rssWith110VolumesMaxMiB: 100,
-        rssMet: opts.volumes === 110 ? ours.rssMiBWithVolumes <= 100 : undefined,
+        rssWith110VolumesMaxMiB: 64,
+        rssMet: opts.volumes === 110 ? ours.rssMiBWithVolumes <= 64 : undefined,
+        peakRssMaxMiB: 72,
+        peakMet: opts.volumes === 110 ? ours.peakRssMiB <= 72 : undefined,
+        firstMountP50AtMostUpstream: up ? ours.firstMount.p50Ms <= up.firstMount.p50Ms : undefined,
+        changedRepublishP50AtMostUpstream: up
+          ? ours.changedRepublish.p50Ms <= up.changedRepublish.p50Ms
+          : undefined,
+        unchangedRepublishP50BelowUpstream: up
+          ? ours.unchangedRepublish.p50Ms < up.unchangedRepublish.p50Ms
+          : undefined,
         providerCallsPerVolumeMax: 30,
         providerCallsMet: ours.rotation.providerCallsPerVolume <= 30,
       }
@@ -510,8 +655,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   const out = {
     when: new Date().toISOString(),
-    node: process.version,
+    command: ['npx ts-node --transpile-only bench/driver/run.ts', ...process.argv.slice(2)].join(' '),
     cpus: os.cpus().length,
+    loadAverage1m: { start: loadAtStart, end: os.loadavg()[0] },
     options: opts,
     results,
     targets,

@@ -52,6 +52,12 @@ export interface ParityWorldProps {
    * @default `https://vault.fake.test` (the parent domain of the vault host)
    */
   readonly keyVaultResource?: string;
+  /**
+   * More vaults beside {@link VAULT} (their host names go into the hosts file), for benchmarks that spread
+   * Mounts over several vaults; the caller seeds them.
+   * @default none
+   */
+  readonly extraVaultNames?: readonly string[];
 }
 
 /** `objects` YAML in upstream's format: an `array` of YAML document strings. */
@@ -70,7 +76,7 @@ export function objectsYaml(objects: readonly Readonly<Record<string, string | n
 export async function startParityWorld(props: ParityWorldProps = {}): Promise<ParityWorld> {
   const azure = await startFakeAzure({
     tenantId: TENANT_ID,
-    vaultNames: [VAULT],
+    vaultNames: [VAULT, ...(props.extraVaultNames ?? [])],
     port443: true,
     keyVaultLatencyMs: props.keyVaultLatencyMs,
     keyVaultResource: props.keyVaultResource,
@@ -142,8 +148,11 @@ export async function startParityWorld(props: ParityWorldProps = {}): Promise<Pa
   };
 }
 
-/** An unsigned JWT with the claims of a projected service-account token. */
-export function fakeServiceAccountToken(subject: string, audience: string): string {
+/**
+ * An unsigned JWT with the claims of a projected service-account token; `podName` goes into the
+ * `kubernetes.io` claim as kubelet's per-pod tokens carry it, so two pods' tokens differ.
+ */
+export function fakeServiceAccountToken(subject: string, audience: string, podName?: string): string {
   const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const now = Math.floor(Date.now() / 1000);
   return [
@@ -155,6 +164,7 @@ export function fakeServiceAccountToken(subject: string, audience: string): stri
       iat: now,
       nbf: now,
       exp: 4070908800,
+      ...(podName ? { 'kubernetes.io': { pod: { name: podName } } } : {}),
     }),
     Buffer.from('not-a-real-signature').toString('base64url'),
   ].join('.');

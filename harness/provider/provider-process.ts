@@ -103,15 +103,27 @@ const MAX_LOG_BYTES = 256 * 1024;
 /** The repository root (for build/runtime/cli.js). */
 export const REPO_ROOT = resolve(__dirname, '..', '..');
 
+/** Which build of ours runs, and on which Node (benchmarks pick the image's Node and a probe). */
+export interface OurProviderBuild {
+  /** build/runtime/cli.js to run. @default the repository's build/runtime/cli.js */
+  readonly cli?: string;
+  /** Node executable. @default this process's */
+  readonly node?: string;
+  /** Node flags before the script (e.g. `--require` of a memory probe). @default none */
+  readonly nodeArgs?: readonly string[];
+}
+
 /** The command line of our provider, from the compiled build. */
 export function ourProviderCommand(
   extraArgs: readonly string[] = [],
+  build: OurProviderBuild = {},
 ): Pick<ProviderProcessProps, 'command' | 'args'> {
-  const cli = join(REPO_ROOT, 'build', 'runtime', 'cli.js');
+  const cli = build.cli ?? join(REPO_ROOT, 'build', 'runtime', 'cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
   return {
-    command: process.execPath,
+    command: build.node ?? process.execPath,
     args: (p) => [
+      ...(build.nodeArgs ?? []),
       cli,
       'provider',
       `--endpoint=unix://${p.socketPath}`,

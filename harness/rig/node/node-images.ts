@@ -165,8 +165,11 @@ function buildNode24(stage: string): void {
   }
 }
 
-/** The node binary of the cached Node 24 layer (to check the dependencies load under the Node they ship with). */
-function node24Binary(): string {
+/**
+ * The node binary of the cached Node 24 layer (to check the dependencies load under the Node they ship with;
+ * the benches run our processes on it). Throws when the layer is not built.
+ */
+export function node24Binary(): string {
   const dir = path.join(nodeImagesCacheDir(), node24LayerName(), 'bin');
   const binary = path.join(dir, 'node');
   if (!fs.existsSync(binary)) {

@@ -1,0 +1,108 @@
+// Our runtime compiled for a bench, as the image compiles it (runtime/ and the lib/core files it imports,
+// the .proto files beside the build): from the working tree, and optionally from an earlier commit, so one
+// bench run can measure before, after and upstream side by side on the same machine under the same load.
+// Builds live in ${XDG_CACHE_HOME:-~/.cache}/aks-secrets-store/bench-builds/; a commit's build is kept
+// (it never changes), the working tree's is rebuilt each run.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const REPO = path.resolve(__dirname, '..', '..');
+
+/** One build of ours under a label ('ours', 'ours@03e4b1f'). */
+export interface OurBuild {
+  readonly label: string;
+  /** build/runtime/cli.js of that build. */
+  readonly cli: string;
+  /** The commit it was built from, or 'working tree'. */
+  readonly source: string;
+}
+
+function buildsDir(): string {
+  return path.join(
+    process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'),
+    'aks-secrets-store',
+    'bench-builds',
+  );
+}
+
+/** Compiles `srcRoot`'s runtime/ into `<dir>/build` with the repository's compiler and types. */
+function compile(srcRoot: string, dir: string): string {
+  const tsconfig = path.join(dir, 'tsconfig.json');
+  fs.writeFileSync(
+    tsconfig,
+    JSON.stringify({
+      extends: path.join(srcRoot, 'tsconfig.json'),
+      compilerOptions: {
+        outDir: path.join(dir, 'build'),
+        rootDir: srcRoot,
+        noEmit: false,
+        declaration: false,
+        sourceMap: false,
+        types: ['node'],
+        typeRoots: [path.join(REPO, 'node_modules', '@types')],
+      },
+      include: [path.join(srcRoot, 'runtime', '**', '*.ts')],
+    }),
+  );
+  execFileSync(
+    process.execPath,
+    [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig],
+    { stdio: 'inherit' },
+  );
+  fs.cpSync(path.join(srcRoot, 'runtime', 'proto'), path.join(dir, 'build', 'runtime', 'proto'), {
+    recursive: true,
+  });
+  fs.copyFileSync(path.join(srcRoot, 'package.json'), path.join(dir, 'package.json'));
+  // The runtime's dependencies resolve from the repository's node_modules (same lockfile versions).
+  const modules = path.join(dir, 'node_modules');
+  if (!fs.existsSync(modules)) fs.symlinkSync(path.join(REPO, 'node_modules'), modules, 'dir');
+  return path.join(dir, 'build', 'runtime', 'cli.js');
+}
+
+/** The working tree's runtime, compiled afresh. */
+export function buildWorkingTree(): OurBuild {
+  const dir = path.join(buildsDir(), 'working-tree');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return { label: 'ours', cli: compile(REPO, dir), source: 'working tree' };
+}
+
+/** The runtime of `commit` (any rev git names), compiled once and kept. */
+export function buildCommit(commit: string): OurBuild {
+  const sha = execFileSync('git', ['-C', REPO, 'rev-parse', '--verify', `${commit}^{commit}`], {
+    encoding: 'utf8',
+  }).trim();
+  const short = sha.slice(0, 7);
+  const dir = path.join(buildsDir(), sha);
+  const cli = path.join(dir, 'build', 'runtime', 'cli.js');
+  if (!fs.existsSync(cli)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    const src = path.join(dir, 'src');
+    fs.mkdirSync(src, { recursive: true });
+    const archive = execFileSync('git', [
+      '-C',
+      REPO,
+      'archive',
+      '--format=tar',
+      sha,
+      'runtime',
+      'lib/core',
+      'package.json',
+      'tsconfig.json',
+    ]);
+    execFileSync('tar', ['-x', '-C', src], { input: archive });
+    fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(src, 'node_modules'), 'dir');
+    compile(src, dir);
+  }
+  return { label: `ours@${short}`, cli, source: sha };
+}
+
+/** `--baseline=<commit>` from argv (any number), each built. */
+export function baselineBuilds(argv: readonly string[]): OurBuild[] {
+  return argv
+    .map((arg) => /^--baseline=(.+)$/.exec(arg)?.[1])
+    .filter((rev): rev is string => rev !== undefined)
+    .map(buildCommit);
+}
