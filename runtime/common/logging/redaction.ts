@@ -23,8 +23,10 @@ const SENSITIVE_KEY_SUFFIXES = [
   'credentials',
 ];
 
-// Three base64url segments starting with a JSON header `{"`: a JWT (service-account or Entra token).
-const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g;
+// Three base64url segments starting with a JSON header `{"`: a JWT (service-account or Entra token),
+// in any letter case (an error that upper-cases its input, as go-autorest's cloud lookup does, must
+// not print a token either).
+const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/gi;
 
 /** Options of a Redactor. */
 export interface RedactorProps {

@@ -19,6 +19,8 @@ describe('Redactor.scope', () => {
   it('replaces JWT-shaped text in every scope, whoever sent it', () => {
     const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJl';
     expect(new Redactor().scope().redactString(`token ${jwt}`)).toBe(`token ${REDACTED}`);
+    // An error that upper-cases its input still prints no token.
+    expect(new Redactor().scope().redactString(`name "${jwt.toUpperCase()}"`)).toBe(`name "${REDACTED}"`);
   });
 
   it('does not remember values longer than maxSecretLength (a long-lived redactor stays bounded)', () => {
