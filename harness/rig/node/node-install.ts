@@ -125,7 +125,7 @@ export async function waitForInstallReady(
       return ready.length === daemonSets(objects).length && pods.length === ready.length;
     },
     {
-      what: `the install's DaemonSet pods Ready on ${node.nodeName} (now: ${last || 'none'})`,
+      what: `the install's DaemonSet pods Ready on ${node.nodeName}`,
       timeoutMs,
       intervalMs: 1000,
     },
