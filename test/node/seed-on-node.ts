@@ -12,6 +12,7 @@ import { containerEnvironment, containerMounts, readInContainer } from '../../ha
 import { startNodeAzure } from '../../harness/rig/node/node-azure';
 import { nodeEnvironment, NodeEnvironment } from '../../harness/rig/node/node-env';
 import {
+  installLogsTail,
   installOnNode,
   installPods,
   NodeFlavor,
@@ -87,7 +88,18 @@ export interface SeedWorld {
 
 const podPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/pods/${name}`;
 
-export async function waitForPodRunning(world: SeedWorld, name: string, timeoutMs = 120_000): Promise<Pod> {
+/**
+ * Bounds of the waits: generous, because on the shared 2 cores (load 20 while the whole suite runs) a
+ * controller that failed early backs off for minutes (upstream's secret sync once took over 120 s).
+ */
+const POD_RUNNING_TIMEOUT_MS = 240_000;
+const ROTATION_TIMEOUT_MS = 180_000;
+
+export async function waitForPodRunning(
+  world: SeedWorld,
+  name: string,
+  timeoutMs = POD_RUNNING_TIMEOUT_MS,
+): Promise<Pod> {
   let pod: Pod | undefined;
   await waitUntil(
     async () => {
@@ -97,7 +109,8 @@ export async function waitForPodRunning(world: SeedWorld, name: string, timeoutM
     { what: `pod ${world.namespace}/${name} Running`, timeoutMs, intervalMs: 500 },
   ).catch(async (error: Error) => {
     throw new Error(
-      `${error.message}\npod status: ${JSON.stringify(pod?.status)}\n${await podEvents(world, name)}`,
+      `${error.message}\npod status: ${JSON.stringify(pod?.status)}\n${await podEvents(world, name)}\n` +
+        installLogsTail(world.env.node),
     );
   });
   return pod!;
@@ -196,9 +209,13 @@ async function waitForFileInContainer(world: SeedWorld, podName: string, value: 
       seen = readInContainer(world.env.node, pod, 'busybox', '/mnt/secrets-store/foo1');
       return seen === value;
     },
-    { what: `${podName} sees ${value} in /mnt/secrets-store/foo1`, timeoutMs: 120_000, intervalMs: 1000 },
+    {
+      what: `${podName} sees ${value} in /mnt/secrets-store/foo1`,
+      timeoutMs: ROTATION_TIMEOUT_MS,
+      intervalMs: 1000,
+    },
   ).catch((error: Error) => {
-    throw new Error(`${error.message} (last seen: ${seen})`);
+    throw new Error(`${error.message} (last seen: ${seen})\n${installLogsTail(world.env.node)}`);
   });
 }
 
@@ -229,7 +246,7 @@ export async function rotationReachesContainer(world: SeedWorld): Promise<void> 
   await waitForFileInContainer(world, SEED_POD, 'seed-user-v2');
   await waitUntil(async () => (await syncedUsername(world)) === 'seed-user-v2', {
     what: 'the synced Secret foosecret follows the rotation',
-    timeoutMs: 60_000,
+    timeoutMs: ROTATION_TIMEOUT_MS,
     intervalMs: 1000,
   });
   // As the seed says: an environment variable keeps its value until the pod restarts.

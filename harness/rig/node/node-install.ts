@@ -2,6 +2,8 @@
 // working tree) or upstream's (the rig-built upstream driver v1.6.1 and Azure provider v1.8.2 binaries in
 // images of their own). Only what must differ on this machine is set: the kubelet's root dir and the
 // providers dir (both under the node's temp dir), and the images that cannot be pulled (named below).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { renderSelfHostedInstall, SelfHostedInstallOptions } from '../../../lib/core/install';
 import type { KubeObject } from '../../../lib/core/kube-object';
 import { applyAll } from '../apply-objects';
@@ -132,6 +134,27 @@ export async function waitForInstallReady(
   ).catch((error: Error) => {
     throw new Error(`${error.message}\npods:\n${last}`);
   });
+}
+
+/**
+ * The last lines of every container log of the install's pods on the node (the kubelet keeps them under the
+ * node's dir while the pods exist), for a failing test's message.
+ */
+export function installLogsTail(node: NodeEndpoints, lines = 15): string {
+  const root = path.join(node.dir, 'pod-logs');
+  const pods = fs.existsSync(root)
+    ? fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-/.test(d))
+    : [];
+  return pods
+    .flatMap((pod) =>
+      fs.readdirSync(path.join(root, pod)).map((container) => {
+        const dir = path.join(root, pod, container);
+        const logs = fs.readdirSync(dir).sort();
+        const text = logs.length ? fs.readFileSync(path.join(dir, logs[logs.length - 1]), 'utf8') : '';
+        return `--- ${pod.split('_')[1]}/${container}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
+      }),
+    )
+    .join('\n');
 }
 
 /** Deletes the install's node-facing objects and waits until its pods are gone from the node. */
