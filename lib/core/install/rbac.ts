@@ -79,7 +79,8 @@ function clusterRoleBinding(name: string, roleName: string, subject: ServiceAcco
  * What the driver needs: read SPCs and pods, own SPCPS, emit events, read its own CSIDriver. Upstream
  * also grants pods list/watch, SPCPS patch/watch and the SPCPS status subresource; our driver uses none.
  */
-export function driverClusterRole(): KubeObject {
+export function driverClusterRole(props: { upstreamDriver?: boolean } = {}): KubeObject {
+  if (props.upstreamDriver) return upstreamDriverClusterRole();
   return clusterRole(DRIVER_CLUSTER_ROLE_NAME, [
     { apiGroups: [''], resources: ['events'], verbs: DRIVER_EVENT_VERBS },
     { apiGroups: [''], resources: ['pods'], verbs: DRIVER_POD_VERBS },
@@ -102,9 +103,34 @@ export function driverClusterRole(): KubeObject {
  * Secret sync (`secretObjects`): only installed when sync is on, so the driver cannot touch Secrets
  * otherwise. No delete or patch: a synced Secret goes with its owners, through the garbage collector.
  */
-export function syncClusterRole(): KubeObject {
+export function syncClusterRole(props: { upstreamDriver?: boolean } = {}): KubeObject {
   return clusterRole(SYNC_CLUSTER_ROLE_NAME, [
-    { apiGroups: [''], resources: ['secrets'], verbs: DRIVER_SECRET_VERBS },
+    { apiGroups: [''], resources: ['secrets'], verbs: props.upstreamDriver ? CRUD : DRIVER_SECRET_VERBS },
+  ]);
+}
+
+/**
+ * The upstream driver v1.6 (`images.useUpstreamImages`) needs its chart's verbs: its controller-runtime
+ * caches list/watch pods and SPCPS and it patches SPCPS and their status. With our narrower role it
+ * mounts but never syncs a Secret (seen on the rig's real node: the seed pod waits for `foosecret`).
+ */
+function upstreamDriverClusterRole(): KubeObject {
+  return clusterRole(DRIVER_CLUSTER_ROLE_NAME, [
+    { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+    { apiGroups: [''], resources: ['pods'], verbs: READ },
+    { apiGroups: [SECRETS_STORE_API_GROUP], resources: ['secretproviderclasses'], verbs: READ },
+    { apiGroups: [SECRETS_STORE_API_GROUP], resources: ['secretproviderclasspodstatuses'], verbs: CRUD },
+    {
+      apiGroups: [SECRETS_STORE_API_GROUP],
+      resources: ['secretproviderclasspodstatuses/status'],
+      verbs: ['get', 'patch', 'update'],
+    },
+    {
+      apiGroups: ['storage.k8s.io'],
+      resources: ['csidrivers'],
+      resourceNames: [SECRETS_STORE_CSI_DRIVER_NAME],
+      verbs: READ,
+    },
   ]);
 }
 

@@ -56,9 +56,11 @@ export function renderResolvedInstall(install: ResolvedInstallOptions): KubeObje
     csiDriver(install),
     installServiceAccount(driverSa),
     installServiceAccount(providerSa),
-    driverClusterRole(),
+    driverClusterRole({ upstreamDriver: !install.images.runtimeImage }),
     driverClusterRoleBinding(driverSa),
-    ...(install.syncSecrets ? [syncClusterRole(), syncClusterRoleBinding(driverSa)] : []),
+    ...(install.syncSecrets
+      ? [syncClusterRole({ upstreamDriver: !install.images.runtimeImage }), syncClusterRoleBinding(driverSa)]
+      : []),
     ...aggregatedUserRoles(),
     ...(install.admissionPolicy ? [azureSpcAdmissionPolicy(), azureSpcAdmissionPolicyBinding()] : []),
     driverDaemonSet(install),
