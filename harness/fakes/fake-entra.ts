@@ -6,6 +6,7 @@ import { randomBytes, verify } from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, Server } from 'node:https';
 import { AddressInfo, Socket } from 'node:net';
+import { stallRequest } from './stall';
 
 /** Properties of {@link FakeEntra.start}. */
 export interface FakeEntraProps {
@@ -266,15 +267,7 @@ export class FakeEntra {
         fault.left--;
         this.counters.tokenRequests++;
         if (fault.rule.kind === 'stall') {
-          const timer = setTimeout(() => {
-            this.stallTimers.delete(timer);
-            req.socket.destroy();
-          }, fault.rule.stallMs ?? 30_000);
-          this.stallTimers.add(timer);
-          res.on('close', () => {
-            clearTimeout(timer);
-            this.stallTimers.delete(timer);
-          });
+          stallRequest(req, res, fault.rule.stallMs ?? 30_000, this.stallTimers);
           return;
         }
         return sendJson(

@@ -7,6 +7,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, Server } from 'node:https';
 import { AddressInfo, Socket } from 'node:net';
 import { IssuedCertificate, toPemBundle, toPfxBase64 } from './x509';
+import { stallRequest } from './stall';
 
 /** Object collections of a vault, as named in the REST paths. */
 export type VaultCollection = 'secrets' | 'keys' | 'certificates';
@@ -404,15 +405,7 @@ export class FakeKeyVault {
     if (fault) {
       this.counters.faults++;
       if (fault.kind === 'stall') {
-        const timer = setTimeout(() => {
-          this.stallTimers.delete(timer);
-          req.socket.destroy();
-        }, this.props.stallMs ?? 30_000);
-        this.stallTimers.add(timer);
-        res.on('close', () => {
-          clearTimeout(timer);
-          this.stallTimers.delete(timer);
-        });
+        stallRequest(req, res, this.props.stallMs ?? 30_000, this.stallTimers);
         return;
       }
       if (fault.retryAfterSeconds !== undefined)

@@ -2,7 +2,7 @@
 // attributes reach the provider unfiltered, and what it keeps per identity (credentials, cache
 // keys, tokens) is sized by them; upstream bounds none of it. Each check runs before the value is
 // parsed or used, names the limit and the size it saw, and never echoes an oversized value.
-import type { ParsedKeyVaultObject } from '../../lib/core/key-vault-objects';
+import { OBJECT_STRING_FIELDS, ParsedKeyVaultObject } from '../../lib/core/key-vault-objects';
 import {
   POD_NAME_KEY,
   POD_NAMESPACE_KEY,
@@ -137,16 +137,6 @@ export function checkSecretsSizes(secrets: Readonly<Record<string, string>> | un
       );
   }
 }
-
-const OBJECT_STRING_FIELDS = [
-  'objectName',
-  'objectType',
-  'objectAlias',
-  'objectVersion',
-  'objectFormat',
-  'objectEncoding',
-  'filePermission',
-] as const;
 
 /** Index and name of an object for messages that cannot echo its fields. */
 function objectLabel(index: number): string {

@@ -17,7 +17,8 @@ import { ParsedKeyVaultObject } from './types';
 // Go yaml.v3 semantics: string fields keep the raw text of plain scalars ("0755" stays "0755").
 // Errors are plain Errors carrying the upstream text, because the runtime provider returns them.
 
-const STRING_FIELDS = [
+/** The string fields of a Key Vault object (every field but objectVersionHistory). */
+export const OBJECT_STRING_FIELDS = [
   'objectName',
   'objectType',
   'objectAlias',
@@ -232,8 +233,8 @@ function decodeObject(text: string): ParsedKeyVaultObject {
     const value = resolve(pair.value, d.doc);
     try {
       if (name === 'objectVersionHistory') parsed.objectVersionHistory = decodeInt32(value, d);
-      else if ((STRING_FIELDS as readonly string[]).includes(name)) {
-        parsed[name as (typeof STRING_FIELDS)[number]] = decodeString(value, d);
+      else if ((OBJECT_STRING_FIELDS as readonly string[]).includes(name)) {
+        parsed[name as (typeof OBJECT_STRING_FIELDS)[number]] = decodeString(value, d);
       }
     } catch (e) {
       // yaml.v3 collects every field error into one "unmarshal errors" list.
@@ -242,7 +243,7 @@ function decodeObject(text: string): ParsedKeyVaultObject {
   }
   if (problems.length > 0) throw new YamlDecodeError(`yaml: unmarshal errors:\n${problems.join('\n')}`);
   // formatKeyVaultObject: TrimSpace on every string field.
-  for (const field of STRING_FIELDS) parsed[field] = parsed[field].trim();
+  for (const field of OBJECT_STRING_FIELDS) parsed[field] = parsed[field].trim();
   return parsed;
 }
 

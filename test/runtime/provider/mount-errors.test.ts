@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { RunningProvider, startProvider } from '../../../runtime/provider/main';
 import { mountRequest, objectsYaml } from './support/mount-request';
+import { startInProcessProvider, InProcessProvider } from './support/in-process-provider';
 import { ProviderClient } from './support/provider-client';
 
 const SP = { clientid: 'app-client-id', clientsecret: 'never-printed-secret-value' };
@@ -19,27 +19,17 @@ const obj = (fields: Record<string, string | number>) =>
   objectsYaml([{ objectName: 'secret1', objectType: 'secret', ...fields }]);
 
 let dir: string;
-let provider: RunningProvider;
+let running: InProcessProvider;
 let client: ProviderClient;
-const logs: string[] = [];
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'provider-errors-'));
-  provider = await startProvider(
-    [
-      `--endpoint=unix://${dir}/azure.sock`,
-      '--healthz-port=0',
-      '--metrics-port=0',
-      '--http-listen-address=127.0.0.1',
-    ],
-    { logSink: (line) => logs.push(line) },
-  );
-  client = new ProviderClient(provider.socketPath);
+  running = await startInProcessProvider(dir);
+  client = running.client;
 });
 
 afterAll(async () => {
-  client?.close();
-  await provider?.stop();
+  await running?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -387,9 +377,9 @@ describe('Mount errors over the socket', () => {
     await client.mountError(
       mountRequest({ parameters: { ...BASE, objects: obj({ objectAlias: '/abs' }) }, secrets: SP }),
     );
-    expect(logs.length).toBeGreaterThan(0);
-    expect(logs.join('\n')).not.toContain(SP.clientsecret);
-    const metrics = await fetchText(`http://127.0.0.1:${provider.metricsPort}/metrics`);
+    expect(running.logs.length).toBeGreaterThan(0);
+    expect(running.logs.join('\n')).not.toContain(SP.clientsecret);
+    const metrics = await fetchText(`http://127.0.0.1:${running.provider.metricsPort}/metrics`);
     expect(metrics).toContain(
       'grpc_request_count{os_type="linux",provider="azure",grpc_method="/v1alpha1.CSIDriverProvider/Mount",grpc_code="Unknown"',
     );

@@ -6,8 +6,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunningProvider, startProvider } from '../../../runtime/provider/main';
+import { startProvider } from '../../../runtime/provider/main';
 import { mountRequest, objectsYaml, POD_ATTRIBUTES } from './support/mount-request';
+import { InProcessProvider, startInProcessProvider } from './support/in-process-provider';
 import { ProviderClient } from './support/provider-client';
 
 const SP = { clientid: 'app-client-id', clientsecret: 'never-printed-secret-value' };
@@ -28,7 +29,7 @@ const outside = (requested: string) =>
     `cloudEnvFileName ${JSON.stringify(requested)} is not inside ${clouds}, the directory this provider reads cloud environment files from (--cloud-env-file-dir); name a file in it`,
   );
 
-let provider: RunningProvider;
+let running: InProcessProvider;
 let client: ProviderClient;
 
 beforeAll(async () => {
@@ -46,23 +47,12 @@ beforeAll(async () => {
   );
   fs.symlinkSync('/etc/passwd', path.join(clouds, 'passwd-link.json'));
   execFileSync('mkfifo', [path.join(clouds, 'fifo.json')]);
-  provider = await startProvider(
-    [
-      `--endpoint=unix://${dir}/azure.sock`,
-      '--healthz-port=0',
-      '--metrics-port=0',
-      '--http-listen-address=127.0.0.1',
-      `--cloud-env-file-dir=${clouds}`,
-      '--keyvault-max-retries=0',
-    ],
-    { logSink: () => undefined },
-  );
-  client = new ProviderClient(provider.socketPath);
+  running = await startInProcessProvider(dir, [`--cloud-env-file-dir=${clouds}`, '--keyvault-max-retries=0']);
+  client = running.client;
 });
 
 afterAll(async () => {
-  client?.close();
-  await provider?.stop();
+  await running?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
