@@ -78,7 +78,8 @@ test('instance discovery (what MSAL asks login.microsoftonline.com:443 for) is a
   } finally {
     await on443.dispose();
   }
-});
+  // Two fake services on :443 with their own certificates start here: 5 s is not enough on a loaded machine.
+}, 60_000);
 
 test('a wrong client secret fails with the AADSTS code and no secret in the message', async () => {
   const credential = new ClientSecretCredential(tenantId, spClientId, 'wrong-secret', {
