@@ -316,12 +316,15 @@ export class KubeClient {
 
   /** One request with a JSON answer; 401 with a token file re-reads the token and retries once. */
   async request<T>(spec: RequestSpec): Promise<T> {
-    const first = await this.exchange(spec);
-    if (first.status === 401 && this.config.tokenFile) {
-      this.cachedToken = undefined; // the projected token rotated under us
-      return this.answer<T>(spec, await this.exchange(spec));
-    }
-    return this.answer<T>(spec, first);
+    return this.answer<T>(spec, await this.exchangeAuthenticated(spec));
+  }
+
+  /** GET a text answer, e.g. a pod's /metrics through the API server's proxy. Throws KubeApiError. */
+  async getText(path: string): Promise<string> {
+    const spec: RequestSpec = { verb: 'GET', path };
+    const { status, body, headers } = await this.exchangeAuthenticated(spec);
+    if (status >= 200 && status < 300) return body;
+    throw this.errorFrom(spec, status, body, headers);
   }
 
   /** Closes idle keep-alive sockets; in-flight requests and watches are destroyed too. */
@@ -333,6 +336,14 @@ export class KubeClient {
     const { status, body } = exchanged;
     if (status >= 200 && status < 300) return (body ? JSON.parse(body) : {}) as T;
     throw this.errorFrom(spec, status, body, exchanged.headers);
+  }
+
+  /** One exchange; 401 with a token file re-reads the token and tries once more. */
+  private async exchangeAuthenticated(spec: RequestSpec): Promise<Exchange> {
+    const first = await this.exchange(spec);
+    if (first.status !== 401 || !this.config.tokenFile) return first;
+    this.cachedToken = undefined; // the projected token rotated under us
+    return this.exchange(spec);
   }
 
   private exchange(spec: RequestSpec): Promise<Exchange> {

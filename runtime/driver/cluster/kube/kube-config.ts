@@ -26,6 +26,26 @@ export interface KubeConfig {
   readonly insecureSkipTlsVerify?: boolean;
   /** Namespace of the current context (or of the service account in cluster). @default 'default' */
   readonly namespace: string;
+  /**
+   * The user's client-go credential plugin (`users[].user.exec`, e.g. kubelogin on AKS). This client never
+   * runs it (the driver runs in cluster); a caller that supports plugins turns it into a token first.
+   * @default none
+   */
+  readonly exec?: ExecCredentialPlugin;
+}
+
+/** `users[].user.exec` of a kubeconfig (client.authentication.k8s.io ExecConfig). */
+export interface ExecCredentialPlugin {
+  /** e.g. `client.authentication.k8s.io/v1beta1`. */
+  readonly apiVersion: string;
+  /** The command; a relative path with a separator is relative to the kubeconfig's directory. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly env: ReadonlyArray<{ readonly name: string; readonly value: string }>;
+  /** Shown when the command is missing. @default none */
+  readonly installHint?: string;
+  /** Directory of the kubeconfig file that defined the user. */
+  readonly dir: string;
 }
 
 /** Options for {@link loadKubeConfig}. */
@@ -84,7 +104,7 @@ interface NamedEntry<T> {
  * Reads a kubeconfig (several files separated by ':' are merged as kubectl does: the first file that
  * defines a name or the current-context wins) and resolves the current context.
  */
-export function loadKubeConfigFile(kubeconfigList: string): KubeConfig {
+export function loadKubeConfigFile(kubeconfigList: string, options: { context?: string } = {}): KubeConfig {
   const files = kubeconfigList.split(path.delimiter).filter((f) => f.length > 0);
   const clusters = new Map<string, { cfg: Record<string, unknown>; dir: string }>();
   const users = new Map<string, { cfg: Record<string, unknown>; dir: string }>();
@@ -115,7 +135,8 @@ export function loadKubeConfigFile(kubeconfigList: string): KubeConfig {
       `kubernetes config: KUBECONFIG=${kubeconfigList} names no readable kubeconfig file with clusters; check the path`,
     );
   }
-  const contextName = currentContext ?? (contexts.size === 1 ? [...contexts.keys()][0] : undefined);
+  const contextName =
+    options.context ?? currentContext ?? (contexts.size === 1 ? [...contexts.keys()][0] : undefined);
   if (!contextName || !contexts.has(contextName)) {
     throw new Error(
       `kubernetes config: current-context ${JSON.stringify(contextName ?? '')} not found in ${kubeconfigList}; set current-context`,
@@ -140,6 +161,7 @@ export function loadKubeConfigFile(kubeconfigList: string): KubeConfig {
     );
   }
   const u = user?.cfg ?? {};
+  const exec = execPluginFrom(u.exec, user?.dir ?? '');
   return {
     server,
     ca: bytesFrom(cluster.cfg, 'certificate-authority', cluster.dir),
@@ -149,6 +171,29 @@ export function loadKubeConfigFile(kubeconfigList: string): KubeConfig {
     tokenFile: typeof u.tokenFile === 'string' ? path.resolve(user!.dir, u.tokenFile) : undefined,
     insecureSkipTlsVerify: cluster.cfg['insecure-skip-tls-verify'] === true,
     namespace: typeof context.namespace === 'string' && context.namespace ? context.namespace : 'default',
+    ...(exec ? { exec } : {}),
+  };
+}
+
+function execPluginFrom(raw: unknown, dir: string): ExecCredentialPlugin | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const cfg = raw as Record<string, unknown>;
+  if (typeof cfg.command !== 'string' || !cfg.command) return undefined;
+  const strings = (value: unknown): string[] =>
+    Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const env = Array.isArray(cfg.env)
+    ? (cfg.env as unknown[]).flatMap((e) => {
+        const entry = (e ?? {}) as Record<string, unknown>;
+        return typeof entry.name === 'string' ? [{ name: entry.name, value: String(entry.value ?? '') }] : [];
+      })
+    : [];
+  return {
+    apiVersion: typeof cfg.apiVersion === 'string' ? cfg.apiVersion : 'client.authentication.k8s.io/v1beta1',
+    command: cfg.command,
+    args: strings(cfg.args),
+    env,
+    installHint: typeof cfg.installHint === 'string' ? cfg.installHint : undefined,
+    dir,
   };
 }
 

@@ -193,6 +193,14 @@ describe('verbs', () => {
     expect(err).toMatchObject({ statusCode: 0, reason: 'TransportError' });
     client.close();
   });
+
+  it('getText returns a text answer as it is and throws KubeApiError for a non-2xx one', async () => {
+    const text = await kube.getText('/readyz?verbose');
+    expect(text).toMatch(/readyz check passed/);
+    const err = await kube.getText('/api/v1/namespaces/no-such-namespace-x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect(err).toMatchObject({ statusCode: 404, reason: 'NotFound' });
+  });
 });
 
 describe('watch', () => {

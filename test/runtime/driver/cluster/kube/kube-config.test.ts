@@ -3,7 +3,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadInClusterConfig, loadKubeConfig } from '../../../../../runtime/driver/cluster/kube/kube-config';
+import {
+  loadInClusterConfig,
+  loadKubeConfig,
+  loadKubeConfigFile,
+} from '../../../../../runtime/driver/cluster/kube/kube-config';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-config-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -61,6 +65,45 @@ contexts:
     expect(config.server).toBe('https://10.0.0.1');
     expect(config.tokenFile).toBe(path.join(dir, 'tok'));
     expect(config.namespace).toBe('default');
+  });
+
+  it('takes another context when asked (kubectl --context), and an exec user as a plugin to run', () => {
+    const kubeconfig = write(
+      'aks.kubeconfig',
+      `current-context: local
+clusters:
+- name: aks
+  cluster: { server: "https://aks.example:443" }
+users:
+- name: aad
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --server-id, 6dae42f8]
+      env: [{ name: AAD_LOGIN_METHOD, value: azurecli }]
+      installHint: install kubelogin
+contexts:
+- name: local
+  context: { cluster: aks }
+- name: aks-aad
+  context: { cluster: aks, user: aad, namespace: team-b }
+`,
+    );
+    expect(loadKubeConfigFile(kubeconfig).exec).toBeUndefined();
+    const config = loadKubeConfigFile(kubeconfig, { context: 'aks-aad' });
+    expect(config.namespace).toBe('team-b');
+    expect(config.exec).toEqual({
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      command: 'kubelogin',
+      args: ['get-token', '--server-id', '6dae42f8'],
+      env: [{ name: 'AAD_LOGIN_METHOD', value: 'azurecli' }],
+      installHint: 'install kubelogin',
+      dir,
+    });
+    expect(() => loadKubeConfigFile(kubeconfig, { context: 'nope' })).toThrow(
+      /current-context "nope" not found/,
+    );
   });
 
   it('names the problem and the fix', () => {
