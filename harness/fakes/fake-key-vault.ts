@@ -113,8 +113,8 @@ export interface CertificateImportOptions extends StoreOptions {
 /** A fault answered instead of the normal response. */
 export interface FaultRule {
   /**
-   * What to answer: an HTTP status (429, 500, 503, ...) or `'stall'` (never answer; the socket is
-   * destroyed after `stallMs`).
+   * What to answer: an HTTP status (429, 500, 503, ...; 403 is Key Vault's ForbiddenByRbac answer to an
+   * identity without a role) or `'stall'` (never answer; the socket is destroyed after `stallMs`).
    */
   readonly kind: number | 'stall';
   /** How many matching requests get the fault (then the rule is used up). */
@@ -410,6 +410,7 @@ export class FakeKeyVault {
       }
       if (fault.retryAfterSeconds !== undefined)
         res.setHeader('Retry-After', String(fault.retryAfterSeconds));
+      if (fault.kind === 403) return this.sendRbacForbidden(res, vaultName ?? hostHeader, url.pathname);
       const code = fault.kind === 429 ? 'Throttled' : 'InternalServerError';
       const message =
         fault.kind === 429 ? 'Rate limit is exceeded. Try again in a few seconds.' : 'Injected server error.';
@@ -586,6 +587,26 @@ export class FakeKeyVault {
       attributes,
       ...tags,
     };
+  }
+
+  /** Key Vault's answer to an identity without a role on the vault (Azure RBAC): 403 ForbiddenByRbac. */
+  private sendRbacForbidden(res: ServerResponse, vault: string, pathname: string): void {
+    const [, collection = 'secrets', name = ''] = pathname.split('/');
+    const action = { secrets: 'secrets/getSecret', keys: 'keys/read', certificates: 'certificates/read' }[
+      collection
+    ];
+    this.sendJson(res, 403, {
+      error: {
+        code: 'Forbidden',
+        message:
+          'Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\n' +
+          `Caller: appid=00000000-0000-0000-0000-000000000000;oid=00000000-0000-0000-0000-000000000000;iss=https://sts.windows.net/${this.props.tenantId}/\r\n` +
+          `Action: 'Microsoft.KeyVault/vaults/${action ?? 'secrets/getSecret'}/action'\r\n` +
+          `Resource: '/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/fake/providers/microsoft.keyvault/vaults/${vault}/${collection}/${name}'\r\n` +
+          `Assignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\nVault: ${vault};location=fake\r\n`,
+        innererror: { code: 'ForbiddenByRbac' },
+      },
+    });
   }
 
   private sendError(res: ServerResponse, status: number, code: string, message: string): void {

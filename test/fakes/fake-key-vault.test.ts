@@ -135,6 +135,19 @@ describe('faults and latency', () => {
     expect(azure.vault.stats().faults).toBe(1 + 4); // maxRetries 3 → 4 attempts.
   });
 
+  test("403 is Key Vault's ForbiddenByRbac answer (no role for the caller), not retried", async () => {
+    azure.vault.setSecret('kv1', 'guarded', 'ok');
+    azure.vault.injectFault({ kind: 403, count: 1, match: /guarded/ });
+    const err = await secrets()
+      .getSecret('guarded')
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ statusCode: 403, code: 'Forbidden' });
+    expect((err as Error).message).toMatch(/^Caller is not authorized to perform action on resource/);
+    expect((err as Error).message).toContain("Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'");
+    expect(azure.vault.stats().faults).toBe(1);
+    expect((await secrets().getSecret('guarded')).value).toBe('ok');
+  });
+
   test('a stalled request times out on the client; the next one is served', async () => {
     azure.vault.setSecret('kv1', 'stalled', 'ok');
     await secrets().getSecret('stalled'); // Token and challenge out of the way.
