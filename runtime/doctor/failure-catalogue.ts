@@ -514,6 +514,18 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
   },
   // ---- the driver ----
   {
+    id: 'driver.apiserver-unavailable',
+    area: 'install',
+    origins: ['our-runtime'],
+    pattern: /the Kubernetes API server is unreachable or overloaded/,
+    cause:
+      'the driver on node {node} could not reach the Kubernetes API server (to read the SecretProviderClass or the pod); nothing is wrong with the volume',
+    fix: 'kubelet retries the mount; if it lasts, check the API server and the network from the node (`kubectl get --raw /readyz`)',
+    examples: [
+      'failed to get secretproviderclass a/b, error: kubernetes GET /apis/x: transport error (the Kubernetes API server is unreachable or overloaded; nothing is wrong with the volume, and kubelet retries the mount until the API server answers)',
+    ],
+  },
+  {
     id: 'driver.spc-not-found',
     area: 'secret-provider-class',
     origins: ['driver'],

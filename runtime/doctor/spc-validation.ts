@@ -14,7 +14,7 @@ import {
   SecretObject,
   SecretProviderClassProps,
   SecretType,
-  syncableFileNames,
+  mountedFileNames,
   validateSecretProviderClass,
   ValidationError,
   ValidationProblem,
@@ -305,7 +305,7 @@ export function readSecretProviderClass(spc: SecretProviderClass, volume: Volume
     problems.push({ field: spcFieldOf(problem.field, tenantKey), detail: spcDetailOf(problem.detail) });
   }
 
-  const fileNames = typedObjects.flatMap(syncableFileNames);
+  const fileNames = typedObjects.flatMap(mountedFileNames);
   return {
     azure: true,
     identity,

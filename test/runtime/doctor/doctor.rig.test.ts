@@ -1,11 +1,10 @@
 // `aks-secrets-store doctor` against the real kube-apiserver: broken setups new users make, each built in
 // a slice of the cluster of its own (namespaces, nodes, CSI driver name), diagnosed by the compiled bin
-// with the link, the cause and the fix, and a healthy setup reported healthy. Failure texts that a real
-// driver and provider produce are in doctor-mounts.rig.test.ts; here the cluster's own state is the
-// evidence, and kubelet's texts are written as kubelet writes them.
+// with the link, the cause and the fix, and a healthy setup reported healthy. Here the cluster's own
+// state is the evidence, and kubelet's texts are written as kubelet writes them.
 import { KubeApi } from '../../../harness/rig/kube-api';
 import type { KubeObject } from '../../../lib/core/kube-object';
-import { ClusterSlice, containerOf, SliceOptions } from './support/cluster-slice';
+import { ClusterSlice, SliceOptions } from './support/cluster-slice';
 import { doctorJson, doctorText, firstProblem, summaryOf } from './support/run-doctor';
 
 jest.setTimeout(180_000);
@@ -430,5 +429,3 @@ function setHostPath(ds: KubeObject, volume: string, hostPath: string): KubeObje
   found.hostPath.path = hostPath;
   return copy as unknown as KubeObject;
 }
-
-void containerOf;

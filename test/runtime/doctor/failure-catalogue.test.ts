@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ts from 'typescript';
+import { API_UNAVAILABLE_HINT } from '../../../runtime/driver/csi/publish-error';
 import {
   diagnoseMessage,
   FAILURE_CATALOGUE,
@@ -89,6 +90,7 @@ const WRAPPERS = [
   'failed to get objectType:X, objectName:X, objectVersion:X: X',
   'failed to build auth config for mode X: X',
   'X, err: X',
+  'X (X)', // PublishError.fromCause: `<message> (<API_UNAVAILABLE_HINT>)`, checked below
 ];
 
 /** Texts that only ever appear inside another text of the runtime, with that text around them. */
@@ -180,6 +182,12 @@ describe("our runtime's error texts", () => {
     expect(texts.length).toBeGreaterThan(80);
     expect(texts.map((t) => t.text)).toEqual(
       expect.arrayContaining(['missing object versions', 'Readonly is not true in request']),
+    );
+  });
+
+  test("the driver's API-outage hint, appended to other texts, has its own entry", () => {
+    expect(diagnoseMessage(`failed to get pod a/b, err: x (${API_UNAVAILABLE_HINT})`)?.entry.id).toBe(
+      'driver.apiserver-unavailable',
     );
   });
 

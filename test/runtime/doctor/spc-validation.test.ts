@@ -26,7 +26,7 @@ test('a valid workload identity SPC: no problems, its identity, vault, objects a
   expect(reading.problems).toEqual([]);
   expect(reading.identity).toEqual({ mode: 'workload-identity', clientId: CLIENT, tenantId: TENANT });
   expect(reading.vault).toBe('kv-a');
-  expect(reading.fileNames).toEqual(['DB', 'DB.crt', 'DB.key']);
+  expect(reading.fileNames).toEqual(['DB']);
   expect(reading.syncedSecrets).toEqual([{ secretName: 'db', keys: ['password'] }]);
 });
 
