@@ -119,3 +119,23 @@ describe('AksAddOnDriver (cdk8s)', () => {
     expect(driver!.csiDriverName).toBe('secrets-store.csi.k8s.io');
   });
 });
+
+describe('SelfHostedInstall on Windows nodes (cdk8s)', () => {
+  it('adds upstream Windows DaemonSets beside the Linux ones, each valid offline', () => {
+    const objects = synth((chart) => new SelfHostedInstall(chart, 'install', { windowsNodes: true }));
+    const daemonSets = objects.filter((o) => o.kind === 'DaemonSet');
+    expect(daemonSets.map((o) => o.metadata.name)).toEqual([
+      'csi-secrets-store',
+      'csi-secrets-store-provider-azure',
+      'csi-secrets-store-windows',
+      'csi-secrets-store-provider-azure-windows',
+    ]);
+    for (const object of daemonSets) expect(() => validateKubeObject(object)).not.toThrow();
+  });
+
+  it('fails naming the construct path and the field', () => {
+    expect(() =>
+      synth((chart) => new SelfHostedInstall(chart, 'install', { windowsProvidersDir: 'C:\\p' })),
+    ).toThrow(/^\[secrets\/install\] windowsProvidersDir: has no effect without Windows DaemonSets/);
+  });
+});

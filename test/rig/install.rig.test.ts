@@ -9,6 +9,7 @@ import {
   SECRETS_STORE_API_GROUP,
 } from '../../lib/core/install';
 import type { KubeObject } from '../../lib/core/kube-object';
+import { identityBindingRbac } from '../../lib/core/identity-binding';
 import { applyAll, describeObject } from '../../harness/rig/apply-objects';
 import { useTestNamespace } from './test-namespace';
 import { KubeApi, KubeApiError } from '../../harness/rig/kube-api';
@@ -61,6 +62,27 @@ test('every object of the install passes server-side dry-run, then applies for r
   expect(install.filter((o) => isClusterScopedKind(o.kind)).map((o) => o.kind)).toEqual(
     expect.arrayContaining(['CSIDriver', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']),
   );
+});
+
+test('an install for Windows nodes and identity binding passes server-side dry-run, with the RBAC identity binding needs', async () => {
+  const windows = renderSelfHostedInstall({
+    windowsNodes: true,
+    identityBinding: true,
+    namespace,
+    createNamespace: false,
+  });
+  expect(windows.map(describeObject)).toEqual(
+    expect.arrayContaining([
+      `DaemonSet ${namespace}/csi-secrets-store-windows`,
+      `DaemonSet ${namespace}/csi-secrets-store-provider-azure-windows`,
+    ]),
+  );
+  const rbac = identityBindingRbac({
+    clientId: '0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f',
+    namespace,
+    serviceAccountName: 'orders',
+  });
+  await applyAll(api, [...windows, ...rbac], { dryRun: true });
 });
 
 describe('the Azure SecretProviderClass admission policy', () => {

@@ -16,3 +16,18 @@ export function validateHostPath(path: string, field: string): void {
 export function stripTrailingSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
+
+/** Throws unless `path` is an absolute Windows host path (`C:\...`) without ".." or "/". */
+export function validateWindowsHostPath(path: string, field: string): void {
+  if (!/^[A-Za-z]:\\/.test(path) || path.includes('/') || path.split('\\').includes('..')) {
+    throw new ValidationError(
+      field,
+      `"${path}" must be an absolute Windows host path with backslashes and without "..", e.g. "C:\\var\\lib\\kubelet"`,
+    );
+  }
+}
+
+/** `C:\var\lib\kubelet\` → `C:\var\lib\kubelet`; `C:\` stays. */
+export function stripTrailingBackslash(path: string): string {
+  return path.length > 3 ? path.replace(/\\+$/, '') : path;
+}

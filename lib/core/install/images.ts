@@ -43,6 +43,16 @@ export interface InstallImagesProps {
    */
   readonly livenessProbeImage?: string;
   /**
+   * Driver image of the Windows DaemonSet (`windowsNodes`); our runtime image is Linux-only.
+   * @default UPSTREAM_DRIVER_IMAGE (a multi-platform image with Windows variants)
+   */
+  readonly windowsDriverImage?: string;
+  /**
+   * Azure provider image of the Windows DaemonSet (`windowsNodes`).
+   * @default UPSTREAM_PROVIDER_IMAGE (a multi-platform image with Windows variants)
+   */
+  readonly windowsProviderImage?: string;
+  /**
    * imagePullPolicy of every container.
    * @default 'IfNotPresent'
    */
@@ -57,6 +67,8 @@ export interface ResolvedInstallImages {
   readonly provider: string;
   readonly nodeDriverRegistrar: string;
   readonly livenessProbe: string;
+  readonly windowsDriver: string;
+  readonly windowsProvider: string;
   readonly imagePullPolicy: string;
 }
 
@@ -93,6 +105,8 @@ const IMAGE_OPTION_KEYS: Record<keyof InstallImagesProps, true> = {
   providerImage: true,
   nodeDriverRegistrarImage: true,
   livenessProbeImage: true,
+  windowsDriverImage: true,
+  windowsProviderImage: true,
   imagePullPolicy: true,
 };
 
@@ -122,6 +136,8 @@ export function resolveInstallImages(
     provider: props.providerImage ?? (upstream ? UPSTREAM_PROVIDER_IMAGE : defaultRuntimeImage()),
     nodeDriverRegistrar: props.nodeDriverRegistrarImage ?? NODE_DRIVER_REGISTRAR_IMAGE,
     livenessProbe: props.livenessProbeImage ?? LIVENESS_PROBE_IMAGE,
+    windowsDriver: props.windowsDriverImage ?? UPSTREAM_DRIVER_IMAGE,
+    windowsProvider: props.windowsProviderImage ?? UPSTREAM_PROVIDER_IMAGE,
     imagePullPolicy: pullPolicy,
   };
 }

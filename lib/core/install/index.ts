@@ -38,6 +38,10 @@ export {
 } from './admission-policy';
 export { renderSelfHostedInstall, renderResolvedInstall, isClusterScopedKind } from './self-hosted-install';
 export { resolveInstallOptions } from './install-options';
-export type { SelfHostedInstallOptions, ResolvedInstallOptions } from './install-options';
+export type {
+  SelfHostedInstallOptions,
+  ResolvedInstallOptions,
+  ResolvedWindowsOptions,
+} from './install-options';
 export { installCapabilityProblems } from './install-capabilities';
 export type { InstallCapabilities, SecretProviderClassNeeds } from './install-capabilities';

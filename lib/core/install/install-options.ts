@@ -7,12 +7,19 @@ import {
 } from '../validation/input-guards';
 import { validateDns1123Label, validateDns1123Subdomain, validateLabels } from '../validation/kube-names';
 import { ValidationError, ValidationErrors } from '../validation/validation-error';
-import { stripTrailingSlash, validateHostPath } from './host-paths';
+import {
+  stripTrailingBackslash,
+  stripTrailingSlash,
+  validateHostPath,
+  validateWindowsHostPath,
+} from './host-paths';
 import { InstallImagesProps, ResolvedInstallImages, resolveInstallImages } from './images';
 import {
   DEFAULT_INSTALL_NAMESPACE,
   DEFAULT_KUBELET_ROOT_DIR,
   DEFAULT_PROVIDERS_DIR,
+  DEFAULT_WINDOWS_KUBELET_ROOT_DIR,
+  DEFAULT_WINDOWS_PROVIDERS_DIR,
   LEGACY_PROVIDERS_DIR,
 } from './names';
 import { ContainerResources, Toleration, validateResources, validateTolerations } from './scheduling';
@@ -131,6 +138,36 @@ export interface SelfHostedInstallOptions {
    * @default no `-v` flag (the binaries' default, 0)
    */
   readonly logVerbosity?: number;
+  /**
+   * Also run driver and Azure provider on Windows nodes (`kubernetes.io/os: windows`): upstream's
+   * Windows DaemonSets as its charts render them, with the upstream images, since this project's
+   * runtime is Linux-only. The Linux DaemonSets keep their Linux node selector.
+   * @default false
+   */
+  readonly windowsNodes?: boolean;
+  /**
+   * kubelet's root dir on the Windows nodes. Only with `windowsNodes`.
+   * @default 'C:\\var\\lib\\kubelet'
+   */
+  readonly windowsKubeletRootDir?: string;
+  /**
+   * Host dir for provider sockets on the Windows nodes. Only with `windowsNodes`.
+   * @default 'C:\\k\\secrets-store-csi-providers'
+   */
+  readonly windowsProvidersDir?: string;
+  /**
+   * Extra node selector of the Windows DaemonSets; `kubernetes.io/os: windows` is always added. Only
+   * with `windowsNodes`.
+   * @default {}
+   */
+  readonly windowsNodeSelector?: Record<string, string>;
+}
+
+/** The Windows half of an install, after defaults. */
+export interface ResolvedWindowsOptions {
+  readonly kubeletRootDir: string;
+  readonly providersDir: string;
+  readonly nodeSelector: Readonly<Record<string, string>>;
 }
 
 const DEFAULT_ROTATION_POLL_INTERVAL = '2m';
@@ -179,6 +216,8 @@ export interface ResolvedInstallOptions {
   readonly additionalProvidersDirs: readonly string[];
   /** `-v` for driver and provider; undefined passes no flag (the binaries' default, 0). */
   readonly logVerbosity?: number;
+  /** The Windows DaemonSets' options; undefined when `windowsNodes` is off. */
+  readonly windows?: ResolvedWindowsOptions;
 }
 
 // Typed as a record over the interface's keys, so adding an option without listing it fails to compile.
@@ -205,6 +244,10 @@ const OPTION_KEYS: Record<keyof SelfHostedInstallOptions, true> = {
   providersDir: true,
   additionalProvidersDirs: true,
   logVerbosity: true,
+  windowsNodes: true,
+  windowsKubeletRootDir: true,
+  windowsProvidersDir: true,
+  windowsNodeSelector: true,
 };
 const BOOLEAN_OPTIONS = [
   'createNamespace',
@@ -215,6 +258,7 @@ const BOOLEAN_OPTIONS = [
   'serviceAccountTokenInSecrets',
   'admissionPolicy',
   'installCrds',
+  'windowsNodes',
 ] as const;
 const STRING_OPTIONS = {
   namespace: '"kube-system"',
@@ -222,6 +266,8 @@ const STRING_OPTIONS = {
   priorityClassName: '"system-node-critical"',
   kubeletRootDir: '"/var/lib/kubelet"',
   providersDir: '"/var/run/secrets-store-csi-providers"',
+  windowsKubeletRootDir: '"C:\\\\var\\\\lib\\\\kubelet"',
+  windowsProvidersDir: '"C:\\\\k\\\\secrets-store-csi-providers"',
 } as const;
 
 /**
@@ -283,6 +329,7 @@ export function resolveInstallOptions(options: SelfHostedInstallOptions = {}): R
       'has no effect without token requests: set workloadIdentity or identityBinding to true, or drop this option',
     );
   }
+  const windows = errors.check(() => resolveWindowsOptions(options));
   errors.throwIfAny();
 
   return {
@@ -308,7 +355,42 @@ export function resolveInstallOptions(options: SelfHostedInstallOptions = {}): R
     providersDir,
     additionalProvidersDirs,
     ...(logVerbosity !== undefined ? { logVerbosity } : {}),
+    ...(windows !== undefined ? { windows } : {}),
   };
+}
+
+/** The Windows options, or undefined without `windowsNodes`; refuses them without it. */
+function resolveWindowsOptions(options: SelfHostedInstallOptions): ResolvedWindowsOptions | undefined {
+  const errors = new ValidationErrors();
+  if (!options.windowsNodes) {
+    for (const key of ['windowsKubeletRootDir', 'windowsProvidersDir', 'windowsNodeSelector'] as const) {
+      if (options[key] !== undefined) {
+        errors.add(
+          key,
+          'has no effect without Windows DaemonSets; set windowsNodes: true, or drop this option',
+        );
+      }
+    }
+    errors.throwIfAny();
+    return undefined;
+  }
+  const kubeletRootDir = stripTrailingBackslash(
+    options.windowsKubeletRootDir ?? DEFAULT_WINDOWS_KUBELET_ROOT_DIR,
+  );
+  errors.check(() => validateWindowsHostPath(kubeletRootDir, 'windowsKubeletRootDir'));
+  const providersDir = stripTrailingBackslash(options.windowsProvidersDir ?? DEFAULT_WINDOWS_PROVIDERS_DIR);
+  errors.check(() => validateWindowsHostPath(providersDir, 'windowsProvidersDir'));
+  const nodeSelector = options.windowsNodeSelector ?? {};
+  errors.check(() => validateLabels(nodeSelector, 'windowsNodeSelector'));
+  const os = nodeSelector['kubernetes.io/os'];
+  if (os !== undefined && os !== 'windows') {
+    errors.add(
+      'windowsNodeSelector["kubernetes.io/os"]',
+      `"${os}" would schedule the Windows DaemonSets on no Windows node; remove this key (it is always "windows")`,
+    );
+  }
+  errors.throwIfAny();
+  return { kubeletRootDir, providersDir, nodeSelector };
 }
 
 function validateRotationPollInterval(interval: string): void {
@@ -327,7 +409,7 @@ function validateNodeSelector(nodeSelector: Readonly<Record<string, string>>): v
   if (os !== undefined && os !== 'linux') {
     throw new ValidationError(
       'nodeSelector["kubernetes.io/os"]',
-      `"${os}" is not supported: the self-hosted install runs on Linux nodes only; remove this key`,
+      `"${os}" is not supported: the self-hosted install runs on Linux nodes only; remove this key (for Windows nodes set windowsNodes: true, which adds upstream's Windows DaemonSets)`,
     );
   }
 }

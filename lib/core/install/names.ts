@@ -36,3 +36,10 @@ export const PROVIDER_METRICS_PORT = 8898;
 export const INSTALL_COMMON_LABELS: Readonly<Record<string, string>> = {
   'app.kubernetes.io/part-of': 'aks-secrets-store',
 };
+
+/** Windows DaemonSet names: the Linux names with `-windows`, as upstream's charts name them. */
+export const WINDOWS_DRIVER_DAEMONSET_NAME = `${DRIVER_DAEMONSET_NAME}-windows`;
+export const WINDOWS_PROVIDER_DAEMONSET_NAME = `${PROVIDER_DAEMONSET_NAME}-windows`;
+/** Windows host dirs of upstream's charts (secrets-store-csi-driver 1.6.0, Azure provider 1.8.2). */
+export const DEFAULT_WINDOWS_KUBELET_ROOT_DIR = 'C:\\var\\lib\\kubelet';
+export const DEFAULT_WINDOWS_PROVIDERS_DIR = 'C:\\k\\secrets-store-csi-providers';

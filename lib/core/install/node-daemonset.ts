@@ -4,7 +4,7 @@ import { ResolvedInstallImages } from './images';
 import { Toleration } from './scheduling';
 
 // The frame both node DaemonSets (driver and Azure provider) share: labels, selector, rolling update,
-// scheduling on every Linux node but virtual-kubelet ones. Each DaemonSet file adds its own containers.
+// scheduling on every Linux (or Windows) node but virtual-kubelet ones. Each DaemonSet file adds its own containers.
 
 /** Upstream keeps both DaemonSets off virtual-kubelet nodes (ACI), where hostPath and CSI do not exist. */
 export const VIRTUAL_KUBELET_ANTI_AFFINITY = {
@@ -44,7 +44,10 @@ export interface NodeDaemonSetProps {
   /** Pod spec fields that only this DaemonSet sets (e.g. hostNetwork), placed after serviceAccountName. */
   readonly hostSpec?: Record<string, unknown>;
   readonly priorityClassName: string;
+  /** Extra node selector; `kubernetes.io/os` is added from `operatingSystem`. */
   readonly nodeSelector: Readonly<Record<string, string>>;
+  /** Which nodes it runs on. @default 'linux' */
+  readonly operatingSystem?: 'linux' | 'windows';
   readonly tolerations: readonly Toleration[];
   readonly containers: readonly Record<string, unknown>[];
   readonly volumes: readonly Record<string, unknown>[];
@@ -69,7 +72,7 @@ export function nodeDaemonSet(props: NodeDaemonSetProps): KubeObject {
           serviceAccountName: props.serviceAccountName,
           ...props.hostSpec,
           priorityClassName: props.priorityClassName,
-          nodeSelector: { ...props.nodeSelector, 'kubernetes.io/os': 'linux' },
+          nodeSelector: { ...props.nodeSelector, 'kubernetes.io/os': props.operatingSystem ?? 'linux' },
           tolerations: props.tolerations.map((t) => ({ ...t })),
           affinity: VIRTUAL_KUBELET_ANTI_AFFINITY,
           containers: [...props.containers],

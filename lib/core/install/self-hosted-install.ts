@@ -6,6 +6,8 @@ import { driverDaemonSet } from './driver-daemonset';
 import { ResolvedInstallOptions, resolveInstallOptions, SelfHostedInstallOptions } from './install-options';
 import { DRIVER_SERVICE_ACCOUNT_NAME, PROVIDER_SERVICE_ACCOUNT_NAME } from './names';
 import { providerDaemonSet } from './provider-daemonset';
+import { windowsDriverDaemonSet } from './windows-driver-daemonset';
+import { windowsProviderDaemonSet } from './windows-provider-daemonset';
 import {
   aggregatedUserRoles,
   driverClusterRole,
@@ -65,5 +67,8 @@ export function renderResolvedInstall(install: ResolvedInstallOptions): KubeObje
     ...(install.admissionPolicy ? [azureSpcAdmissionPolicy(), azureSpcAdmissionPolicyBinding()] : []),
     driverDaemonSet(install),
     providerDaemonSet(install),
+    ...(install.windows
+      ? [windowsDriverDaemonSet(install, install.windows), windowsProviderDaemonSet(install, install.windows)]
+      : []),
   ];
 }

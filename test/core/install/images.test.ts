@@ -15,6 +15,8 @@ describe('resolveInstallImages', () => {
       provider: `ghcr.io/aks-secrets-store/runtime:${version}`,
       nodeDriverRegistrar: 'registry.k8s.io/sig-storage/csi-node-driver-registrar:v2.16.0',
       livenessProbe: 'registry.k8s.io/sig-storage/livenessprobe:v2.18.0',
+      windowsDriver: 'registry.k8s.io/csi-secrets-store/driver:v1.6.0',
+      windowsProvider: 'mcr.microsoft.com/oss/v2/azure/secrets-store/provider-azure:v1.8.2',
       imagePullPolicy: 'IfNotPresent',
     });
   });
