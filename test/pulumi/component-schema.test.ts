@@ -42,6 +42,17 @@ describe('component package schema', () => {
     expect(identity.issuerUrl.plain).toBeUndefined();
   });
 
+  it('offers the install options of the shared core, Windows nodes included', () => {
+    const install = result.components.SelfHostedInstall.inputs;
+    expect(install.windowsNodes).toMatchObject({ type: 'boolean' });
+    expect(install.windowsKubeletRootDir).toMatchObject({ type: 'string' });
+    expect(install.windowsProvidersDir).toMatchObject({ type: 'string' });
+    expect(install.windowsNodeSelector).toMatchObject({
+      type: 'object',
+      additionalProperties: { type: 'string' },
+    });
+  });
+
   it('describes enums as schema types and resources as references', () => {
     expect(result.components.KeyVault.inputs.sku).toMatchObject({
       $ref: '#/types/aks-secrets-store:index:KeyVaultSku',

@@ -84,3 +84,50 @@ describe('SelfHostedInstall', () => {
     expect(message).toBe(errorOf(() => renderSelfHostedInstall(options)));
   });
 });
+
+describe('SelfHostedInstall on Windows nodes (Pulumi)', () => {
+  const install = new SelfHostedInstall('windows-store', {
+    windowsNodes: true,
+    windowsNodeSelector: { pool: 'win' },
+  });
+  const mine = () => recorded.filter((r) => r.parent && byUrn(r.parent)?.name === 'windows-store');
+
+  beforeAll(() => registered(...install.resources()));
+
+  it('adds upstream Windows DaemonSets beside the Linux ones, which keep their Linux selector', async () => {
+    expect(await Promise.all(install.daemonSets.map((ds) => valueOf(ds.metadata.name)))).toEqual([
+      'csi-secrets-store',
+      'csi-secrets-store-provider-azure',
+      'csi-secrets-store-windows',
+      'csi-secrets-store-provider-azure-windows',
+    ]);
+    const selectorOf = (name: string) =>
+      mine().find((r) => r.type === 'kubernetes:apps/v1:DaemonSet' && r.inputs.metadata.name === name)!.inputs
+        .spec.template.spec.nodeSelector;
+    expect(selectorOf('csi-secrets-store')).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(selectorOf('csi-secrets-store-provider-azure')).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect(selectorOf('csi-secrets-store-windows')).toEqual({ pool: 'win', 'kubernetes.io/os': 'windows' });
+    expect(selectorOf('csi-secrets-store-provider-azure-windows')).toEqual({
+      pool: 'win',
+      'kubernetes.io/os': 'windows',
+    });
+    expect(install.objects).toEqual(
+      renderSelfHostedInstall({ windowsNodes: true, windowsNodeSelector: { pool: 'win' } }),
+    );
+  });
+
+  it.each([
+    [
+      { windowsKubeletRootDir: 'C:\\kubelet' },
+      /^windowsKubeletRootDir: has no effect without Windows DaemonSets/,
+    ],
+    [
+      { windowsNodes: true, windowsProvidersDir: '/var/run/providers' },
+      /^windowsProvidersDir: "\/var\/run\/providers"/,
+    ],
+  ])('fails for %p with the shared core message', (options, pattern) => {
+    const message = errorOf(() => new SelfHostedInstall('bad-windows-install', options));
+    expect(message).toMatch(pattern);
+    expect(message).toBe(errorOf(() => renderSelfHostedInstall(options)));
+  });
+});

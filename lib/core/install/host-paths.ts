@@ -17,12 +17,21 @@ export function stripTrailingSlash(path: string): string {
   return path.length > 1 ? path.replace(/\/+$/, '') : path;
 }
 
-/** Throws unless `path` is an absolute Windows host path (`C:\...`) without ".." or "/". */
+// Characters Windows forbids in a path segment, plus `$` (kubelet expands `$(VAR)` in args) and `,`
+// (the driver splits its provider dir lists on it).
+// eslint-disable-next-line no-control-regex
+const WINDOWS_PATH_FORBIDDEN = /[\x00-\x1f<>:"/|?*$,]/;
+
+/** Throws unless `path` is an absolute Windows host path (`C:\...`) without "..", "/" or characters Windows forbids. */
 export function validateWindowsHostPath(path: string, field: string): void {
-  if (!/^[A-Za-z]:\\/.test(path) || path.includes('/') || path.split('\\').includes('..')) {
+  if (
+    !/^[A-Za-z]:\\/.test(path) ||
+    WINDOWS_PATH_FORBIDDEN.test(path.slice(2)) ||
+    path.split('\\').includes('..')
+  ) {
     throw new ValidationError(
       field,
-      `"${path}" must be an absolute Windows host path with backslashes and without "..", e.g. "C:\\var\\lib\\kubelet"`,
+      `"${path}" must be an absolute Windows host path with backslashes, without ".." and without any of <>:"/|?*$, or control characters, e.g. "C:\\var\\lib\\kubelet"`,
     );
   }
 }

@@ -1,5 +1,4 @@
 import { KubeObject } from '../kube-object';
-import { driverArgs } from './driver-daemonset';
 import { ResolvedInstallOptions, ResolvedWindowsOptions } from './install-options';
 import {
   DRIVER_APP_LABEL,
@@ -30,6 +29,31 @@ const WINDOWS_SIDECAR_RESOURCES: ContainerResources = {
 const CSI_SOCKET_DIR = 'C:\\csi';
 const CSI_ADDRESS = 'unix://C:\\csi\\csi.sock';
 const CSI_ENDPOINT_ENV = 'unix://C:\\\\csi\\\\csi.sock';
+/** values.yaml defaults the chart always renders (the binary's own defaults too). */
+const PROVIDER_HEALTH_CHECK_INTERVAL = '2m';
+const MAX_CALL_RECV_MSG_SIZE = 4194304;
+
+/**
+ * Args of the Windows `secrets-store` container in the chart's order: the upstream binary always runs
+ * there, so no `driver` subcommand; `--enable-secret-rotation` only when on (the chart's `if`).
+ */
+export function windowsDriverArgs(
+  install: ResolvedInstallOptions,
+  windows: ResolvedWindowsOptions,
+): string[] {
+  return [
+    ...(install.logVerbosity ? [`-v=${install.logVerbosity}`] : []),
+    '--endpoint=$(CSI_ENDPOINT)',
+    '--nodeid=$(KUBE_NODE_NAME)',
+    `--provider-volume=${windows.providersDir}`,
+    '--additional-provider-volume-paths=',
+    ...(install.enableSecretRotation ? ['--enable-secret-rotation=true'] : []),
+    `--rotation-poll-interval=${install.rotationPollInterval}`,
+    `--metrics-addr=:${DRIVER_METRICS_PORT}`,
+    `--provider-health-check-interval=${PROVIDER_HEALTH_CHECK_INTERVAL}`,
+    `--max-call-recv-msg-size=${MAX_CALL_RECV_MSG_SIZE}`,
+  ];
+}
 
 export function windowsDriverDaemonSet(
   install: ResolvedInstallOptions,
@@ -54,13 +78,7 @@ export function windowsDriverDaemonSet(
   const driver = {
     name: 'secrets-store',
     image: install.images.windowsDriver,
-    // Upstream's own flags: the Windows container always runs the upstream binary.
-    args: driverArgs({
-      ...install,
-      images: { ...install.images, runtimeImage: false },
-      providersDir: windows.providersDir,
-      additionalProvidersDirs: [],
-    }),
+    args: windowsDriverArgs(install, windows),
     env: [
       { name: 'CSI_ENDPOINT', value: CSI_ENDPOINT_ENV },
       { name: 'KUBE_NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },

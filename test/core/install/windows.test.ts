@@ -45,14 +45,18 @@ describe('windowsNodes', () => {
       '--kubelet-registration-path=C:\\var\\lib\\kubelet\\plugins\\csi-secrets-store\\csi.sock',
     ]);
     const driver = container(driverDs, 'secrets-store');
+    // The chart's order; its values.yaml defaults for the health-check interval and message size are
+    // rendered too. Rotation is on (our install's default, docs/compatibility I1).
     expect(driver.args).toEqual([
       '--endpoint=$(CSI_ENDPOINT)',
       '--nodeid=$(KUBE_NODE_NAME)',
       '--provider-volume=C:\\k\\secrets-store-csi-providers',
       '--additional-provider-volume-paths=',
-      '--metrics-addr=:8095',
       '--enable-secret-rotation=true',
       '--rotation-poll-interval=2m',
+      '--metrics-addr=:8095',
+      '--provider-health-check-interval=2m',
+      '--max-call-recv-msg-size=4194304',
     ]);
     expect(driver.env?.[0]).toEqual({ name: 'CSI_ENDPOINT', value: 'unix://C:\\\\csi\\\\csi.sock' });
     expect(driver.securityContext).toBeUndefined();
@@ -131,14 +135,13 @@ describe('windowsNodes', () => {
       images: { imagePullPolicy: 'Always', windowsProviderImage: 'mirror.example.com/provider-azure:v1.8.2' },
     });
     const ds = find(custom, 'DaemonSet', 'csi-secrets-store-windows');
-    expect(container(ds, 'secrets-store').args).toEqual(
-      expect.arrayContaining([
-        '--provider-volume=D:\\providers',
-        '--enable-secret-rotation=false',
-        '--rotation-poll-interval=5m',
-        '-v=3',
-      ]),
+    // As the chart: -v first, and rotation off is the absent flag (the binary's default).
+    const args = container(ds, 'secrets-store').args;
+    expect(args[0]).toBe('-v=3');
+    expect(args).toEqual(
+      expect.arrayContaining(['--provider-volume=D:\\providers', '--rotation-poll-interval=5m']),
     );
+    expect(args.filter((a) => a.startsWith('--enable-secret-rotation'))).toEqual([]);
     expect(container(ds, 'node-driver-registrar').args[2]).toBe(
       '--kubelet-registration-path=D:\\kubelet\\plugins\\csi-secrets-store\\csi.sock',
     );
@@ -177,6 +180,21 @@ describe('windowsNodes option validation', () => {
       'a relative Windows path',
       { windowsNodes: true, windowsProvidersDir: 'k\\providers' },
       'windowsProvidersDir: "k\\providers" must be an absolute Windows host path',
+    ],
+    [
+      'a kubelet variable in a Windows path',
+      { windowsNodes: true, windowsProvidersDir: 'C:\\k\\$(KUBE_NODE_NAME)' },
+      'windowsProvidersDir: "C:\\k\\$(KUBE_NODE_NAME)" must be an absolute Windows host path',
+    ],
+    [
+      'a second drive letter inside a Windows path',
+      { windowsNodes: true, windowsKubeletRootDir: 'C:\\var\\D:\\kubelet' },
+      'windowsKubeletRootDir: "C:\\var\\D:\\kubelet" must be an absolute Windows host path',
+    ],
+    [
+      'a parent-dir escape in a Windows path',
+      { windowsNodes: true, windowsProvidersDir: 'C:\\k\\..\\Windows\\System32' },
+      'without ".."',
     ],
     [
       'a Linux selector on the Windows DaemonSets',
