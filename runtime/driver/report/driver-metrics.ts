@@ -1,6 +1,6 @@
 // The driver's Prometheus metrics, with the names and labels real clusters export from the upstream
 // driver today (DESIGN §4), in their own registry served on --metrics-addr.
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from '../../common/metrics/prom-core';
 
 /** Go's runtime.GOOS, the value upstream puts in `os_type`. */
 export const OS_TYPE = process.platform === 'win32' ? 'windows' : process.platform;

@@ -1,6 +1,6 @@
 // Upstream declares sync_k8s_secret_total and the sync duration histogram but never records them
 // (reference/upstream-driver.md §6); ours are recorded on every sync, in the driver's own registry.
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from '../../common/metrics/prom-core';
 import { DURATION_BUCKETS } from '../report/driver-metrics';
 
 /** The two sync metrics of DESIGN §4, registered into a given registry (the one served on --metrics-addr). */
