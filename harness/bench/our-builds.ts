@@ -4,6 +4,7 @@
 // Builds live in ${XDG_CACHE_HOME:-~/.cache}/aks-secrets-store/bench-builds/; a commit's build is kept
 // (it never changes), the working tree's is rebuilt each run.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -61,9 +62,10 @@ function compile(srcRoot: string, dir: string): string {
   return path.join(dir, 'build', 'runtime', 'cli.js');
 }
 
-/** The working tree's runtime, compiled afresh. */
+/** The working tree's runtime, compiled afresh; one dir per worktree, so two engineers' benches never remove each other's build. */
 export function buildWorkingTree(): OurBuild {
-  const dir = path.join(buildsDir(), 'working-tree');
+  const worktree = createHash('sha256').update(REPO).digest('hex').slice(0, 8);
+  const dir = path.join(buildsDir(), `working-tree-${worktree}`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   return { label: 'ours', cli: compile(REPO, dir), source: 'working tree' };
