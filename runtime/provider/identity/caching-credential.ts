@@ -1,6 +1,6 @@
 // Reuses an access token until shortly before it expires, with single-flight, so every Mount of one
 // identity costs no token request while the token is fresh (upstream asks Entra ID per Mount).
-import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/identity';
+import type { AccessToken, GetTokenOptions, TokenCredential } from './token-credential';
 import { SingleFlight } from '../single-flight';
 
 /** The identity endpoint gave no token (the message is the endpoint's, unchanged). */

@@ -1,7 +1,8 @@
-// One credential per identity key, reused across Mounts: @azure/identity credentials for workload
-// identity (service-account token as client assertion), VM managed identity (IMDS; endpoint
-// override: AZURE_POD_IDENTITY_AUTHORITY_HOST, as @azure/identity honours it) and service
-// principals, each behind a token cache. The authority is the cloud's activeDirectoryEndpoint.
+// One credential per identity key, reused across Mounts: workload identity (service-account token as
+// client assertion), VM managed identity (IMDS; endpoint override: AZURE_POD_IDENTITY_AUTHORITY_HOST, as
+// @azure/identity honoured it) and service principals, each behind a token cache. The Entra ID kinds
+// share one EntraTokenClient (one connection pool, one token-endpoint table); the authority is the
+// cloud's activeDirectoryEndpoint.
 // A workload identity's key names the service account from the token's own (unverified) `sub`
 // claim, and a token can reach the provider from a pod author (volumeAttributes, when the CSIDriver
 // requests no tokens): so a token is used for an identity, and its cached values are served, only
@@ -9,17 +10,16 @@
 // token request per new service-account token (kubelet renews them about hourly per pod), and the
 // token Entra returns is kept for the Key Vault calls that follow.
 import { createHash } from 'node:crypto';
-import {
-  ClientAssertionCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  TokenCredential,
-} from '@azure/identity';
+import { Agent } from 'node:https';
 import type { CloudEnvironment } from '../clouds';
 import { SingleFlight } from '../single-flight';
 import { IdentityConfig, WorkloadIdentity } from './auth-config';
 import { CachingCredential, IdentityTokenError } from './caching-credential';
+import { ClientAssertionTokenCredential, ClientSecretTokenCredential } from './entra-credentials';
+import { EntraTokenClient } from './entra-token-client';
+import { ImdsManagedIdentityCredential } from './managed-identity-credential';
 import { PodIdentityCredential } from './pod-identity-credential';
+import type { TokenCredential } from './token-credential';
 
 /** Options of the pool. */
 export interface CredentialPoolProps {
@@ -29,6 +29,8 @@ export interface CredentialPoolProps {
   readonly refreshMarginMs?: number;
   /** Called whenever a token is requested from Entra ID / IMDS / NMI (kind = identity kind). */
   readonly onTokenRequest?: (kind: IdentityConfig['kind']) => void;
+  /** The client of Entra ID's token endpoints (tests: one that trusts the test CA). @default one on its own pool */
+  readonly entra?: EntraTokenClient;
 }
 
 interface PoolEntry {
@@ -57,8 +59,16 @@ function expiresAt(jwt: string): number {
 export class CredentialPool {
   private readonly entries = new Map<string, PoolEntry>();
   private readonly acceptances = new SingleFlight<void>();
+  private readonly entra: EntraTokenClient;
 
-  constructor(private readonly props: CredentialPoolProps = {}) {}
+  constructor(private readonly props: CredentialPoolProps = {}) {
+    // Token requests are rare (one per identity per hour): a few kept-alive sockets serve them all.
+    this.entra =
+      props.entra ??
+      new EntraTokenClient({
+        agent: new Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 2, timeout: 60_000 }),
+      });
+  }
 
   get size(): number {
     return this.entries.size;
@@ -149,30 +159,22 @@ export class CredentialPool {
     cloud: CloudEnvironment,
     assertion: () => string,
   ): TokenCredential {
-    const authorityOptions = {
-      authorityHost: cloud.activeDirectoryEndpoint,
-      // Instance discovery only knows Microsoft's clouds; a custom cloud file may point anywhere.
-      disableInstanceDiscovery: cloud.custom || cloud.name !== 'AzurePublicCloud',
-    };
+    const app = { authorityHost: cloud.activeDirectoryEndpoint, tenantId, clientId: '' };
     switch (identity.kind) {
       case 'workload-identity':
-        return new ClientAssertionCredential(
-          tenantId,
-          identity.clientId,
-          async () => assertion(),
-          authorityOptions,
+        return new ClientAssertionTokenCredential(
+          this.entra,
+          { ...app, clientId: identity.clientId },
+          assertion,
         );
       case 'service-principal':
-        return new ClientSecretCredential(
-          tenantId,
-          identity.clientId,
+        return new ClientSecretTokenCredential(
+          this.entra,
+          { ...app, clientId: identity.clientId },
           identity.clientSecret,
-          authorityOptions,
         );
       case 'managed-identity':
-        return identity.clientId
-          ? new ManagedIdentityCredential({ clientId: identity.clientId })
-          : new ManagedIdentityCredential();
+        return new ImdsManagedIdentityCredential({ clientId: identity.clientId || undefined });
       case 'pod-identity':
         return new PodIdentityCredential({
           podName: identity.podName,

@@ -1,7 +1,7 @@
 // AAD Pod Identity (deprecated upstream, kept for drop-in compatibility): the NMI on the node
 // (localhost:2579) returns a token for the pod named in the headers.
 import * as http from 'node:http';
-import type { AccessToken, TokenCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from './token-credential';
 
 /** Options of the NMI credential. */
 export interface PodIdentityCredentialProps {

@@ -1,14 +1,15 @@
-// A cold Azure SDK Key Vault client sends each request unauthenticated until one of them has taken
-// the 401 bearer challenge and its token; requests sent in parallel before that each get their own
-// challenge (10 objects of a cold Mount = 10 challenges and 10 extra round trips). The gate lets the
-// first call of a client go alone and releases the rest, in parallel, once a call got through with
-// a bearer token; if the leader fails before that, the next waiter leads.
-import { isRestError } from '@azure/core-rest-pipeline';
+// A cold vault host is sent requests without a token until one of them has taken the 401 bearer
+// challenge and learnt its scope; requests sent in parallel before that each get their own challenge
+// (10 objects of a cold Mount = 10 challenges and 10 extra round trips). The gate lets the first call
+// of a host go alone and releases the rest, in parallel, once a call got through with a bearer token;
+// if the leader fails before that, the next waiter leads.
+import { KeyVaultRestError } from './key-vault-rest';
 
-/** True when a failed call still proves the client holds a token the vault accepted. */
+/** True when a failed call still proves the vault accepted the token it carried. */
 export function failedAfterAuthentication(err: unknown): boolean {
-  if (!isRestError(err) || err.statusCode === undefined || err.statusCode === 401) return false;
-  return err.request?.headers.has('authorization') ?? false;
+  if (!(err instanceof KeyVaultRestError) || err.statusCode === undefined || err.statusCode === 401)
+    return false;
+  return err.authenticated;
 }
 
 export class FirstCallGate {

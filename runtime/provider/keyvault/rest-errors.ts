@@ -1,7 +1,7 @@
 // Classification and wording of Key Vault call failures: what is retried, and an error text that
 // says what happened (status, Key Vault error code and message) without echoing any secret.
-import { isRestError } from '@azure/core-rest-pipeline';
 import { IdentityTokenError } from '../identity/caching-credential';
+import { KeyVaultRestError } from './key-vault-rest';
 import type { MountFailureReason } from '../mount-failure';
 import type { RetryDecision } from './retry';
 import { parseRetryAfter } from './retry';
@@ -15,6 +15,8 @@ const NETWORK_CODES = new Set([
   'REQUEST_SEND_ERROR',
   'ENOTFOUND',
 ]);
+
+const isRestError = (err: unknown): err is KeyVaultRestError => err instanceof KeyVaultRestError;
 
 /** Thrown when one attempt exceeded the per-request timeout. */
 export class KeyVaultTimeoutError extends Error {
@@ -32,13 +34,13 @@ export function classifyKeyVaultError(err: unknown): RetryDecision {
       return {
         retryable: true,
         reason: 'throttled',
-        retryAfterMs: parseRetryAfter(err.response?.headers.get('retry-after')),
+        retryAfterMs: parseRetryAfter(err.retryAfter),
       };
     if (status === 408 || (status !== undefined && status >= 500 && status !== 501 && status !== 505)) {
       return {
         retryable: true,
         reason: 'server_error',
-        retryAfterMs: parseRetryAfter(err.response?.headers.get('retry-after')),
+        retryAfterMs: parseRetryAfter(err.retryAfter),
       };
     }
     if (

@@ -1,10 +1,11 @@
-// What the provider keeps per Key Vault host: one HTTP connection pool (an https.Agent shared by
-// every identity's SDK clients for that host; each request carries its own bearer token), the
-// host's token bucket, and the SDK client sets of the identities that use it. Memory stays flat
-// across identities and vaults: client sets are bounded in number across all hosts, hosts are
-// bounded too, and a host whose last client set goes (or that sits idle) has its pool closed, so
-// no socket or TLS buffer outlives its use. A host with calls in flight is never closed.
+// What the provider keeps per Key Vault host: one HTTP connection pool (an https.Agent shared by every
+// identity; each request carries its own bearer token), the host's token bucket, the scope its 401
+// challenge named and the gate that lets a cold host's first call take that challenge alone. Nothing
+// is kept per identity × vault: memory stays flat across identities and vaults. Hosts are bounded, and
+// a host that sits idle (or is evicted) has its pool closed, so no socket or TLS buffer outlives its
+// use. A host with calls in flight is never closed.
 import { Agent, AgentOptions } from 'node:https';
+import { FirstCallGate } from './first-call-gate';
 import { TokenBucket } from './token-bucket';
 
 /** Options of the host table. */
@@ -13,8 +14,6 @@ export interface VaultHostsProps {
   readonly ratePerSecond: number;
   /** Token bucket burst per vault host. */
   readonly burst: number;
-  /** Most client sets (identity × vault) kept, over all hosts. @default 1000 */
-  readonly maxClientSets?: number;
   /** Most vault hosts kept. @default 256 */
   readonly maxHosts?: number;
   /** A host unused this long has its pool closed (sweep). @default 600000 (10 min) */
@@ -28,21 +27,22 @@ export interface VaultHostsProps {
 }
 
 /** One vault host and what hangs off it. */
-export interface VaultHost<C> {
+export interface VaultHost {
   readonly host: string;
   /** The host's connection pool. */
   readonly agent: Agent;
   readonly bucket: TokenBucket;
-  readonly clientSets: Map<string, C>;
+  /** The first call of a cold host goes alone: it takes the 401 challenge for all. */
+  readonly gate: FirstCallGate;
+  /** The token scope the host's challenge named (undefined until a call took it). */
+  scope?: string;
   /** Calls in flight (the host is not closed while > 0). */
   active: number;
   lastUsed: number;
 }
 
-export class VaultHosts<C> {
-  private readonly hosts = new Map<string, VaultHost<C>>();
-  /** Every client set, least recently used first, with the host it belongs to. */
-  private readonly clientOrder = new Map<string, VaultHost<C>>();
+export class VaultHosts {
+  private readonly hosts = new Map<string, VaultHost>();
   private readonly now: () => number;
 
   constructor(private readonly props: VaultHostsProps) {
@@ -53,12 +53,8 @@ export class VaultHosts<C> {
     return this.hosts.size;
   }
 
-  get clientSetCount(): number {
-    return this.clientOrder.size;
-  }
-
   /** The entry of `host`, created on first use. */
-  host(host: string): VaultHost<C> {
+  host(host: string): VaultHost {
     let entry = this.hosts.get(host);
     if (entry) {
       this.hosts.delete(host);
@@ -75,7 +71,7 @@ export class VaultHosts<C> {
           ...this.props.tlsAgentOptions,
         }),
         bucket: new TokenBucket({ ratePerSecond: this.props.ratePerSecond, burst: this.props.burst }),
-        clientSets: new Map(),
+        gate: new FirstCallGate(),
         active: 0,
         lastUsed: this.now(),
       };
@@ -86,23 +82,15 @@ export class VaultHosts<C> {
     return entry;
   }
 
-  /** The client set `key` of `host`, made by `create` on first use. */
-  clientSet(host: VaultHost<C>, key: string, create: () => C): C {
-    let clients = host.clientSets.get(key);
-    if (!clients) {
-      clients = create();
-      host.clientSets.set(key, clients);
-    }
-    this.clientOrder.delete(key);
-    this.clientOrder.set(key, host);
-    const max = this.props.maxClientSets ?? 1000;
-    for (const [oldest, owner] of this.clientOrder) {
-      if (this.clientOrder.size <= max) break;
-      this.clientOrder.delete(oldest);
-      owner.clientSets.delete(oldest);
-      if (owner.clientSets.size === 0) this.closeIfIdle(owner);
-    }
-    return clients;
+  /** The challenge scope of `host` (kept with the host: evicted with it). */
+  scopeOf(host: string): string | undefined {
+    return this.hosts.get(host)?.scope;
+  }
+
+  /** Records the scope `host`'s challenge named. */
+  setScope(host: string, scope: string): void {
+    const entry = this.hosts.get(host);
+    if (entry) entry.scope = scope;
   }
 
   /** Closes the pools of hosts unused for `idleMs` (called periodically). */
@@ -116,7 +104,7 @@ export class VaultHosts<C> {
     for (const entry of [...this.hosts.values()]) this.remove(entry);
   }
 
-  private evictHosts(keep: VaultHost<C>): void {
+  private evictHosts(keep: VaultHost): void {
     const max = this.props.maxHosts ?? 256;
     for (const entry of [...this.hosts.values()]) {
       if (this.hosts.size <= max) break;
@@ -124,15 +112,13 @@ export class VaultHosts<C> {
     }
   }
 
-  private closeIfIdle(entry: VaultHost<C>): void {
+  private closeIfIdle(entry: VaultHost): void {
     if (entry.active > 0 || entry.bucket.pending > 0 || this.hosts.get(entry.host) !== entry) return;
     this.remove(entry);
   }
 
-  private remove(entry: VaultHost<C>): void {
+  private remove(entry: VaultHost): void {
     this.hosts.delete(entry.host);
-    for (const key of entry.clientSets.keys()) this.clientOrder.delete(key);
-    entry.clientSets.clear();
     entry.agent.destroy();
   }
 }

@@ -66,7 +66,7 @@ function gets(path: string): number {
 
 beforeAll(async () => {
   if (skipHere) return;
-  azure = await startFakeAzure({ tenantId: TENANT, vaultNames: ['kv1'] });
+  azure = await startFakeAzure({ tenantId: TENANT, vaultNames: ['kv1', 'kv-cold'] });
   cloudFile = azure.writeCloudFile();
   azure.entra.addClientSecret({ tenantId: TENANT, clientId: SP_A.clientid, clientSecret: SP_A.clientsecret });
   azure.entra.addClientSecret({ tenantId: TENANT, clientId: SP_B.clientid, clientSecret: SP_B.clientsecret });
@@ -296,23 +296,30 @@ describe('request economy', () => {
     ).toBeGreaterThanOrEqual(78);
   });
 
-  it('takes one 401 challenge and one token for a cold 10-object Mount, then fetches the rest in parallel', async () => {
+  it('takes one 401 challenge and one token for a cold 10-object Mount, then fetches the rest in parallel; a new identity on a known vault host takes none', async () => {
     if (skipHere) return;
     const names = Array.from({ length: 10 }, (_, i) => `cold-${i}`);
-    names.forEach((name, i) => secret(name, `cold value ${i}`));
-    // A new identity means new SDK clients for kv1, each of which must take the challenge once.
-    azure.entra.addClientSecret({ tenantId: TENANT, clientId: 'sp-cold', clientSecret: 'cold-secret-value' });
+    names.forEach((name, i) => {
+      SECRET_VALUES.push(`cold value ${i}`);
+      azure.vault.setSecret('kv-cold', name, `cold value ${i}`);
+    });
+    // A vault host nobody has called yet: its first request learns the challenge's scope for every identity.
+    for (const clientId of ['sp-cold', 'sp-cold-2'])
+      azure.entra.addClientSecret({ tenantId: TENANT, clientId, clientSecret: 'cold-secret-value' });
+    const coldMount = (clientid: string) =>
+      provider.client.mount(
+        mountRequest({
+          parameters: params(
+            names.map((objectName) => ({ objectName, objectType: 'secret' })),
+            { keyvaultName: 'kv-cold' },
+          ),
+          secrets: { clientid, clientsecret: 'cold-secret-value' },
+        }),
+      );
     azure.vault.resetStats();
     // Latency keeps parallel requests overlapping at the vault, so maxInFlight shows them.
     azure.vault.latencyMs = 20;
-    const response = await provider.client
-      .mount(
-        mountRequest({
-          parameters: params(names.map((objectName) => ({ objectName, objectType: 'secret' }))),
-          secrets: { clientid: 'sp-cold', clientsecret: 'cold-secret-value' },
-        }),
-      )
-      .finally(() => (azure.vault.latencyMs = 0));
+    const response = await coldMount('sp-cold').finally(() => (azure.vault.latencyMs = 0));
     expect(response.files.map((f) => f.contents.toString())).toEqual(names.map((_, i) => `cold value ${i}`));
     const stats = azure.vault.stats();
     expect(stats.challenges).toBe(1);
@@ -320,6 +327,14 @@ describe('request economy', () => {
     expect(azure.entra.stats().tokenRequestsByClient['sp-cold']).toBe(1);
     // The 9 after the first still go out together.
     expect(stats.maxInFlight).toBeGreaterThan(1);
+    // Another identity on the same host sends its token with its first request (the SDK clients took
+    // one challenge per identity × vault × object kind).
+    azure.vault.resetStats();
+    const second = await coldMount('sp-cold-2');
+    expect(second.files.map((f) => f.contents.toString())).toEqual(names.map((_, i) => `cold value ${i}`));
+    expect(azure.vault.stats().challenges).toBe(0);
+    expect(azure.vault.stats().authorizedRequests).toBe(10);
+    expect(azure.entra.stats().tokenRequestsByClient['sp-cold-2']).toBe(1);
   });
 
   it("never serves one identity's cached value to another", async () => {

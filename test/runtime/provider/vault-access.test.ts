@@ -1,6 +1,6 @@
 // VaultAccess against the fake Key Vault in this process (real HTTPS, the 401 challenge): one
 // connection pool per vault host shared by every identity, closed when the host is evicted or sits
-// idle; client sets that ask the credential the latest call brought; bounded client sets and hosts.
+// idle; every call asks the credential it brought; nothing kept per identity; bounded hosts.
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { FakeAzure, startFakeAzure } from '../../../harness/fakes/fake-azure';
 import { staticLookup } from '../../../harness/fakes/loopback-hosts';
@@ -52,7 +52,7 @@ function ctx(identityKey: string, vault: string, credential: TokenCredential): V
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 
 describe('VaultAccess', () => {
-  it('asks the credential the latest call of an identity brought, not the one its clients were made with', async () => {
+  it('asks the credential each call brought, so a re-created credential is used at once', async () => {
     const vault = access();
     try {
       const first = namedCredential('first');
@@ -65,7 +65,6 @@ describe('VaultAccess', () => {
       const callsOfFirst = first.calls;
       await vault.getObject(ctx('wi|one', 'kv1', second), 'secret', 's1', '');
       expect(first.calls).toBe(callsOfFirst);
-      expect(vault.hosts.clientSetCount).toBe(1);
     } finally {
       vault.close();
     }
@@ -81,12 +80,10 @@ describe('VaultAccess', () => {
       // Five identities, sequential calls: one kept-alive connection, one pool.
       expect(azure.vault.stats().openConnections - before).toBe(1);
       expect(vault.hosts.hostCount).toBe(1);
-      expect(vault.hosts.clientSetCount).toBe(5);
       await vault.getObject(ctx('sp|identity-0', 'kv2', namedCredential('x')), 'secret', 's1', '');
       await vault.getObject(ctx('sp|identity-0', 'kv3', namedCredential('y')), 'secret', 's1', '');
       // kv1.vault.fake.test was the least recently used of three hosts, over the bound of two.
       expect(vault.hosts.hostCount).toBe(2);
-      expect(vault.hosts.clientSetCount).toBe(2);
       await settle();
       expect(azure.vault.stats().openConnections - before).toBe(2);
     } finally {
@@ -96,18 +93,18 @@ describe('VaultAccess', () => {
     expect(azure.vault.stats().openConnections).toBe(before);
   });
 
-  it('bounds client sets over all hosts, and closes a host whose last client set went', async () => {
-    await settle();
-    const before = azure.vault.stats().openConnections;
-    const vault = access({ maxClients: 2 });
+  it('takes one 401 challenge per vault host for all identities, and keeps nothing per identity', async () => {
+    const vault = access();
     try {
-      await vault.getObject(ctx('sp|a', 'kv1', namedCredential('a')), 'secret', 's1', '');
-      await vault.getObject(ctx('sp|b', 'kv2', namedCredential('b')), 'secret', 's1', '');
-      await vault.getObject(ctx('sp|c', 'kv2', namedCredential('c')), 'secret', 's1', '');
-      expect(vault.hosts.clientSetCount).toBe(2);
+      azure.vault.resetStats();
+      const credentials = Array.from({ length: 20 }, (_, i) => namedCredential(`id-${i}`));
+      for (const [i, credential] of credentials.entries())
+        await vault.getObject(ctx(`sp|identity-${i}`, 'kv2', credential), 'secret', 's1', '');
+      // The host's scope is learnt once; every later identity sends its token on the first request.
+      expect(azure.vault.stats().challenges).toBe(1);
+      expect(azure.vault.stats().authorizedRequests).toBe(20);
+      expect(credentials.every((c) => c.calls === 1)).toBe(true);
       expect(vault.hosts.hostCount).toBe(1);
-      await settle();
-      expect(azure.vault.stats().openConnections - before).toBe(1);
     } finally {
       vault.close();
     }
