@@ -2,24 +2,57 @@
 // One bin, two processes (the image has the same two entrypoints): `aks-secrets-store driver ...`
 // and `aks-secrets-store provider ...`, and the troubleshooting command `aks-secrets-store doctor`.
 // Each subcommand is loaded lazily so the provider never pays for the driver's modules and the other
-// way round, and the doctor (lib/core and the Kubernetes client only) runs from the npm package.
+// way round, and the doctor (lib/core and the Kubernetes client only) runs from the npm package, which
+// ships neither the driver and provider modules nor their dependencies (runtime/package.json, the image's).
 const [command, ...args] = process.argv.slice(2);
 
-function usage(): never {
-  process.stderr.write('usage: aks-secrets-store <driver|provider|doctor> [flags]\n');
-  process.exit(2);
+const USAGE = `usage: aks-secrets-store <command> [flags]
+
+commands:
+  doctor     find why a pod's Azure Key Vault volume does not mount (read-only; doctor --help)
+  driver     the CSI node driver (runs in the image)
+  provider   the Azure Key Vault provider (runs in the image)
+`;
+
+/** True when `err` says the module itself is absent (not one of its own imports). */
+function isMissing(err: unknown, module: string): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === 'MODULE_NOT_FOUND' && (e.message ?? '').includes(module);
+}
+
+async function runImageCommand(name: 'driver' | 'provider'): Promise<void> {
+  let entry: { main(args: string[]): Promise<void> };
+  try {
+    entry = name === 'driver' ? await import('./driver/main') : await import('./provider/main');
+  } catch (err) {
+    if (!isMissing(err, `${name}/main`)) throw err;
+    process.stderr.write(
+      `aks-secrets-store ${name}: not in this install; the npm package ships the doctor only, the ${name} runs from the runtime image (see the README's Install section)\n`,
+    );
+    process.exit(2);
+  }
+  return entry.main(args);
 }
 
 async function run(): Promise<void> {
   switch (command) {
     case 'driver':
-      return (await import('./driver/main')).main(args);
     case 'provider':
-      return (await import('./provider/main')).main(args);
+      return runImageCommand(command);
     case 'doctor':
       return (await import('./doctor/main')).main(args);
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return;
     default:
-      usage();
+      process.stderr.write(
+        command === undefined
+          ? USAGE
+          : `aks-secrets-store: unknown command ${JSON.stringify(command)}\n${USAGE}`,
+      );
+      process.exit(2);
   }
 }
 

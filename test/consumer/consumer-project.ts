@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -43,6 +43,24 @@ export function run(cwd: string, command: string, args: readonly string[]): stri
       `\`${command} ${args.join(' ')}\` failed in ${cwd} (exit ${e.status}):\n${output.join('\n')}`,
     );
   }
+}
+
+/** Runs a command that may fail on purpose: its exit code and output, with `env` over the user's. */
+export function runForExit(
+  cwd: string,
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(command, args, {
+    cwd,
+    env: { ...userEnv(), ...env },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 120_000,
+  });
+  if (result.error) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /**

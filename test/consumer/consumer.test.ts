@@ -12,6 +12,7 @@ import {
   readTree,
   REPO_ROOT,
   run,
+  runForExit,
   tsc,
   writeProject,
 } from './consumer-project';
@@ -82,14 +83,32 @@ describe('the packed tarball', () => {
     expect(pack.files.filter((file) => !file.startsWith('build/lib/'))).toEqual(
       expect.arrayContaining(['package.json', 'README.md']),
     );
+    // Of the runtime, only the bin and what `aks-secrets-store doctor` loads (the driver and the
+    // provider are the image's; test/runtime/doctor/doctor-imports.test.ts checks the list is complete).
+    const doctorFiles = pack.files.filter((file) => file.startsWith('build/runtime/'));
+    expect(doctorFiles).toEqual(
+      expect.arrayContaining(['build/runtime/cli.js', 'build/runtime/doctor/main.js']),
+    );
+    expect(
+      doctorFiles.filter(
+        (file) =>
+          file !== 'build/runtime/cli.js' &&
+          !file.startsWith('build/runtime/doctor/') &&
+          !file.startsWith('build/runtime/driver/cluster/kube/kube-'),
+      ),
+    ).toEqual([]);
+    expect(doctorFiles.filter((file) => !file.endsWith('.js'))).toEqual([]);
     const strays = pack.files.filter(
-      (file) => !file.startsWith('build/lib/') && !['package.json', 'README.md', 'LICENSE'].includes(file),
+      (file) =>
+        !file.startsWith('build/lib/') &&
+        !doctorFiles.includes(file) &&
+        !['package.json', 'README.md', 'LICENSE'].includes(file),
     );
     expect(strays).toEqual([]);
     expect(pack.files.filter((file) => file.endsWith('.map'))).toEqual([]);
   });
 
-  test('every export and typesVersions target is a file in the tarball', () => {
+  test('every export, typesVersions and bin target is a file in the tarball', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
     const targets: string[] = [pkg.main, pkg.types];
     for (const value of Object.values(pkg.exports as Record<string, string | Record<string, string>>)) {
@@ -97,6 +116,7 @@ describe('the packed tarball', () => {
     }
     for (const paths of Object.values(pkg.typesVersions['*'] as Record<string, string[]>))
       targets.push(...paths);
+    targets.push(...Object.values(pkg.bin as Record<string, string>));
     const missing = targets.map((t) => t.replace(/^\.\//, '')).filter((t) => !pack.files.includes(t));
     expect(missing).toEqual([]);
   });
@@ -190,6 +210,40 @@ describe('cdk8s project from `cdk8s init` (module CommonJS: node10 resolution)',
     },
     STEP_TIMEOUT,
   );
+
+  // The doctor from the construct install alone (no runtime dependencies): its help, then a cluster
+  // that answers nothing, which is "could not check" (exit 2), never a crash or "problem found".
+  test('`npx aks-secrets-store doctor` runs from this install: --help, and exit 2 with no reachable cluster', () => {
+    const help = runForExit(dir, 'npx', ['--no', 'aks-secrets-store', 'doctor', '--help']);
+    expect({ status: help.status, stderr: help.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(help.stdout).toMatch(/^usage: aks-secrets-store doctor /);
+    expect(help.stdout).toContain('--output text|json');
+
+    const kubeconfig = path.join(dir, 'unreachable.kubeconfig');
+    // Port 1 on loopback: nothing listens there, the connection is refused at once.
+    fs.writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: none, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]',
+        'users: [{name: none, user: {token: not-a-token}}]',
+        'contexts: [{name: none, context: {cluster: none, user: none, namespace: default}}]',
+        'current-context: none',
+        '',
+      ].join('\n'),
+    );
+    const unreachable = runForExit(dir, 'npx', ['--no', 'aks-secrets-store', 'doctor', '-o', 'json'], {
+      KUBECONFIG: kubeconfig,
+    });
+    expect({ status: unreachable.status, stderr: unreachable.stderr }).toEqual({ status: 2, stderr: '' });
+    expect(JSON.parse(unreachable.stdout)).toMatchObject({ result: 'could-not-check', exitCode: 2 });
+
+    // The driver and the provider are the image's: a clear refusal, not a missing-module stack.
+    const driver = runForExit(dir, 'npx', ['--no', 'aks-secrets-store', 'driver', '--help']);
+    expect(driver.status).toBe(2);
+    expect(driver.stderr).toContain('the npm package ships the doctor only');
+  });
 
   test(
     'examples/cdk8s, copied as they are, synthesize the same manifests as from the repository sources',

@@ -9,7 +9,7 @@ import * as https from 'https';
 import { KubeConfig } from './kube-config';
 import { KubeApiError, parseRetryAfter } from './kube-api-error';
 import { KubeResource, resourcePath } from './kube-resources';
-import { KubeList, KubeResourceObject, WatchEvent } from './kube-types';
+import type { KubeList, KubeResourceObject, WatchEvent } from './kube-types';
 
 /** Options of {@link KubeClient}. */
 export interface KubeClientProps {
