@@ -4,7 +4,8 @@
 // `grpc_message` carry a MountFailureReason instead of error text (which echoes caller input and
 // Key Vault answers), and `object_name` is always empty (object names are caller-chosen: unbounded,
 // and other tenants' business). The label names stay upstream's, so dashboards keep working.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, Registry } from '../common/metrics/prom-core';
+import { registerProcessMetrics } from './process-metrics';
 import type { MountFailureReason } from './mount-failure';
 
 /** `grpc_message` of a failed call: why a Mount failed, or that a method is not implemented. */
@@ -32,7 +33,7 @@ export class ProviderMetrics {
   private readonly common = { os_type: goOs(), provider: 'azure' };
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
     this.keyvaultRequest = new Histogram({
       name: 'keyvault_request',
       help: 'Distribution of how long it took to get from keyvault',

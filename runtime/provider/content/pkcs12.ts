@@ -3,9 +3,10 @@
 // certificate (chain-ordered when --construct-pem-chain is on). node-forge decrypts the PFX (node
 // has no PKCS#12 parser); node:crypto re-encodes the keys.
 import { createPrivateKey } from 'node:crypto';
-import * as forge from 'node-forge';
+import type * as Forge from 'node-forge';
 import { orderCertificateChain } from './chain';
 import { decodeGoBase64 } from './encoding';
+import { nodeForge } from './node-forge';
 import { encodePem } from './pem';
 
 /** Keys (PKCS#8 DER) and certificates (DER) of a PFX, in bag order. */
@@ -20,13 +21,14 @@ export interface Pkcs12Contents {
  * duration of this synchronous call so every bag keeps its raw ASN.1.
  */
 export function readPkcs12(pfx: Buffer): Pkcs12Contents {
+  const forge = nodeForge();
   const pki = forge.pki as unknown as Record<string, unknown>;
   const originalKeyParser = pki.privateKeyFromAsn1;
   const originalCertParser = pki.certificateFromAsn1;
   const keepRaw = () => {
     throw new Error('raw bag wanted');
   };
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     pki.privateKeyFromAsn1 = keepRaw;
     pki.certificateFromAsn1 = keepRaw;
@@ -42,7 +44,7 @@ export function readPkcs12(pfx: Buffer): Pkcs12Contents {
   const certificates: Buffer[] = [];
   for (const safeContents of p12.safeContents) {
     for (const bag of safeContents.safeBags) {
-      const raw = (bag as unknown as { asn1?: forge.asn1.Asn1 }).asn1;
+      const raw = (bag as unknown as { asn1?: Forge.asn1.Asn1 }).asn1;
       if (!raw) continue;
       const der = Buffer.from(forge.asn1.toDer(raw).getBytes(), 'binary');
       if (bag.type === forge.pki.oids.certBag) certificates.push(der);

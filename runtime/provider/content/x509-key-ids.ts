@@ -1,7 +1,8 @@
 // Subject and authority key identifiers of a DER certificate, read with node-forge's generic ASN.1
 // parser (node:crypto's X509Certificate does not expose them, and forge's certificate parser
 // rejects non-RSA keys). Semantics follow Go's x509: undefined when the extension is absent.
-import * as forge from 'node-forge';
+import type * as Forge from 'node-forge';
+import { nodeForge } from './node-forge';
 
 const OID_SUBJECT_KEY_ID = '2.5.29.14';
 const OID_AUTHORITY_KEY_ID = '2.5.29.35';
@@ -11,15 +12,16 @@ export interface KeyIdentifiers {
   readonly authorityKeyId?: Buffer;
 }
 
-function parse(der: string): forge.asn1.Asn1 {
-  return forge.asn1.fromDer(der, { strict: false, decodeBitStrings: false } as unknown as boolean);
+function parse(der: string): Forge.asn1.Asn1 {
+  return nodeForge().asn1.fromDer(der, { strict: false, decodeBitStrings: false } as unknown as boolean);
 }
 
-function children(node: forge.asn1.Asn1): forge.asn1.Asn1[] {
+function children(node: Forge.asn1.Asn1): Forge.asn1.Asn1[] {
   return Array.isArray(node.value) ? node.value : [];
 }
 
 export function keyIdentifiers(certificateDer: Uint8Array): KeyIdentifiers {
+  const forge = nodeForge();
   const cert = parse(Buffer.from(certificateDer).toString('binary'));
   const tbs = children(cert)[0];
   const extensionsWrapper = children(tbs).find(
@@ -27,7 +29,7 @@ export function keyIdentifiers(certificateDer: Uint8Array): KeyIdentifiers {
   );
   if (!extensionsWrapper) return {};
   const extensions = children(
-    children(extensionsWrapper)[0] ?? ({ value: [] } as unknown as forge.asn1.Asn1),
+    children(extensionsWrapper)[0] ?? ({ value: [] } as unknown as Forge.asn1.Asn1),
   );
   let subjectKeyId: Buffer | undefined;
   let authorityKeyId: Buffer | undefined;
