@@ -214,6 +214,20 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     examples: ['AKV10032: Invalid issuer. Expected one of https://sts.windows.net/x/'],
   },
   {
+    id: 'keyvault.challenge-resource',
+    area: 'secret-provider-class',
+    origins: ['our-runtime'],
+    pattern:
+      /The challenge resource '(?<resource>[^']{0,253})' does not match the requested domain|The challenge contains invalid scope/,
+    cause:
+      "the vault host is not under the domain Key Vault's 401 challenge names ({resource}): the cloud of the SecretProviderClass (cloudName, or the cloud file) is not the vault's, or something between the node and the vault answers for it; no token is sent to such a host",
+    fix: "set cloudName to the vault's cloud (AzurePublicCloud, AzureUSGovernmentCloud, AzureChinaCloud, or AzureStackCloud with its cloud file) and keyvaultName to its name there; check no proxy answers for *.vault.azure.net",
+    examples: [
+      "The challenge resource 'vault.azure.net' does not match the requested domain kv1.vault.usgovcloudapi.net, so no token is sent to it. See https://aka.ms/azsdk/blog/vault-uri for more information.",
+      "The challenge contains invalid scope 'not a url'",
+    ],
+  },
+  {
     id: 'keyvault.object-not-found',
     area: 'key-vault',
     origins: ['key-vault'],
@@ -267,7 +281,7 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     area: 'network',
     origins: ['key-vault', 'driver', 'kubelet'],
     pattern:
-      /Key Vault did not answer within|context deadline exceeded|i\/o timeout|ETIMEDOUT|StatusCode=0|DeadlineExceeded|the driver cancelled the Mount call/,
+      /Key Vault did not answer within|context deadline exceeded|i\/o timeout|ETIMEDOUT|StatusCode=0|DeadlineExceeded|the driver cancelled the Mount call|The operation was aborted/,
     cause:
       'no answer from Key Vault or Entra ID in time: egress from the node to {vault}.vault.azure.net:443 or login.microsoftonline.com:443 is blocked (firewall, NSG, proxy, private endpoint DNS), or the vault is throttling',
     fix: 'allow egress to <vault>.vault.azure.net:443 and login.microsoftonline.com:443 (AKS outbound rules), check the private endpoint DNS; the provider runs on the host network, so test from the node',
@@ -276,6 +290,7 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     examples: [
       'keyvault.BaseClient#GetSecret: Failure sending request: StatusCode=0 -- Original Error: context deadline exceeded',
       'rpc error: code = DeadlineExceeded desc = context deadline exceeded',
+      'failed to get objectType:secret, objectName:db, objectVersion:: The operation was aborted.',
     ],
   },
   {
@@ -286,6 +301,45 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     cause: 'Key Vault answered with a server error or dropped the connection',
     fix: 'kubelet retries the mount; check https://status.azure.com for the region if it persists',
     examples: ['Key Vault returned 503 ServiceUnavailable: try later'],
+  },
+  {
+    id: 'keyvault.too-many-versions',
+    area: 'key-vault',
+    origins: ['our-runtime'],
+    pattern: /has more than \S{1,12} pages of versions/,
+    cause:
+      'objectVersionHistory needs the list of every version, and this object has more versions than the provider lists (tens of thousands)',
+    fix: 'pin objectVersion instead of objectVersionHistory for this object, or purge old versions in Key Vault',
+    examples: ['db-password has more than 400 pages of versions'],
+  },
+  {
+    id: 'network.unexpected-answer',
+    area: 'network',
+    origins: ['our-runtime'],
+    pattern:
+      /answered 200 with a body that is not JSON|answered a token without a valid expires_in|the response of \S{1,260} is larger than \S{1,20} bytes|the versions listing of \S{1,130} points to another host|endpoints_resolution_error: the token endpoint of/,
+    cause:
+      'an answer that is not what Key Vault or Entra ID send (not JSON, too large, or pointing elsewhere): usually a proxy, firewall or TLS inspection on the way from node {node} answers in their place',
+    fix: "let the node reach <vault>.vault.azure.net:443 and login.microsoftonline.com:443 directly (no TLS inspection for them); the provider runs on the host network, so the node's egress applies",
+    evidence:
+      'kubectl debug node/{node} -it --image=busybox -- wget -qO- -T 5 https://{vault}.vault.azure.net/healthstatus',
+    examples: [
+      'Key Vault answered 200 with a body that is not JSON',
+      'Entra ID answered a token without a valid expires_in',
+      'the response of kv1.vault.azure.net is larger than 4194304 bytes',
+      'the versions listing of db-password points to another host (evil.example); it is not followed',
+      'endpoints_resolution_error: the token endpoint of https://login.microsoftonline.com/t is not on https:',
+    ],
+  },
+  {
+    id: 'network.entra-error',
+    area: 'network',
+    origins: ['our-runtime'],
+    pattern: /network_error: (?<host>[^\s:]{1,253}): /,
+    cause:
+      'the provider on node {node} could not talk to Entra ID at {host} (connection refused, reset or TLS failed)',
+    fix: "allow egress from the node to {host}:443 (AKS outbound rules, NSG, firewall), without TLS inspection; the provider runs on the host network, so the node's egress applies",
+    examples: ['network_error: login.microsoftonline.com: connect ECONNREFUSED 20.190.160.1:443'],
   },
   // ---- the objects parameter ----
   {
