@@ -1,11 +1,11 @@
 // The tmpfs under every volume: secrets live in memory and vanish with the mount. Mount state is read
 // from /proc/self/mountinfo (not by comparing device numbers), so a bind or propagated mount counts too.
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { CommandShell } from './command-shell';
 
-const execFileAsync = promisify(execFile);
+/** mount/umount for every Mounter of the process, through one waiting shell (command-shell.ts). */
+const commands = new CommandShell();
 
 /** Options of the Mounter. */
 export interface MounterProps {
@@ -37,8 +37,7 @@ export class Mounter {
 
   /** True when `target` (after resolving symlinks) is listed as a mount point. */
   isMountPoint(target: string): boolean {
-    const resolved = fs.realpathSync(target);
-    return readMountPoints(this.mountInfoPath).has(resolved);
+    return isListedMountPoint(fs.readFileSync(this.mountInfoPath, 'utf8'), fs.realpathSync(target));
   }
 
   /**
@@ -80,26 +79,47 @@ export class Mounter {
   }
 }
 
-async function run(command: string, args: string[]): Promise<void> {
-  try {
-    await execFileAsync(command, args, { timeout: 60_000 });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
-  }
+/** Rejects with `<command> <args> failed: <its output>`. */
+function run(command: string, args: string[]): Promise<void> {
+  return commands.run(command, args);
 }
 
 /** Mount points from a mountinfo file (field 5, with the kernel's octal escapes undone). */
 export function readMountPoints(mountInfoPath: string): Set<string> {
   const points = new Set<string>();
   for (const line of fs.readFileSync(mountInfoPath, 'utf8').split('\n')) {
-    const fields = line.split(' ');
-    if (fields.length < 5) continue;
-    points.add(
-      path.normalize(
-        fields[4].replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))),
-      ),
-    );
+    const point = mountPointOf(line);
+    if (point !== undefined) points.add(point);
   }
   return points;
+}
+
+/**
+ * True when mountinfo text lists `target` (an absolute, resolved path) as a mount point. Only lines that
+ * hold the target as written by the kernel are parsed: a node with hundreds of mounts reads this on every
+ * republish.
+ */
+export function isListedMountPoint(mountInfo: string, target: string): boolean {
+  const wanted = path.normalize(target);
+  const needle = ` ${escapeMountInfo(wanted)} `;
+  for (let at = mountInfo.indexOf(needle); at >= 0; at = mountInfo.indexOf(needle, at + 1)) {
+    const start = mountInfo.lastIndexOf('\n', at) + 1;
+    const end = mountInfo.indexOf('\n', at);
+    if (mountPointOf(mountInfo.slice(start, end < 0 ? undefined : end)) === wanted) return true;
+  }
+  return false;
+}
+
+/** Field 5 of a mountinfo line, unescaped; undefined for a short line. */
+function mountPointOf(line: string): string | undefined {
+  const fields = line.split(' ');
+  if (fields.length < 5) return undefined;
+  return path.normalize(
+    fields[4].replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))),
+  );
+}
+
+/** The kernel's escaping of a path in mountinfo: space, tab, newline and backslash as octal. */
+function escapeMountInfo(p: string): string {
+  return p.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
