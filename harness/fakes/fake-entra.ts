@@ -430,7 +430,8 @@ export class FakeEntra {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/** A request body of at most 64 KiB (rejects beyond). */
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -453,7 +454,7 @@ function b64url(value: object): string {
 }
 
 /** RS256 JWS signature check of a compact JWT. */
-function signatureVerifies(jwt: string, publicKeyPem: string): boolean {
+export function signatureVerifies(jwt: string, publicKeyPem: string): boolean {
   const [header, payload, signature] = jwt.split('.');
   try {
     const alg = (JSON.parse(Buffer.from(header, 'base64url').toString('utf8')) as { alg?: string }).alg;
@@ -471,7 +472,8 @@ function signatureVerifies(jwt: string, publicKeyPem: string): boolean {
   }
 }
 
-function decodeJwtClaims(jwt: string): Record<string, unknown> | undefined {
+/** The claims of a compact JWT (unverified), or undefined when it is not one. */
+export function decodeJwtClaims(jwt: string): Record<string, unknown> | undefined {
   const parts = jwt.split('.');
   if (parts.length !== 3) return undefined;
   try {
@@ -481,7 +483,8 @@ function decodeJwtClaims(jwt: string): Record<string, unknown> | undefined {
   }
 }
 
-function aadError(error: string, code: number, description: string): object {
+/** Entra ID's error body: `error`, `AADSTS<code>: ` description, codes, ids. */
+export function aadError(error: string, code: number, description: string): object {
   return {
     error,
     error_description: `AADSTS${code}: ${description}`,
@@ -503,7 +506,8 @@ function unknownClient(clientId: string, tenantId: string): object {
   );
 }
 
-function sendJson(res: ServerResponse, status: number, body: object): void {
+/** Answers JSON with its length. */
+export function sendJson(res: ServerResponse, status: number, body: object): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',

@@ -71,15 +71,25 @@ export function writeHostsFile(dir: string, hosts: Readonly<Record<string, strin
   return path;
 }
 
+/** Where pods (and so upstream's identity binding) find the cluster CA. */
+export const SERVICE_ACCOUNT_CA_PATH = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt';
+
 /**
  * The command line that runs `command args...` in a private mount namespace where /etc/hosts is
- * `hostsFile`. The machine's /etc/hosts is never modified.
+ * `hostsFile` and, with `serviceAccountCaFile`, {@link SERVICE_ACCOUNT_CA_PATH} holds a copy of that file
+ * (on a tmpfs over /run, as a pod's projected volume). The machine's /etc/hosts and /run are never modified.
  */
 export function withPrivateHosts(
   hostsFile: string,
   command: string,
   args: readonly string[],
+  serviceAccountCaFile?: string,
 ): [string, string[]] {
+  const caDir = SERVICE_ACCOUNT_CA_PATH.replace(/\/[^/]*$/, '');
+  const script =
+    serviceAccountCaFile === undefined
+      ? 'mount --bind "$0" /etc/hosts && exec "$@"'
+      : `mount --bind "$0" /etc/hosts && mount -t tmpfs -o mode=0755 tmpfs /run && mkdir -p ${caDir} && cp "$1" ${SERVICE_ACCOUNT_CA_PATH} && shift && exec "$@"`;
   return [
     'unshare',
     [
@@ -88,8 +98,9 @@ export function withPrivateHosts(
       'private',
       'sh',
       '-c',
-      'mount --bind "$0" /etc/hosts && exec "$@"',
+      script,
       hostsFile,
+      ...(serviceAccountCaFile === undefined ? [] : [serviceAccountCaFile]),
       command,
       ...args,
     ],

@@ -51,6 +51,12 @@ export interface ProviderProcessProps {
    */
   readonly hostsFile?: string;
   /**
+   * A file the provider finds at /var/run/secrets/kubernetes.io/serviceaccount/ca.crt (the cluster CA a
+   * pod sees; identity binding trusts the token proxy through it). Needs `hostsFile` (same namespace).
+   * @default none (the file is absent, as on the machine)
+   */
+  readonly serviceAccountCaFile?: string;
+  /**
    * Extra environment (e.g. SSL_CERT_FILE / NODE_EXTRA_CA_CERTS for the test CA).
    * @default {}
    */
@@ -191,8 +197,10 @@ export class ProviderProcess {
       metricsPort: await freePort(),
     };
     const args = props.args(ports);
+    if (props.serviceAccountCaFile !== undefined && props.hostsFile === undefined)
+      throw new Error(`${props.name}: serviceAccountCaFile needs hostsFile (a private mount namespace)`);
     const [command, argv] = props.hostsFile
-      ? withPrivateHosts(props.hostsFile, props.command, args)
+      ? withPrivateHosts(props.hostsFile, props.command, args, props.serviceAccountCaFile)
       : [props.command, args];
     const child = spawn(command, argv, {
       env: { ...process.env, ...props.env },

@@ -1,6 +1,7 @@
 // The provider's command line: upstream's flag names and defaults where they exist, plus the knobs
 // of our request economy.
 import { FlagSpecs } from '../common/go-compat/flags';
+import { DEFAULT_TOKEN_PROXY_URL } from './identity/token-proxy-target';
 
 export const PROVIDER_FLAGS = {
   endpoint: {
@@ -43,6 +44,17 @@ export const PROVIDER_FLAGS = {
     default: '',
     usage:
       'directory whose regular files (at most 64 KiB) a SecretProviderClass may name in cloudEnvFileName for cloudName AzureStackCloud; empty: cloudEnvFileName is refused (AZURE_ENVIRONMENT_FILEPATH still applies)',
+  },
+  'token-proxy-url': {
+    type: 'string',
+    default: '',
+    usage: `URL of the AKS token proxy for identity binding (useAzureTokenProxy); empty: ${DEFAULT_TOKEN_PROXY_URL}`,
+  },
+  'sni-name': {
+    type: 'string',
+    default: '',
+    usage:
+      "TLS server name of the token proxy; empty: computed from the API server's certificate (hcp-kubernetes.<cluster id>.svc.cluster.local)",
   },
   'log-level': { type: 'string', default: 'info', usage: 'debug, info, warn or error' },
   'cache-max-age': {

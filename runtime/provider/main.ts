@@ -15,6 +15,7 @@ import { isLogLevel, Logger } from '../common/logging/logger';
 import { HttpEndpoints, startHttpEndpoints } from '../common/net/http-endpoints';
 import { knownCloud, resolveCloud } from './clouds';
 import { PROVIDER_FLAGS } from './flags';
+import { checkServerName, parseTokenProxyUrl, TokenProxyTarget } from './identity/token-proxy-target';
 import { ProviderMetrics } from './metrics';
 import { MountService } from './mount';
 import { encodedMountResponseSize, providerService } from '../wire/provider-v1alpha1';
@@ -89,6 +90,18 @@ export async function startProvider(
         `invalid value "${cloudEnvFileDir}" for flag --cloud-env-file-dir: must be the absolute path of a directory`,
       );
   }
+  const tokenProxyFlags = { 'token-proxy-url': parseTokenProxyUrl, 'sni-name': checkServerName } as const;
+  for (const [flag, check] of Object.entries(tokenProxyFlags) as [
+    keyof typeof tokenProxyFlags,
+    (v: string) => unknown,
+  ][]) {
+    try {
+      if (flags[flag] !== '') check(flags[flag]);
+    } catch (err) {
+      throw new FlagError(`invalid value "${flags[flag]}" for flag --${flag}: ${(err as Error).message}`);
+    }
+  }
+  const tokenProxy = new TokenProxyTarget({ url: flags['token-proxy-url'], serverName: flags['sni-name'] });
   const metrics = new ProviderMetrics();
   const mountService = new MountService({
     constructPemChain: flags['construct-pem-chain'],
@@ -97,6 +110,7 @@ export async function startProvider(
     logger,
     metrics,
     cloudEnvFileDir,
+    tokenProxy,
     cacheMaxAgeMs: flags['cache-max-age'],
     cacheMaxEntries: flags['cache-max-entries'],
     mountConcurrency: flags['mount-concurrency'],

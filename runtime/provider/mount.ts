@@ -11,6 +11,8 @@ import { contentBytes } from './content/encoding';
 import { ObjectContentError, objectContentParts } from './content/object-content';
 import { identityKey } from './identity/auth-config';
 import { CredentialPool } from './identity/credential-pool';
+import { checkTokenProxyReady } from './identity/token-proxy-credential';
+import type { TokenProxyTarget } from './identity/token-proxy-target';
 import { CacheOutcome, ObjectCache } from './keyvault/object-cache';
 import { describeKeyVaultError, keyVaultFailureReason } from './keyvault/rest-errors';
 import type { RequestPriority } from './keyvault/token-bucket';
@@ -57,6 +59,8 @@ export interface MountServiceProps {
   readonly env?: NodeJS.ProcessEnv;
   /** Directory `cloudEnvFileName` may name files in (--cloud-env-file-dir). @default '' (refused) */
   readonly cloudEnvFileDir?: string;
+  /** The AKS token proxy for identity binding (--token-proxy-url, --sni-name). @default the in-cluster one */
+  readonly tokenProxy?: TokenProxyTarget;
 }
 
 const OBJECT_TYPES: readonly string[] = ['secret', 'key', 'cert'];
@@ -142,6 +146,7 @@ export class MountService {
     });
     this.credentials = new CredentialPool({
       onTokenRequest: (kind) => props.metrics.tokenRequests.inc({ identity_type: kind }),
+      tokenProxy: props.tokenProxy,
     });
     this.vault = new VaultAccess({
       ...props.vault,
@@ -222,10 +227,21 @@ export class MountService {
     const priority = this.priorityFor(request.target_path);
     const key = identityKey(params.identity, params.tenantId, params.cloud.activeDirectoryEndpoint);
     if (params.identity.kind === 'service-principal') redactor.registerSecret(params.identity.clientSecret);
-    if (params.identity.kind === 'workload-identity')
-      redactor.registerSecret(params.identity.serviceAccountToken);
+    const federated =
+      params.identity.kind === 'workload-identity' || params.identity.kind === 'identity-binding';
+    if (federated) redactor.registerSecret(params.identity.serviceAccountToken);
+    if (params.identity.kind === 'identity-binding') {
+      // Upstream's checks when it builds the credential, with its wording.
+      await checkTokenProxyReady(this.credentials.tokenProxy, params.tenantId).catch((err: unknown) => {
+        throw new MountRequestError(
+          `failed to get keyvault client: ${(err as Error).message}`,
+          true,
+          'identity',
+        );
+      });
+    }
     const credential = this.credentials.credentialFor(key, params.identity, params.tenantId, params.cloud);
-    if (params.identity.kind === 'workload-identity') {
+    if (federated) {
       // Nothing cached for this identity is served to a token Entra ID has not accepted for it.
       const first = params.objects[0];
       await this.credentials

@@ -39,7 +39,20 @@ export interface PodIdentity {
   readonly podNamespace: string;
 }
 
-export type IdentityConfig = WorkloadIdentity | ManagedIdentity | ServicePrincipal | PodIdentity;
+/**
+ * Identity binding (AKS): a service-account token for api://AKSIdentityBinding exchanged through the
+ * AKS token proxy for a token of the user-assigned managed identity `clientId`.
+ */
+export interface IdentityBinding {
+  readonly kind: 'identity-binding';
+  readonly clientId: string;
+  readonly serviceAccountToken: string;
+  /** `system:serviceaccount:<namespace>:<name>` of the token (unverified; keys caches only). */
+  readonly serviceAccount: string;
+}
+
+export type IdentityConfig =
+  WorkloadIdentity | IdentityBinding | ManagedIdentity | ServicePrincipal | PodIdentity;
 
 /** Inputs of the identity decision (parameter values, already trimmed). */
 export interface AuthConfigInput {
@@ -85,6 +98,14 @@ function tokenSubject(jwt: string): string | undefined {
   }
 }
 
+/** The token's `sub`, else the pod's service account from the attributes. */
+function serviceAccountOf(token: string, input: AuthConfigInput): string {
+  const fromAttributes = input.serviceAccountName
+    ? serviceAccountSubject(input.podNamespace, input.serviceAccountName)
+    : undefined;
+  return tokenSubject(token) ?? fromAttributes ?? serviceAccountSubject(input.podNamespace, '<unknown>');
+}
+
 function servicePrincipalFromSecrets(
   secrets: Readonly<Record<string, string>> | undefined,
 ): ServicePrincipal {
@@ -111,16 +132,20 @@ export function buildIdentityConfig(input: AuthConfigInput): IdentityConfig {
     if (input.clientId === '') throw new Error('clientID is required for identity binding');
     if (input.serviceAccountTokens === '')
       throw new Error('service account tokens are required for identity binding');
+    let token: string;
     try {
-      tokenForAudience(input.serviceAccountTokens, IDENTITY_BINDING_AUDIENCE);
+      token = tokenForAudience(input.serviceAccountTokens, IDENTITY_BINDING_AUDIENCE);
     } catch (err) {
       throw new Error(
         `failed to parse service account token for identity binding, error: ${(err as Error).message}`,
       );
     }
-    throw new Error(
-      'identity binding (useAzureTokenProxy) is not supported by this provider; use workload identity (clientID without useAzureTokenProxy) or the upstream provider image',
-    );
+    return {
+      kind: 'identity-binding',
+      clientId: input.clientId,
+      serviceAccountToken: token,
+      serviceAccount: serviceAccountOf(token, input),
+    };
   }
   let serviceAccountToken = '';
   if (input.clientId !== '') {
@@ -138,15 +163,11 @@ export function buildIdentityConfig(input: AuthConfigInput): IdentityConfig {
       return { kind: 'managed-identity', clientId: input.userAssignedIdentityId };
     case 'None': {
       if (input.clientId !== '' && serviceAccountToken !== '') {
-        const subject = tokenSubject(serviceAccountToken);
-        const fromAttributes = input.serviceAccountName
-          ? serviceAccountSubject(input.podNamespace, input.serviceAccountName)
-          : undefined;
         return {
           kind: 'workload-identity',
           clientId: input.clientId,
           serviceAccountToken,
-          serviceAccount: subject ?? fromAttributes ?? serviceAccountSubject(input.podNamespace, '<unknown>'),
+          serviceAccount: serviceAccountOf(serviceAccountToken, input),
         };
       }
       return servicePrincipalFromSecrets(input.secrets);
@@ -156,13 +177,15 @@ export function buildIdentityConfig(input: AuthConfigInput): IdentityConfig {
 
 /**
  * Stable key of an identity within a tenant and authority: client id + tenant + service account
- * (workload identity), managed identity client id (IMDS), client id + sha256(secret) (service
+ * (workload identity, identity binding), managed identity client id (IMDS), client id + sha256(secret) (service
  * principal, so a rotated secret is a new identity), pod (pod identity). Never contains a secret.
  */
 export function identityKey(identity: IdentityConfig, tenantId: string, authorityHost: string): string {
   switch (identity.kind) {
     case 'workload-identity':
       return `wi|${authorityHost}|${tenantId}|${identity.clientId}|${identity.serviceAccount}`;
+    case 'identity-binding':
+      return `ib|${authorityHost}|${tenantId}|${identity.clientId}|${identity.serviceAccount}`;
     case 'managed-identity':
       return `mi|${identity.clientId || 'system-assigned'}`;
     case 'service-principal': {

@@ -13,13 +13,15 @@ import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import type { CloudEnvironment } from '../clouds';
 import { SingleFlight } from '../single-flight';
-import { IdentityConfig, WorkloadIdentity } from './auth-config';
+import { IdentityBinding, IdentityConfig, WorkloadIdentity } from './auth-config';
 import { CachingCredential, IdentityTokenError } from './caching-credential';
 import { ClientAssertionTokenCredential, ClientSecretTokenCredential } from './entra-credentials';
 import { EntraTokenClient } from './entra-token-client';
 import { ImdsManagedIdentityCredential } from './managed-identity-credential';
 import { PodIdentityCredential } from './pod-identity-credential';
 import type { TokenCredential } from './token-credential';
+import { TokenProxyCredential } from './token-proxy-credential';
+import { TokenProxyTarget } from './token-proxy-target';
 
 /** Options of the pool. */
 export interface CredentialPoolProps {
@@ -31,6 +33,8 @@ export interface CredentialPoolProps {
   readonly onTokenRequest?: (kind: IdentityConfig['kind']) => void;
   /** The client of Entra ID's token endpoints (tests: one that trusts the test CA). @default one on its own pool */
   readonly entra?: EntraTokenClient;
+  /** Where identity-binding tokens are requested. @default the in-cluster proxy, server name computed */
+  readonly tokenProxy?: TokenProxyTarget;
 }
 
 interface PoolEntry {
@@ -61,6 +65,9 @@ export class CredentialPool {
   private readonly acceptances = new SingleFlight<void>();
   private readonly entra: EntraTokenClient;
 
+  /** The AKS token proxy identity binding uses. */
+  readonly tokenProxy: TokenProxyTarget;
+
   constructor(private readonly props: CredentialPoolProps = {}) {
     // Token requests are rare (one per identity per hour): a few kept-alive sockets serve them all.
     this.entra =
@@ -68,6 +75,7 @@ export class CredentialPool {
       new EntraTokenClient({
         agent: new Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 2, timeout: 60_000 }),
       });
+    this.tokenProxy = props.tokenProxy ?? new TokenProxyTarget();
   }
 
   get size(): number {
@@ -105,14 +113,15 @@ export class CredentialPool {
   }
 
   /**
-   * Resolves once Entra ID has accepted `identity`'s service-account token for it: at once for a
+   * Resolves once Entra ID (for identity binding: the AKS token proxy, which checks the service
+   * account may use the identity) has accepted `identity`'s service-account token for it: at once for a
    * token accepted before (and not expired), else after one token exchange with exactly that token
    * (concurrent Mounts presenting it share the exchange). Only then does the token become the one
    * the identity's credential presents. Rejects with Entra ID's answer (IdentityTokenError).
    */
   async acceptServiceAccountToken(
     identityKey: string,
-    identity: WorkloadIdentity,
+    identity: WorkloadIdentity | IdentityBinding,
     tenantId: string,
     cloud: CloudEnvironment,
     signal?: AbortSignal,
@@ -167,6 +176,14 @@ export class CredentialPool {
           { ...app, clientId: identity.clientId },
           assertion,
         );
+      case 'identity-binding':
+        return new TokenProxyCredential({
+          tenantId,
+          clientId: identity.clientId,
+          assertion,
+          authorityHost: cloud.activeDirectoryEndpoint,
+          target: this.tokenProxy,
+        });
       case 'service-principal':
         return new ClientSecretTokenCredential(
           this.entra,

@@ -2,7 +2,7 @@
 // HTTP server speaks the NMI protocol (GET /host/token/?resource=..., podns/podname headers).
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { buildIdentityConfig } from '../../../runtime/provider/identity/auth-config';
+import { buildIdentityConfig, identityKey } from '../../../runtime/provider/identity/auth-config';
 import { PodIdentityCredential } from '../../../runtime/provider/identity/pod-identity-credential';
 
 const base = {
@@ -71,11 +71,32 @@ describe('buildIdentityConfig', () => {
     );
   });
 
-  it('says identity binding is not supported once its inputs are valid', () => {
-    const tokens = JSON.stringify({ 'api://AKSIdentityBinding': { token: 't' } });
-    expect(() =>
-      buildIdentityConfig({ ...base, mode: 'AzureTokenProxy', clientId: 'c', serviceAccountTokens: tokens }),
-    ).toThrow(/identity binding \(useAzureTokenProxy\) is not supported by this provider/);
+  it('builds identity binding from the api://AKSIdentityBinding token, keyed apart from workload identity', () => {
+    const token = jwt({ sub: 'system:serviceaccount:ns:real', aud: ['api://AKSIdentityBinding'] });
+    const tokens = JSON.stringify({
+      'api://AKSIdentityBinding': { token },
+      'api://AzureADTokenExchange': { token: 'other' },
+    });
+    const identity = buildIdentityConfig({
+      ...base,
+      mode: 'AzureTokenProxy',
+      clientId: 'c',
+      serviceAccountTokens: tokens,
+    });
+    expect(identity).toEqual({
+      kind: 'identity-binding',
+      clientId: 'c',
+      serviceAccountToken: token,
+      serviceAccount: 'system:serviceaccount:ns:real',
+    });
+    const workload = {
+      kind: 'workload-identity' as const,
+      clientId: 'c',
+      serviceAccountToken: token,
+      serviceAccount: 'system:serviceaccount:ns:real',
+    };
+    expect(identityKey(identity, 't', 'https://login')).not.toBe(identityKey(workload, 't', 'https://login'));
+    expect(identityKey(identity, 't', 'https://login')).not.toContain(token);
     expect(() =>
       buildIdentityConfig({ ...base, mode: 'AzureTokenProxy', clientId: 'c', serviceAccountTokens: '{}' }),
     ).toThrow(
