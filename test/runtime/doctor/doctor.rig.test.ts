@@ -103,6 +103,119 @@ describe('a healthy setup', () => {
   });
 });
 
+describe('targets other than a pod', () => {
+  test('deployment/<name> before any pod exists: its pod template is checked (ServiceAccount without the annotation)', async () => {
+    const s = await slice({ id: 'deploy' });
+    await s.spc('app-kv', WI_PARAMETERS);
+    await s.serviceAccount('app');
+    await api.apply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: s.appNamespace },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'web' } },
+        template: {
+          metadata: { labels: { app: 'web', ...WI_LABELS } },
+          spec: {
+            serviceAccountName: 'app',
+            containers: [
+              {
+                name: 'app',
+                image: 'registry.k8s.io/e2e-test-images/busybox:1.29-1',
+                volumeMounts: [{ name: 'secrets', mountPath: '/mnt/secrets', readOnly: true }],
+              },
+            ],
+            volumes: [
+              {
+                name: 'secrets',
+                csi: {
+                  driver: s.driverName,
+                  readOnly: true,
+                  volumeAttributes: { secretProviderClass: 'app-kv' },
+                },
+              },
+            ],
+          },
+        },
+      },
+    });
+    const run = await doctorJson(['deployment/web', '-n', s.appNamespace]);
+    expect(run.code).toBe(1);
+    expect(run.report.target.requested).toContain('deployment/web');
+    const p = firstProblem(run);
+    expect(summaryOf(p)).toMatchObject({ check: 'identity.service-account-annotation' });
+    expect(p.fix).toContain(
+      `kubectl annotate serviceaccount -n ${s.appNamespace} app azure.workload.identity/client-id=${CLIENT}`,
+    );
+  });
+
+  test('secretproviderclass/<name> with no pod mounting it: the class alone is checked, text report', async () => {
+    // With no pod there is no volume to name the driver: the doctor checks the default one.
+    const s = await slice({ id: 'spconly', driverName: 'default' });
+    await s.spc('app-kv', { ...WI_PARAMETERS, keyvaultName: 'https://kv-team-a.vault.azure.net/' });
+    const run = await doctorText(['secretproviderclass/app-kv', '-n', s.appNamespace]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('keyvaultName');
+    expect(run.stdout).toMatch(/fix: /);
+    const json = await doctorJson(['--secret-provider-class', 'app-kv', '-n', s.appNamespace]);
+    expect(summaryOf(firstProblem(json))).toMatchObject({
+      link: 'secret-provider-class',
+      field: 'spec.parameters.keyvaultName',
+    });
+  });
+});
+
+describe('the AKS add-on (its DaemonSet names in kube-system)', () => {
+  const ADDON_NAMES: Record<string, string> = {
+    'csi-secrets-store': 'aks-secrets-store-csi-driver',
+    'csi-secrets-store-provider-azure': 'aks-secrets-store-provider-azure',
+  };
+
+  test('healthy on the add-on; then its provider pod gone from the node: the add-on fix', async () => {
+    const s = await slice({
+      id: 'addon',
+      installNamespace: 'kube-system',
+      install: { images: { useUpstreamImages: true } },
+      mutate: (o) =>
+        o.kind === 'DaemonSet' && ADDON_NAMES[o.metadata.name]
+          ? { ...o, metadata: { ...o.metadata, name: ADDON_NAMES[o.metadata.name] } }
+          : o,
+    });
+    await workloadIdentityApp(s, { phase: 'Running' });
+    const healthy = await doctorJson(['--pod', 'web-0', '-n', s.appNamespace]);
+    expect({
+      code: healthy.code,
+      problems: healthy.report.findings.filter((f) => f.status === 'problem'),
+    }).toEqual({
+      code: 0,
+      problems: [],
+    });
+    expect(healthy.report.target.install).toBe('AKS add-on azure-keyvault-secrets-provider');
+
+    // The add-on's provider pod on the node is gone (evicted, not yet re-created).
+    const pods = await api.get<{ items: Array<{ metadata: { name: string } }> }>(
+      '/api/v1/namespaces/kube-system/pods',
+    );
+    for (const pod of pods.items.filter((p) =>
+      p.metadata.name.startsWith('aks-secrets-store-provider-azure-'),
+    ))
+      await api.request('DELETE', `/api/v1/namespaces/kube-system/pods/${pod.metadata.name}`, {
+        query: { gracePeriodSeconds: '0' },
+        allowStatus: [404],
+      });
+    const run = await doctorJson(['--pod', 'web-0', '-n', s.appNamespace]);
+    expect(run.code).toBe(1);
+    const p = firstProblem(run);
+    expect(summaryOf(p)).toMatchObject({ check: 'install.provider', link: 'install' });
+    expect(p.summary).toBe(
+      `provider (azure.sock) kube-system/aks-secrets-store-provider-azure has no pod on node ${s.node()}`,
+    );
+    expect(p.fix).toContain('kubectl describe ds -n kube-system aks-secrets-store-provider-azure');
+    expect(p.fix).toContain('az aks addon enable --addon azure-keyvault-secrets-provider');
+  });
+});
+
 describe('broken setups', () => {
   test('rotation flag without requiresRepublish', async () => {
     const s = await slice({
