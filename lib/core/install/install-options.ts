@@ -98,10 +98,7 @@ export interface SelfHostedInstallOptions {
   readonly registrarResources?: ContainerResources;
   /** @default requests 10m/20Mi, limits 100m/100Mi (upstream chart) */
   readonly livenessProbeResources?: ContainerResources;
-  /**
-   * @default our image: requests 50m/128Mi, limits 200m/256Mi (a Node process measured at ~104 MB RSS
-   * after 1,000 Mounts); upstream image: requests = limits 50m/100Mi (upstream Azure provider chart)
-   */
+  /** @default requests = limits 50m/100Mi (upstream Azure provider chart), for our image and upstream's */
   readonly providerResources?: ContainerResources;
   /**
    * Tolerations of both DaemonSets. The default tolerates every taint, so every node can mount secrets.
@@ -181,13 +178,15 @@ const DEFAULT_DRIVER_RESOURCES: ContainerResources = {
   requests: { cpu: '50m', memory: '100Mi' },
   limits: { cpu: '200m', memory: '200Mi' },
 };
-const UPSTREAM_PROVIDER_RESOURCES: ContainerResources = {
+/**
+ * The upstream chart's provider resources, for both images: our provider, with PROVIDER_NODE_OPTIONS,
+ * peaked at ~106 MiB RSS (VmHWM) of which ~52 MiB anonymous in bench/provider's 1,000 Mounts over
+ * 8 identities × 4 vaults and its churn over 200 identities × 10 vaults; the rest is the Node binary's
+ * file-backed pages, which the kernel reclaims under the limit before it kills (docs/compatibility I7).
+ */
+const PROVIDER_RESOURCES: ContainerResources = {
   requests: { cpu: '50m', memory: '100Mi' },
   limits: { cpu: '50m', memory: '100Mi' },
-};
-const RUNTIME_PROVIDER_RESOURCES: ContainerResources = {
-  requests: { cpu: '50m', memory: '128Mi' },
-  limits: { cpu: '200m', memory: '256Mi' },
 };
 
 /** The install options after every check and default: what the renderers take. */
@@ -295,9 +294,7 @@ export function resolveInstallOptions(options: SelfHostedInstallOptions = {}): R
   const driverResources = options.driverResources ?? DEFAULT_DRIVER_RESOURCES;
   const registrarResources = options.registrarResources ?? UPSTREAM_SIDECAR_RESOURCES;
   const livenessProbeResources = options.livenessProbeResources ?? UPSTREAM_SIDECAR_RESOURCES;
-  const providerResources =
-    options.providerResources ??
-    (images?.runtimeImage === false ? UPSTREAM_PROVIDER_RESOURCES : RUNTIME_PROVIDER_RESOURCES);
+  const providerResources = options.providerResources ?? PROVIDER_RESOURCES;
   errors.check(() => validateResources(driverResources, 'driverResources'));
   errors.check(() => validateResources(registrarResources, 'registrarResources'));
   errors.check(() => validateResources(livenessProbeResources, 'livenessProbeResources'));
