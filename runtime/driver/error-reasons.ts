@@ -2,7 +2,7 @@
 // vocabulary the node server, the provider client, the SPCPS checks and the metrics share. A provider's
 // own Error.code travels as the reason verbatim, as upstream.
 
-/** Upstream's error reasons (metric label `error_type`) and the two we add. */
+/** Upstream's error reasons (metric label `error_type`) and the ones we add. */
 export const ErrorReason = {
   FailedToEnsureMountPoint: 'FailedToEnsureMountPoint',
   ProviderError: 'ProviderError',
@@ -17,7 +17,12 @@ export const ErrorReason = {
   FileWriteError: 'FileWriteError',
   FailedToCreatePodStatus: 'FailedToCreatePodStatus',
   InvalidArgument: 'InvalidArgument',
+  /** Ours: a service-account token arrived and the driver's CSIDriver is not known yet. */
+  TokenPolicyUnknown: 'TokenPolicyUnknown',
 } as const;
+
+/** Every reason the driver itself produces (a provider's Error.code comes on top, bounded: report/). */
+export const DRIVER_REASONS: ReadonlySet<string> = new Set(Object.values(ErrorReason));
 
 /**
  * An error that carries its own reason, so the publish path can keep it when it wraps the text, and the

@@ -17,10 +17,13 @@ import { driverUsage, parseDriverFlags, parseListenAddress, providerDirs } from 
 import { DriverMetrics } from './report/driver-metrics';
 import {
   CachedSecretProviderClassSource,
+  csiDriverCache,
   KubePodEventRecorder,
   KubePodSource,
   KubePodStatusStore,
+  KubeTokenPolicySource,
 } from './cluster/kube-bindings';
+import { MetricLabels } from './report/metric-labels';
 import { EventRecorder } from './cluster/kube/event-recorder';
 import { KubeClient } from './cluster/kube/kube-client';
 import { loadKubeConfig } from './cluster/kube/kube-config';
@@ -76,6 +79,17 @@ export async function main(args: string[]): Promise<void> {
     () => logger.info('secretproviderclass cache synced', { objects: spcCache.list().length }),
     () => undefined, // stopped before the first list
   );
+  // The driver's own CSIDriver: whether kubelet sends service-account tokens, and where.
+  const csiDriver = csiDriverCache(kube, flags.drivername);
+  const tokenPolicy = new KubeTokenPolicySource(csiDriver, flags.drivername);
+  void csiDriver.start().then(
+    () => {
+      const policy = tokenPolicy.tokenPolicy();
+      const where = !policy?.requested ? 'none' : policy.inSecrets ? 'secrets' : 'volume context';
+      logger.info('csidriver read', { name: flags.drivername, kubeletTokensIn: where });
+    },
+    () => undefined, // stopped before the first list
+  );
 
   const metrics = new DriverMetrics();
   const providers = new ProviderClients({
@@ -94,12 +108,13 @@ export async function main(args: string[]): Promise<void> {
     onError: (err) => logger.warn('event not recorded', { error: (err as Error).message }),
   });
   const mounter = new Mounter({ tmpfsSize: flags['tmpfs-size'] || undefined });
+  const metricLabels = new MetricLabels({ isInstalledProvider: (name) => providers.isInstalled(name) });
   // Secret sync (spec.secretObjects): after every successful provider call, and on its own resync timer;
   // at start it finds this node's mounted volumes again from their SPCPS (in the background).
   const secretSync = new SecretSyncController({
     kube,
     nodeName: flags.nodeid,
-    metrics: new SecretSyncMetrics(metrics.registry),
+    metrics: new SecretSyncMetrics(metrics.registry, (name) => metricLabels.provider(name)),
     logger: logger.child({ controller: 'secret-sync' }),
     isMounted: (targetPath) => {
       try {
@@ -118,8 +133,10 @@ export async function main(args: string[]): Promise<void> {
     podStatuses: new KubePodStatusStore(kube),
     pods: new KubePodSource(kube),
     driverName: flags.drivername,
+    tokenPolicy,
     events: new KubePodEventRecorder(events),
     metrics,
+    metricLabels,
     logger,
     rotation: flags['enable-secret-rotation']
       ? new RotationGate({ pollIntervalMs: flags['rotation-poll-interval'] })
@@ -164,7 +181,7 @@ export async function main(args: string[]): Promise<void> {
   identity.close();
   providers.close();
   await secretSync.stop();
-  await spcCache.stop();
+  await Promise.all([spcCache.stop(), csiDriver.stop()]);
   await Promise.all(endpoints.map((e) => e.close()));
   kube.close();
 }

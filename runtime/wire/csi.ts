@@ -58,3 +58,21 @@ export type CsiServiceName = 'Identity' | 'Controller' | 'Node';
 export function csiService(name: CsiServiceName): grpc.ServiceClientConstructor {
   return protoService('csi.proto', `csi.v1.${name}`);
 }
+
+/**
+ * Bounds on the volume context a pod author writes (`volumeAttributes`): the driver refuses a request
+ * beyond them before any work, and the provider's own bounds (runtime/provider/request-limits.ts) are
+ * never reached through the driver. The tokens are kubelet's and sized like the provider's limit.
+ */
+export const VOLUME_CONTEXT_LIMITS = {
+  /** Keys in the volume context (podInfoOnMount adds five). */
+  keys: 256,
+  /** One key (a Kubernetes qualified name is at most 316 characters). */
+  keyBytes: 316,
+  /** One value, the SPC `objects` YAML overridden from the pod included. */
+  valueBytes: 128 * 1024,
+  /** `csi.storage.k8s.io/serviceAccount.tokens` (a projected token is 1-2 KiB per audience). */
+  serviceAccountTokensBytes: 16 * 1024,
+  /** Keys and values together. */
+  totalBytes: 256 * 1024,
+} as const;

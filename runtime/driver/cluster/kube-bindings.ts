@@ -1,19 +1,27 @@
 // Binds the node server's cluster ports (ports.ts) to the Kubernetes client: SPCs from a
 // cluster-wide watch cache (as upstream's informer) with a direct GET on a miss, SPCPS create-or-update
-// with upstream's AlreadyExists handling, and best-effort Events on the pod.
+// with upstream's AlreadyExists handling, best-effort Events on the pod, and the token policy from a
+// watch of the driver's own CSIDriver object.
 import type {
   PodEventRecorder,
   PodReference,
   PodSource,
   PodStatusStore,
   SecretProviderClassSource,
+  ServiceAccountTokenPolicy,
+  TokenPolicySource,
 } from './ports';
 import { EventRecorder } from './kube/event-recorder';
 import { isAlreadyExists, isConflict, isNotFound } from './kube/kube-api-error';
 import type { KubeClient } from './kube/kube-client';
-import { PODS, SECRET_PROVIDER_CLASS_POD_STATUSES, SECRET_PROVIDER_CLASSES } from './kube/kube-resources';
-import type { Pod, SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
-import type { WatchCache } from './kube/watch-cache';
+import {
+  CSI_DRIVERS,
+  PODS,
+  SECRET_PROVIDER_CLASS_POD_STATUSES,
+  SECRET_PROVIDER_CLASSES,
+} from './kube/kube-resources';
+import type { CsiDriver, Pod, SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
+import { WatchCache } from './kube/watch-cache';
 import { NODE_NAME_LABEL } from './pod-status';
 
 /** SPC lookups: the watch cache first; a miss (an SPC created a moment ago) asks the API server. */
@@ -130,4 +138,33 @@ export class KubePodEventRecorder implements PodEventRecorder {
       message,
     );
   }
+}
+
+/**
+ * The token policy from a watch of the driver's CSIDriver object. No object (none installed under the
+ * driver's name) means kubelet requests no tokens for it.
+ */
+export class KubeTokenPolicySource implements TokenPolicySource {
+  constructor(
+    private readonly cache: WatchCache<CsiDriver>,
+    private readonly driverName: string,
+  ) {}
+
+  tokenPolicy(): ServiceAccountTokenPolicy | undefined {
+    if (!this.cache.hasSynced) return undefined;
+    const spec = this.cache.get(undefined, this.driverName)?.spec;
+    return {
+      requested: (spec?.tokenRequests ?? []).length > 0,
+      inSecrets: spec?.serviceAccountTokenInSecrets === true,
+    };
+  }
+}
+
+/** The watch cache behind {@link KubeTokenPolicySource}: one cluster-scoped object, by name. */
+export function csiDriverCache(client: KubeClient, driverName: string): WatchCache<CsiDriver> {
+  return new WatchCache<CsiDriver>({
+    client,
+    resource: CSI_DRIVERS,
+    fieldSelector: `metadata.name=${driverName}`,
+  });
 }

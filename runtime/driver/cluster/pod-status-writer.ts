@@ -1,7 +1,8 @@
-// Phase 5 of NodePublishVolume: the volume's SecretProviderClassPodStatus. Checks the target path (upstream's
-// CVE-2020-8568 guard: against the volume context on every call, against the pod itself once per volume),
-// then writes the SPCPS, skipping the API write when a republish found nothing new. NodeUnpublishVolume
-// deletes it again (best effort; the garbage collector does it too, through the pod owner reference).
+// The volume's SecretProviderClassPodStatus. Before any provider call, the target path is checked
+// (upstream's CVE-2020-8568 guard: against the volume context on every call, against the pod itself once
+// per volume); after the write, the SPCPS is saved, skipping the API write when a republish found nothing
+// new. NodeUnpublishVolume deletes it again (best effort; the garbage collector does it too, through the
+// pod owner reference).
 import type { ObjectVersion } from '../../wire/provider-v1alpha1';
 import { ErrorReason, ReasonedError } from '../error-reasons';
 import type { PodReference, PodSource, PodStatusStore } from './ports';
@@ -33,16 +34,34 @@ export class PodStatusWriter {
   private readonly written = new Map<string, string>();
   /** Per target path: where its SPCPS lives, so NodeUnpublishVolume can delete it without a search. */
   private readonly locations = new Map<string, { namespace: string; name: string }>();
+  /** Target paths whose pod check passed (it is read once per volume, not per republish). */
+  private readonly checked = new Set<string>();
 
   constructor(private readonly props: PodStatusWriterProps) {}
 
-  /** Checks the target path and writes the SPCPS; rejects with a ReasonedError in upstream's words. */
-  async save(status: PublishedStatus): Promise<void> {
-    const { pod, spcName, targetPath } = status;
+  /**
+   * The target path must be kubelet's path for this pod's UID: checked before anything touches the node
+   * (the directory is created next); throws a ReasonedError.
+   */
+  checkTargetPathShape(pod: PodReference, targetPath: string): void {
     const mismatch = targetPathMismatch(targetPath, pod.uid);
     if (mismatch) throw new ReasonedError(mismatch, ErrorReason.UnexpectedTargetPath);
-    // Checked against the pod itself once per volume (when its SPCPS is first written), not per republish.
-    if (!this.written.has(targetPath)) await this.checkAgainstPod(pod, spcName, targetPath);
+  }
+
+  /**
+   * The target path must be kubelet's path of this pod's volume of this driver on this SPC; rejects with
+   * a ReasonedError in upstream's words. Runs before the provider is asked for anything.
+   */
+  async checkTargetPath(pod: PodReference, spcName: string, targetPath: string): Promise<void> {
+    this.checkTargetPathShape(pod, targetPath);
+    if (this.checked.has(targetPath)) return;
+    await this.checkAgainstPod(pod, spcName, targetPath);
+    this.checked.add(targetPath);
+  }
+
+  /** Writes the SPCPS after a successful provider call; rejects with a ReasonedError. */
+  async save(status: PublishedStatus): Promise<void> {
+    const { pod, spcName, targetPath } = status;
     const podStatus = buildPodStatus({
       pod,
       spcName,
@@ -64,6 +83,7 @@ export class PodStatusWriter {
   /** The volume is gone: deletes its SPCPS; rejects with the API error (the caller only logs it). */
   async remove(targetPath: string): Promise<void> {
     this.written.delete(targetPath);
+    this.checked.delete(targetPath);
     try {
       await this.props.store.deleteForTargetPath(
         targetPath,

@@ -1,6 +1,7 @@
 // The SecretProviderClassPodStatus the driver writes after every successful provider call: upstream's
 // name, label and owner reference, so the secret-sync controller, `kubectl get secretproviderclasspodstatus`
 // and garbage collection (pod deleted → status deleted) all work as with the upstream driver.
+import * as path from 'node:path';
 import type { PodReference } from './ports';
 import type { ObjectVersion } from '../../wire/provider-v1alpha1';
 import type { Pod, SecretProviderClassPodStatus } from './kube/kube-types';
@@ -64,6 +65,9 @@ export function targetPathMismatch(
   podUid: string,
   volumeName?: string,
 ): string | undefined {
+  // Normalized and absolute, so the path names the directory the pattern says (no `..` climbing out).
+  if (!path.posix.isAbsolute(targetPath) || path.posix.normalize(targetPath) !== targetPath)
+    return `target path ${JSON.stringify(targetPath)} is not an absolute path without ".", ".." or empty segments`;
   const parsed = parseTargetPath(targetPath);
   if (!parsed)
     return `target path ${targetPath} is not of the form <kubelet>/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount`;

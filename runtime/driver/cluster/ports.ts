@@ -34,6 +34,20 @@ export interface PodStatusStore {
   ): Promise<void>;
 }
 
+/** Where kubelet puts the service-account tokens for this driver, from its CSIDriver object. */
+export interface ServiceAccountTokenPolicy {
+  /** The CSIDriver has `tokenRequests`: kubelet sends tokens (and overwrites a pod's value). */
+  readonly requested: boolean;
+  /** `serviceAccountTokenInSecrets` (KEP-5538): kubelet sends them in `secrets`, not the volume context. */
+  readonly inSecrets: boolean;
+}
+
+/** The driver's own CSIDriver object (a watch of one object in production). */
+export interface TokenPolicySource {
+  /** The policy, or undefined while the CSIDriver has not been read yet (the API server is away). */
+  tokenPolicy(): ServiceAccountTokenPolicy | undefined;
+}
+
 /** The pod a volume belongs to (from the volume context). */
 export interface PodReference {
   readonly name: string;

@@ -1,16 +1,17 @@
 // NodePublishVolume and NodeUnpublishVolume: upstream's node server (reference §2.3, §2.4) as phases that
 // read top to bottom, each in the file of its concern:
-//   1. the request's arguments (publish-request.ts)
-//   2. the mount point: idempotency and the rotation gate (volume/)
-//   3. the SecretProviderClass (secret-provider-class.ts)
+//   1. the request's arguments, bounded (publish-request.ts)
+//   2. the target path's shape (cluster/pod-status.ts), then the mount point: idempotency and the
+//      rotation gate (volume/)
+//   3. the SecretProviderClass and the pod: the SPC (secret-provider-class.ts), tokens only from kubelet
+//      (service-account-tokens.ts), the target path against the pod (cluster/pod-status-writer.ts)
 //   4. the provider call (provider-client/)
 //   5. the atomic write of its files (volume/atomic-writer.ts)
 //   6. the SecretProviderClassPodStatus (cluster/pod-status-writer.ts)
-//   7. the report: metrics, Events and logs (report/publish-reporter.ts), then secret sync
-// Beyond upstream: a rotation interval counted from the last successful check, a re-resolved provider
-// socket, payload validation before any write, Events for failed remounts and rotations.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+//   7. the report: metrics, Events and logs (report/publish-reporter.ts), then secret sync (queued)
+// Beyond upstream: every check of phase 3 before the provider is asked, a rotation interval counted from
+// the last successful check, a re-resolved provider socket, payload validation before any write, Events
+// for failed remounts and rotations, and an unpublish that never needs the API server.
 import type { Logger } from '../../common/logging/logger';
 import { DEFAULT_DRIVER_NAME, NodePublishVolumeRequest, NodeUnpublishVolumeRequest } from '../../wire/csi';
 import type { ObjectVersion } from '../../wire/provider-v1alpha1';
@@ -20,6 +21,7 @@ import type {
   PodSource,
   PodStatusStore,
   SecretProviderClassSource,
+  TokenPolicySource,
 } from '../cluster/ports';
 import type { SecretProviderClass } from '../cluster/kube/kube-types';
 import { PodStatusWriter } from '../cluster/pod-status-writer';
@@ -27,6 +29,7 @@ import { ErrorReason } from '../error-reasons';
 import { buildMountRequest } from '../provider-client/mount-request';
 import type { ProviderClients } from '../provider-client/provider-clients';
 import type { DriverMetrics } from '../report/driver-metrics';
+import { MetricLabels } from '../report/metric-labels';
 import { PublishReport, PublishReporter } from '../report/publish-reporter';
 import { forgetVolume, writePayloadAtomically } from '../volume/atomic-writer';
 import type { Mounter } from '../volume/mounter';
@@ -34,6 +37,7 @@ import type { RotationGate } from '../volume/rotation-gate';
 import { parsePublishRequest, parseUnpublishRequest, PublishRequest } from './publish-request';
 import { PublishError } from './publish-error';
 import { resolveSecretProviderClass } from './secret-provider-class';
+import { checkServiceAccountTokens } from './service-account-tokens';
 
 /** What a successful publish that called the provider hands to secret sync. */
 export interface PublishedVolume {
@@ -59,8 +63,12 @@ export interface NodeServerProps {
   readonly pods: PodSource;
   /** The CSI driver name a pod's volume must name. @default 'secrets-store.csi.k8s.io' */
   readonly driverName?: string;
+  /** The driver's CSIDriver: whether kubelet sends service-account tokens, and where. */
+  readonly tokenPolicy: TokenPolicySource;
   readonly events: PodEventRecorder;
   readonly metrics: DriverMetrics;
+  /** Bounded metric label values. @default provider names whose socket exists in the provider directories */
+  readonly metricLabels?: MetricLabels;
   readonly logger: Logger;
   /** Present when `--enable-secret-rotation` is on. @default undefined: a mounted volume is never refreshed */
   readonly rotation?: RotationGate;
@@ -82,16 +90,26 @@ export class NodeServer {
   private readonly background = new Set<Promise<void>>();
   private readonly podStatuses: PodStatusWriter;
   private readonly reporter: PublishReporter;
+  private readonly driverName: string;
+  /**
+   * Volumes whose files changed and whose Secrets have not been handed that content yet (the publish
+   * failed after the write, e.g. the API server was away): the next successful publish syncs them.
+   */
+  private readonly unsynced = new Set<string>();
 
   constructor(private readonly props: NodeServerProps) {
+    this.driverName = props.driverName ?? DEFAULT_DRIVER_NAME;
     this.podStatuses = new PodStatusWriter({
       store: props.podStatuses,
       pods: props.pods,
       nodeId: props.nodeId,
-      driverName: props.driverName ?? DEFAULT_DRIVER_NAME,
+      driverName: this.driverName,
     });
     this.reporter = new PublishReporter({
       metrics: props.metrics,
+      labels:
+        props.metricLabels ??
+        new MetricLabels({ isInstalledProvider: (name) => props.providers.isInstalled(name) }),
       events: props.events,
       logger: props.logger,
     });
@@ -108,7 +126,21 @@ export class NodeServer {
     const report = this.reporter.begin(request);
     let remount = false;
     let mountedHere = false;
+    const checkFailed = (err: unknown) =>
+      PublishError.wrap(
+        `failed to check the target path of pod ${pod.namespace}/${pod.name}`,
+        err,
+        ErrorReason.UnexpectedTargetPath,
+      );
     try {
+      // Before the directory is created. csi-sanity's mock provider (an empty tmpfs, no pod) mounts
+      // wherever the sanity run says, as upstream's.
+      try {
+        if (request.providerName.toLowerCase() !== SANITY_MOCK_PROVIDER)
+          this.podStatuses.checkTargetPathShape(pod, targetPath);
+      } catch (err) {
+        throw checkFailed(err);
+      }
       remount = await this.ensureMountPoint(targetPath);
       if (remount && !this.props.rotation) return report.unchanged(); // idempotent: nothing ever refreshes it
       if (remount && this.props.rotation?.isFresh(targetPath)) {
@@ -127,6 +159,10 @@ export class NodeServer {
         report,
       );
       if (!request.readonly) throw PublishError.invalidArgument('Readonly is not true in request');
+      checkServiceAccountTokens(request, this.props.tokenPolicy.tokenPolicy(), this.driverName);
+      await this.podStatuses.checkTargetPath(pod, request.spcName, targetPath).catch((err: unknown) => {
+        throw checkFailed(err);
+      });
       if (!remount) mountedHere = await this.mountTmpfs(targetPath);
 
       const answer = await this.props.providers
@@ -140,6 +176,7 @@ export class NodeServer {
         });
 
       const contentChanged = this.writeFiles(request, answer.files);
+      if (contentChanged) this.unsynced.add(targetPath);
 
       await this.podStatuses
         .save({ pod, spcName: request.spcName, targetPath, objectVersions: answer.objectVersions, remount })
@@ -163,7 +200,7 @@ export class NodeServer {
         spc,
         targetPath,
         objectVersions: answer.objectVersions,
-        contentChanged,
+        contentChanged: this.unsynced.delete(targetPath), // this call's change, or one not synced yet
         remount,
       });
     } catch (err) {
@@ -178,16 +215,15 @@ export class NodeServer {
     }
   }
 
-  /** NodeUnpublishVolume: unmount and remove the directory; a missing target is success. */
+  /**
+   * NodeUnpublishVolume: unmount, then remove the empty directory; a missing target is success. Nothing
+   * is deleted inside the target (upstream empties it first): unmounting the tmpfs frees its content, and
+   * a directory that is still mounted or holds anything else is an error, never emptied.
+   */
   async unpublish(req: NodeUnpublishVolumeRequest): Promise<void> {
     const { volumeId, targetPath } = parseUnpublishRequest(req);
     return this.serialized(targetPath, async () => {
       try {
-        if (fs.existsSync(targetPath) && this.props.mounter.isMountPoint(targetPath)) {
-          // Clear the tmpfs first, as upstream does, so nothing lingers if a lazy unmount is in play.
-          for (const entry of fs.readdirSync(targetPath))
-            fs.rmSync(path.join(targetPath, entry), { recursive: true, force: true });
-        }
         await this.props.mounter.cleanupMountPoint(targetPath);
       } catch (err) {
         this.reporter.unpublishFailed();
@@ -197,6 +233,7 @@ export class NodeServer {
         );
       }
       this.props.rotation?.forget(targetPath);
+      this.unsynced.delete(targetPath);
       forgetVolume(targetPath);
       // Upstream leaves the SPCPS to the garbage collector (pod deleted → SPCPS deleted); deleting it here
       // also covers a slow or absent GC. In the background: the pod's teardown never waits for the API

@@ -59,11 +59,19 @@ export class ProviderClients {
     this.initialBackoffMs = props.initialBackoffMs ?? 1000;
   }
 
+  /** True when `<dir>/<provider>.sock` exists in one of the provider directories. */
+  isInstalled(provider: string): boolean {
+    if (!PROVIDER_NAME.test(provider)) return false;
+    return this.props.providerDirs.some((dir) => fs.existsSync(path.join(dir, `${provider}.sock`)));
+  }
+
   /** The socket path of `provider`, or a ReasonedError with upstream's text. */
   resolveSocket(provider: string): string {
     if (!PROVIDER_NAME.test(provider)) {
+      // The name comes from an SPC: quoted (control characters escaped) and cut, never echoed whole.
+      const name = JSON.stringify(provider.length > 64 ? `${provider.slice(0, 64)}...` : provider);
       throw new ReasonedError(
-        `error connecting to provider ${JSON.stringify(provider)}: invalid provider: provider ${JSON.stringify(provider)}` +
+        `error connecting to provider ${name}: invalid provider: provider ${name}` +
           ' (a provider name has at most 30 letters, digits, "-" or "_")',
         ErrorReason.FailedToLookupProviderGRPCClient,
       );

@@ -4,6 +4,7 @@
 import type { Logger } from '../../common/logging/logger';
 import type { PodEventRecorder, PodReference } from '../cluster/ports';
 import { DriverMetrics, OS_TYPE } from './driver-metrics';
+import type { MetricLabels } from './metric-labels';
 
 /** What the reporter needs to know about the volume a call is about. */
 export interface ReportedVolume {
@@ -34,6 +35,8 @@ export interface ReportedFailure {
 /** Options of the PublishReporter. */
 export interface PublishReporterProps {
   readonly metrics: DriverMetrics;
+  /** Bounded label values (provider, error_type). */
+  readonly labels: MetricLabels;
   readonly events: PodEventRecorder;
   readonly logger: Logger;
 }
@@ -87,18 +90,15 @@ export class PublishReport {
   /** Already mounted and nothing will refresh it, or checked less than one poll interval ago. */
   unchanged(why?: string): void {
     if (why) this.log.debug(why);
-    this.props.metrics.nodePublish.inc({ os_type: OS_TYPE, provider: this.provider });
+    this.props.metrics.nodePublish.inc({ os_type: OS_TYPE, provider: this.providerLabel });
   }
 
   published(outcome: PublishOutcome): void {
     const { metrics } = this.props;
-    metrics.nodePublish.inc({ os_type: OS_TYPE, provider: this.provider });
+    const provider = this.providerLabel;
+    metrics.nodePublish.inc({ os_type: OS_TYPE, provider });
     if (outcome.remount) {
-      metrics.rotationReconcile.inc({
-        os_type: OS_TYPE,
-        provider: this.provider,
-        rotated: String(outcome.contentChanged),
-      });
+      metrics.rotationReconcile.inc({ os_type: OS_TYPE, provider, rotated: String(outcome.contentChanged) });
       metrics.rotationReconcileDuration.observe({ os_type: OS_TYPE }, (Date.now() - this.started) / 1000);
       if (outcome.contentChanged) {
         this.event(
@@ -121,17 +121,19 @@ export class PublishReport {
    * k8s#121271), so the operator learns of it here: a rotation error metric and a Warning Event.
    */
   failed(failure: ReportedFailure, remount: boolean): void {
-    const { metrics } = this.props;
-    metrics.nodePublishError.inc({ os_type: OS_TYPE, provider: this.provider, error_type: failure.reason });
+    const { metrics, labels } = this.props;
+    const provider = this.providerLabel;
+    const errorType = labels.errorType(failure.reason);
+    metrics.nodePublishError.inc({ os_type: OS_TYPE, provider, error_type: errorType });
     if (!remount) {
       this.log.warn('publish failed', { error: failure.message, reason: failure.reason });
       return;
     }
     metrics.rotationReconcileError.inc({
       os_type: OS_TYPE,
-      provider: this.provider,
+      provider,
       rotated: 'false',
-      error_type: failure.reason,
+      error_type: errorType,
     });
     this.event(
       'Warning',
@@ -152,6 +154,10 @@ export class PublishReport {
   /** Secret sync after a successful publish failed; the mount itself stands. */
   syncFailed(err: unknown): void {
     this.log.warn('secret sync after publish failed', { error: (err as Error).message });
+  }
+
+  private get providerLabel(): string {
+    return this.props.labels.provider(this.provider);
   }
 
   private get spcRef(): string {

@@ -124,7 +124,7 @@ export async function syncSecrets(props: SyncSecretsProps): Promise<SyncSecretsR
         recordWarning(props, pod, message);
         continue;
       }
-      props.metrics?.syncTotal.inc({ os_type: OS_TYPE, provider });
+      props.metrics?.countSynced(provider);
       if (outcome !== 'unchanged') {
         props.logger?.info(`synced secret ${outcome}`, {
           secret: secretName,

@@ -69,13 +69,27 @@ export class Mounter {
   }
 
   /**
-   * Unmounts every mount stacked on `target` and removes the directory; a missing target is fine
-   * (NodeUnpublishVolume is idempotent).
+   * Unmounts every mount stacked on `target` and removes the then empty directory; a missing target is
+   * fine (NodeUnpublishVolume is idempotent). Never recursive: a target still mounted after the unmounts,
+   * or holding files of its own, is left as it is and reported.
    */
   async cleanupMountPoint(target: string): Promise<void> {
     if (!fs.existsSync(target)) return;
     for (let i = 0; i < 8 && this.isMountPoint(target); i++) await this.unmount(target);
-    fs.rmSync(target, { recursive: true, force: true });
+    if (this.isMountPoint(target))
+      throw new Error(`${target} is still a mount point after unmounting it 8 times`);
+    try {
+      fs.rmdirSync(target);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw new Error(
+          `${target} is not empty after unmounting: something other than this driver wrote into it; its content is left for an administrator to look at`,
+        );
+      if (code === 'ENOTDIR') throw new Error(`${target} is not a directory; it is left as it is`);
+      throw err;
+    }
   }
 }
 

@@ -9,6 +9,7 @@ import { readMountedFiles } from '../../../runtime/driver/volume/atomic-writer';
 import { KubeClient } from '../../../runtime/driver/cluster/kube/kube-client';
 import { loadKubeConfigFile } from '../../../runtime/driver/cluster/kube/kube-config';
 import {
+  CSI_DRIVERS,
   NAMESPACES,
   SECRET_PROVIDER_CLASS_POD_STATUSES,
 } from '../../../runtime/driver/cluster/kube/kube-resources';
@@ -18,7 +19,11 @@ import { objectsYaml, ParityWorld, startParityWorld } from '../../../harness/pro
 import { ourProviderCommand, ProviderProcess } from '../../../harness/provider/provider-process';
 import { canMount, notRunWithoutRoot, publishRequest } from './support/driver-harness';
 import { DriverProcess, ourDriverCommand } from './support/driver-process';
-import { createPodWithSecretsStoreVolumes, createSecretProviderClass } from './support/kube-test-support';
+import {
+  createPodWithSecretsStoreVolumes,
+  createSecretProviderClass,
+  createTestCsiDriver,
+} from './support/kube-test-support';
 import { ScriptedProvider } from './support/scripted-provider';
 
 const NS = `interop-${process.pid}`;
@@ -48,6 +53,14 @@ function snapshot(target: string): VolumeSnapshot {
     .sort();
   return { files, topLevel: [...new Set(topLevel)] };
 }
+
+/**
+ * Our driver runs under a CSI driver name of this file's own, with a CSIDriver of that name (tokenRequests
+ * set, as an install with workload identity renders it): it reads its CSIDriver to tell kubelet's
+ * service-account tokens from a pod's, and the cluster-wide `secrets-store.csi.k8s.io` belongs to whichever
+ * install test ran last.
+ */
+const OUR_DRIVER_NAME = `interop-${process.pid}.secrets-store.test`;
 
 maybe('interop with the upstream driver v1.6', () => {
   let upstreamDriver: string | undefined;
@@ -87,13 +100,16 @@ maybe('interop with the upstream driver v1.6', () => {
       ...ourDriverCommand(),
       providerDir,
       kubeconfig: rig().kubeconfig,
+      extraArgs: [`--drivername=${OUR_DRIVER_NAME}`],
     });
     started.push(ours);
     return [upstream, ours];
   }
 
-  async function createPod(name: string, spc: string): Promise<Pod> {
-    return createPodWithSecretsStoreVolumes(kube, NS, name, spc);
+  /** A pod with the volume of `driver` (ours checks that the pod's volume names it). */
+  async function createPod(name: string, spc: string, driver: DriverProcess): Promise<Pod> {
+    const driverName = driver.name === 'ours' ? OUR_DRIVER_NAME : 'secrets-store.csi.k8s.io';
+    return createPodWithSecretsStoreVolumes(kube, NS, name, spc, ['secrets-store'], driverName);
   }
 
   const podRef = (pod: Pod) => ({ name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! });
@@ -106,10 +122,12 @@ maybe('interop with the upstream driver v1.6', () => {
     }
     kube = new KubeClient(loadKubeConfigFile(rig().kubeconfig));
     await kube.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+    await createTestCsiDriver(kube, OUR_DRIVER_NAME);
   });
 
   afterAll(async () => {
     await kube?.delete(NAMESPACES, NS).catch(() => undefined);
+    await kube?.delete(CSI_DRIVERS, OUR_DRIVER_NAME).catch(() => undefined);
     kube?.close();
     fs.rmSync(root, { recursive: true, force: true });
   });
@@ -147,7 +165,7 @@ maybe('interop with the upstream driver v1.6', () => {
 
       const results: { snapshot: VolumeSnapshot; status: SecretProviderClassPodStatus['status'] }[] = [];
       for (const driver of [upstream, ours]) {
-        const pod = await createPod(`via-${driver.name}`, 'azure-kv');
+        const pod = await createPod(`via-${driver.name}`, 'azure-kv', driver);
         const target = targetFor(pod);
         await driver
           .publish(
@@ -232,6 +250,7 @@ maybe('interop with the upstream driver v1.6', () => {
         const created = await createPod(
           `scripted-${driver.name}-${Object.keys(secrets).length}`,
           'scripted-spc',
+          driver,
         );
         const pod = { name: created.metadata.name!, namespace: NS, uid: created.metadata.uid! };
         pods.push(pod);

@@ -46,6 +46,13 @@ export const SECRET_PROVIDER_CLASS_POD_STATUSES: KubeResource = {
   namespaced: true,
 };
 
+export const CSI_DRIVERS: KubeResource = {
+  apiVersion: 'storage.k8s.io/v1',
+  kind: 'CSIDriver',
+  plural: 'csidrivers',
+  namespaced: false,
+};
+
 /** `/api/v1` for the core group, `/apis/<group>/<version>` otherwise. */
 export function apiPrefix(resource: KubeResource): string {
   return resource.apiVersion.includes('/') ? `/apis/${resource.apiVersion}` : `/api/${resource.apiVersion}`;

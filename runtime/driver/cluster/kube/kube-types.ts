@@ -101,6 +101,16 @@ export interface SecretProviderClassPodStatus extends KubeResourceObject {
   };
 }
 
+/** `storage.k8s.io/v1` CSIDriver (the fields that decide where kubelet puts service-account tokens). */
+export interface CsiDriver extends KubeResourceObject {
+  spec?: {
+    tokenRequests?: Array<{ audience: string; expirationSeconds?: number }>;
+    serviceAccountTokenInSecrets?: boolean;
+    requiresRepublish?: boolean;
+    podInfoOnMount?: boolean;
+  };
+}
+
 /** `core/v1` Event (the fields we write). */
 export interface KubeEvent extends KubeResourceObject {
   involvedObject: {

@@ -183,7 +183,11 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
   ])(
     'fails %s with the upstream error text and leaves nothing mounted',
     async (_what, spc, readonly, text) => {
-      const pod = { name: 'err-pod', namespace: NS, uid: `uid-${spc}-${String(readonly)}` };
+      // A real pod on that SPC where the failure comes after the target-path check against the pod.
+      const pod =
+        spc === 'nosocket'
+          ? podRef(await createPod('err-pod', 'secrets-store', spc))
+          : { name: 'err-pod', namespace: NS, uid: `uid-${spc}-${String(readonly)}` };
       const target = h.targetPath(pod.uid);
       const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc, pod, readonly })));
       expect(err.code).toBe(readonly ? grpc.status.UNKNOWN : grpc.status.INVALID_ARGUMENT);
@@ -193,8 +197,8 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
   );
 
   describe("the target path checked against the pod (upstream's CVE-2020-8568 guard)", () => {
-    const prefix = (pod: string) =>
-      `failed to create secret provider class pod status for pod ${NS}/${pod}, err: `;
+    // Checked before any provider call (upstream checks it only when it writes the SPCPS).
+    const prefix = (pod: string) => `failed to check the target path of pod ${NS}/${pod}, err: `;
 
     it.each([
       [
@@ -218,11 +222,13 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
       async (_what, podName, podVolume, podSpc, text, reason) => {
         const pod = await createPod(podName, podVolume, podSpc);
         const target = h.targetPath(pod.metadata.uid!); // kubelet's path for volume "secrets-store"
+        const providerCalls = provider.requests.length;
         const err = await grpcError(
           h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) })),
         );
         expect(err.code).toBe(grpc.status.UNKNOWN);
         expect(err.details).toBe(prefix(podName) + text);
+        expect(provider.requests.length).toBe(providerCalls); // refused before the provider is asked
         expect(h.isMounted(target)).toBe(false);
         await expect(
           cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `${podName}-${NS}-spc`, NS),
@@ -234,13 +240,15 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     it('refuses a pod the API server does not know (PodNotFound)', async () => {
       const ghost = { name: 'ghost-0', namespace: NS, uid: 'uid-ghost' };
       const target = h.targetPath(ghost.uid);
+      const providerCalls = provider.requests.length;
       const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: ghost })));
+      expect(provider.requests.length).toBe(providerCalls);
       expect(err.details.startsWith(`${prefix('ghost-0')}failed to get pod ${NS}/ghost-0, err: `)).toBe(true);
       expect(err.details).toContain('not found');
       expect(h.isMounted(target)).toBe(false);
     });
 
-    it('reads the pod once, when the SPCPS is first written, not on every republish', async () => {
+    it('reads the pod once per volume, not on every republish', async () => {
       const pod = await createPod('checked-once-0');
       const target = h.targetPath(pod.metadata.uid!);
       const req = publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) });

@@ -339,7 +339,14 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       expect(e2.details).toBe(`provider not set in ${NS}/noprovider`);
     });
 
+    /** A pod of its own whose volume names `spc` (the target path is checked against the pod first). */
+    async function podOn(spc: string): Promise<typeof POD> {
+      const pod = await createPodWithSecretsStoreVolumes(cluster.kube, NS, `app-${++podCount}`, spc);
+      return { name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! };
+    }
+
     it('reports a missing provider socket and unmounts what it mounted', async () => {
+      POD = await podOn('nosock');
       const target = h.targetPath(POD.uid);
       const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'nosock', pod: POD })));
       expect(err.code).toBe(grpc.status.UNKNOWN);
@@ -353,6 +360,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
     });
 
     it('rejects an invalid provider name (no socket path traversal)', async () => {
+      POD = await podOn('evil');
       const err = await grpcError(
         h.publish(publishRequest({ targetPath: h.targetPath(POD.uid), spc: 'evil', pod: POD })),
       );

@@ -7,12 +7,18 @@ import type { SecretProviderClass } from '../../../../runtime/driver/cluster/kub
 import { WatchCache } from '../../../../runtime/driver/cluster/kube/watch-cache';
 import {
   CachedSecretProviderClassSource,
+  csiDriverCache,
   KubePodEventRecorder,
   KubePodSource,
   KubePodStatusStore,
+  KubeTokenPolicySource,
 } from '../../../../runtime/driver/cluster/kube-bindings';
+import { CSI_DRIVERS } from '../../../../runtime/driver/cluster/kube/kube-resources';
 import { rig } from '../../../../harness/rig/rig-env';
 import { CountingKubeClient } from './counting-kube-client';
+import { createTestCsiDriver } from './kube-test-support';
+
+let instances = 0;
 
 export class ClusterBindings {
   readonly kube = new CountingKubeClient(loadKubeConfigFile(rig().kubeconfig));
@@ -29,6 +35,13 @@ export class ClusterBindings {
     host: 'node-under-test',
   });
   readonly events = new KubePodEventRecorder(this.recorder);
+  /**
+   * The token policy read from a real CSIDriver object of this instance's own (with tokenRequests, as
+   * an install with workload identity renders it), named apart so tests never share the cluster-wide one.
+   */
+  readonly csiDriverName = `tokens-${process.pid}-${++instances}.secrets-store.test`;
+  private readonly csiDriver = csiDriverCache(this.kube, this.csiDriverName);
+  readonly tokenPolicy = new KubeTokenPolicySource(this.csiDriver, this.csiDriverName);
 
   /** Waits until every Event recorded so far is written (the recorder queues them). */
   flushEvents(): Promise<void> {
@@ -36,11 +49,13 @@ export class ClusterBindings {
   }
 
   async start(): Promise<void> {
-    await this.spcCache.start();
+    await createTestCsiDriver(this.kube, this.csiDriverName);
+    await Promise.all([this.spcCache.start(), this.csiDriver.start()]);
   }
 
   async stop(): Promise<void> {
-    await this.spcCache.stop();
+    await Promise.all([this.spcCache.stop(), this.csiDriver.stop()]);
+    await this.kube.delete(CSI_DRIVERS, this.csiDriverName).catch(() => undefined);
     this.kube.close();
   }
 }

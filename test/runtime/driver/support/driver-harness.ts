@@ -16,6 +16,7 @@ import type {
   PodSource,
   PodStatusStore,
   SecretProviderClassSource,
+  TokenPolicySource,
 } from '../../../../runtime/driver/cluster/ports';
 import { csiServices } from '../../../../runtime/driver/csi/services';
 import { DriverMetrics } from '../../../../runtime/driver/report/driver-metrics';
@@ -65,6 +66,7 @@ export interface DriverHarnessProps {
   readonly podStatuses: PodStatusStore;
   readonly pods: PodSource;
   readonly events: PodEventRecorder;
+  readonly tokenPolicy: TokenPolicySource;
   readonly nodeId?: string;
   /** Rotation poll interval in ms; no rotation when absent. */
   readonly rotationPollIntervalMs?: number;
@@ -112,6 +114,7 @@ export class DriverHarness {
       podStatuses: this.props.podStatuses,
       pods: this.props.pods,
       events: this.props.events,
+      tokenPolicy: this.props.tokenPolicy,
       metrics: this.metrics,
       logger,
       rotation:

@@ -7,7 +7,11 @@ import {
   loadKubeConfig,
   NAMESPACES,
 } from '../../../../runtime/driver/cluster/kube';
-import { PODS, SECRET_PROVIDER_CLASSES } from '../../../../runtime/driver/cluster/kube/kube-resources';
+import {
+  CSI_DRIVERS,
+  PODS,
+  SECRET_PROVIDER_CLASSES,
+} from '../../../../runtime/driver/cluster/kube/kube-resources';
 import { KubeResourceObject, Pod } from '../../../../runtime/driver/cluster/kube/kube-types';
 import { rig } from '../../../../harness/rig/rig-env';
 
@@ -111,6 +115,27 @@ export async function compactEtcd(): Promise<void> {
     );
 }
 
+/** A CSIDriver object of a test's own (cluster-scoped, so each test names its own), as the install renders it. */
+export async function createTestCsiDriver(
+  kube: KubeClient,
+  name: string,
+  tokens: { audiences?: readonly string[]; inSecrets?: boolean } = {},
+): Promise<void> {
+  const audiences = tokens.audiences ?? ['api://AzureADTokenExchange'];
+  await kube.create(CSI_DRIVERS, {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'CSIDriver',
+    metadata: { name },
+    spec: {
+      attachRequired: false,
+      podInfoOnMount: true,
+      volumeLifecycleModes: ['Ephemeral'],
+      ...(audiences.length > 0 ? { tokenRequests: audiences.map((audience) => ({ audience })) } : {}),
+      ...(tokens.inSecrets ? { serviceAccountTokenInSecrets: true } : {}),
+    },
+  });
+}
+
 /** Creates a SecretProviderClass (v1) in `namespace` on the real apiserver. */
 export async function createSecretProviderClass(
   kube: KubeClient,
@@ -140,6 +165,7 @@ export async function createPodWithSecretsStoreVolumes(
   name: string,
   spc: string,
   volumeNames: readonly string[] = ['secrets-store'],
+  driver = 'secrets-store.csi.k8s.io',
 ): Promise<Pod> {
   return kube.create<Pod>(
     PODS,
@@ -162,7 +188,7 @@ export async function createPodWithSecretsStoreVolumes(
         volumes: volumeNames.map((volume) => ({
           name: volume,
           csi: {
-            driver: 'secrets-store.csi.k8s.io',
+            driver,
             readOnly: true,
             volumeAttributes: { secretProviderClass: spc },
           },

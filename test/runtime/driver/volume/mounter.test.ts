@@ -35,6 +35,41 @@ maybe('tmpfs mounter', () => {
     await mounter.cleanupMountPoint(target);
   });
 
+  it('removes the target only when it is empty: never deletes what is not its own', async () => {
+    const mounter = new Mounter();
+    // A directory kubelet gave us that holds a file the driver did not write (not a mount point).
+    const foreign = path.join(root, 'foreign');
+    fs.mkdirSync(foreign);
+    fs.writeFileSync(path.join(foreign, 'someone-elses'), 'kept');
+    await expect(mounter.cleanupMountPoint(foreign)).rejects.toThrow(
+      `${foreign} is not empty after unmounting: something other than this driver wrote into it`,
+    );
+    expect(fs.readFileSync(path.join(foreign, 'someone-elses'), 'utf8')).toBe('kept');
+
+    // A volume with another filesystem mounted inside it: the unmount is refused (busy), and nothing
+    // in either filesystem is deleted (upstream empties the target before unmounting it).
+    const target = path.join(root, 'nested');
+    fs.mkdirSync(target);
+    await mounter.mountTmpfs(target);
+    fs.writeFileSync(path.join(target, 'secret'), 'ours');
+    const inner = path.join(target, 'inner');
+    fs.mkdirSync(inner);
+    await mounter.mountTmpfs(inner);
+    fs.writeFileSync(path.join(inner, 'data'), 'not ours');
+    await expect(mounter.cleanupMountPoint(target)).rejects.toThrow();
+    expect(fs.readFileSync(path.join(inner, 'data'), 'utf8')).toBe('not ours');
+    expect(fs.readFileSync(path.join(target, 'secret'), 'utf8')).toBe('ours');
+    await mounter.unmount(inner);
+    await mounter.cleanupMountPoint(target);
+    expect(fs.existsSync(target)).toBe(false);
+
+    // A file where the directory should be is left alone.
+    const file = path.join(root, 'a-file');
+    fs.writeFileSync(file, 'kept');
+    await expect(mounter.cleanupMountPoint(file)).rejects.toThrow(`${file} is not a directory`);
+    expect(fs.readFileSync(file, 'utf8')).toBe('kept');
+  });
+
   it('reads mount points with spaces (octal escapes in mountinfo)', async () => {
     const mounter = new Mounter();
     const target = path.join(root, 'with space');
