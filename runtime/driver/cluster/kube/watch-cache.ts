@@ -186,6 +186,15 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
     let backoff = minBackoff;
     let failures = 0;
     let needList = true;
+    // 410 Gone after compaction is expected: the first one re-lists at once. A watch from a fresh list's
+    // resourceVersion that is Gone again means a server or proxy answering 410 to everything: back off.
+    let goneInARow = 0;
+    const onGone = async () => {
+      needList = true;
+      if (++goneInARow === 1) return;
+      await this.sleep(this.retryDelay(undefined, backoff));
+      backoff = Math.min(backoff * 2, maxBackoff);
+    };
     while (!this.stopped) {
       try {
         if (needList) {
@@ -195,16 +204,17 @@ export class WatchCache<T extends KubeResourceObject = KubeResourceObject> {
         }
         const outcome = await this.watchOnce();
         if (outcome === 'gone') {
-          needList = true; // 410 is expected after compaction: re-list at once, no backoff
+          await onGone();
           continue;
         }
         backoff = minBackoff;
         failures = 0;
+        goneInARow = 0;
       } catch (err) {
         this.current = undefined;
         if (this.stopped) break;
         if (isGone(err)) {
-          needList = true;
+          await onGone();
           continue;
         }
         failures++;
