@@ -15,7 +15,10 @@ import {
 } from '../core/secret-provider-class';
 import { ValidationError } from '../core/validation/validation-error';
 import type * as authorization from '@pulumi/azure-native/authorization';
-import type * as managedidentity from '@pulumi/azure-native/managedidentity';
+import * as containerservice from '@pulumi/azure-native/containerservice';
+import * as managedidentity from '@pulumi/azure-native/managedidentity';
+import { ClusterRole, ClusterRoleBinding } from '@pulumi/kubernetes/rbac/v1';
+import { identityBindingRbac } from '../core/identity-binding';
 import { validateDns1123Label, validateDns1123Subdomain } from '../core/validation/kube-names';
 import {
   checkSecretsStoreMountsApart,
@@ -82,6 +85,19 @@ export interface SecretObjectArgs {
   annotations?: Record<string, string>;
 }
 
+/** AKS identity binding of the store's identity to one cluster (azure-native `containerservice.IdentityBinding`). */
+export interface SecretStoreIdentityBindingArgs {
+  /** Name of the AKS managed cluster (`ManagedCluster.name`). */
+  clusterName: pulumi.Input<string>;
+  /** Resource group of the cluster. */
+  clusterResourceGroupName: pulumi.Input<string>;
+  /**
+   * Name of the IdentityBinding resource on the cluster.
+   * @default - Pulumi auto-names it from the component name
+   */
+  identityBindingName?: pulumi.Input<string>;
+}
+
 export interface SecretStoreArgs {
   /**
    * Namespace of the team (e.g. a Namespace resource's `metadata.name`): the SecretProviderClass, the
@@ -132,6 +148,15 @@ export interface SecretStoreArgs {
    * @default - one credential for `issuerUrl`
    */
   federatedCredentials?: FederatedCredentialArgs[];
+  /**
+   * Identity binding instead of workload identity (AKS with identity bindings; provider v1.8+: the add-on, or a
+   * self-hosted install with `identityBinding: true`, whose CSIDriver requests the `api://AKSIdentityBinding` token).
+   * A user-assigned identity is created in `resourceGroupName` and granted the roles, an AKS IdentityBinding binds it
+   * to the cluster (AKS keeps the identity's one federated credential, however many ServiceAccounts use it), and a
+   * ClusterRole/ClusterRoleBinding lets the store's ServiceAccount use it (`use-managed-identity`). No `issuerUrl`.
+   * @default - workload identity
+   */
+  identityBinding?: SecretStoreIdentityBindingArgs;
   /**
    * Use the AKS add-on's node identity instead of workload identity (`AddonIdentityAccess.addonIdentityClientId`).
    * No identity or role assignment is created: grant the add-on identity once per vault with AddonIdentityAccess.
@@ -235,6 +260,12 @@ export class SecretStore extends pulumi.ComponentResource {
   public readonly identity: managedidentity.UserAssignedIdentity | undefined;
   /** Its federated credentials (workload identity mode), in creation order. */
   public readonly federatedCredentials: managedidentity.FederatedIdentityCredential[];
+  /** The AKS IdentityBinding of the identity to the cluster (identity binding mode). */
+  public readonly identityBinding: containerservice.IdentityBinding | undefined;
+  /** The ClusterRole granting `use-managed-identity` on the identity (identity binding mode). */
+  public readonly identityBindingClusterRole: ClusterRole | undefined;
+  /** Its binding to the store's ServiceAccount (identity binding mode). */
+  public readonly identityBindingClusterRoleBinding: ClusterRoleBinding | undefined;
   /** The identity's role assignments on the vault or its objects (none with the add-on identity). */
   public readonly roleAssignments: authorization.RoleAssignment[];
   /** Name of the SecretProviderClass (resolves once it exists). */
@@ -290,6 +321,24 @@ export class SecretStore extends pulumi.ComponentResource {
       this.federatedCredentials = workloadIdentity.federatedCredentials;
       this.roleAssignments = roleAssignments.assignments;
       clientId = workloadIdentity.clientId;
+    } else if (plan.identityBinding) {
+      this.identity = new managedidentity.UserAssignedIdentity(
+        name,
+        { resourceGroupName: args.resourceGroupName!, location: args.location },
+        { parent: this },
+      );
+      this.federatedCredentials = [];
+      this.roleAssignments = new KeyVaultRoleAssignments(
+        name,
+        {
+          vaultId: args.vaultId,
+          principalId: this.identity.principalId,
+          ...plan.grants,
+          additionalRoles: args.additionalRoles,
+        },
+        { parent: this },
+      ).assignments;
+      clientId = this.identity.clientId;
     } else {
       this.identity = undefined;
       this.federatedCredentials = [];
@@ -315,6 +364,49 @@ export class SecretStore extends pulumi.ComponentResource {
             },
           );
 
+    let identityBindingReady: pulumi.Resource[] = [];
+    if (plan.identityBinding) {
+      const binding = args.identityBinding!;
+      this.identityBinding = new containerservice.IdentityBinding(
+        name,
+        {
+          resourceGroupName: binding.clusterResourceGroupName,
+          resourceName: binding.clusterName,
+          identityBindingName: binding.identityBindingName,
+          properties: { managedIdentity: { resourceId: this.identity!.id } },
+        },
+        { parent: this },
+      );
+      // The core renders the RBAC (name, rule, subject) once the client id is known.
+      const [role, roleBinding] = [0, 1].map((i) =>
+        pulumi
+          .all([clientId, plan.namespace, plan.serviceAccountName])
+          .apply(
+            ([resolvedClientId, namespace, serviceAccountName]) =>
+              identityBindingRbac({ clientId: resolvedClientId, namespace, serviceAccountName })[i],
+          ),
+      );
+      this.identityBindingClusterRole = new ClusterRole(
+        `${name}-use-identity`,
+        { metadata: role.apply((o) => o.metadata), rules: role.apply((o) => o.rules as never) },
+        { ...k8sOpts, dependsOn: waitFor },
+      );
+      this.identityBindingClusterRoleBinding = new ClusterRoleBinding(
+        `${name}-use-identity`,
+        {
+          metadata: roleBinding.apply((o) => o.metadata),
+          roleRef: roleBinding.apply((o) => o.roleRef as never),
+          subjects: roleBinding.apply((o) => o.subjects as never),
+        },
+        { ...k8sOpts, dependsOn: [this.identityBindingClusterRole] },
+      );
+      identityBindingReady = [this.identityBinding, this.identityBindingClusterRoleBinding];
+    } else {
+      this.identityBinding = undefined;
+      this.identityBindingClusterRole = undefined;
+      this.identityBindingClusterRoleBinding = undefined;
+    }
+
     const spec = pulumi
       .all([plan.keyVaultName, args.tenantId, clientId, plan.spcName, plan.namespace])
       .apply(([keyVaultName, tenantId, resolvedClientId, spcName, namespace]) =>
@@ -324,9 +416,7 @@ export class SecretStore extends pulumi.ComponentResource {
           namespace,
           keyVaultName,
           tenantId,
-          ...(plan.workloadIdentity
-            ? { workloadIdentityClientId: resolvedClientId }
-            : { userAssignedIdentityClientId: resolvedClientId }),
+          ...identityProps(plan, resolvedClientId),
         }),
       )
       .apply((spc) => spc.spec as Record<string, unknown>);
@@ -339,8 +429,13 @@ export class SecretStore extends pulumi.ComponentResource {
         metadata: { name: plan.spcName, namespace: plan.namespace, labels: args.labels },
         spec,
       },
-      // Pods mounting it authenticate as the identity, which needs its roles first.
-      { ...k8sOpts, dependsOn: pulumi.output(waitFor ?? []).apply((d) => [...d, ...roleAssignments]) },
+      // Pods mounting it authenticate as the identity, which needs its roles (and its binding) first.
+      {
+        ...k8sOpts,
+        dependsOn: pulumi
+          .output(waitFor ?? [])
+          .apply((d) => [...d, ...roleAssignments, ...identityBindingReady]),
+      },
     );
 
     this.secretProviderClassName = secretProviderClass.metadata.name;
@@ -352,6 +447,9 @@ export class SecretStore extends pulumi.ComponentResource {
       serviceAccount: this.serviceAccount,
       identity: this.identity,
       federatedCredentials: this.federatedCredentials,
+      identityBinding: this.identityBinding,
+      identityBindingClusterRole: this.identityBindingClusterRole,
+      identityBindingClusterRoleBinding: this.identityBindingClusterRoleBinding,
       roleAssignments: this.roleAssignments,
       secretProviderClassName: this.secretProviderClassName,
       namespace: this.namespace,
@@ -380,6 +478,7 @@ const plans = new WeakMap<SecretStore, SecretStorePlan>();
 /** What a SecretStore resolved from its args at construction. */
 interface SecretStorePlan {
   readonly workloadIdentity: boolean;
+  readonly identityBinding: boolean;
   /** The store's plain name: the SPC name when known at construction, else the component name. */
   readonly store: string;
   readonly spcName: pulumi.Input<string>;
@@ -392,17 +491,55 @@ interface SecretStorePlan {
   readonly spcProps: Omit<SecretProviderClassProps, 'name' | 'namespace' | 'keyVaultName' | 'tenantId'>;
 }
 
+/** The SPC's identity fields for the store's mode. */
+function identityProps(
+  plan: Pick<SecretStorePlan, 'workloadIdentity' | 'identityBinding'>,
+  clientId: string,
+): Pick<
+  SecretProviderClassProps,
+  'workloadIdentityClientId' | 'identityBindingClientId' | 'userAssignedIdentityClientId'
+> {
+  if (plan.workloadIdentity) return { workloadIdentityClientId: clientId };
+  if (plan.identityBinding) return { identityBindingClientId: clientId };
+  return { userAssignedIdentityClientId: clientId };
+}
+
 function known(value: pulumi.Input<string> | undefined, standIn: string): string {
   return knownValue(value) ?? standIn;
 }
 
 /** Validates {@link SecretStoreArgs} with the shared core's rules; throws a ValidationError naming the field. */
 function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
-  const workloadIdentity = args.addonIdentityClientId === undefined;
+  const identityBinding = args.identityBinding !== undefined;
+  if (identityBinding && args.issuerUrl !== undefined) {
+    throw new ValidationError(
+      'identityBinding',
+      'is set together with issuerUrl, but a SecretProviderClass uses one identity; keep issuerUrl for workload identity or identityBinding for identity binding (AKS federates the identity itself)',
+    );
+  }
+  if (identityBinding && args.addonIdentityClientId !== undefined) {
+    throw new ValidationError(
+      'identityBinding',
+      'is set together with addonIdentityClientId, but a SecretProviderClass uses one identity; keep one of them',
+    );
+  }
+  if (identityBinding && args.federatedCredentials !== undefined) {
+    throw new ValidationError(
+      'federatedCredentials',
+      "are for workload identity; with identityBinding AKS keeps the identity's one federated credential itself, so remove federatedCredentials",
+    );
+  }
+  if (identityBinding && args.resourceGroupName === undefined) {
+    throw new ValidationError(
+      'resourceGroupName',
+      'is required for identity binding: the managed identity is created there',
+    );
+  }
+  const workloadIdentity = args.addonIdentityClientId === undefined && !identityBinding;
   if (workloadIdentity && args.issuerUrl === undefined) {
     throw new ValidationError(
       'issuerUrl',
-      'is required for workload identity (the default); pass oidcIssuerUrlOf(cluster), or set addonIdentityClientId to use the add-on identity',
+      'is required for workload identity (the default); pass oidcIssuerUrlOf(cluster), set identityBinding for AKS identity binding, or set addonIdentityClientId to use the add-on identity',
     );
   }
   if (!workloadIdentity && args.issuerUrl !== undefined) {
@@ -434,9 +571,10 @@ function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
     namespace: known(namespace, UNKNOWN_NAMESPACE),
     keyVaultName: known(keyVaultName, UNKNOWN_VAULT_NAME),
     tenantId: known(args.tenantId, UNKNOWN_GUID),
-    ...(workloadIdentity
-      ? { workloadIdentityClientId: UNKNOWN_GUID }
-      : { userAssignedIdentityClientId: known(args.addonIdentityClientId, UNKNOWN_GUID) }),
+    ...identityProps(
+      { workloadIdentity, identityBinding },
+      workloadIdentity || identityBinding ? UNKNOWN_GUID : known(args.addonIdentityClientId, UNKNOWN_GUID),
+    ),
   });
   let serviceAccountName = args.serviceAccountName ?? spcName;
   const scope = args.roleAssignmentScope ?? RoleAssignmentScope.VAULT;
@@ -463,6 +601,19 @@ function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
       federatedCredentials: args.federatedCredentials,
     }).serviceAccountName;
     keyVaultRolesFor({ objectTypes, additionalRoles: args.additionalRoles });
+  } else if (identityBinding) {
+    serviceAccountName = checkedInput(serviceAccountName, (value) =>
+      validateDns1123Subdomain(value, 'serviceAccountName'),
+    );
+    const [knownNamespace, knownAccount] = [knownValue(namespace), knownValue(serviceAccountName)];
+    // The RBAC's rules (e.g. the ClusterRole name's length) with a stand-in client id of the same length.
+    if (knownNamespace !== undefined && knownAccount !== undefined)
+      identityBindingRbac({
+        clientId: UNKNOWN_GUID,
+        namespace: knownNamespace,
+        serviceAccountName: knownAccount,
+      });
+    keyVaultRolesFor({ objectTypes, additionalRoles: args.additionalRoles });
   } else {
     serviceAccountName = checkedInput(serviceAccountName, (value) =>
       validateDns1123Subdomain(value, 'serviceAccountName'),
@@ -470,6 +621,7 @@ function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
   }
   return {
     workloadIdentity,
+    identityBinding,
     store,
     spcName,
     namespace,

@@ -37,6 +37,11 @@ describe('component package schema', () => {
     expect(store.createServiceAccount).toMatchObject({ type: 'boolean', plain: true });
     expect(store.keyVaultName.plain).toBeUndefined();
     expect(store.tenantId.plain).toBeUndefined();
+    // Identity binding: a plain-object input, the AKS IdentityBinding as a typed output.
+    expect(JSON.stringify(store.identityBinding)).toContain('SecretStoreIdentityBinding');
+    expect(JSON.stringify(result.components.SecretStore.outputs.identityBinding)).toContain(
+      'azure-native:containerservice:IdentityBinding',
+    );
     const identity = result.components.WorkloadIdentity.inputs;
     expect(identity.federatedCredentials).toMatchObject({ plain: true });
     expect(identity.issuerUrl.plain).toBeUndefined();
