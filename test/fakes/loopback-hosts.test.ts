@@ -1,11 +1,12 @@
 // Host-name plumbing of the doubles: the in-process lookup, and the private /etc/hosts of a child
 // process (which must leave the machine's /etc/hosts untouched).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   canUsePrivilegedLoopback,
+  SERVICE_ACCOUNT_CA_PATH,
   randomLoopbackAddress,
   staticLookup,
   withPrivateHosts,
@@ -54,6 +55,28 @@ test('a child under withPrivateHosts resolves the fake names; the machine /etc/h
       /^127\.9\.8\.7\s+kv1\.vault\.fake\.test/,
     );
     expect(readFileSync('/etc/hosts', 'utf8')).toBe(before);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("with a service-account CA, the child reads it at the pod's path; the machine's /run is unchanged", () => {
+  if (!canUsePrivilegedLoopback()) {
+    if (process.env.CI === 'true')
+      throw new Error('withPrivateHosts needs root (unshare --mount, a tmpfs over /run); CI runs as root');
+    console.log('withPrivateHosts needs root; not run outside CI');
+    return;
+  }
+  const secretsDirBefore = existsSync('/run/secrets');
+  const dir = mkdtempSync(join(tmpdir(), 'aks-ss-hosts-'));
+  try {
+    const hostsFile = writeHostsFile(dir, {});
+    const ca = join(dir, 'cluster-ca.pem');
+    writeFileSync(ca, 'cluster CA for the test\n');
+    const [command, args] = withPrivateHosts(hostsFile, 'cat', [SERVICE_ACCOUNT_CA_PATH], ca);
+    expect(execFileSync(command, args, { encoding: 'utf8' })).toBe('cluster CA for the test\n');
+    expect(existsSync(SERVICE_ACCOUNT_CA_PATH)).toBe(false);
+    expect(existsSync('/run/secrets')).toBe(secretsDirBefore);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
