@@ -1,41 +1,59 @@
 // mount and umount run through one long-lived /bin/sh instead of a Node spawn each. A spawn forks the
 // whole Node process and blocks the event loop until the child has exec'd: 10-16 ms p50 per call on
-// Node 24 at load 18 on the 2-core bench machine, against 0.8 ms for the same command through a shell
-// that is already running (the shell is small, so its fork is cheap). The commands, their arguments and
-// the error texts are the ones a spawn gives: the shell only forks and execs them.
+// Node 24 at load 18 on the 2-core bench machine, against 0.8 ms for the same command started by a shell
+// that is already running (the shell is small, so its fork is cheap).
 //
-// Protocol: each command is written as one quoted line whose output (stdout and stderr together) ends
-// with a line `<marker> <exit status>`; the marker holds 16 random bytes, so no output can fake it.
-// The shell runs the commands in order, so answers come back in the order they were asked.
+// No argument is ever parsed by the shell: each command's argv is written NUL-separated to a file of
+// this process's private directory and run by `xargs -0 -a <file> env --`, which execs it as is (the
+// first word, the command, is always this driver's own `mount` or `umount`). The line the
+// shell reads is fixed text around a sequence number. Each command runs in the background under
+// coreutils `timeout` (which kills the command's whole process group), so a hung mount fails on its own
+// and never holds up the others. Its output goes to a file of its own and is the error text on failure.
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** Options of a CommandShell. */
 export interface CommandShellProps {
   /** @default '/bin/sh' */
   readonly shell?: string;
-  /** A command that has not answered after this long fails, and the shell is replaced. @default 60000 */
+  /** A command still running after this long is killed and fails. @default 60000 */
   readonly timeoutMs?: number;
+  /** Where the argument and output files go (a private directory is made inside). @default os.tmpdir() */
+  readonly tmpDir?: string;
 }
 
 interface Pending {
   readonly what: string;
   readonly resolve: () => void;
   readonly reject: (err: Error) => void;
-  timer?: NodeJS.Timeout;
+  readonly timer: NodeJS.Timeout;
 }
+
+/** Exit statuses of `timeout`: the command ran out of time (TERM), or had to be KILLed after it. */
+const TIMED_OUT = new Set([124, 137]);
+/** After TERM, `timeout` waits this long before KILL. */
+const KILL_AFTER_S = 5;
+/** Characters a directory may hold to be written into the shell's input (it is quoted as well). */
+const PLAIN_PATH = /^[A-Za-z0-9._/-]+$/;
 
 export class CommandShell {
   private readonly shellPath: string;
   private readonly timeoutMs: number;
+  private readonly tmpDir: string;
   private readonly marker = `__aks_secrets_store_done_${randomBytes(16).toString('hex')}`;
+  private dir?: string;
   private child?: ChildProcessWithoutNullStreams;
   private output = '';
-  private readonly pending: Pending[] = [];
+  private sequence = 0;
+  private readonly pending = new Map<number, Pending>();
 
   constructor(props: CommandShellProps = {}) {
     this.shellPath = props.shell ?? '/bin/sh';
     this.timeoutMs = props.timeoutMs ?? 60_000;
+    this.tmpDir = props.tmpDir ?? os.tmpdir();
   }
 
   /**
@@ -43,31 +61,54 @@ export class CommandShell {
    * `<command> <args> failed: <its output, or the exit status>`.
    */
   run(command: string, args: readonly string[]): Promise<void> {
-    const what = [command, ...args].join(' ');
-    for (const word of [command, ...args]) {
-      if (word.includes('\0'))
-        return Promise.reject(
-          new Error(`${what.replace(/\0/g, '\\0')} failed: an argument holds a NUL byte`),
-        );
-    }
+    const argv = [command, ...args];
+    const what = argv.join(' ');
+    if (argv.some((word) => word.includes('\0')))
+      return Promise.reject(new Error(`${what.replace(/\0/g, '\\0')} failed: an argument holds a NUL byte`));
     return new Promise<void>((resolve, reject) => {
-      const entry: Pending = { what, resolve, reject };
-      const child = this.shellProcess();
-      this.pending.push(entry);
-      entry.timer = setTimeout(
+      let child: ChildProcessWithoutNullStreams;
+      let dir: string;
+      const id = ++this.sequence;
+      try {
+        dir = this.privateDir();
+        fs.writeFileSync(path.join(dir, `${id}.args`), `${argv.join('\0')}\0`, { mode: 0o600 });
+        child = this.shellProcess();
+      } catch (err) {
+        reject(new Error(`${what} failed: ${(err as Error).message}`));
+        return;
+      }
+      // A backstop: `timeout` ends the command; this ends a shell that stopped answering at all.
+      const timer = setTimeout(
         () => this.replace(child, `no answer within ${this.timeoutMs} ms (the command shell is replaced)`),
-        this.timeoutMs,
+        this.timeoutMs + (KILL_AFTER_S + 5) * 1000,
       );
-      entry.timer.unref();
+      timer.unref();
+      this.pending.set(id, { what, resolve, reject, timer });
       this.setHeld(child, true);
-      const line = [command, ...args].map(shellQuote).join(' ');
-      child.stdin.write(`${line} </dev/null 2>&1; printf '\\n%s %d\\n' ${this.marker} $?\n`);
+      const file = (suffix: string) => shellQuote(path.join(dir, `${id}${suffix}`));
+      child.stdin.write(
+        `{ timeout -k ${KILL_AFTER_S} ${this.timeoutMs / 1000} xargs -0 -r -a ${file('.args')} env --` +
+          ` </dev/null >${file('.out')} 2>&1; printf '%s %d %d\\n' ${this.marker} ${id} $?; } &\n`,
+      );
     });
   }
 
   /** Stops the shell; commands still waiting fail. */
   close(): void {
     if (this.child) this.replace(this.child, 'the command shell was closed');
+  }
+
+  private privateDir(): string {
+    if (this.dir && fs.existsSync(this.dir)) return this.dir;
+    const dir = fs.mkdtempSync(path.join(this.tmpDir, 'aks-secrets-store-commands-'));
+    if (!PLAIN_PATH.test(dir)) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(
+        `the command directory ${JSON.stringify(dir)} holds characters other than A-Z a-z 0-9 . _ / -`,
+      );
+    }
+    this.dir = dir;
+    return dir;
   }
 
   private shellProcess(): ChildProcessWithoutNullStreams {
@@ -96,20 +137,34 @@ export class CommandShell {
   private onOutput(child: ChildProcessWithoutNullStreams, chunk: string): void {
     if (child !== this.child) return;
     this.output += chunk;
-    for (;;) {
-      const at = this.output.indexOf(`\n${this.marker} `);
-      const end = at < 0 ? -1 : this.output.indexOf('\n', at + 1);
-      if (end < 0) return;
-      const status = Number(this.output.slice(at + this.marker.length + 2, end));
-      const text = this.output.slice(0, at).trim();
+    for (let end = this.output.indexOf('\n'); end >= 0; end = this.output.indexOf('\n')) {
+      const line = this.output.slice(0, end);
       this.output = this.output.slice(end + 1);
-      const entry = this.pending.shift();
-      if (!entry) continue;
-      clearTimeout(entry.timer);
-      if (status === 0) entry.resolve();
-      else entry.reject(new Error(`${entry.what} failed: ${text || `exit status ${status}`}`));
-      if (this.pending.length === 0) this.setHeld(child, false);
+      const words = line.split(' ');
+      if (words.length !== 3 || words[0] !== this.marker) continue;
+      this.answer(Number(words[1]), Number(words[2]));
     }
+    if (this.pending.size === 0) this.setHeld(child, false);
+  }
+
+  private answer(id: number, status: number): void {
+    const entry = this.pending.get(id);
+    if (!entry) return;
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    const file = (suffix: string) => path.join(this.dir!, `${id}${suffix}`);
+    let text = '';
+    try {
+      text = fs.readFileSync(file('.out'), 'utf8').trim();
+    } catch {
+      // no output file: the shell could not even redirect; the status says what happened
+    }
+    fs.rmSync(file('.args'), { force: true });
+    fs.rmSync(file('.out'), { force: true });
+    if (status === 0) entry.resolve();
+    else if (TIMED_OUT.has(status))
+      entry.reject(new Error(`${entry.what} failed: no answer within ${this.timeoutMs} ms (killed)`));
+    else entry.reject(new Error(`${entry.what} failed: ${text || `exit status ${status}`}`));
   }
 
   /** Fails every waiting command with `reason` and drops the shell; the next command starts a new one. */
@@ -119,10 +174,11 @@ export class CommandShell {
     child.kill('SIGKILL');
     // A command the shell started may still hold the pipes open (a hung mount): let go of them now.
     for (const stream of [child.stdin, child.stdout, child.stderr]) stream.destroy();
-    for (const entry of this.pending.splice(0)) {
+    for (const entry of this.pending.values()) {
       clearTimeout(entry.timer);
       entry.reject(new Error(`${entry.what} failed: ${reason}`));
     }
+    this.pending.clear();
   }
 
   /** An idle shell never keeps the driver process alive; one with commands in flight does. */
@@ -139,7 +195,7 @@ export class CommandShell {
   }
 }
 
-/** One word for sh: single-quoted, a quote inside as '\''. */
-export function shellQuote(word: string): string {
+/** One word for sh: single-quoted, a quote inside as '\''. Only ever applied to this process's own paths. */
+function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
