@@ -399,13 +399,19 @@ export async function checkInstall(
     });
     const serving = all.filter((p) => p.shape.socketName === socket);
     if (serving.length === 0) {
+      // `Azure`, ` azure`: a provider that runs under the name written with another case or spaces.
+      const near = all
+        .map((p) => p.shape.socketName.replace(/\.sock$/, ''))
+        .find((name) => name.toLowerCase() === providerName.trim().toLowerCase());
       findings.add({
         link: 'install',
         check: 'install.provider.missing',
         status: 'problem',
         summary: `no provider DaemonSet serving ${socket} (spec.provider: ${providerName}) in ${scope.value.where}`,
         cause: `the driver looks for ${socket} in its provider directories and fails with "provider not found: provider "${providerName}""${all.length ? `; providers found: ${all.map((p) => `${ref(p.ds)} (${p.shape.socketName})`).join(', ')}` : ''}`,
-        fix: `${providerName === 'azure' ? "install the Azure Key Vault provider (this package's SelfHostedInstall, the csi-secrets-store-provider-azure chart, or the AKS add-on)" : `install the ${providerName} provider`}; spec.provider must be its socket name without .sock`,
+        fix: near
+          ? `spec.provider is case-sensitive and names the socket: write \`provider: ${near}\` in SecretProviderClass spec (a provider serving ${near}.sock runs)`
+          : `${providerName === 'azure' ? "install the Azure Key Vault provider (this package's SelfHostedInstall, the csi-secrets-store-provider-azure chart, or the AKS add-on)" : `install the ${providerName} provider`}; spec.provider must be its socket name without .sock`,
         evidence: 'kubectl get ds -A | grep -i provider',
         catalogueId: 'driver.provider-not-found',
       });

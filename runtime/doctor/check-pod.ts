@@ -140,6 +140,20 @@ export async function checkPod(
   if (!pod) return [];
   const name = pod.metadata.name ?? '';
   const evidence = `kubectl describe pod -n ${ns} ${name}; kubectl get events -n ${ns} --field-selector involvedObject.name=${name}`;
+  // Not on a node yet: kubelet has not tried the mount, so there are no mount events to read and the
+  // install could not be checked on its node. Not a Secrets Store problem, but not "healthy" unsaid.
+  if (!subject.spec.nodeName && !pod.status?.phase?.match(/^(Succeeded|Failed)$/)) {
+    findings.add({
+      link,
+      check: 'pod.not-scheduled',
+      status: 'warning',
+      summary: `${subject.label} is not scheduled on a node yet: the mount has not been tried`,
+      cause:
+        'the scheduler has placed it on no node (resources, node selector, taints, or the scheduler is waiting); the checks on its node wait until it is',
+      fix: 'see its FailedScheduling events; run the doctor again once it has a node',
+      evidence,
+    });
+  }
 
   // Containers waiting on a Secret: kubelet's own words, in the pod's status.
   const statuses =

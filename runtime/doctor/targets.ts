@@ -190,7 +190,12 @@ export async function resolveTargets(
   }
   if (mounting.length > 0) {
     const { subjects, omitted } = bounded(mounting);
-    return { requested: `namespace ${namespace}`, subjects, secretProviderClasses: [], omittedPods: omitted };
+    return {
+      requested: 'every pod with a Secrets Store volume',
+      subjects,
+      secretProviderClasses: [],
+      omittedPods: omitted,
+    };
   }
   const classes = await reader.list<SecretProviderClass>(SECRET_PROVIDER_CLASSES, { namespace });
   if (classes.length === 0) {
@@ -200,7 +205,7 @@ export async function resolveTargets(
     );
   }
   return {
-    requested: `namespace ${namespace}`,
+    requested: 'every SecretProviderClass',
     subjects: [],
     secretProviderClasses: classes.map((c) => c.metadata.name ?? ''),
     omittedPods: 0,

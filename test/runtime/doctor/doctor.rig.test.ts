@@ -525,6 +525,56 @@ describe('broken setups', () => {
   });
 });
 
+describe('more setups new users make', () => {
+  test('spec.provider: Azure (capital letter): the provider that runs is azure', async () => {
+    const s = await slice({ id: 'provcase' });
+    await s.spc('app-kv', WI_PARAMETERS, { provider: 'Azure' });
+    await s.serviceAccount('app', { 'azure.workload.identity/client-id': CLIENT });
+    await s.pod('web-0', {
+      node: s.node(),
+      serviceAccount: 'app',
+      labels: WI_LABELS,
+      volumes: [{ spc: 'app-kv' }],
+    });
+    const p = firstProblem(
+      await doctorJson(['--pod', 'web-0', '-n', s.appNamespace, '--install-namespace', s.installNamespace]),
+    );
+    expect(summaryOf(p)).toMatchObject({
+      check: 'install.provider.missing',
+      catalogueId: 'driver.provider-not-found',
+    });
+    expect(p.fix).toContain('write `provider: azure`');
+  });
+
+  test('VM managed identity with a userAssignedIdentityID the node does not have (IMDS: Identity not found)', async () => {
+    const s = await slice({ id: 'vmmi' });
+    const { clientID: _unused, ...base } = WI_PARAMETERS;
+    await s.spc('app-kv', { ...base, useVMManagedIdentity: 'true', userAssignedIdentityID: OTHER_CLIENT });
+    const pod = await s.pod('web-0', { node: s.node(), volumes: [{ spc: 'app-kv' }] });
+    // IMDS's answer for an identity the node does not have (error_description "Identity not found"),
+    // inside a ManagedIdentityCredential error as the provider reports a token failure.
+    await s.failedMount(pod, 'secrets-store-0', {
+      code: 'Unknown',
+      message: `failed to mount secrets store objects for pod ${pod.namespace}/web-0, err: rpc error: code = Unknown desc = failed to mount objects, error: failed to get objectType:secret, objectName:db-password, objectVersion:: ManagedIdentityCredential authentication failed. the requested identity isn't assigned to this resource\nGET http://169.254.169.254/metadata/identity/oauth2/token\nRESPONSE 400 Bad Request\n{"error":"invalid_request","error_description":"Identity not found"}`,
+    });
+    const p = firstProblem(await doctorJson(['--pod', 'web-0', '-n', s.appNamespace]));
+    expect(summaryOf(p)).toMatchObject({ check: 'pod.failed-mount', catalogueId: 'imds.identity-not-found' });
+    expect(p.fix).toContain('userAssignedIdentityID');
+  });
+
+  test('a pod not scheduled yet: no mount tried, said as a warning (not a problem of the volume)', async () => {
+    const s = await slice({ id: 'unsched' });
+    await s.spc('app-kv', WI_PARAMETERS);
+    await s.serviceAccount('app', { 'azure.workload.identity/client-id': CLIENT });
+    await s.pod('web-0', { serviceAccount: 'app', labels: WI_LABELS, volumes: [{ spc: 'app-kv' }] });
+    const run = await doctorJson(['--pod', 'web-0', '-n', s.appNamespace]);
+    expect(run.code).toBe(0);
+    expect(run.report.findings.filter((f) => f.status === 'warning').map((f) => f.check)).toContain(
+      'pod.not-scheduled',
+    );
+  });
+});
+
 function setNodeSelector(ds: KubeObject, selector: Record<string, string>): KubeObject {
   const copy = JSON.parse(JSON.stringify(ds)) as {
     spec: { template: { spec: { nodeSelector?: Record<string, string> } } };
