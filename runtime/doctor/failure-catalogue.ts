@@ -132,18 +132,6 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     fix: 'look the code up at https://login.microsoftonline.com/error?code={aadsts} and fix the identity it names (clientID, tenantId, or the federated credential)',
     examples: ['AADSTS50034: The user account does not exist in the directory.'],
   },
-  {
-    id: 'identity.token-failed',
-    area: 'identity',
-    origins: ['provider', 'our-runtime'],
-    pattern:
-      /the identity returned no access token|(?:ManagedIdentity|ClientAssertion|ClientSecret|WorkloadIdentity)Credential/,
-    cause: 'the identity endpoint (Entra ID or IMDS) gave the provider no token for Key Vault',
-    fix: "read the rest of the message for the endpoint's own error; check clientID/tenantId (workload identity) or userAssignedIdentityID (VM identity)",
-    examples: [
-      'ManagedIdentityCredential: Authentication failed. Message Attempted to use the IMDS endpoint, but it is not available.',
-    ],
-  },
   // ---- IMDS (VM managed identity) and NMI (pod identity) ----
   {
     id: 'imds.identity-not-found',
@@ -165,6 +153,36 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
       'AAD pod identity (usePodIdentity) gave no token: no AzureIdentityBinding matches the pod, or NMI is not running. Pod identity is deprecated and no longer supported on AKS',
     fix: "move the SecretProviderClass to workload identity: set `clientID` to a user-assigned identity federated with the pod's ServiceAccount and remove usePodIdentity",
     examples: ['failed to get key vault token: nmi response failed with status code: 404, err: <nil>'],
+  },
+  {
+    id: 'identity.binding-token-proxy',
+    area: 'identity',
+    origins: ['provider', 'our-runtime'],
+    pattern:
+      /invalid tenantID\. You can locate your tenantID|custom token (?:endpoint|proxy URL)|must be a DNS name such as a<hash>\.ests\.aks|compute SNI name|read CA file|CA file "[^"]{0,300}" is empty|parse CA file|no valid certificates found in|TLS connect to API server|no certificates presented by API server|empty cluster ID in SAN|cluster ID SAN not found|\banswer larger than \S{1,20} bytes|^larger than \S{1,20} bytes|no answer in time/,
+    cause:
+      "identity binding (useAzureTokenProxy): the provider on node {node} could not use the AKS token proxy: its address, TLS server name (SNI, from the API server's certificate) or CA, or the SecretProviderClass's tenantId, is not right",
+    fix: 'check tenantId is the tenant GUID; check that identity binding is enabled on the cluster and the provider runs with the right --token-proxy-url / --sni-name (or none: they are computed from the API server certificate) and the service-account ca.crt; the provider logs on the node name the step',
+    examples: [
+      'failed to get keyvault client: invalid tenantID. You can locate your tenantID by following the instructions listed here: https://learn.microsoft.com/partner-center/find-ids-and-domain-names',
+      'compute SNI name: extract cluster ID from API server certificate: cluster ID SAN not found in API server certificate (use --sni-name flag to provide SNI name explicitly)',
+      'custom token endpoint must use https scheme, got "http"',
+      'answer larger than 65536 bytes',
+      'no answer in time',
+    ],
+  },
+  // The generic identity failure after the specific IMDS and NMI texts (the first match wins).
+  {
+    id: 'identity.token-failed',
+    area: 'identity',
+    origins: ['provider', 'our-runtime'],
+    pattern:
+      /the identity returned no access token|(?:ManagedIdentity|ClientAssertion|ClientSecret|WorkloadIdentity)Credential/,
+    cause: 'the identity endpoint (Entra ID or IMDS) gave the provider no token for Key Vault',
+    fix: "read the rest of the message for the endpoint's own error; check clientID/tenantId (workload identity) or userAssignedIdentityID (VM identity)",
+    examples: [
+      'ManagedIdentityCredential: Authentication failed. Message Attempted to use the IMDS endpoint, but it is not available.',
+    ],
   },
   // ---- Key Vault ----
   {

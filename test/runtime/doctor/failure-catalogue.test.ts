@@ -78,6 +78,8 @@ const NOT_MOUNT_TEXTS: Record<string, string> = {
   'runtime/driver/cluster/kube/kube-resources.ts': 'programming errors (empty name, missing namespace)',
   'runtime/driver/cluster/kube/kube-client.ts':
     'transport errors; they reach events inside the driver texts that wrap them (spc-not-found, pod-status)',
+  'runtime/driver/volume/command-shell.ts':
+    'the mount(8)/umount(8) command failure; it reaches events as "failed to mount tmpfs ..."',
   'runtime/driver/volume/mounter.ts':
     'the mount(8) failure; it reaches events as "failed to mount tmpfs ..."',
   'runtime/provider/content/pkcs12.ts': 'inner PKCS#12 parser texts, wrapped as "pkcs12: ..."',
@@ -89,6 +91,7 @@ const WRAPPERS = [
   'failed to mount objects, error: X',
   'failed to get objectType:X, objectName:X, objectVersion:X: X',
   'failed to build auth config for mode X: X',
+  'failed to get keyvault client: X',
   'X, err: X',
   'X (X)', // PublishError.fromCause: `<message> (<API_UNAVAILABLE_HINT>)`, checked below
 ];
