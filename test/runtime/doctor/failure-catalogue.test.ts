@@ -92,6 +92,7 @@ const WRAPPERS = [
   'failed to get objectType:X, objectName:X, objectVersion:X: X',
   'failed to build auth config for mode X: X',
   'failed to get keyvault client: X',
+  'failed to check the target path of pod X/X', // PublishError.wrap around the mount point check's error
   'X, err: X',
   'X (X)', // PublishError.fromCause: `<message> (<API_UNAVAILABLE_HINT>)`, checked below
 ];
