@@ -14,3 +14,4 @@ export * from './key-vault-roles';
 export * from './validation/input-guards';
 export * from './workload-wiring';
 export * from './identity-binding';
+export * from './last-known-content';

@@ -8,9 +8,10 @@ import {
 import { KubeObject, ObjectMeta } from './kube-object';
 import { validateKeyVaultName } from './validation/key-vault-names';
 import { ValidationErrors } from './validation/validation-error';
-import { optionalString, requireArray, requireString } from './validation/input-guards';
+import { optionalBoolean, optionalString, requireArray, requireString } from './validation/input-guards';
 import { KeyVaultObject, renderObjectsParameter, validateKeyVaultObjects } from './key-vault-objects';
 import { renderSecretObjects, SecretObject, validateSecretObjects } from './synced-secrets';
+import { SERVE_LAST_KNOWN_CONTENT_PARAMETER } from './last-known-content';
 
 // A SecretProviderClass for the Azure provider (upstream-driver §3.1, azure-provider §1), rendered
 // as a plain object after every synth-time check.
@@ -38,6 +39,16 @@ export interface SecretProviderClassProps extends KeyVaultIdentityProps {
    * @default - no synced Secrets
    */
   readonly secretObjects?: readonly SecretObject[];
+  /**
+   * Pods start through a Key Vault outage: when Key Vault answers 5xx, times out, throttles past the
+   * mount deadline or cannot be reached (never on 401/403/404 or an identity failure), a new pod of
+   * the same identity on the same node is given the last content that node fetched for this vault
+   * and these objects, with a Warning Event on the pod. Needs our provider with the install's
+   * `outageMaxStaleness` (the content's maximum age); the upstream provider ignores the parameter.
+   * Rendered as `serveLastKnownContentOnOutage: "true"`.
+   * @default false
+   */
+  readonly serveLastKnownContentOnOutage?: boolean;
   /**
    * Labels on the SecretProviderClass.
    * @default - none
@@ -75,6 +86,9 @@ export function validateSecretProviderClass(props: SecretProviderClassProps): Re
   });
   errors.check(() => validateLabels(props.labels, 'labels'));
   errors.check(() => validateAnnotations(props.annotations, 'annotations'));
+  errors.check(() =>
+    optionalBoolean(props.serveLastKnownContentOnOutage, SERVE_LAST_KNOWN_CONTENT_PARAMETER),
+  );
   errors.check(() => {
     requireString(props.keyVaultName, 'keyVaultName', '"kv-team-a"');
     validateKeyVaultName(props.keyVaultName, 'keyVaultName');
@@ -142,5 +156,6 @@ function parametersOf(props: SecretProviderClassProps, identity: ResolvedIdentit
     ...identity.parameters,
     keyvaultName: props.keyVaultName,
     objects: renderObjectsParameter(props.objects),
+    ...(props.serveLastKnownContentOnOutage === true ? { [SERVE_LAST_KNOWN_CONTENT_PARAMETER]: 'true' } : {}),
   };
 }

@@ -138,6 +138,13 @@ export interface SecretStoreArgs {
    */
   secretObjects?: SecretObjectArgs[];
   /**
+   * Pods start through a Key Vault outage (5xx, timeout, throttled past the deadline, unreachable; never
+   * on 401/403/404): a new pod of the same identity on the same node gets the last content that node
+   * fetched, with a Warning Event. Needs our provider with the install's `outageMaxStaleness`.
+   * @default false
+   */
+  serveLastKnownContentOnOutage?: boolean;
+  /**
    * Workload identity (the default mode): OIDC issuer URL of the cluster (`oidcIssuerUrlOf(cluster)`). A user-assigned
    * identity federated with the team's ServiceAccount is created and granted the roles.
    * @default - required unless `addonIdentityClientId` is set
@@ -563,6 +570,7 @@ function planSecretStore(name: string, args: SecretStoreArgs): SecretStorePlan {
     objects: args.objects,
     secretObjects: args.secretObjects,
     labels: args.labels,
+    serveLastKnownContentOnOutage: args.serveLastKnownContentOnOutage,
   };
   const keyVaultName = keyVaultNameOf(args.vaultId, args.keyVaultName);
   validateSecretProviderClass({

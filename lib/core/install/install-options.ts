@@ -1,4 +1,5 @@
 import { parseDuration } from '../duration';
+import { validateOutageMaxStaleness } from '../last-known-content';
 import {
   optionalArray,
   optionalBoolean,
@@ -158,6 +159,15 @@ export interface SelfHostedInstallOptions {
    * @default {}
    */
   readonly windowsNodeSelector?: Record<string, string>;
+  /**
+   * Maximum age of the last known content our provider may mount for a new pod while Key Vault is
+   * unavailable, for SecretProviderClasses that set `serveLastKnownContentOnOutage` (Go duration,
+   * e.g. "1h"; at most "168h"). The content stays in the provider's memory only: a provider restart
+   * forgets it. Our provider image only (the upstream provider has no such flag). Keep rotation on, so
+   * a pod given last known content gets fresh content once the vault answers.
+   * @default - off: pods wait for Key Vault, as upstream
+   */
+  readonly outageMaxStaleness?: string;
 }
 
 /** The Windows half of an install, after defaults. */
@@ -217,6 +227,8 @@ export interface ResolvedInstallOptions {
   readonly logVerbosity?: number;
   /** The Windows DaemonSets' options; undefined when `windowsNodes` is off. */
   readonly windows?: ResolvedWindowsOptions;
+  /** `--outage-max-staleness` of our provider (trimmed Go duration); undefined: off, no flag. */
+  readonly outageMaxStaleness?: string;
 }
 
 // Typed as a record over the interface's keys, so adding an option without listing it fails to compile.
@@ -247,6 +259,7 @@ const OPTION_KEYS: Record<keyof SelfHostedInstallOptions, true> = {
   windowsKubeletRootDir: true,
   windowsProvidersDir: true,
   windowsNodeSelector: true,
+  outageMaxStaleness: true,
 };
 const BOOLEAN_OPTIONS = [
   'createNamespace',
@@ -267,6 +280,7 @@ const STRING_OPTIONS = {
   providersDir: '"/var/run/secrets-store-csi-providers"',
   windowsKubeletRootDir: '"C:\\\\var\\\\lib\\\\kubelet"',
   windowsProvidersDir: '"C:\\\\k\\\\secrets-store-csi-providers"',
+  outageMaxStaleness: '"1h"',
 } as const;
 
 /**
@@ -317,6 +331,16 @@ export function resolveInstallOptions(options: SelfHostedInstallOptions = {}): R
   const logVerbosity = options.logVerbosity;
   errors.check(() => validateLogVerbosity(logVerbosity));
 
+  const outageMaxStaleness = options.outageMaxStaleness?.trim();
+  if (outageMaxStaleness !== undefined) {
+    errors.check(() => validateOutageMaxStaleness(outageMaxStaleness, 'outageMaxStaleness'));
+    if (images?.runtimeImage === false)
+      errors.add(
+        'outageMaxStaleness',
+        "needs this project's provider image: the upstream provider has no --outage-max-staleness flag and would not start; drop the option or use the runtime provider image",
+      );
+  }
+
   const workloadIdentity = options.workloadIdentity ?? true;
   const identityBinding = options.identityBinding ?? false;
   const serviceAccountTokenInSecrets = options.serviceAccountTokenInSecrets ?? false;
@@ -353,6 +377,7 @@ export function resolveInstallOptions(options: SelfHostedInstallOptions = {}): R
     additionalProvidersDirs,
     ...(logVerbosity !== undefined ? { logVerbosity } : {}),
     ...(windows !== undefined ? { windows } : {}),
+    ...(outageMaxStaleness !== undefined ? { outageMaxStaleness } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import { KubeObject } from '../kube-object';
+import { OUTAGE_MAX_STALENESS_FLAG } from '../last-known-content';
 import {
   PROVIDER_APP_LABEL,
   PROVIDER_DAEMONSET_NAME,
@@ -18,6 +19,8 @@ import { ContainerResources, resourcesJson } from './scheduling';
 export interface ProviderDaemonSetProps extends InstallDaemonSetProps {
   readonly providersDir: string;
   readonly providerResources: ContainerResources;
+  /** `--outage-max-staleness` (our provider only); undefined passes no flag (off). */
+  readonly outageMaxStaleness?: string;
 }
 
 /** Where the providers dir is mounted inside the provider container. */
@@ -35,6 +38,9 @@ export function providerArgs(props: ProviderDaemonSetProps): string[] {
     '--healthz-path=/healthz',
     '--healthz-timeout=5s',
     ...verbosityArgs(props),
+    ...(props.images.runtimeImage && props.outageMaxStaleness !== undefined
+      ? [`--${OUTAGE_MAX_STALENESS_FLAG}=${props.outageMaxStaleness}`]
+      : []),
   ];
 }
 
