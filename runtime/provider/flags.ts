@@ -85,6 +85,12 @@ export const PROVIDER_FLAGS = {
     default: 4 * 1024 * 1024,
     usage: "largest Mount response; keep equal to the driver's --max-call-recv-msg-size",
   },
+  'outage-max-staleness': {
+    type: 'duration',
+    default: 0,
+    usage:
+      'oldest last known content (kept in memory only) a first mount of a SecretProviderClass with serveLastKnownContentOnOutage "true" may get while Key Vault answers 5xx, times out, throttles past the deadline or cannot be reached; never on 401/403/404 (0s: off, at most 168h)',
+  },
   'shutdown-grace': {
     type: 'duration',
     default: 10_000,

@@ -20,6 +20,7 @@ import { ProviderMetrics } from './metrics';
 import { MountService } from './mount';
 import { encodedMountResponseSize, providerService } from '../wire/provider-v1alpha1';
 import { startProviderServer } from './server';
+import { OUTAGE_MAX_STALENESS_LIMIT_MS } from '../../lib/core/last-known-content';
 import { packageVersion } from '../../lib/core/package-version';
 import { RUNTIME_NAME } from './version';
 
@@ -79,6 +80,10 @@ export async function startProvider(
     if (flags[name] < 1)
       throw new FlagError(`invalid value "${flags[name]}" for flag --${name}: must be at least 1`);
   }
+  if (flags['outage-max-staleness'] < 0 || flags['outage-max-staleness'] > OUTAGE_MAX_STALENESS_LIMIT_MS)
+    throw new FlagError(
+      `invalid value "${flags['outage-max-staleness']}ms" for flag --outage-max-staleness: must be from 0s (off) to 168h`,
+    );
   const cloudEnvFileDir = flags['cloud-env-file-dir'];
   if (cloudEnvFileDir !== '') {
     const isDirectory = await stat(cloudEnvFileDir).then(
@@ -113,6 +118,7 @@ export async function startProvider(
     tokenProxy,
     cacheMaxAgeMs: flags['cache-max-age'],
     cacheMaxEntries: flags['cache-max-entries'],
+    outageMaxStalenessMs: flags['outage-max-staleness'],
     mountConcurrency: flags['mount-concurrency'],
     maxResponseBytes: flags['max-response-bytes'],
     measureResponse: encodedMountResponseSize,
@@ -165,6 +171,7 @@ export async function startProvider(
     constructPemChain: flags['construct-pem-chain'],
     writeCertAndKeyInSeparateFiles: flags['write-cert-and-key-in-separate-files'],
     cacheMaxAgeMs: flags['cache-max-age'],
+    outageMaxStalenessMs: flags['outage-max-staleness'],
   });
   let stopping: Promise<void> | undefined;
   const httpHealthz = healthz;

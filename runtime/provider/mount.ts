@@ -18,6 +18,7 @@ import { describeKeyVaultError, keyVaultFailureReason } from './keyvault/rest-er
 import type { RequestPriority } from './keyvault/token-bucket';
 import type { FetchedObject, ObjectVersionInfo, VaultObjectType } from './keyvault/types';
 import { VaultAccess, VaultAccessProps, VaultCallContext } from './keyvault/vault-access';
+import { LastKnownContent, LastKnownContentOutcome } from './last-known-content';
 import type { ProviderMetrics } from './metrics';
 import { MountFailureReason, toMountFailure } from './mount-failure';
 import {
@@ -61,6 +62,15 @@ export interface MountServiceProps {
   readonly cloudEnvFileDir?: string;
   /** The AKS token proxy for identity binding (--token-proxy-url, --sni-name). @default the in-cluster one */
   readonly tokenProxy?: TokenProxyTarget;
+  /** Oldest last known content a first mount may get on a Key Vault outage (--outage-max-staleness), ms. @default 0 (off) */
+  readonly outageMaxStalenessMs?: number;
+}
+
+/** How a Mount is called (the gRPC call's signal and deadline). */
+export interface MountCallOptions {
+  readonly signal?: AbortSignal;
+  /** The driver's deadline, epoch ms. @default none */
+  readonly deadline?: number;
 }
 
 const OBJECT_TYPES: readonly string[] = ['secret', 'key', 'cert'];
@@ -128,12 +138,16 @@ interface MountScope {
   readonly tally: MountTally;
   /** What this Mount fetched or sent: the only values its error is scrubbed with. */
   readonly redactor: Redactor;
+  /** The reason of every Key Vault call of this Mount that failed (outage or not). */
+  readonly failures: MountFailureReason[];
 }
 
 export class MountService {
   readonly cache: ObjectCache<FetchedObject | ObjectVersionInfo[]>;
   readonly credentials: CredentialPool;
   readonly vault: VaultAccess;
+  /** Last known content for Key Vault outages; undefined when --outage-max-staleness is off. */
+  readonly lastKnown?: LastKnownContent;
   private readonly servedTargets = new Map<string, true>();
   private readonly redactor: Redactor;
   private readonly sweepTimer: NodeJS.Timeout;
@@ -160,10 +174,17 @@ export class MountService {
         props.vault?.onRateLimitWait?.(host, priority);
       },
     });
+    if ((props.outageMaxStalenessMs ?? 0) > 0)
+      this.lastKnown = new LastKnownContent({
+        maxStalenessMs: props.outageMaxStalenessMs!,
+        registry: props.metrics.registry,
+        logger: props.logger,
+      });
     this.sweepTimer = setInterval(
       () => {
         this.cache.sweep();
         this.vault.sweep();
+        this.lastKnown?.sweep();
       },
       Math.max(1000, props.cacheMaxAgeMs ?? 30_000),
     );
@@ -199,19 +220,24 @@ export class MountService {
    * the values it fetched and the credentials it sent.
    */
   async mount(request: MountRequest, signal?: AbortSignal): Promise<MountResponse> {
+    return (await this.mountCall(request, { signal })).response;
+  }
+
+  /** One Mount, and whether it was answered with last known content (the server tells the driver). */
+  async mountCall(request: MountRequest, options: MountCallOptions = {}): Promise<LastKnownContentOutcome> {
     const redactor = this.redactor.scope();
     try {
-      return await this.mountScoped(request, redactor, signal);
+      return await this.mountScoped(request, redactor, options);
     } catch (err) {
-      throw toMountFailure(err, redactor, signal?.aborted ?? false);
+      throw toMountFailure(err, redactor, options.signal?.aborted ?? false);
     }
   }
 
   private async mountScoped(
     request: MountRequest,
     redactor: Redactor,
-    signal: AbortSignal | undefined,
-  ): Promise<MountResponse> {
+    { signal, deadline }: MountCallOptions,
+  ): Promise<LastKnownContentOutcome> {
     const params = await parseMountRequest(request, {
       defaultCloud: this.props.defaultCloud,
       env: this.props.env,
@@ -251,7 +277,7 @@ export class MountService {
           throw objectError(first, first.objectVersion, describeKeyVaultError(err), 'identity');
         });
     }
-    const ctx: VaultCallContext = {
+    const baseCtx: VaultCallContext = {
       identityKey: key,
       credential,
       vaultUrl: params.vaultUrl,
@@ -264,21 +290,52 @@ export class MountService {
       signal,
     };
     const tally: MountTally = { hit: 0, miss: 0, shared: 0 };
-    const scope: MountScope = {
-      ctx,
-      semaphore: new Semaphore(this.props.mountConcurrency ?? 32),
-      tally,
-      redactor,
+    const fetch = async (fetchSignal: AbortSignal | undefined, failures: MountFailureReason[]) => {
+      const scope: MountScope = {
+        ctx: { ...baseCtx, signal: fetchSignal },
+        semaphore: new Semaphore(this.props.mountConcurrency ?? 32),
+        tally,
+        redactor,
+        failures,
+      };
+      const perObject = await settleInOrder(params.objects.map((obj) => this.objectFiles(scope, obj)));
+      const files = perObject.flat();
+      checkFilePaths(files);
+      const response: MountResponse = {
+        object_version: files.map((f) => ({ id: f.id, version: f.version })),
+        files: files.map((f) => ({ path: f.path, mode: f.mode, contents: f.contents })),
+        error: null,
+      };
+      this.checkSize(response);
+      return response;
     };
-    const perObject = await settleInOrder(params.objects.map((obj) => this.objectFiles(scope, obj)));
-    const files = perObject.flat();
-    checkFilePaths(files);
-    const response: MountResponse = {
-      object_version: files.map((f) => ({ id: f.id, version: f.version })),
-      files: files.map((f) => ({ path: f.path, mode: f.mode, contents: f.contents })),
-      error: null,
-    };
-    this.checkSize(response);
+    const outcome: LastKnownContentOutcome =
+      this.lastKnown && params.serveLastKnownContentOnOutage
+        ? await this.lastKnown.run({
+            scope: {
+              identityKey: key,
+              podNamespace: params.podNamespace,
+              vaultUrl: params.vaultUrl,
+              tenantId: params.tenantId,
+              authorityHost: params.cloud.activeDirectoryEndpoint,
+              objects: params.objects,
+            },
+            firstMount: priority === 'mount',
+            fetch,
+            // A workload-identity (or identity-binding) token was accepted by Entra ID above; any
+            // other identity must still get a token for the vault now.
+            proveIdentity: async (proofSignal) => {
+              if (federated) return;
+              const token = await credential.getToken(`${params.cloud.keyVaultResource}/.default`, {
+                abortSignal: proofSignal,
+              });
+              if (!token) throw new Error('the identity returned no access token');
+            },
+            signal,
+            deadline,
+          })
+        : { response: await fetch(signal, []) };
+    const { response } = outcome;
     this.rememberTarget(request.target_path);
     this.props.logger.info('mounted', {
       pod: `${params.podNamespace}/${params.podName}`,
@@ -287,10 +344,18 @@ export class MountService {
       identity: params.identity.kind,
       priority,
       objects: params.objects.length,
-      files: files.length,
+      files: response.files.length,
       cache: tally,
+      ...(outcome.servedLastKnown
+        ? {
+            lastKnownContent: {
+              reason: outcome.servedLastKnown.reason,
+              ageSeconds: Math.floor(outcome.servedLastKnown.ageMs / 1000),
+            },
+          }
+        : {}),
     });
-    return response;
+    return outcome;
   }
 
   private checkSize(response: MountResponse): void {
@@ -319,19 +384,25 @@ export class MountService {
    */
   private async cached<V extends FetchedObject | ObjectVersionInfo[]>(
     cacheKey: string,
-    { ctx, tally }: MountScope,
+    { ctx, tally, failures }: MountScope,
     load: (shared: VaultCallContext) => Promise<V>,
   ): Promise<V> {
     const onOutcome = (outcome: CacheOutcome) => {
       tally[outcome]++;
       this.props.metrics.cacheRequests.inc({ result: outcome });
     };
-    return (await this.cache.getOrLoad(
-      cacheKey,
-      (signal) => load({ ...ctx, signal }),
-      onOutcome,
-      ctx.signal,
-    )) as V;
+    try {
+      return (await this.cache.getOrLoad(
+        cacheKey,
+        (signal) => load({ ...ctx, signal }),
+        onOutcome,
+        ctx.signal,
+      )) as V;
+    } catch (err) {
+      // Joined calls fail with the caller's MountRequestError too, so every Mount sees every reason.
+      failures.push(err instanceof MountRequestError ? err.reason : 'internal');
+      throw err;
+    }
   }
 
   private async timed<V>(obj: MountObject, version: string, load: () => Promise<V>): Promise<V> {

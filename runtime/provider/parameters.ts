@@ -9,6 +9,7 @@ import {
   parseObjectsParameter,
   ParsedKeyVaultObject,
 } from '../../lib/core/key-vault-objects';
+import { SERVE_LAST_KNOWN_CONTENT_PARAMETER } from '../../lib/core/last-known-content';
 import { goParseBoolError, parseGoBool } from '../common/go-compat/parse-bool';
 import { CloudEnvironment, CloudFileRules, resolveCloud } from './clouds';
 import {
@@ -57,6 +58,8 @@ export interface MountParameters {
   /** `https://<name>.<suffix>/`; '' when there are no objects (no vault check was made). */
   readonly vaultUrl: string;
   readonly defaultFileMode: number;
+  /** `serveLastKnownContentOnOutage` (ours; upstream ignores it): last known content on a Key Vault outage. */
+  readonly serveLastKnownContentOnOutage: boolean;
 }
 
 /** Options of the parameter parsing. */
@@ -247,6 +250,8 @@ export async function parseMountRequest(
   checkFileNamesDistinct(objects);
 
   const vaultUrl = objects.length > 0 ? vaultUrlFor(keyvaultName, cloud) : '';
+  // Our parameter, checked after every upstream check.
+  const serveLastKnownContentOnOutage = parseBoolParameter(attributes, SERVE_LAST_KNOWN_CONTENT_PARAMETER);
   return {
     podName,
     podNamespace,
@@ -259,5 +264,6 @@ export async function parseMountRequest(
     objects,
     vaultUrl,
     defaultFileMode,
+    serveLastKnownContentOnOutage,
   };
 }

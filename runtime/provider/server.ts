@@ -13,6 +13,7 @@ import {
   providerService,
   VERSION_METHOD,
 } from '../wire/provider-v1alpha1';
+import { lastKnownContentMetadata } from '../wire/last-known-content';
 import { MountService } from './mount';
 import { MountFailure } from './mount-failure';
 import type { GrpcFailureLabel, ProviderMetrics } from './metrics';
@@ -112,7 +113,21 @@ export async function startProviderServer(props: ProviderServerProps): Promise<U
           Mount: unary<MountRequest, MountResponse>(MOUNT_METHOD, async (request, call) => {
             const controller = new AbortController();
             call.on('cancelled', () => controller.abort(new Error('the driver cancelled the Mount call')));
-            return props.mountService.mount(request, controller.signal);
+            const deadline = call.getDeadline();
+            const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+            const outcome = await props.mountService.mountCall(request, {
+              signal: controller.signal,
+              deadline: Number.isFinite(deadlineMs) ? deadlineMs : undefined,
+            });
+            // Response headers, which the upstream driver ignores; ours records a Warning Event.
+            if (outcome.servedLastKnown)
+              call.sendMetadata(
+                lastKnownContentMetadata({
+                  ageSeconds: outcome.servedLastKnown.ageMs / 1000,
+                  reason: outcome.servedLastKnown.reason,
+                }),
+              );
+            return outcome.response;
           }),
         },
       },

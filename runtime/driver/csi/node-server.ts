@@ -194,6 +194,7 @@ export class NodeServer {
         contentChanged,
         objects: answer.objectVersions.length,
         files: answer.files.length,
+        lastKnownContent: answer.lastKnownContent,
       });
       await this.syncSecrets(report, {
         pod,

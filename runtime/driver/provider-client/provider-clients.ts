@@ -17,6 +17,7 @@ import {
   providerService,
   SYNC_WARNING_BYTES,
 } from '../../wire/provider-v1alpha1';
+import { LastKnownContentNotice, readLastKnownContentNotice } from '../../wire/last-known-content';
 import { ErrorReason, ReasonedError } from '../error-reasons';
 
 /** Upstream's provider name rule; it also keeps the socket path inside the provider directory. */
@@ -26,6 +27,8 @@ const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;
 export interface MountResult {
   readonly objectVersions: readonly ObjectVersion[];
   readonly files: readonly ProviderFile[];
+  /** Set when the provider answered with last known content (Key Vault unavailable; our provider only). */
+  readonly lastKnownContent?: LastKnownContentNotice;
 }
 
 /** Options of the ProviderClients. */
@@ -90,10 +93,11 @@ export class ProviderClients {
   /** Calls Mount; rejects with a ReasonedError whose text and reason are upstream's. */
   async mount(provider: string, request: MountRequest, deadline?: Date): Promise<MountResult> {
     let response: MountResponse | undefined;
+    let lastKnownContent: LastKnownContentNotice | undefined;
     for (let attempt = 1; ; attempt++) {
       const client = this.clientFor(provider);
       try {
-        response = await callMount(client, request, deadline);
+        ({ response, lastKnownContent } = await callMount(client, request, deadline));
         break;
       } catch (err) {
         const e = err as grpc.ServiceError;
@@ -117,7 +121,11 @@ export class ProviderClients {
     }
     const bytes = mountResponseContentBytes(response);
     if (bytes > SYNC_WARNING_BYTES) this.props.onLargeResponse?.(provider, bytes);
-    return { objectVersions: response.object_version, files: response.files };
+    return {
+      objectVersions: response.object_version,
+      files: response.files,
+      ...(lastKnownContent ? { lastKnownContent } : {}),
+    };
   }
 
   /** Closes every connection (driver shutdown). */
@@ -147,19 +155,33 @@ export class ProviderClients {
   }
 }
 
-function callMount(client: grpc.Client, request: MountRequest, deadline?: Date): Promise<MountResponse> {
+function callMount(
+  client: grpc.Client,
+  request: MountRequest,
+  deadline?: Date,
+): Promise<{ response: MountResponse; lastKnownContent?: LastKnownContentNotice }> {
   return new Promise((resolve, reject) => {
     const method = (
-      client as unknown as Record<string, grpc.requestCallback<MountResponse> & ((...a: unknown[]) => void)>
+      client as unknown as Record<
+        string,
+        grpc.requestCallback<MountResponse> & ((...a: unknown[]) => grpc.ClientUnaryCall)
+      >
     ).Mount;
-    method.call(
+    let lastKnownContent: LastKnownContentNotice | undefined;
+    // Response headers arrive before the message (our provider's last-known-content notice).
+    const call = method.call(
       client,
       request,
       new grpc.Metadata(),
       deadline ? { deadline } : {},
       (err: grpc.ServiceError | null, res?: MountResponse) =>
-        err ? reject(err) : resolve(res ?? { object_version: [], error: null, files: [] }),
+        err
+          ? reject(err)
+          : resolve({ response: res ?? { object_version: [], error: null, files: [] }, lastKnownContent }),
     );
+    call.on('metadata', (metadata: grpc.Metadata) => {
+      lastKnownContent = readLastKnownContentNotice(metadata);
+    });
   });
 }
 

@@ -3,6 +3,8 @@
 // reasons) and the log lines all come from the same facts, so they cannot disagree.
 import type { Logger } from '../../common/logging/logger';
 import type { PodEventRecorder, PodReference } from '../cluster/ports';
+import { formatDuration } from '../../../lib/core/duration';
+import type { LastKnownContentNotice } from '../../wire/last-known-content';
 import { DriverMetrics, OS_TYPE } from './driver-metrics';
 import type { MetricLabels } from './metric-labels';
 
@@ -24,7 +26,19 @@ export interface PublishOutcome {
   readonly contentChanged: boolean;
   readonly objects: number;
   readonly files: number;
+  /** The provider answered with last known content because Key Vault was unavailable. */
+  readonly lastKnownContent?: LastKnownContentNotice;
 }
+
+/** Event reason of a mount given last known content (ours; upstream has no such mount). */
+export const MOUNTED_LAST_KNOWN_CONTENT_REASON = 'MountedLastKnownContent';
+
+const OUTAGE_WORDS: Record<LastKnownContentNotice['reason'], string> = {
+  keyvault_server_error: 'answered with a server error',
+  keyvault_timeout: 'did not answer in time',
+  keyvault_throttled: 'throttled the requests',
+  keyvault_network: 'could not be reached',
+};
 
 /** A failure as the reporter sees it: upstream's message and `error_type` reason. */
 export interface ReportedFailure {
@@ -107,6 +121,19 @@ export class PublishReport {
           `successfully rotated mounted contents for spc ${this.spcRef}`,
         );
       }
+    }
+    const notice = outcome.lastKnownContent;
+    if (notice) {
+      this.event(
+        'Warning',
+        MOUNTED_LAST_KNOWN_CONTENT_REASON,
+        `Key Vault ${OUTAGE_WORDS[notice.reason]}, so spc ${this.spcRef} was mounted with the last content this node fetched for it, ` +
+          `${formatDuration(notice.ageSeconds * 1000)} old; it is refreshed at the next rotation once Key Vault answers`,
+      );
+      this.log.warn('mounted last known content: Key Vault is unavailable', {
+        reason: notice.reason,
+        ageSeconds: notice.ageSeconds,
+      });
     }
     const message = !outcome.remount
       ? 'volume mounted'

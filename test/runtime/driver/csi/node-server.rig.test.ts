@@ -30,6 +30,7 @@ import {
   freshNamespace,
 } from '../support/kube-test-support';
 import { ScriptedProvider } from '../support/scripted-provider';
+import { lastKnownContentMetadata } from '../../../../runtime/wire/last-known-content';
 
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2VuLXBheWxvYWQ.sig-DO-NOT-LOG';
 const SECRET_VALUE = 'p@ssw0rd-DO-NOT-LOG';
@@ -417,6 +418,38 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       expect(fs.readdirSync(volumesDir)).toEqual(['secrets-store']);
       expect(fs.existsSync('/abs/path')).toBe(false);
       expect(await podStatuses()).toEqual([]);
+    });
+
+    it('records a Warning Event when the provider answered with last known content (Key Vault unavailable)', async () => {
+      provider.answer = () => ({
+        files: [{ path: 's1', mode: 0o644, contents: SECRET_VALUE }],
+        objectVersions: [{ id: 'secret/s1', version: 'v1' }],
+        headers: lastKnownContentMetadata({ ageSeconds: 754, reason: 'keyvault_server_error' }),
+      });
+      const target = h.targetPath(POD.uid);
+      await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD }));
+      expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe(SECRET_VALUE);
+      expect(await eventsOnPod(1)).toEqual([
+        {
+          pod: POD,
+          type: 'Warning',
+          reason: 'MountedLastKnownContent',
+          message:
+            `Key Vault answered with a server error, so spc ${NS}/spc was mounted with the last content this node fetched for it, ` +
+            '12m34s old; it is refreshed at the next rotation once Key Vault answers',
+        },
+      ]);
+      // Headers that are not well formed (free text, a reason outside the list) are ignored.
+      const odd = new grpc.Metadata();
+      odd.set('x-aks-secrets-store-last-known-content-age-seconds', '12');
+      odd.set('x-aks-secrets-store-last-known-content-reason', `leaked ${SECRET_VALUE}`);
+      provider.answer = () => ({
+        files: [{ path: 's1', mode: 0o644, contents: 'x' }],
+        objectVersions: [{ id: 'secret/s1', version: 'v1' }],
+        headers: odd,
+      });
+      await h.publish(publishRequest({ targetPath: h.targetPath(POD.uid, 'a'), spc: 'spc', pod: POD }));
+      expect(await podEvents()).toHaveLength(1);
     });
 
     it('retries a provider that answers UNAVAILABLE', async () => {

@@ -23,6 +23,8 @@ export interface ScriptedAnswer {
   objectVersions?: ObjectVersion[];
   errorCode?: string;
   grpcError?: { code: grpc.status; details: string };
+  /** Response headers sent before the answer (e.g. our provider's last-known-content notice). */
+  headers?: grpc.Metadata;
 }
 
 /** A Mount as the provider received it. */
@@ -64,6 +66,7 @@ export class ScriptedProvider {
               this.authorities.push(call.getHost());
               const a = this.answer(call.request);
               if (a.grpcError) return cb({ code: a.grpcError.code, details: a.grpcError.details }, null);
+              if (a.headers) call.sendMetadata(a.headers);
               const response: MountResponse = {
                 object_version: a.objectVersions ?? [],
                 error: a.errorCode ? { code: a.errorCode } : null,
