@@ -57,3 +57,11 @@ export function readOnlyCsiVolume(scope: Construct, id: string, props: CsiVolume
   }
   return volume;
 }
+
+/** A volume's CSI driver and attributes (from the same `_toKube`), or undefined when it is not a CSI volume. */
+export function csiVolumeSource(
+  volume: Volume,
+): { readonly driver: string; readonly attributes: Readonly<Record<string, string>> } | undefined {
+  const csi = volume._toKube().csi;
+  return csi ? { driver: csi.driver, attributes: csi.volumeAttributes ?? {} } : undefined;
+}

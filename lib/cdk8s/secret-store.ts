@@ -1,7 +1,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { identityBindingRbac, IdentityMode, ValidationError } from '../core';
-import { AbstractPod, Container, ServiceAccount, Volume } from './plus';
+import { defaultSecretsStoreMountPath, identityBindingRbac, IdentityMode, ValidationError } from '../core';
+import { AbstractPod, Container, IServiceAccount, ServiceAccount, Volume } from './plus';
 import { SecretProviderClass, SecretProviderClassProps } from './secret-provider-class';
 import { atConstruct } from './construct-errors';
 import { kubeApiObject } from './kube-api-object';
@@ -19,6 +19,13 @@ export interface SecretStoreProps extends SecretProviderClassProps {
    * @default - the SecretProviderClass name
    */
   readonly serviceAccountName?: string;
+  /**
+   * Create the ServiceAccount. Turn off to reuse one that exists already, e.g. when a second store is wired
+   * into the same workload (`serviceAccountName: firstStore.serviceAccount.name`): a pod runs as one
+   * ServiceAccount. With workload identity, the store's identity then needs a federated credential for it.
+   * @default true
+   */
+  readonly createServiceAccount?: boolean;
 }
 
 /** An env var fed from a key of a Secret synced by the store. */
@@ -37,8 +44,8 @@ export interface SecretStoreWiringOptions {
    */
   readonly containers?: readonly Container[];
   /**
-   * Mount path of the objects.
-   * @default '/mnt/secrets-store'
+   * Mount path of the objects; each store wired into one container needs its own directory.
+   * @default - `/mnt/secrets-store/<SecretProviderClass name>`
    */
   readonly mountPath?: string;
   /**
@@ -60,8 +67,13 @@ export interface SecretStoreWiringOptions {
  */
 export class SecretStore extends Construct {
   public readonly secretProviderClass: SecretProviderClass;
-  /** The ServiceAccount pods must run as; pass it as the workload's `serviceAccount`. */
-  public readonly serviceAccount: ServiceAccount;
+  /**
+   * The ServiceAccount pods must run as; pass it as the workload's `serviceAccount`. With
+   * `createServiceAccount: false`, a reference to the existing one.
+   */
+  public readonly serviceAccount: IServiceAccount;
+  /** Whether this store created its ServiceAccount (`createServiceAccount`). */
+  public readonly createsServiceAccount: boolean;
   /** Namespace of the SPC, the ServiceAccount and the workloads. */
   public readonly namespace?: string;
   /** With identity binding: the ClusterRole and binding that let the store's ServiceAccount use the identity. */
@@ -69,14 +81,20 @@ export class SecretStore extends Construct {
 
   constructor(scope: Construct, id: string, props: SecretStoreProps) {
     super(scope, id);
-    const { serviceAccountName, ...spcProps } = props;
+    const { serviceAccountName, createServiceAccount, ...spcProps } = props;
     this.secretProviderClass = new SecretProviderClass(this, 'SecretProviderClass', {
       ...spcProps,
       name: props.name ?? id,
     });
     this.namespace = this.secretProviderClass.namespace;
     const saName = serviceAccountName ?? this.secretProviderClass.name;
-    if (this.secretProviderClass.identity.mode === IdentityMode.WORKLOAD_IDENTITY) {
+    this.createsServiceAccount = createServiceAccount ?? true;
+    if (!this.createsServiceAccount) {
+      this.serviceAccount = ServiceAccount.fromServiceAccountName(this, 'ServiceAccount', saName, {
+        ...(this.namespace !== undefined ? { namespaceName: this.namespace } : {}),
+      });
+    } else if (this.secretProviderClass.identity.mode === IdentityMode.WORKLOAD_IDENTITY) {
+      this.refuseSecondServiceAccount(saName);
       this.serviceAccount = new WorkloadIdentityServiceAccount(this, 'ServiceAccount', {
         name: saName,
         namespace: props.namespace,
@@ -84,6 +102,7 @@ export class SecretStore extends Construct {
         tenantId: props.tenantId,
       }).serviceAccount;
     } else {
+      this.refuseSecondServiceAccount(saName);
       this.serviceAccount = new ServiceAccount(this, 'ServiceAccount', {
         metadata: { name: saName, ...(props.namespace !== undefined ? { namespace: props.namespace } : {}) },
       });
@@ -91,6 +110,26 @@ export class SecretStore extends Construct {
     if (this.secretProviderClass.identity.mode === IdentityMode.IDENTITY_BINDING) {
       this.identityBindingRbac = this.allowIdentityBinding(props.identityBindingClientId!, saName);
     }
+  }
+
+  /** Two stores of one namespace creating one ServiceAccount name would render it twice. */
+  private refuseSecondServiceAccount(name: string): void {
+    const other = this.node.root.node
+      .findAll()
+      .find(
+        (c): c is SecretStore =>
+          c instanceof SecretStore &&
+          c !== this &&
+          c.createsServiceAccount &&
+          c.namespace === this.namespace &&
+          c.serviceAccount.name === name,
+      );
+    if (other === undefined) return;
+    throw new ValidationError(
+      'serviceAccountName',
+      `stores "${other.secretProviderClass.name}" and "${this.secretProviderClass.name}" both create ServiceAccount "${name}" in namespace "${this.namespace ?? '(none)'}"; create "${this.secretProviderClass.name}" with createServiceAccount: false to reuse it, or give it its own serviceAccountName`,
+      { constructPath: this.node.path },
+    );
   }
 
   private allowIdentityBinding(clientId: string, serviceAccountName: string): ApiObject[] {
@@ -153,7 +192,8 @@ export class SecretStore extends Construct {
       secretName: ref.secretName,
     }));
     for (const container of containers) {
-      atConstruct(workload, () => mountSecretsStore(container, volume, { path: opts.mountPath }));
+      const path = opts.mountPath ?? defaultSecretsStoreMountPath(spc.name);
+      atConstruct(workload, () => mountSecretsStore(container, volume, { path }));
       for (const variable of env) container.env.addVariable(variable.name, variable.value);
     }
     if (opts.restartOnRotation) {

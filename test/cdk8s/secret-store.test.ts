@@ -1,6 +1,6 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from '../../lib/cdk8s/plus';
-import { SecretStore } from '../../lib/cdk8s';
+import { mountSecretsStore, SecretStore } from '../../lib/cdk8s';
 import { byKind, CLIENT, Manifest, spcProps } from './fixtures';
 
 describe('SecretStore', () => {
@@ -34,7 +34,7 @@ describe('SecretStore', () => {
       volumeAttributes: { secretProviderClass: 'app-secrets' },
     });
     expect(podSpec.containers[0].volumeMounts[0]).toMatchObject({
-      mountPath: '/mnt/secrets-store',
+      mountPath: '/mnt/secrets-store/app-secrets',
       readOnly: true,
     });
     expect(podSpec.containers[0].env).toEqual([
@@ -121,5 +121,116 @@ describe('SecretStore', () => {
     );
     const empty = new kplus.Deployment(chart, 'e', { serviceAccount: store.serviceAccount });
     expect(() => store.wire(empty)).toThrow(/^\[team-a\/e\] containers: ".*" has no containers/);
+  });
+});
+
+describe('two SecretStores in one workload (issue 13, defect 2)', () => {
+  const OTHER_CLIENT = '22222222-2222-2222-2222-222222222222';
+  const build = () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'team-a', { namespace: 'team-a' });
+    const orders = new SecretStore(chart, 'orders', spcProps);
+    const billing = new SecretStore(chart, 'billing', {
+      ...spcProps,
+      workloadIdentityClientId: OTHER_CLIENT,
+      serviceAccountName: orders.serviceAccount.name,
+      createServiceAccount: false,
+    });
+    const deployment = new kplus.Deployment(chart, 'web', {
+      metadata: { name: 'web' },
+      serviceAccount: orders.serviceAccount,
+      containers: [{ name: 'app', image: 'nginx' }],
+    });
+    return { chart, orders, billing, deployment };
+  };
+
+  test('each store mounts in its own directory, and the pod runs as the one ServiceAccount', () => {
+    const { chart, orders, billing, deployment } = build();
+    orders.wire(deployment);
+    billing.wire(deployment);
+    const out = Testing.synth(chart) as Manifest[];
+    expect(byKind(out, 'ServiceAccount').map((sa) => sa.metadata.name)).toEqual(['orders']);
+    const spec = byKind(out, 'Deployment')[0].spec.template.spec;
+    expect(spec.serviceAccountName).toBe('orders');
+    expect(spec.containers[0].volumeMounts).toEqual([
+      { name: 'secrets-store-orders', mountPath: '/mnt/secrets-store/orders', readOnly: true },
+      { name: 'secrets-store-billing', mountPath: '/mnt/secrets-store/billing', readOnly: true },
+    ]);
+    expect(spec.volumes.map((v: { name: string }) => v.name)).toEqual([
+      'secrets-store-orders',
+      'secrets-store-billing',
+    ]);
+    // The reused ServiceAccount is a reference: its name, no object of its own.
+    expect(billing.createsServiceAccount).toBe(false);
+    expect(billing.serviceAccount.name).toBe('orders');
+  });
+
+  test('a shared mount path fails at synth naming both stores', () => {
+    const { orders, billing, deployment } = build();
+    orders.wire(deployment, { mountPath: '/mnt/secrets' });
+    expect(() => billing.wire(deployment, { mountPath: '/mnt/secrets/' })).toThrow(
+      /^\[team-a\/web\] path: stores "orders" and "billing" clash in one container: both mount at "\/mnt\/secrets"; give each store its own directory/,
+    );
+  });
+
+  test('a mount path inside another store fails naming both stores', () => {
+    const { orders, billing, deployment } = build();
+    orders.wire(deployment, { mountPath: '/mnt/secrets' });
+    expect(() => billing.wire(deployment, { mountPath: '/mnt/secrets/billing' })).toThrow(
+      'path: stores "orders" and "billing" clash in one container: "/mnt/secrets/billing" lies inside "/mnt/secrets"',
+    );
+  });
+
+  test('the same store wired twice into one container fails, naming the first mount', () => {
+    const { orders, deployment } = build();
+    orders.wire(deployment);
+    expect(() => orders.wire(deployment, { mountPath: '/elsewhere' })).toThrow(
+      'path: store "orders" is already mounted in container "app" at "/mnt/secrets-store/orders"; mount a store once per container',
+    );
+  });
+
+  test('the standalone mountSecretsStore keeps /mnt/secrets-store but refuses a second store there', () => {
+    const { chart, orders, billing } = build();
+    const pod = new kplus.Pod(chart, 'seed', { containers: [{ name: 'busybox', image: 'busybox' }] });
+    mountSecretsStore(pod.containers[0], orders.volume);
+    expect(pod.containers[0].mounts.map((m) => m.path)).toEqual(['/mnt/secrets-store']);
+    expect(() => mountSecretsStore(pod.containers[0], billing.volume)).toThrow(
+      'path: stores "orders" and "billing" clash in one container: both mount at "/mnt/secrets-store"',
+    );
+  });
+
+  test('stores in different containers may share a path', () => {
+    const { chart, orders, billing } = build();
+    const pod = new kplus.Pod(chart, 'two', {
+      serviceAccount: orders.serviceAccount,
+      containers: [
+        { name: 'a', image: 'nginx' },
+        { name: 'b', image: 'nginx' },
+      ],
+    });
+    orders.wire(pod, { containers: [pod.containers[0]], mountPath: '/mnt/s' });
+    expect(() => billing.wire(pod, { containers: [pod.containers[1]], mountPath: '/mnt/s' })).not.toThrow();
+  });
+
+  test('two stores creating one ServiceAccount name fail at construction naming both', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'team-a', { namespace: 'team-a' });
+    new SecretStore(chart, 'orders', spcProps);
+    expect(() => new SecretStore(chart, 'billing', { ...spcProps, serviceAccountName: 'orders' })).toThrow(
+      /^\[team-a\/billing\] serviceAccountName: stores "orders" and "billing" both create ServiceAccount "orders" in namespace "team-a"; create "billing" with createServiceAccount: false/,
+    );
+    // Another namespace is another ServiceAccount.
+    const other = new Chart(app, 'team-b', { namespace: 'team-b' });
+    expect(
+      () => new SecretStore(other, 'billing', { ...spcProps, serviceAccountName: 'orders' }),
+    ).not.toThrow();
+  });
+
+  test('a reused ServiceAccount still has to be the workload one with workload identity', () => {
+    const { chart, billing } = build();
+    const d = new kplus.Deployment(chart, 'd', { containers: [{ image: 'nginx' }] });
+    expect(() => billing.wire(d)).toThrow(
+      /workload.serviceAccount: ".*" runs as the default ServiceAccount, not the store's "orders"/,
+    );
   });
 });

@@ -154,7 +154,7 @@ describe('npm run synth (examples/cdk8s)', () => {
       containers: [
         {
           env: [{ name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'orders-db', key: 'password' } } }],
-          volumeMounts: [{ mountPath: '/mnt/secrets-store', readOnly: true }],
+          volumeMounts: [{ mountPath: '/mnt/secrets-store/orders-secrets', readOnly: true }],
         },
       ],
     });
