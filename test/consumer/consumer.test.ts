@@ -106,6 +106,9 @@ describe('the packed tarball', () => {
     );
     expect(strays).toEqual([]);
     expect(pack.files.filter((file) => file.endsWith('.map'))).toEqual([]);
+    // The Pulumi component package is source-based (added from the repository with `pulumi package add`):
+    // its compiled entry point alone, without PulumiPlugin.yaml and the sources its schema comes from, serves nothing.
+    expect(pack.files.filter((file) => file.includes('component-package'))).toEqual([]);
   });
 
   test('every export, typesVersions and bin target is a file in the tarball', () => {
