@@ -1,9 +1,10 @@
 import { IConstruct } from 'constructs';
 import type { ISecretProviderClass } from './secret-provider-class';
+import type { SecretStore } from './secret-store';
 import type { ISecretsStoreDriver } from './self-hosted-install';
 
 // What the constructs of one cdk8s app know of each other, for the checks that span constructs: two
-// SecretProviderClasses with one name, an SPC its install cannot serve. Constructs register here when
+// SecretProviderClasses with one name, an SPC its install cannot serve, two stores creating one ServiceAccount. Constructs register here when
 // they are created; the checks read it in `node.addValidation`, at synth, when the tree is complete.
 
 const registries = new WeakMap<IConstruct, AppRegistry>();
@@ -22,6 +23,7 @@ export class AppRegistry {
 
   private readonly spcsByKey = new Map<string, ISecretProviderClass[]>();
   private readonly driverList: ISecretsStoreDriver[] = [];
+  private readonly serviceAccountCreators = new Map<string, SecretStore[]>();
 
   private constructor() {}
 
@@ -35,6 +37,22 @@ export class AppRegistry {
     const same = this.spcsByKey.get(spcKey(spc)) ?? [];
     const index = same.indexOf(spc);
     return index > 0 ? same[0] : undefined;
+  }
+
+  /** Records that `store` creates ServiceAccount `name` in `namespace`. */
+  public addServiceAccountCreator(store: SecretStore, namespace: string | undefined, name: string): void {
+    const key = `${namespace ?? ''}/${name}`;
+    this.serviceAccountCreators.set(key, [...(this.serviceAccountCreators.get(key) ?? []), store]);
+  }
+
+  /** The store that created the same ServiceAccount before `store`, if any. */
+  public earlierServiceAccountCreator(
+    store: SecretStore,
+    namespace: string | undefined,
+    name: string,
+  ): SecretStore | undefined {
+    const same = this.serviceAccountCreators.get(`${namespace ?? ''}/${name}`) ?? [];
+    return same.indexOf(store) > 0 ? same[0] : undefined;
   }
 
   public addDriver(driver: ISecretsStoreDriver): void {

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { defaultSecretsStoreMountPath, identityBindingRbac, IdentityMode, ValidationError } from '../core';
 import { AbstractPod, Container, IServiceAccount, ServiceAccount, Volume } from './plus';
 import { SecretProviderClass, SecretProviderClassProps } from './secret-provider-class';
+import { AppRegistry } from './app-registry';
 import { atConstruct } from './construct-errors';
 import { kubeApiObject } from './kube-api-object';
 import { restartOnRotation } from './restart-on-rotation';
@@ -112,24 +113,19 @@ export class SecretStore extends Construct {
     }
   }
 
-  /** Two stores of one namespace creating one ServiceAccount name would render it twice. */
+  /** Two stores of one namespace creating one ServiceAccount name would render it twice (checked at synth). */
   private refuseSecondServiceAccount(name: string): void {
-    const other = this.node.root.node
-      .findAll()
-      .find(
-        (c): c is SecretStore =>
-          c instanceof SecretStore &&
-          c !== this &&
-          c.createsServiceAccount &&
-          c.namespace === this.namespace &&
-          c.serviceAccount.name === name,
-      );
-    if (other === undefined) return;
-    throw new ValidationError(
-      'serviceAccountName',
-      `stores "${other.secretProviderClass.name}" and "${this.secretProviderClass.name}" both create ServiceAccount "${name}" in namespace "${this.namespace ?? '(none)'}"; create "${this.secretProviderClass.name}" with createServiceAccount: false to reuse it, or give it its own serviceAccountName`,
-      { constructPath: this.node.path },
-    );
+    const registry = AppRegistry.of(this);
+    registry.addServiceAccountCreator(this, this.namespace, name);
+    this.node.addValidation({
+      validate: () => {
+        const first = registry.earlierServiceAccountCreator(this, this.namespace, name);
+        if (first === undefined) return [];
+        return [
+          `serviceAccountName: stores "${first.secretProviderClass.name}" (${first.node.path}) and "${this.secretProviderClass.name}" both create ServiceAccount "${name}" in namespace "${this.namespace ?? '(none)'}"; create "${this.secretProviderClass.name}" with createServiceAccount: false to reuse it, or give it its own serviceAccountName`,
+        ];
+      },
+    });
   }
 
   private allowIdentityBinding(clientId: string, serviceAccountName: string): ApiObject[] {

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { Pod, readOnlyCsiVolume, Volume } from '../../lib/cdk8s/plus';
+import { csiVolumeSource, Pod, readOnlyCsiVolume, Volume } from '../../lib/cdk8s/plus';
 import { byKind, Manifest } from './fixtures';
 
 // lib/cdk8s/plus.ts relies on one cdk8s-plus internal: a pod renders each volume by calling that
@@ -24,6 +24,21 @@ describe('the cdk8s-plus internal plus.ts relies on', () => {
         volumeAttributes: { secretProviderClass: 'spc' },
       },
     });
+  });
+
+  test('csiVolumeSource reads the driver and attributes a CSI volume renders, and nothing from other volumes', () => {
+    const chart = Testing.chart();
+    const volume = readOnlyCsiVolume(chart, 'v', {
+      name: 'store',
+      driver: 'secrets-store.csi.k8s.io',
+      attributes: { secretProviderClass: 'spc' },
+      nodePublishSecretName: 'sp-creds',
+    });
+    expect(csiVolumeSource(volume)).toEqual({
+      driver: 'secrets-store.csi.k8s.io',
+      attributes: { secretProviderClass: 'spc' },
+    });
+    expect(csiVolumeSource(Volume.fromEmptyDir(chart, 'e', 'scratch'))).toBeUndefined();
   });
 
   test("a pod renders its volumes with the volume's own _toKube, so the nodePublishSecretRef reaches the manifest", () => {
