@@ -408,8 +408,12 @@ maybe('hostile NodePublishVolume inputs to the driver process (real apiserver)',
       const errorType = /error_type="([^"]*)"/.exec(set)?.[1];
       if (errorType !== undefined) expect(DRIVER_REASONS.has(errorType)).toBe(true);
     }
-    // The driver is still the one process that started (no crash), and still serves.
+    // The driver is still the one process that started (no crash), and still serves, within the
+    // memory budget of upstream's DaemonSet request (100 MiB) after the whole table.
     expect(driver.exitCode).toBeUndefined();
+    const rss = driver.rssBytes();
+    console.log(`driver RSS after the hostile table: ${(rss / 1048576).toFixed(1)} MiB`);
+    expect(rss).toBeLessThan(100 * 1048576);
     await goodPublishWorks();
   }, 60_000);
 });
