@@ -788,6 +788,67 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     examples: ['could not find secret provider class pod status volume for pod a/b'],
   },
   {
+    id: 'driver.target-path-shape',
+    area: 'node',
+    origins: ['our-runtime'],
+    pattern:
+      /is not an absolute path without "\.", "\.\." or empty segments|is not of the form <kubelet>\/pods\/<pod uid>|belongs to pod uid [^\s,]{1,100}, not /,
+    cause:
+      "the target path of the NodePublishVolume call is not kubelet's path for this pod's volume (only something other than kubelet, or a kubelet with a different root dir, sends that)",
+    fix: "check what calls the driver's CSI socket; the driver accepts only <kubelet>/pods/<pod uid>/volumes/kubernetes.io~csi/<volume>/mount for the pod's own UID",
+    examples: [
+      'failed to check the target path of pod a/b, err: target path "/var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/v/mount/../../x" is not an absolute path without ".", ".." or empty segments',
+      'failed to check the target path of pod a/b, err: target path /var/lib/kubelet/pods/u1/volumes/kubernetes.io~csi/v/mount belongs to pod uid u1, not u2',
+    ],
+  },
+  {
+    id: 'driver.token-not-from-kubelet',
+    area: 'pod',
+    origins: ['our-runtime'],
+    pattern: / in the [^\n]{1,40} did not come from kubelet: /,
+    cause:
+      "the pod's volume carries a service-account token of its own: kubelet sends tokens only for the audiences in the CSIDriver's spec.tokenRequests, so this one came from the pod author and is refused",
+    fix: "remove csi.storage.k8s.io/serviceAccount.tokens from the pod's volumeAttributes; for workload identity, list api://AzureADTokenExchange in the CSIDriver's spec.tokenRequests (SelfHostedInstall: workloadIdentity)",
+    examples: [
+      "csi.storage.k8s.io/serviceAccount.tokens in the volume attributes did not come from kubelet: CSIDriver secrets-store.csi.k8s.io has no tokenRequests, so kubelet sends no service-account tokens. Remove it from the pod's volumeAttributes; to use workload identity, list the audience in the CSIDriver's spec.tokenRequests",
+    ],
+  },
+  {
+    id: 'driver.token-policy-unknown',
+    area: 'install',
+    origins: ['our-runtime'],
+    pattern: /and the driver has not read CSIDriver \S{1,300} yet/,
+    cause:
+      'the driver has not been able to read its CSIDriver object since it started (the API server is away, or its RBAC lacks get/list/watch on csidrivers)',
+    fix: "check the driver's logs for list/watch failures and that its ClusterRole grants get/list/watch on storage.k8s.io csidrivers (resourceNames: the driver name); kubelet retries the mount",
+    examples: [
+      "the request carries csi.storage.k8s.io/serviceAccount.tokens, and the driver has not read CSIDriver secrets-store.csi.k8s.io yet (the Kubernetes API server has not answered since the driver started), so it cannot tell kubelet's tokens from a pod's; kubelet retries the mount",
+    ],
+  },
+  {
+    id: 'driver.volume-attributes-too-large',
+    area: 'pod',
+    origins: ['our-runtime'],
+    pattern: /the volume attributes are too large: /,
+    cause:
+      "the pod's CSI volumeAttributes exceed the driver's bounds (256 keys, 316-byte keys, 128 KiB values, 256 KiB in all)",
+    fix: 'move parameters into the SecretProviderClass and keep volumeAttributes to secretProviderClass (and small overrides)',
+    examples: [
+      'the volume attributes are too large: "objects" is 204812 bytes, more than 131072; keep volumeAttributes small (the SecretProviderClass holds the parameters)',
+    ],
+  },
+  {
+    id: 'driver.spc-name',
+    area: 'pod',
+    origins: ['our-runtime'],
+    pattern: /volume attribute [^\n]{1,200} is not a SecretProviderClass name/,
+    cause: "the pod's volumeAttributes.secretProviderClass is not a valid object name",
+    fix: 'set volumeAttributes.secretProviderClass to the name of a SecretProviderClass in the pod\'s namespace (lowercase letters, digits, "-" and ".")',
+    examples: [
+      'volume attribute secretProviderClass "../x" is not a SecretProviderClass name (a DNS subdomain: lowercase letters, digits, "-" and ".", at most 253 characters); name an SPC in the pod\'s own namespace',
+    ],
+  },
+  {
     id: 'driver.file-path',
     area: 'secret-provider-class',
     origins: ['driver', 'our-runtime'],

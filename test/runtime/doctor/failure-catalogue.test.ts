@@ -88,6 +88,7 @@ const NOT_MOUNT_TEXTS: Record<string, string> = {
 /** Texts that only wrap an inner one (matched by a generic entry on purpose). */
 const WRAPPERS = [
   'failed to mount secrets store objects for pod X/X',
+  'failed to check the target path of pod X/X',
   'failed to mount objects, error: X',
   'failed to get objectType:X, objectName:X, objectVersion:X: X',
   'failed to build auth config for mode X: X',
