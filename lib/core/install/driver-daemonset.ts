@@ -38,6 +38,9 @@ const PLUGIN_DIR_NAME = 'csi-secrets-store';
  */
 export const DRIVER_NODE_OPTIONS = '--max-semi-space-size=1 --max-old-space-size=64';
 
+/** glibc's arena count for our driver process (see the env below). Not set for the upstream (Go) image. */
+export const DRIVER_MALLOC_ARENA_MAX = '2';
+
 /** Args of the `secrets-store` container: upstream v1.6 flag names, so both images read the same. */
 export function driverArgs(props: DriverDaemonSetProps): string[] {
   return [
@@ -86,7 +89,14 @@ export function driverDaemonSet(props: DriverDaemonSetProps): KubeObject {
     env: [
       { name: 'CSI_ENDPOINT', value: CSI_ENDPOINT },
       { name: 'KUBE_NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
-      ...(props.images.runtimeImage ? [{ name: 'NODE_OPTIONS', value: DRIVER_NODE_OPTIONS }] : []),
+      ...(props.images.runtimeImage
+        ? [
+            { name: 'NODE_OPTIONS', value: DRIVER_NODE_OPTIONS },
+            // Two glibc malloc arenas instead of 8 per core: the peak RSS under the bench's republish storm
+            // fell from 100.6 to 93-95 MiB (bench/driver, 110 volumes, Node 24), at no CPU cost measured.
+            { name: 'MALLOC_ARENA_MAX', value: DRIVER_MALLOC_ARENA_MAX },
+          ]
+        : []),
     ],
     securityContext: { privileged: true },
     ports: [
