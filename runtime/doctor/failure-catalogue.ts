@@ -655,52 +655,6 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     examples: ['secretProviderClass is not set', 'parameters not set in team-a/app'],
   },
   {
-    id: 'driver.spc-attribute-name',
-    area: 'pod',
-    origins: ['our-runtime'],
-    pattern: /is not a SecretProviderClass name \(a DNS subdomain/,
-    cause: "the pod volume's volumeAttributes.secretProviderClass is not a Kubernetes name",
-    fix: "set volumeAttributes.secretProviderClass to the name of a SecretProviderClass in the pod's namespace",
-    examples: [
-      'volume attribute secretProviderClass "../x" is not a SecretProviderClass name (a DNS subdomain: lowercase letters, digits, "-" and ".", at most 253 characters); name an SPC in the pod\'s own namespace',
-    ],
-  },
-  {
-    id: 'driver.attributes-too-large',
-    area: 'pod',
-    origins: ['our-runtime'],
-    pattern: /the volume attributes are too large/,
-    cause: "the pod volume's volumeAttributes are larger than the driver accepts",
-    fix: 'keep volumeAttributes to secretProviderClass (the SecretProviderClass holds the parameters)',
-    examples: [
-      'the volume attributes are too large: 70000 bytes; keep volumeAttributes small (the SecretProviderClass holds the parameters)',
-    ],
-  },
-  {
-    id: 'driver.token-not-from-kubelet',
-    area: 'pod',
-    origins: ['our-runtime'],
-    pattern: /\bin the [\w ]{1,40} did not come from kubelet/,
-    cause:
-      "the pod's volumeAttributes or nodePublishSecretRef Secret carry service-account tokens themselves; the driver takes tokens only from kubelet (the CSIDriver's tokenRequests)",
-    fix: "remove csi.storage.k8s.io/serviceAccount.tokens from the pod's volumeAttributes or Secret; for workload identity list the audience api://AzureADTokenExchange in the CSIDriver's spec.tokenRequests",
-    examples: [
-      "csi.storage.k8s.io/serviceAccount.tokens in the volume attributes did not come from kubelet: CSIDriver secrets-store.csi.k8s.io requests no tokens. Remove it from the pod's volumeAttributes; to use workload identity, list the audience in the CSIDriver's spec.tokenRequests",
-    ],
-  },
-  {
-    id: 'driver.token-policy-unknown',
-    area: 'install',
-    origins: ['our-runtime'],
-    pattern: /the driver has not read CSIDriver \S{1,260} yet/,
-    cause:
-      'the driver on node {node} started and has not yet read its CSIDriver object from the API server, so it cannot check the tokens of this mount',
-    fix: 'kubelet retries the mount; if it lasts, check that the driver reaches the API server (`kubectl logs` of the driver pod) and may get csidrivers',
-    examples: [
-      "the request carries csi.storage.k8s.io/serviceAccount.tokens, and the driver has not read CSIDriver secrets-store.csi.k8s.io yet (the Kubernetes API server has not answered since the driver started), so it cannot tell kubelet's tokens from a pod's; kubelet retries the mount",
-    ],
-  },
-  {
     id: 'driver.read-only',
     area: 'pod',
     origins: ['driver'],

@@ -73,6 +73,8 @@ const NOT_MOUNT_TEXTS: Record<string, string> = {
   'runtime/provider/keyvault/token-bucket.ts': 'constructor argument checks and cancellations',
   'runtime/provider/keyvault/retry.ts': 'cancellation of a wait (the Mount then fails as cancelled)',
   'runtime/provider/single-flight.ts': 'cancellation of a shared call',
+  'runtime/provider/last-known-content.ts':
+    'the abort reason of the live fetch once the Mount is answered with last known content: no Mount fails with it',
   'runtime/driver/cluster/kube/watch-cache.ts': 'programming error (started twice)',
   'runtime/driver/cluster/kube/kube-config.ts': 'process start-up (kubeconfig)',
   'runtime/driver/cluster/kube/kube-resources.ts': 'programming errors (empty name, missing namespace)',
@@ -93,7 +95,6 @@ const WRAPPERS = [
   'failed to get objectType:X, objectName:X, objectVersion:X: X',
   'failed to build auth config for mode X: X',
   'failed to get keyvault client: X',
-  'failed to check the target path of pod X/X', // PublishError.wrap around the mount point check's error
   'X, err: X',
   'X (X)', // PublishError.fromCause: `<message> (<API_UNAVAILABLE_HINT>)`, checked below
 ];
