@@ -129,6 +129,11 @@ describe('the Azure SecretProviderClass admission policy', () => {
       'spec.parameters.useVMManagedIdentity is not a boolean',
     ],
     [
+      'with a serveLastKnownContentOnOutage Go cannot parse',
+      withParameters({ serveLastKnownContentOnOutage: 'yes' }),
+      'spec.parameters.serveLastKnownContentOnOutage is not a boolean',
+    ],
+    [
       'with identity binding but no clientID',
       { ...without('clientID'), useAzureTokenProxy: 'true' },
       'clientID is required for identity binding',
@@ -140,6 +145,14 @@ describe('the Azure SecretProviderClass admission policy', () => {
     expect(error?.status).toBe(422);
     expect(error?.statusMessage).toContain(AZURE_SPC_ADMISSION_POLICY_NAME);
     expect(error?.statusMessage).toContain(message);
+  });
+
+  test('accepts a SecretProviderClass that opts in to last known content', async () => {
+    expect(
+      await rejection(
+        secretProviderClass('last-known', withParameters({ serveLastKnownContentOnOutage: 'True' })),
+      ),
+    ).toBeUndefined();
   });
 
   test('accepts an identity-binding SecretProviderClass with its clientID', async () => {

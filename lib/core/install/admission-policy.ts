@@ -1,4 +1,5 @@
 import { KubeObject } from '../kube-object';
+import { SERVE_LAST_KNOWN_CONTENT_PARAMETER } from '../last-known-content';
 import { INSTALL_COMMON_LABELS, SECRETS_STORE_API_GROUP } from './names';
 
 // A ValidatingAdmissionPolicy (CEL, admissionregistration.k8s.io/v1, Kubernetes >= 1.30) that turns
@@ -74,6 +75,14 @@ export const AZURE_SPC_RULES: readonly AdmissionRule[] = [
     )}).size() <= 1`,
     message:
       'spec.parameters: more than one identity mode is true (usePodIdentity, useVMManagedIdentity, useAzureTokenProxy); the Azure provider allows only one: set the others to "false" or remove them',
+    reason: 'Invalid',
+  },
+  {
+    // Our provider parses its own switch as it parses the identity flags (the upstream provider ignores it).
+    expression: `!('${SERVE_LAST_KNOWN_CONTENT_PARAMETER}' in variables.params) || variables.params['${SERVE_LAST_KNOWN_CONTENT_PARAMETER}'].trim() in ${celList(
+      [...GO_PARSEBOOL_TRUE, ...GO_PARSEBOOL_FALSE, ''],
+    )}`,
+    message: `spec.parameters.${SERVE_LAST_KNOWN_CONTENT_PARAMETER} is not a boolean this project's provider can parse: write "true" or "false" (quoted, as every parameter is a string)`,
     reason: 'Invalid',
   },
   {

@@ -115,4 +115,13 @@ export const AZURE_SPC_ADMISSION_CASES: readonly AdmissionCase[] = [
     spc: spc('yes-flag', { ...GOOD_PARAMETERS, useVMManagedIdentity: 'yes' }),
     denied: 'spec.parameters.useVMManagedIdentity is not a boolean',
   },
+  {
+    name: 'serveLastKnownContentOnOutage true',
+    spc: spc('ok-last-known', { ...GOOD_PARAMETERS, serveLastKnownContentOnOutage: 'true' }),
+  },
+  {
+    name: 'unparseable serveLastKnownContentOnOutage',
+    spc: spc('yes-last-known', { ...GOOD_PARAMETERS, serveLastKnownContentOnOutage: 'yes' }),
+    denied: 'spec.parameters.serveLastKnownContentOnOutage is not a boolean',
+  },
 ];

@@ -199,6 +199,28 @@ const cases: ParityCase[] = [
     secrets: { ClientID: 'SP_ID', CLIENTSECRET: 'SP_SECRET' },
     objects: [secret('plain')],
   },
+  {
+    // Our parameter (docs/compatibility P25); without --outage-max-staleness ours answers as upstream.
+    name: 'serveLastKnownContentOnOutage "true" is ignored by upstream, and by ours without the flag',
+    parameters: { serveLastKnownContentOnOutage: 'true' },
+    objects: [secret('plain')],
+  },
+  {
+    name: 'serveLastKnownContentOnOutage not a Go bool',
+    parameters: { serveLastKnownContentOnOutage: 'yes' },
+    objects: [secret('plain')],
+    deviation: {
+      note: 'our parameter serveLastKnownContentOnOutage is parsed as the identity switches are (Go ParseBool) and refused when it is not a boolean; upstream does not read it',
+      check: (ours, upstream) => {
+        expect(upstream.ok).toBe(true);
+        expect(ours).toMatchObject({
+          ok: false,
+          message:
+            'failed to mount objects, error: failed to parse serveLastKnownContentOnOutage flag, error: strconv.ParseBool: parsing "yes": invalid syntax',
+        });
+      },
+    },
+  },
   // Workload identity: the service-account token forwarded by the driver is exchanged at the token endpoint.
   {
     name: 'workload identity (clientID + service-account token)',
