@@ -45,6 +45,8 @@ export class MountFailure extends Error {
   constructor(
     message: string,
     readonly reason: MountFailureReason,
+    /** The gRPC status the driver gets. @default UNKNOWN (upstream's for every Mount error) */
+    readonly grpcCode?: number,
   ) {
     super(message);
     this.name = 'MountFailure';

@@ -3,6 +3,7 @@
 // fetches sequentially and stops at the first error; we fetch in parallel and report the first
 // error in SPC order, so the error a user sees is the same.
 import * as path from 'node:path';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { Semaphore } from '../common/semaphore';
 import type { Logger } from '../common/logging/logger';
 import type { Redactor } from '../common/logging/redaction';
@@ -10,6 +11,7 @@ import type { CloudEnvironment } from './clouds';
 import { contentBytes } from './content/encoding';
 import { ObjectContentError, objectContentParts } from './content/object-content';
 import { identityKey } from './identity/auth-config';
+import { CachingCredential } from './identity/caching-credential';
 import { CredentialPool } from './identity/credential-pool';
 import { checkTokenProxyReady } from './identity/token-proxy-credential';
 import type { TokenProxyTarget } from './identity/token-proxy-target';
@@ -20,7 +22,8 @@ import type { FetchedObject, ObjectVersionInfo, VaultObjectType } from './keyvau
 import { VaultAccess, VaultAccessProps, VaultCallContext } from './keyvault/vault-access';
 import { LastKnownContent, LastKnownContentOutcome } from './last-known-content';
 import type { ProviderMetrics } from './metrics';
-import { MountFailureReason, toMountFailure } from './mount-failure';
+import { deadlineText, MountDeadlineError, MountWait } from './mount-deadline';
+import { MountFailure, MountFailureReason, toMountFailure } from './mount-failure';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
   MountRequest,
@@ -94,6 +97,44 @@ function objectError(
     `failed to get objectType:${obj.objectType}, objectName:${obj.objectName}, objectVersion:${version}: ${message}`,
     true,
     reason,
+  );
+}
+
+/** Where a Mount is, for the answer it gives when its deadline comes first. */
+interface MountProgress {
+  /** What the Mount waits for now. */
+  wait: () => MountWait;
+  /** The SPC's objects, once parsed. */
+  objects?: readonly MountObject[];
+  /** Objects not fetched yet. */
+  readonly pending: Set<MountObject>;
+}
+
+/**
+ * The answer of a Mount whose deadline came first: what it waited for, worded as upstream words an
+ * object's failure (on the first object, in SPC order, still waiting), DEADLINE_EXCEEDED.
+ */
+function deadlineFailure(
+  deadline: MountDeadlineError,
+  wait: MountWait,
+  progress: MountProgress,
+  scope: Redactor,
+): MountFailure {
+  const text = deadlineText(deadline, wait);
+  const obj = progress.objects?.find((o) => progress.pending.has(o)) ?? progress.objects?.[0];
+  const message = obj ? objectError(obj, obj.objectVersion, text, 'cancelled').message : text;
+  const reason: MountFailureReason =
+    wait.on === 'entra' || (wait.on === 'keyvault' && wait.entra)
+      ? 'identity'
+      : wait.on === 'keyvault'
+        ? (wait.throttledForMs ?? 0) > 0
+          ? 'keyvault_throttled'
+          : 'keyvault_timeout'
+        : 'cancelled';
+  return new MountFailure(
+    scope.redactString(`failed to mount objects, error: ${message}`),
+    reason,
+    grpcStatus.DEADLINE_EXCEEDED,
   );
 }
 
@@ -226,10 +267,20 @@ export class MountService {
   /** One Mount, and whether it was answered with last known content (the server tells the driver). */
   async mountCall(request: MountRequest, options: MountCallOptions = {}): Promise<LastKnownContentOutcome> {
     const redactor = this.redactor.scope();
+    const { signal } = options;
+    const progress: MountProgress = { wait: () => ({ on: 'request' }), pending: new Set() };
+    // Taken first, before the abort reaches the calls this Mount waits on and they unwind.
+    let waitedOn: MountWait | undefined;
+    const snapshot = () => (waitedOn = progress.wait());
+    signal?.addEventListener('abort', snapshot, { once: true });
     try {
-      return await this.mountScoped(request, redactor, options);
+      return await this.mountScoped(request, redactor, options, progress);
     } catch (err) {
-      throw toMountFailure(err, redactor, options.signal?.aborted ?? false);
+      if (signal?.reason instanceof MountDeadlineError)
+        throw deadlineFailure(signal.reason, waitedOn ?? progress.wait(), progress, redactor);
+      throw toMountFailure(err, redactor, signal?.aborted ?? false);
+    } finally {
+      signal?.removeEventListener('abort', snapshot);
     }
   }
 
@@ -237,12 +288,14 @@ export class MountService {
     request: MountRequest,
     redactor: Redactor,
     { signal, deadline }: MountCallOptions,
+    progress: MountProgress,
   ): Promise<LastKnownContentOutcome> {
     const params = await parseMountRequest(request, {
       defaultCloud: this.props.defaultCloud,
       env: this.props.env,
       cloudFiles: { directory: this.props.cloudEnvFileDir ?? '' },
     });
+    progress.objects = params.objects;
     if (params.objects.length === 0) {
       // Upstream answers with no files and no versions, which the driver then fails as
       // "missing object versions"; say what is wrong instead.
@@ -267,7 +320,11 @@ export class MountService {
       });
     }
     const credential = this.credentials.credentialFor(key, params.identity, params.tenantId, params.cloud);
+    const authority = `${params.cloud.activeDirectoryEndpoint.replace(/\/+$/, '')}/${params.tenantId}`;
     if (federated) {
+      const clientId = params.identity.clientId;
+      const via = params.identity.kind === 'identity-binding' ? ' through the AKS token proxy' : '';
+      progress.wait = () => ({ on: 'entra', authority: `${authority}${via}`, clientId });
       // Nothing cached for this identity is served to a token Entra ID has not accepted for it.
       const first = params.objects[0];
       await this.credentials
@@ -277,6 +334,13 @@ export class MountService {
           throw objectError(first, first.objectVersion, describeKeyVaultError(err), 'identity');
         });
     }
+    progress.wait = () => ({
+      on: 'keyvault',
+      vault: params.keyvaultName,
+      vaultUrl: params.vaultUrl,
+      throttledForMs: this.vault.bucketFor(new URL(params.vaultUrl).host).pausedUntilMs - Date.now(),
+      entra: credential instanceof CachingCredential && credential.isRequesting() ? authority : undefined,
+    });
     const baseCtx: VaultCallContext = {
       identityKey: key,
       credential,
@@ -298,7 +362,12 @@ export class MountService {
         redactor,
         failures,
       };
-      const perObject = await settleInOrder(params.objects.map((obj) => this.objectFiles(scope, obj)));
+      const perObject = await settleInOrder(
+        params.objects.map((obj) => {
+          progress.pending.add(obj);
+          return this.objectFiles(scope, obj).finally(() => progress.pending.delete(obj));
+        }),
+      );
       const files = perObject.flat();
       checkFilePaths(files);
       const response: MountResponse = {

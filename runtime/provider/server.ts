@@ -15,6 +15,7 @@ import {
 } from '../wire/provider-v1alpha1';
 import { lastKnownContentMetadata } from '../wire/last-known-content';
 import { MountService } from './mount';
+import { abortBeforeDeadline } from './mount-deadline';
 import { MountFailure } from './mount-failure';
 import type { GrpcFailureLabel, ProviderMetrics } from './metrics';
 import { packageVersion } from '../../lib/core/package-version';
@@ -115,10 +116,14 @@ export async function startProviderServer(props: ProviderServerProps): Promise<U
             call.on('cancelled', () => controller.abort(new Error('the driver cancelled the Mount call')));
             const deadline = call.getDeadline();
             const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-            const outcome = await props.mountService.mountCall(request, {
-              signal: controller.signal,
-              deadline: Number.isFinite(deadlineMs) ? deadlineMs : undefined,
-            });
+            // Answer before the driver's deadline, saying what did not answer in time.
+            const cancelTimer = abortBeforeDeadline(deadline, controller);
+            const outcome = await props.mountService
+              .mountCall(request, {
+                signal: controller.signal,
+                deadline: Number.isFinite(deadlineMs) ? deadlineMs : undefined,
+              })
+              .finally(cancelTimer);
             // Response headers, which the upstream driver ignores; ours records a Warning Event.
             if (outcome.servedLastKnown)
               call.sendMetadata(

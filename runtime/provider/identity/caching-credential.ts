@@ -62,6 +62,11 @@ export class CachingCredential implements TokenCredential {
     ).result;
   }
 
+  /** True while a token request is in flight (a Mount past its deadline says it waited on Entra ID). */
+  isRequesting(): boolean {
+    return this.flights.size > 0;
+  }
+
   /** Keeps `token` for `scopes` (a token obtained elsewhere for the same identity). */
   seed(scopes: string | string[], token: AccessToken): void {
     this.tokens.set(Array.isArray(scopes) ? [...scopes].sort().join(' ') : scopes, token);

@@ -42,6 +42,11 @@ export class TokenBucket {
     this.lastRefill = this.now();
   }
 
+  /** Until when a 429's Retry-After holds every caller (epoch ms; past when not paused). */
+  get pausedUntilMs(): number {
+    return this.pausedUntil;
+  }
+
   /** Number of callers waiting. */
   get pending(): number {
     return this.queues.mount.length + this.queues.rotation.length;
