@@ -18,6 +18,8 @@ interface FakeApi {
   /** Open watch responses, newest last. */
   watches: http.ServerResponse[];
   failNextList: boolean;
+  /** Every watch is answered 410 Gone (a server or proxy that does so whatever the resourceVersion). */
+  goneWatches: boolean;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ async function fakeApi(): Promise<FakeApi> {
     requests: [] as string[],
     watches: [] as http.ServerResponse[],
     failNextList: false,
+    goneWatches: false,
   };
   let resourceVersion = 100;
   const server = http.createServer((req, res) => {
@@ -35,7 +38,7 @@ async function fakeApi(): Promise<FakeApi> {
     state.requests.push(`${watch ? 'WATCH' : 'LIST'} rv=${url.searchParams.get('resourceVersion') ?? ''}`);
     res.writeHead(watch || !state.failNextList ? 200 : 500, { 'content-type': 'application/json' });
     if (watch) {
-      if (url.searchParams.get('resourceVersion') === 'expired') {
+      if (state.goneWatches || url.searchParams.get('resourceVersion') === 'expired') {
         res.end(
           `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' } })}\n`,
         );
@@ -133,6 +136,26 @@ describe('WatchCache recovery', () => {
     expect(cache.get('ns', 'b')).toBeUndefined();
     expect(cache.get('ns', 'a')).toBeDefined();
     expect(changes).toEqual(['ADDED a', 'ADDED b', 'DELETED b']);
+    await cache.stop();
+  });
+
+  it('re-lists at once on a 410, but backs off when the watch after a fresh list is Gone again', async () => {
+    api.objects.set('a', spc('a', '5'));
+    api.goneWatches = true;
+    const cache = new WatchCache<SecretProviderClass>({
+      client: api.client,
+      resource: SECRET_PROVIDER_CLASSES,
+      minBackoffMs: 100,
+      maxBackoffMs: 400,
+    });
+    await cache.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    // Without the backoff this is a list+watch loop (hundreds in 1.5 s); with it: 2 at once, then 100..400 ms apart.
+    expect(cache.lists).toBeGreaterThanOrEqual(3);
+    expect(cache.lists).toBeLessThan(12);
+    expect(cache.get('ns', 'a')).toBeDefined(); // served from the last list meanwhile
+    api.goneWatches = false;
+    await until('a watch stays open again', () => api.watches.length === 1);
     await cache.stop();
   });
 
