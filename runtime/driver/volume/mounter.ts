@@ -1,11 +1,11 @@
 // The tmpfs under every volume: secrets live in memory and vanish with the mount. Mount state is read
 // from /proc/self/mountinfo (not by comparing device numbers), so a bind or propagated mount counts too.
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
+import { CommandShell } from './command-shell';
 
-const execFileAsync = promisify(execFile);
+/** mount/umount for every Mounter of the process, through one waiting shell (command-shell.ts). */
+const commands = new CommandShell();
 
 /** Options of the Mounter. */
 export interface MounterProps {
@@ -93,13 +93,9 @@ export class Mounter {
   }
 }
 
-async function run(command: string, args: string[]): Promise<void> {
-  try {
-    await execFileAsync(command, args, { timeout: 60_000 });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
-  }
+/** Rejects with `<command> <args> failed: <its output>`. */
+function run(command: string, args: string[]): Promise<void> {
+  return commands.run(command, args);
 }
 
 /** Mount points from a mountinfo file (field 5, with the kernel's octal escapes undone). */
