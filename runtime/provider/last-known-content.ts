@@ -11,7 +11,7 @@
 // credential. Rotation Mounts are never given it: the driver keeps the pod's content and reports the
 // failed rotation. Every Mount tries Key Vault first, so the first answer after the outage is fresh.
 import { createHash } from 'node:crypto';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from '../common/metrics/prom-core';
 import type { Logger } from '../common/logging/logger';
 import { isOutageReason, OutageReason } from '../wire/last-known-content';
 import type { MountResponse } from '../wire/provider-v1alpha1';
