@@ -1,7 +1,9 @@
 import { IConstruct } from 'constructs';
-import type { ISecretProviderClass } from './secret-provider-class';
-import type { SecretStore } from './secret-store';
-import type { ISecretsStoreDriver } from './self-hosted-install';
+import type {
+  ISecretProviderClass,
+  ISecretsStoreDriver,
+  IServiceAccountCreator,
+} from './construct-contracts';
 
 // What the constructs of one cdk8s app know of each other, for the checks that span constructs: two
 // SecretProviderClasses with one name, an SPC its install cannot serve, two stores creating one ServiceAccount. Constructs register here when
@@ -23,7 +25,7 @@ export class AppRegistry {
 
   private readonly spcsByKey = new Map<string, ISecretProviderClass[]>();
   private readonly driverList: ISecretsStoreDriver[] = [];
-  private readonly serviceAccountCreators = new Map<string, SecretStore[]>();
+  private readonly serviceAccountCreators = new Map<string, IServiceAccountCreator[]>();
 
   private constructor() {}
 
@@ -40,17 +42,21 @@ export class AppRegistry {
   }
 
   /** Records that `store` creates ServiceAccount `name` in `namespace`. */
-  public addServiceAccountCreator(store: SecretStore, namespace: string | undefined, name: string): void {
+  public addServiceAccountCreator(
+    store: IServiceAccountCreator,
+    namespace: string | undefined,
+    name: string,
+  ): void {
     const key = `${namespace ?? ''}/${name}`;
     this.serviceAccountCreators.set(key, [...(this.serviceAccountCreators.get(key) ?? []), store]);
   }
 
   /** The store that created the same ServiceAccount before `store`, if any. */
   public earlierServiceAccountCreator(
-    store: SecretStore,
+    store: IServiceAccountCreator,
     namespace: string | undefined,
     name: string,
-  ): SecretStore | undefined {
+  ): IServiceAccountCreator | undefined {
     const same = this.serviceAccountCreators.get(`${namespace ?? ''}/${name}`) ?? [];
     return same.indexOf(store) > 0 ? same[0] : undefined;
   }

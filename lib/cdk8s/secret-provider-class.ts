@@ -1,5 +1,5 @@
 import { ApiObject, Chart } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
 import {
   installCapabilityProblems,
   resolveSecretProviderClass,
@@ -10,23 +10,11 @@ import {
   validateDns1123Subdomain,
 } from '../core';
 import { AppRegistry } from './app-registry';
+import type { ISecretProviderClass } from './construct-contracts';
 import { atConstruct } from './construct-errors';
 import { wiringProblems } from './wiring-checks';
 
-/** A SecretProviderClass that workloads can mount: one defined in this app, or one imported by name. */
-export interface ISecretProviderClass extends IConstruct {
-  /** Name of the SecretProviderClass; pods reference it in their CSI volume. */
-  readonly name: string;
-  /** Namespace it lives in; undefined when it takes the namespace it is applied to. */
-  readonly namespace?: string;
-  /** Secret the volume passes as `nodePublishSecretRef` (service principal mode); undefined when none. */
-  readonly nodePublishSecretName?: string;
-  /**
-   * The Kubernetes Secrets it syncs; undefined when not known here (an imported SPC given none), and
-   * env vars from its synced Secrets are then not checked.
-   */
-  readonly secretObjects?: readonly SecretObject[];
-}
+export type { ISecretProviderClass } from './construct-contracts';
 
 /** What is known of a SecretProviderClass created elsewhere (another app, Helm, kubectl). */
 export interface SecretProviderClassAttributes {

@@ -1,7 +1,7 @@
 import { secretsStoreVolumeName, SECRETS_STORE_CSI_DRIVER_NAME, validateDns1123Label } from '../core';
 import { atConstruct } from './construct-errors';
 import { readOnlyCsiVolume, Volume } from './plus';
-import { ISecretProviderClass } from './secret-provider-class';
+import type { ISecretProviderClass } from './construct-contracts';
 
 // The CSI inline volume that mounts a SecretProviderClass.
 

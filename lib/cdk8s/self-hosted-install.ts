@@ -11,26 +11,14 @@ import {
   SelfHostedInstallOptions,
 } from '../core/install';
 import { AppRegistry } from './app-registry';
+import type { ISecretsStoreDriver } from './construct-contracts';
 import { atConstruct } from './construct-errors';
 import { kubeApiObject } from './kube-api-object';
 
+export type { ISecretsStoreDriver } from './construct-contracts';
+
 // cdk8s front end of the install model in lib/core/install: every object is rendered there and only
 // wrapped here, so the cdk8s and Pulumi installs cannot drift apart.
-
-/** What a SecretProviderClass or workload needs to know about how the driver got onto the cluster. */
-export interface ISecretsStoreDriver {
-  /** Name of the CSIDriver that pods reference in their CSI volumes. */
-  readonly csiDriverName: string;
-  /** True when this app installs the driver itself; false when AKS runs it as an add-on. */
-  readonly selfHosted: boolean;
-  /** The construct scope; add it as a dependency so SPCs are applied after the CRDs. */
-  readonly node: Construct['node'];
-  /**
-   * What the install lets SecretProviderClasses use (secret sync, token requests), checked against
-   * every SPC of the app at synth; undefined when not known here (the AKS add-on).
-   */
-  readonly capabilities?: InstallCapabilities;
-}
 
 /** Props of SelfHostedInstall: exactly the framework-neutral SelfHostedInstallOptions. */
 export type SelfHostedInstallProps = SelfHostedInstallOptions;

@@ -1,7 +1,7 @@
 import { validateSyncedSecretKey } from '../core';
 import { atConstruct } from './construct-errors';
 import { EnvValue, ISecret, Secret } from './plus';
-import type { ISecretProviderClass } from './secret-provider-class';
+import type { ISecretProviderClass } from './construct-contracts';
 
 // Env vars read from a Kubernetes Secret that a SecretProviderClass syncs (secretObjects).
 

@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import { AbstractPod, Container } from './plus';
-import type { ISecretProviderClass } from './secret-provider-class';
+import type { ISecretProviderClass } from './construct-contracts';
 import { syncedSecretSource } from './synced-secret-env';
 
 // A pod can mount only a SecretProviderClass of its own namespace, and read only Secrets synced
