@@ -126,10 +126,17 @@ describe('the component package, read by the real Pulumi CLI', () => {
       /\/kubernetes\/v[\d.]+\/schema\.json#\/resources\/kubernetes:core%2Fv1:ServiceAccount$/,
     );
     expect(store.roleAssignments.items?.$ref).toMatch(/azure-native:authorization:RoleAssignment$/);
+    expect(store.identityBinding.$ref).toMatch(/azure-native:containerservice:IdentityBinding$/);
+    expect(store.identityBindingClusterRoleBinding.$ref).toMatch(
+      /kubernetes:rbac\.authorization\.k8s\.io%2Fv1:ClusterRoleBinding$/,
+    );
     expect(Object.keys(store).sort()).toEqual([
       'clientId',
       'federatedCredentials',
       'identity',
+      'identityBinding',
+      'identityBindingClusterRole',
+      'identityBindingClusterRoleBinding',
       'keyVaultName',
       'namespace',
       'roleAssignments',
