@@ -1,27 +1,42 @@
-// The seed's own manifests (shared/seed/csi-secrets-store-configuration-options.md), read from the seed
-// document itself so the node tests run exactly what a reader of the seed would apply.
+// The seed's own manifests (shared/seed/csi-secrets-store-configuration-options.md): its SecretProviderClass
+// and pod, so the node tests run exactly what a reader of the seed would apply. They are kept verbatim in
+// seed-manifests.yaml (a clone need not have shared/ beside it); whenever the document is there, the copy
+// must equal the document's blocks, so an edited seed cannot drift from what the tests run.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../../lib/core/kube-object';
 
-const SEED_FILE = path.join('seed', 'csi-secrets-store-configuration-options.md');
+const SEED_DOCUMENT = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  '..',
+  'shared',
+  'seed',
+  'csi-secrets-store-configuration-options.md',
+);
+const SEED_COPY = path.join(__dirname, 'seed-manifests.yaml');
 
-/** shared/ sits beside the repository (the team's checkouts and CI's fresh clone alike). */
-function seedDocument(): string {
-  const file = path.resolve(__dirname, '..', '..', '..', 'shared', SEED_FILE);
-  if (!fs.existsSync(file))
-    throw new Error(`the seed document is not at ${file} (shared/ beside the repository)`);
-  return fs.readFileSync(file, 'utf8');
-}
-
-/** Every ```yml block of the seed, parsed. */
+/** The copied objects, checked against the seed document when it is beside the repository. */
 function seedYamlBlocks(): KubeObject[] {
-  const blocks = [...seedDocument().matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((match) =>
-    // The blocks are indented under list items in the document.
-    match[1].replace(/^ {4}/gm, ''),
-  );
-  return blocks.map((block) => parse(block) as KubeObject);
+  const copied = parseAllDocuments(fs.readFileSync(SEED_COPY, 'utf8')).map((doc) => doc.toJS() as KubeObject);
+  if (fs.existsSync(SEED_DOCUMENT)) {
+    const inDocument = [...fs.readFileSync(SEED_DOCUMENT, 'utf8').matchAll(/```ya?ml\n([\s\S]*?)```/g)].map(
+      // The blocks are indented under list items in the document.
+      (match) => parse(match[1].replace(/^ {4}/gm, '')) as KubeObject,
+    );
+    for (const object of copied) {
+      const twin = inDocument.find(
+        (o) => o?.kind === object.kind && o.metadata?.name === object.metadata?.name,
+      );
+      if (JSON.stringify(twin) !== JSON.stringify(object))
+        throw new Error(
+          `${SEED_COPY} no longer matches the seed document ${SEED_DOCUMENT} for ${object.kind} ${object.metadata?.name}: copy the block again`,
+        );
+    }
+  }
+  return copied;
 }
 
 function seedObject(kind: string, name: string): KubeObject {
