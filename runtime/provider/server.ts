@@ -20,27 +20,7 @@ import { MountFailure } from './mount-failure';
 import type { GrpcFailureLabel, ProviderMetrics } from './metrics';
 import { packageVersion } from '../../lib/core/package-version';
 import { RUNTIME_NAME } from './version';
-
-/** Go's codes.Code.String() names, for the grpc_code label. */
-const GO_CODE_NAMES = [
-  'OK',
-  'Canceled',
-  'Unknown',
-  'InvalidArgument',
-  'DeadlineExceeded',
-  'NotFound',
-  'AlreadyExists',
-  'PermissionDenied',
-  'ResourceExhausted',
-  'FailedPrecondition',
-  'Aborted',
-  'OutOfRange',
-  'Unimplemented',
-  'Internal',
-  'Unavailable',
-  'DataLoss',
-  'Unauthenticated',
-];
+import { goGrpcCodeName } from '../common/go-compat/grpc-code-names';
 
 /** Options of the provider gRPC server. */
 export interface ProviderServerProps {
@@ -63,7 +43,7 @@ export async function startProviderServer(props: ProviderServerProps): Promise<U
         metrics.observeGrpcRequest(
           Number(process.hrtime.bigint() - started) / 1e9,
           method,
-          GO_CODE_NAMES[code] ?? String(code),
+          goGrpcCodeName(code) ?? String(code),
           label,
         );
       handler(call.request, call).then(
@@ -85,7 +65,7 @@ export async function startProviderServer(props: ProviderServerProps): Promise<U
           finish(code, label);
           logger.error('request failed', {
             method,
-            code: GO_CODE_NAMES[code],
+            code: goGrpcCodeName(code),
             reason: label,
             error: message,
           });

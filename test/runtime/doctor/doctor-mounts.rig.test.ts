@@ -5,6 +5,7 @@
 // driver and kubelet wrap it and written as kubelet's FailedMount Event on the pod (no kubelet runs in
 // this rig), and the compiled doctor must name the cause and the fix from that text, for both providers.
 import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
+import { goGrpcCodeName } from '../../../runtime/common/go-compat/grpc-code-names';
 import { FakeAzure, startFakeAzure } from '../../../harness/fakes/fake-azure';
 import { fakeServiceAccountToken, objectsYaml } from '../../../harness/provider/parity-world';
 import {
@@ -175,7 +176,7 @@ function describeProviders(): void {
       // As the driver wraps a provider error (node-server.ts, upstream's nodeserver.go), then kubelet.
       const event = await s.failedMount(pod, 'secrets-store-0', {
         code: 'Unknown',
-        message: `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: rpc error: code = ${grpcCodeName(outcome.grpcCode)} desc = ${outcome.message}`,
+        message: `failed to mount secrets store objects for pod ${pod.namespace}/${pod.name}, err: rpc error: code = ${goGrpcCodeName(outcome.grpcCode) ?? `Code(${outcome.grpcCode})`} desc = ${outcome.message}`,
       });
 
       const run = await doctorJson(['--pod', 'web-0', '-n', s.appNamespace]);
@@ -190,29 +191,4 @@ function describeProviders(): void {
       expect(run.stdout).not.toContain('not-for-the-report');
     });
   });
-}
-
-/** gRPC status code names as Go's status.Code().String() prints them. */
-function grpcCodeName(code: number): string {
-  return (
-    [
-      'OK',
-      'Canceled',
-      'Unknown',
-      'InvalidArgument',
-      'DeadlineExceeded',
-      'NotFound',
-      'AlreadyExists',
-      'PermissionDenied',
-      'ResourceExhausted',
-      'FailedPrecondition',
-      'Aborted',
-      'OutOfRange',
-      'Unimplemented',
-      'Internal',
-      'Unavailable',
-      'DataLoss',
-      'Unauthenticated',
-    ][code] ?? `Code(${code})`
-  );
 }
