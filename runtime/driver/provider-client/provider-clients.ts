@@ -19,6 +19,7 @@ import {
 } from '../../wire/provider-v1alpha1';
 import { LastKnownContentNotice, readLastKnownContentNotice } from '../../wire/last-known-content';
 import { ErrorReason, ReasonedError } from '../error-reasons';
+import { goGrpcCodeName } from '../../common/go-compat/grpc-code-names';
 
 /** Upstream's provider name rule; it also keeps the socket path inside the provider directory. */
 const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;
@@ -195,11 +196,5 @@ function grpcFailure(err: grpc.ServiceError): ReasonedError {
 
 /** The Go-style text of a gRPC error, as upstream passes it through: `rpc error: code = X desc = Y`. */
 export function goGrpcErrorText(code: number, details: string): string {
-  const name = (grpc.status[code] ?? 'Unknown')
-    .toLowerCase()
-    .split('_')
-    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
-    .join('');
-  const goName = name === 'Ok' ? 'OK' : name;
-  return `rpc error: code = ${goName} desc = ${details}`;
+  return `rpc error: code = ${goGrpcCodeName(code) ?? `Code(${code})`} desc = ${details}`;
 }
