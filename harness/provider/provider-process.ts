@@ -27,7 +27,7 @@ import {
   VersionRequest,
   VersionResponse,
 } from '../../runtime/wire/provider-v1alpha1';
-import { withPrivateHosts } from '../fakes/loopback-hosts';
+import { canUsePrivilegedLoopback, withPrivateHosts } from '../fakes/loopback-hosts';
 import { rigBinary } from '../rig/rig-env';
 
 /** Ports and socket handed to the provider's command line. */
@@ -151,6 +151,23 @@ export function upstreamProviderBinary(): string {
     return override;
   }
   return rigBinary('upstreamProvider');
+}
+
+/**
+ * Why ours and the upstream provider cannot both be run here against the fakes under the public-cloud
+ * names, or undefined: that needs root (port 443 on loopback, unshare --mount for a private /etc/hosts)
+ * and both builds.
+ */
+export function whyProvidersCannotRun(): string | undefined {
+  if (!canUsePrivilegedLoopback())
+    return 'needs root (port 443 on loopback, unshare --mount for a private /etc/hosts)';
+  try {
+    upstreamProviderBinary();
+    ourProviderCommand();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return undefined;
 }
 
 /** The command line of the upstream Go provider built by harness/rig/build.sh. */

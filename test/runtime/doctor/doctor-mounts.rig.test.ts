@@ -4,7 +4,6 @@
 // login.microsoftonline.com, in a private /etc/hosts); the gRPC error each returns is wrapped as the
 // driver and kubelet wrap it and written as kubelet's FailedMount Event on the pod (no kubelet runs in
 // this rig), and the compiled doctor must name the cause and the fix from that text, for both providers.
-import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
 import { goGrpcCodeName } from '../../../runtime/common/go-compat/grpc-code-names';
 import { FakeAzure, startFakeAzure } from '../../../harness/fakes/fake-azure';
 import { fakeServiceAccountToken, objectsYaml } from '../../../harness/provider/parity-world';
@@ -13,6 +12,7 @@ import {
   ProviderProcess,
   upstreamProviderBinary,
   upstreamProviderCommand,
+  whyProvidersCannotRun,
 } from '../../../harness/provider/provider-process';
 import { KubeApi } from '../../../harness/rig/kube-api';
 import { cannotRunHere } from '../../../harness/rig/rig-env';
@@ -29,18 +29,7 @@ const VAULT = 'kv-team-a';
 /** The ServiceAccount the provider harness's Mount attributes name (namespace default, account default). */
 const MOUNT_SUBJECT = 'system:serviceaccount:default:default';
 
-function unavailable(): string | undefined {
-  if (!canUsePrivilegedLoopback())
-    return 'needs root (port 443 on loopback, unshare --mount for a private /etc/hosts)';
-  try {
-    upstreamProviderBinary();
-    ourProviderCommand();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
-const reason = unavailable();
+const reason = whyProvidersCannotRun();
 // In CI this throws (nothing is skipped there); elsewhere it warns and the file's one test says why.
 const notHere = reason !== undefined && cannotRunHere(`doctor-mounts.rig.test.ts ${reason}`);
 

@@ -9,7 +9,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
 import {
   fakeServiceAccountToken,
   objectsYaml,
@@ -26,22 +25,12 @@ import {
   ProviderProcess,
   upstreamProviderBinary,
   upstreamProviderCommand,
+  whyProvidersCannotRun,
 } from '../../../harness/provider/provider-process';
 
 jest.setTimeout(300_000);
 
-function unavailable(): string | undefined {
-  if (!canUsePrivilegedLoopback())
-    return 'the provider fault suite needs root (port 443 on loopback, unshare --mount for a private /etc/hosts)';
-  try {
-    upstreamProviderBinary();
-    ourProviderCommand();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
-const reason = unavailable();
+const reason = whyProvidersCannotRun();
 if (reason && process.env.CI === 'true') throw new Error(`provider fault suite cannot run: ${reason}`);
 
 const DEADLINE_EXCEEDED = 4;

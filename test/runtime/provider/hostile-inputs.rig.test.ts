@@ -10,7 +10,6 @@ import { generateKeyPairSync, KeyObject, randomBytes, sign } from 'node:crypto';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
 import { objectsYaml, ParityWorld, startParityWorld, VAULT } from '../../../harness/provider/parity-world';
 import {
   MountInput,
@@ -19,22 +18,12 @@ import {
   ProviderProcess,
   upstreamProviderBinary,
   upstreamProviderCommand,
+  whyProvidersCannotRun,
 } from '../../../harness/provider/provider-process';
 
 jest.setTimeout(300_000);
 
-function unavailable(): string | undefined {
-  if (!canUsePrivilegedLoopback())
-    return 'the hostile-input suite needs root (port 443 on loopback, unshare --mount for a private /etc/hosts)';
-  try {
-    upstreamProviderBinary();
-    ourProviderCommand();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
-const reason = unavailable();
+const reason = whyProvidersCannotRun();
 if (reason && process.env.CI === 'true') throw new Error(`hostile-input suite cannot run: ${reason}`);
 
 const hex = (n: number) => randomBytes(n).toString('hex').slice(0, n);

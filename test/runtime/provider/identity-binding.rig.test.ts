@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeTokenProxy } from '../../../harness/fakes/fake-token-proxy';
-import { canUsePrivilegedLoopback, randomLoopbackAddress } from '../../../harness/fakes/loopback-hosts';
+import { randomLoopbackAddress } from '../../../harness/fakes/loopback-hosts';
 import { TestCa } from '../../../harness/fakes/test-ca';
 import {
   objectsYaml,
@@ -31,23 +31,13 @@ import {
   ProviderProcess,
   upstreamProviderBinary,
   upstreamProviderCommand,
+  whyProvidersCannotRun,
 } from '../../../harness/provider/provider-process';
 import type { TokenProxyRequest } from '../../../harness/fakes/fake-token-proxy';
 
 jest.setTimeout(180_000);
 
-function unavailable(): string | undefined {
-  if (!canUsePrivilegedLoopback())
-    return 'identity-binding parity needs root (port 443 on loopback, unshare --mount for a private /etc/hosts and ca.crt)';
-  try {
-    upstreamProviderBinary();
-    ourProviderCommand();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
-const reason = unavailable();
+const reason = whyProvidersCannotRun();
 if (reason && process.env.CI === 'true') throw new Error(`identity-binding parity cannot run: ${reason}`);
 
 const UAMI = '6e1c2d3f-4444-4e0e-9d1b-0a1b2c3d4e5f';

@@ -6,7 +6,6 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
 import {
   startParityWorld,
   objectsYaml,
@@ -21,28 +20,12 @@ import {
   ProviderProcess,
   upstreamProviderBinary,
   upstreamProviderCommand,
+  whyProvidersCannotRun,
 } from '../../../harness/provider/provider-process';
 
 jest.setTimeout(120_000);
 
-/** Why this file cannot run here, or undefined. */
-function unavailable(): string | undefined {
-  if (!canUsePrivilegedLoopback())
-    return 'parity needs root (port 443 on loopback, unshare --mount for a private /etc/hosts)';
-  try {
-    upstreamProviderBinary();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  try {
-    ourProviderCommand();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return undefined;
-}
-
-const reason = unavailable();
+const reason = whyProvidersCannotRun();
 if (reason && process.env.CI === 'true') throw new Error(`parity cannot run: ${reason}`);
 
 type Obj = Record<string, string | number>;
