@@ -2,7 +2,7 @@
 // recorded on it (FailedMount and friends, and containers waiting on a missing Secret), each read
 // through the failure catalogue, and the SecretProviderClassPodStatus of each volume: what is mounted.
 import type { KubeEvent } from '../driver/cluster/kube/kube-types';
-import type { ClusterFacts } from './cluster-facts';
+import { type ClusterFacts, eventTime } from './cluster-facts';
 import { diagnoseMessage, fillPlaceholders } from './failure-catalogue';
 import { Finding, Findings, MountedVolume, safeMessage, safeText } from './findings';
 import type { Subject } from './targets';
@@ -14,18 +14,6 @@ export type DiagnosisContext = Readonly<Record<string, string | undefined>>;
 const FAILURE_REASONS = new Set(['FailedMount', 'MountRotationFailed', 'FailedToCreateSecret', 'Failed']);
 /** A sync or rotation failure older than this is history (upstream retries sync every 5 minutes). */
 const RECENT_MS = 15 * 60_000;
-
-function eventTime(e: KubeEvent): number {
-  return (
-    Date.parse(
-      e.lastTimestamp ??
-        (e.eventTime as string | undefined) ??
-        e.firstTimestamp ??
-        e.metadata.creationTimestamp ??
-        '',
-    ) || 0
-  );
-}
 
 function occurrences(e: KubeEvent): string {
   const series = (e as { series?: { count?: number } }).series?.count;

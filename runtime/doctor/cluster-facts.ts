@@ -174,15 +174,20 @@ export class ClusterFacts {
         fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${podName}`,
       });
       if (!read.ok) return read;
-      const when = (e: KubeEvent) =>
-        Date.parse(
-          e.lastTimestamp ??
-            (e.eventTime as string | undefined) ??
-            e.firstTimestamp ??
-            e.metadata.creationTimestamp ??
-            '',
-        ) || 0;
-      return { ok: true, value: [...read.value].sort((a, b) => when(b) - when(a)) };
+      return { ok: true, value: [...read.value].sort((a, b) => eventTime(b) - eventTime(a)) };
     });
   }
+}
+
+/** When an Event last happened: lastTimestamp, else the events.k8s.io eventTime, else when it was first seen or made. */
+export function eventTime(e: KubeEvent): number {
+  return (
+    Date.parse(
+      e.lastTimestamp ??
+        (e.eventTime as string | undefined) ??
+        e.firstTimestamp ??
+        e.metadata.creationTimestamp ??
+        '',
+    ) || 0
+  );
 }
