@@ -50,10 +50,10 @@ export class PodStatusWriter {
 
   /**
    * The target path must be kubelet's path of this pod's volume of this driver on this SPC; rejects with
-   * a ReasonedError in upstream's words. Runs before the provider is asked for anything.
+   * a ReasonedError in upstream's words. Runs before the provider is asked for anything, after
+   * checkTargetPathShape (which the caller runs before it creates the directory).
    */
   async checkTargetPath(pod: PodReference, spcName: string, targetPath: string): Promise<void> {
-    this.checkTargetPathShape(pod, targetPath);
     if (this.checked.has(targetPath)) return;
     await this.checkAgainstPod(pod, spcName, targetPath);
     this.checked.add(targetPath);
