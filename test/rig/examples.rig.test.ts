@@ -12,6 +12,7 @@ import { applyAll, describeObject } from '../../harness/rig/apply-objects';
 import { AZURE_AD_TOKEN_EXCHANGE_AUDIENCE } from '../../harness/rig/cluster';
 import { KubeApi, KubeApiError } from '../../harness/rig/kube-api';
 import { waitUntilPolicyEnforced } from './policy-enforced';
+import { withAdmissionConfinedTo } from './confined-admission';
 
 jest.setTimeout(180000);
 
@@ -21,7 +22,14 @@ const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'rig-examples-'));
 const [selfHosted, addon] = synthExamples(outdir, settingsFromEnv({}));
 const objectsOf = (app: typeof selfHosted): KubeObject[] =>
   app.charts.flatMap((chart) => chart.toJson() as KubeObject[]);
-const variants = { 'self-hosted': objectsOf(selfHosted), addon: objectsOf(addon) };
+// The install's policy is bound to the examples' own namespaces only (see confined-admission.ts).
+const confined = (objects: KubeObject[]): KubeObject[] =>
+  withAdmissionConfinedTo(objects, 'examples', [
+    ...new Set(
+      objects.filter((o) => o.kind === 'SecretProviderClass').map((o) => o.metadata.namespace ?? 'default'),
+    ),
+  ]);
+const variants = { 'self-hosted': confined(objectsOf(selfHosted)), addon: objectsOf(addon) };
 
 afterAll(() => {
   api.close();

@@ -14,12 +14,15 @@ import { applyAll, describeObject } from '../../harness/rig/apply-objects';
 import { useTestNamespace } from './test-namespace';
 import { KubeApi, KubeApiError } from '../../harness/rig/kube-api';
 import { waitUntilPolicyEnforced } from './policy-enforced';
+import { withAdmissionConfinedTo } from './confined-admission';
 
 jest.setTimeout(120000);
 
 const api = KubeApi.forRig();
 const namespace = useTestNamespace(api);
-const install = renderSelfHostedInstall();
+const rendered = renderSelfHostedInstall();
+// Applied for real with the policy bound to this file's namespace only (see confined-admission.ts).
+const install = withAdmissionConfinedTo(rendered, namespace, [namespace]);
 
 function secretProviderClass(name: string, parameters: Record<string, string>): KubeObject {
   return {
@@ -50,7 +53,7 @@ async function rejection(spc: KubeObject): Promise<KubeApiError | undefined> {
 
 test('every object of the install passes server-side dry-run, then applies for real', async () => {
   expect(install.length).toBeGreaterThan(5);
-  await applyAll(api, install, { dryRun: true });
+  await applyAll(api, rendered, { dryRun: true });
   await applyAll(api, install);
   for (const object of install) {
     const stored = await api.find<{ metadata: { uid?: string } }>(await api.objectPath(object));
