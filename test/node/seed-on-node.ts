@@ -308,8 +308,24 @@ export async function podDeletionCleansUp(world: SeedWorld): Promise<void> {
     'seed-user-v3',
   );
 
+  const spcpsName = (pod: string) => `${pod}-${world.namespace}-azure-sync`;
   const spcps = (pod: string) =>
-    `/apis/${SECRETS_STORE_API_GROUP}/v1/namespaces/${world.namespace}/secretproviderclasspodstatuses/${pod}-${world.namespace}-azure-sync`;
+    `/apis/${SECRETS_STORE_API_GROUP}/v1/namespaces/${world.namespace}/secretproviderclasspodstatuses/${spcpsName(pod)}`;
+  // Both drivers record a consumer as an owner of the synced Secret in a controller loop after the mount
+  // (upstream's SPCPS reconciler runs on its own queue): only once the second owner is recorded does the
+  // Secret outlive the first consumer, so that is the precondition, not the pod being Running.
+  const owners = [spcpsName(SEED_POD), spcpsName('busybox-second-consumer')];
+  await waitUntil(
+    async () => {
+      const secret = await world.api.find<{ metadata: { ownerReferences?: { name: string }[] } }>(
+        `/api/v1/namespaces/${world.namespace}/secrets/foosecret`,
+      );
+      const recorded = (secret?.metadata.ownerReferences ?? []).map((owner) => owner.name);
+      if (owners.every((owner) => recorded.includes(owner))) return true;
+      throw new Error(`foosecret's owners: ${recorded.join(', ') || 'none'}`);
+    },
+    { what: `foosecret owned by ${owners.join(' and ')}`, timeoutMs: 60_000, intervalMs: 500 },
+  );
   for (const [name, lastConsumer] of [
     [SEED_POD, false],
     ['busybox-second-consumer', true],
