@@ -62,6 +62,12 @@ export interface ProviderProcessProps {
    */
   readonly env?: Readonly<Record<string, string>>;
   /**
+   * Directory for the socket (`azure.sock`), kept on stop: a restarted provider listens where the driver
+   * already looks, as a restarted DaemonSet pod does on its hostPath.
+   * @default a fresh temporary directory, removed on stop
+   */
+  readonly socketDir?: string;
+  /**
    * How long to wait for the socket to answer Version, in ms.
    * @default 30000
    */
@@ -207,7 +213,7 @@ export function mountAttributes(input: MountInput): string {
 export class ProviderProcess {
   /** Spawns the provider and waits until Version answers on its socket. */
   public static async start(props: ProviderProcessProps): Promise<ProviderProcess> {
-    const dir = mkdtempSync(join(tmpdir(), `aks-ss-${props.name}-`));
+    const dir = props.socketDir ?? mkdtempSync(join(tmpdir(), `aks-ss-${props.name}-`));
     const ports: ProviderPorts = {
       socketPath: join(dir, 'azure.sock'),
       healthzPort: await freePort(),
@@ -223,7 +229,7 @@ export class ProviderProcess {
       env: { ...process.env, ...props.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const provider = new ProviderProcess(props.name, child, ports, dir);
+    const provider = new ProviderProcess(props.name, child, ports, props.socketDir ? undefined : dir);
     const deadline = Date.now() + (props.startTimeoutMs ?? 30_000);
     for (;;) {
       if (provider.exited)
@@ -257,7 +263,8 @@ export class ProviderProcess {
     public readonly name: string,
     private readonly child: ChildProcess,
     public readonly ports: ProviderPorts,
-    private readonly dir: string,
+    /** Removed on stop when the provider made it. */
+    private readonly ownDir: string | undefined,
   ) {
     const append = (chunk: Buffer) => {
       this.log = (this.log + chunk.toString('utf8')).slice(-MAX_LOG_BYTES);
@@ -334,7 +341,7 @@ export class ProviderProcess {
     }
   }
 
-  /** SIGTERM, then SIGKILL after 5 s; removes the socket directory. */
+  /** SIGTERM, then SIGKILL after 5 s; removes the socket directory (only the socket for `socketDir`). */
   public async stop(): Promise<void> {
     this.client.close();
     if (!this.exited) {
@@ -343,7 +350,24 @@ export class ProviderProcess {
       await this.exit;
       clearTimeout(killer);
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeSocket();
+  }
+
+  /**
+   * SIGKILL, as the OOM killer or a node problem ends it: no shutdown, its socket file stays behind, as a
+   * crashed DaemonSet pod leaves it on the hostPath.
+   */
+  public async crash(): Promise<void> {
+    this.client.close();
+    if (!this.exited) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
+  }
+
+  private removeSocket(): void {
+    if (this.ownDir) rmSync(this.ownDir, { recursive: true, force: true });
+    else rmSync(this.ports.socketPath, { force: true });
   }
 }
 
