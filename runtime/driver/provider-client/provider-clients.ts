@@ -3,6 +3,7 @@
 // receive size, retried on UNAVAILABLE. Unlike upstream, which caches the first socket path forever,
 // the socket is looked up on every call and the connection is re-dialled when the socket file changes
 // (another path, inode or mtime): a provider that restarts or moves its socket needs no driver restart.
+// A socket that is not there yet is waited for, bounded (ProviderSocketWaiter): upstream fails at once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -20,9 +21,13 @@ import {
 import { LastKnownContentNotice, readLastKnownContentNotice } from '../../wire/last-known-content';
 import { ErrorReason, ReasonedError } from '../error-reasons';
 import { goGrpcCodeName } from '../../common/go-compat/grpc-code-names';
+import { ProviderSocketWaiter } from './provider-socket-waiter';
 
 /** Upstream's provider name rule; it also keeps the socket path inside the provider directory. */
 const PROVIDER_NAME = /^[a-zA-Z0-9_-]{0,30}$/;
+
+/** `--provider-start-wait`'s default: a Node.js provider starts in 1-3 s on a loaded node. */
+export const DEFAULT_PROVIDER_START_WAIT_MS = 5000;
 
 /** A successful provider answer. */
 export interface MountResult {
@@ -44,6 +49,15 @@ export interface ProviderClientsProps {
   readonly initialBackoffMs?: number;
   /** Called when a response is larger than upstream's 1 MiB sync warning. @default no-op */
   readonly onLargeResponse?: (provider: string, bytes: number) => void;
+  /**
+   * Longest wait for a provider socket that is not there yet (`--provider-start-wait`), never more than
+   * half of the call's remaining deadline; 0 fails at once, as upstream. @default 5000
+   */
+  readonly providerStartWaitMs?: number;
+  /** Time between two looks for a missing socket. @default 100 */
+  readonly providerStartPollMs?: number;
+  /** Called after a call waited for a missing socket, found or not. @default no-op */
+  readonly onProviderWait?: (provider: string, waitedMs: number, found: boolean) => void;
 }
 
 interface CachedClient {
@@ -57,38 +71,41 @@ export class ProviderClients {
   private readonly clients = new Map<string, CachedClient>();
   private readonly maxAttempts: number;
   private readonly initialBackoffMs: number;
+  private readonly startWaitMs: number;
+  private readonly socketWaiter: ProviderSocketWaiter;
 
   constructor(private readonly props: ProviderClientsProps) {
     this.maxAttempts = props.maxAttempts ?? 3;
     this.initialBackoffMs = props.initialBackoffMs ?? 1000;
+    this.startWaitMs = props.providerStartWaitMs ?? DEFAULT_PROVIDER_START_WAIT_MS;
+    this.socketWaiter = new ProviderSocketWaiter({
+      find: (provider) => this.findSocket(provider),
+      pollIntervalMs: props.providerStartPollMs,
+    });
   }
 
   /** True when `<dir>/<provider>.sock` exists in one of the provider directories. */
   isInstalled(provider: string): boolean {
-    if (!PROVIDER_NAME.test(provider)) return false;
-    return this.props.providerDirs.some((dir) => fs.existsSync(path.join(dir, `${provider}.sock`)));
+    return PROVIDER_NAME.test(provider) && this.findSocket(provider) !== undefined;
   }
 
-  /** The socket path of `provider`, or a ReasonedError with upstream's text. */
-  resolveSocket(provider: string): string {
-    if (!PROVIDER_NAME.test(provider)) {
-      // The name comes from an SPC: quoted (control characters escaped) and cut, never echoed whole.
-      const name = JSON.stringify(provider.length > 64 ? `${provider.slice(0, 64)}...` : provider);
-      throw new ReasonedError(
-        `error connecting to provider ${name}: invalid provider: provider ${name}` +
-          ' (a provider name has at most 30 letters, digits, "-" or "_")',
-        ErrorReason.FailedToLookupProviderGRPCClient,
-      );
-    }
-    for (const dir of this.props.providerDirs) {
-      const candidate = path.join(dir, `${provider}.sock`);
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    throw new ReasonedError(
-      `error connecting to provider ${JSON.stringify(provider)}: provider not found: provider ${JSON.stringify(provider)}` +
-        ` (looked for ${provider}.sock in ${this.props.providerDirs.join(', ')})`,
-      ErrorReason.FailedToLookupProviderGRPCClient,
+  /**
+   * The socket path of `provider`, waiting for it while it is not there (a provider still starting) up to
+   * --provider-start-wait and half of the time left before `deadline`; then upstream's error.
+   */
+  async waitForSocket(provider: string, deadline?: Date): Promise<string> {
+    checkProviderName(provider); // before any path is built from the tenant's string
+    const found = this.findSocket(provider);
+    if (found !== undefined) return found;
+    const start = Date.now();
+    const untilMs = Math.min(
+      start + this.startWaitMs,
+      deadline ? start + (deadline.getTime() - start) / 2 : Infinity,
     );
+    const socketPath = untilMs > start ? await this.socketWaiter.wait(provider, untilMs) : undefined;
+    if (untilMs > start) this.props.onProviderWait?.(provider, Date.now() - start, socketPath !== undefined);
+    if (socketPath === undefined) throw this.notFound(provider);
+    return socketPath;
   }
 
   /** Calls Mount; rejects with a ReasonedError whose text and reason are upstream's. */
@@ -96,7 +113,7 @@ export class ProviderClients {
     let response: MountResponse | undefined;
     let lastKnownContent: LastKnownContentNotice | undefined;
     for (let attempt = 1; ; attempt++) {
-      const client = this.clientFor(provider);
+      const client = await this.clientFor(provider, deadline);
       try {
         ({ response, lastKnownContent } = await callMount(client, request, deadline));
         break;
@@ -129,15 +146,42 @@ export class ProviderClients {
     };
   }
 
+  /** Calls waiting for a missing provider socket now, and whether the waiter's poll timer is set. */
+  get socketWaits(): { readonly calls: number; readonly polling: boolean } {
+    return { calls: this.socketWaiter.waitingCalls, polling: this.socketWaiter.polling };
+  }
+
   /** Closes every connection (driver shutdown). */
   close(): void {
+    this.socketWaiter.close();
     for (const cached of this.clients.values()) cached.client.close();
     this.clients.clear();
   }
 
-  private clientFor(provider: string): grpc.Client {
-    const socketPath = this.resolveSocket(provider);
-    const stat = fs.statSync(socketPath);
+  private findSocket(provider: string): string | undefined {
+    for (const dir of this.props.providerDirs) {
+      const candidate = path.join(dir, `${provider}.sock`);
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    return undefined;
+  }
+
+  private notFound(provider: string): ReasonedError {
+    return new ReasonedError(
+      `error connecting to provider ${JSON.stringify(provider)}: provider not found: provider ${JSON.stringify(provider)}` +
+        ` (looked for ${provider}.sock in ${this.props.providerDirs.join(', ')})`,
+      ErrorReason.FailedToLookupProviderGRPCClient,
+    );
+  }
+
+  private async clientFor(provider: string, deadline?: Date): Promise<grpc.Client> {
+    const socketPath = await this.waitForSocket(provider, deadline);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(socketPath);
+    } catch {
+      throw this.notFound(provider); // removed since it was seen
+    }
     const cached = this.clients.get(provider);
     if (
       cached &&
@@ -154,6 +198,18 @@ export class ProviderClients {
     this.clients.set(provider, { socketPath, ino: stat.ino, mtimeMs: stat.mtimeMs, client });
     return client;
   }
+}
+
+/** Rejects a name that is not upstream's provider name rule, before any path is built from it. */
+function checkProviderName(provider: string): void {
+  if (PROVIDER_NAME.test(provider)) return;
+  // The name comes from an SPC: quoted (control characters escaped) and cut, never echoed whole.
+  const name = JSON.stringify(provider.length > 64 ? `${provider.slice(0, 64)}...` : provider);
+  throw new ReasonedError(
+    `error connecting to provider ${name}: invalid provider: provider ${name}` +
+      ' (a provider name has at most 30 letters, digits, "-" or "_")',
+    ErrorReason.FailedToLookupProviderGRPCClient,
+  );
 }
 
 function callMount(

@@ -76,6 +76,8 @@ export interface DriverHarnessProps {
   readonly maxCallRecvMsgSize?: number;
   /** Backoff before a retry of an UNAVAILABLE provider call. @default 50 */
   readonly providerBackoffMs?: number;
+  /** `--provider-start-wait` (provider-start-wait.test.ts tests the wait itself). @default 300 */
+  readonly providerStartWaitMs?: number;
 }
 
 export class DriverHarness {
@@ -104,6 +106,7 @@ export class DriverHarness {
     this.providers = new ProviderClients({
       providerDirs: [this.extraProvidersDir, this.providersDir],
       initialBackoffMs: this.props.providerBackoffMs ?? 50,
+      providerStartWaitMs: this.props.providerStartWaitMs ?? 300,
       maxCallRecvMsgSize: this.props.maxCallRecvMsgSize,
     });
     const nodeServer = (this.nodeServer = new NodeServer({
