@@ -54,6 +54,12 @@ export const DRIVER_FLAGS = {
     default: 4194304,
     usage: 'largest provider Mount response accepted, in bytes',
   },
+  'provider-start-wait': {
+    type: 'duration',
+    default: 5000,
+    usage:
+      "ours: how long a mount waits for a provider socket that is not there yet (a provider still starting), at most half of the call's deadline; 0 fails at once as upstream",
+  },
   'provider-health-check': {
     type: 'bool',
     default: false,
@@ -101,6 +107,10 @@ export function parseDriverFlags(args: readonly string[]): { flags: DriverFlags;
     throw new FlagError('--max-call-recv-msg-size must be a positive number of bytes, e.g. 4194304');
   if (flags['rotation-poll-interval'] < 0)
     throw new FlagError('--rotation-poll-interval must not be negative, e.g. 2m');
+  if (flags['provider-start-wait'] < 0 || flags['provider-start-wait'] > 60_000)
+    throw new FlagError(
+      '--provider-start-wait must be between 0 (fail at once, as upstream) and 1m, e.g. 5s',
+    );
   if (flags['tmpfs-size'] && !/^[0-9]+[kmg%]?$/.test(flags['tmpfs-size'])) {
     throw new FlagError(
       `--tmpfs-size=${flags['tmpfs-size']} is not valid; use bytes with an optional k, m, g or % suffix, e.g. 16m`,

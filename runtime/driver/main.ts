@@ -95,6 +95,11 @@ export async function main(args: string[]): Promise<void> {
   const providers = new ProviderClients({
     providerDirs: providerDirs(flags),
     maxCallRecvMsgSize: flags['max-call-recv-msg-size'],
+    providerStartWaitMs: flags['provider-start-wait'],
+    onProviderWait: (provider, waitedMs, found) =>
+      found
+        ? logger.info('provider socket appeared while a mount waited for it', { provider, waitedMs })
+        : logger.warn('provider socket not found within the wait', { provider, waitedMs }),
     onLargeResponse: (provider, bytes) =>
       logger.warn('provider response is larger than 1 MiB; syncing it to a Kubernetes Secret may fail', {
         provider,

@@ -12,6 +12,7 @@ describe('driver flags', () => {
       'enable-secret-rotation': false,
       'rotation-poll-interval': 120_000,
       'max-call-recv-msg-size': 4194304,
+      'provider-start-wait': 5000,
     });
     // Upstream's search order: the additional directories first, then --provider-volume.
     expect(providerDirs(flags)).toEqual([
@@ -51,8 +52,18 @@ describe('driver flags', () => {
     [['--nodeid=n', '--metrics-backend=otlp'], '--metrics-backend=otlp is not supported'],
     [['--nodeid=n', '--tmpfs-size=lots'], '--tmpfs-size=lots is not valid'],
     [['--nodeid=n', '--max-call-recv-msg-size=0'], '--max-call-recv-msg-size must be a positive'],
+    [['--nodeid=n', '--provider-start-wait=-1s'], 'for flag --provider-start-wait'],
+    [['--nodeid=n', '--provider-start-wait=61s'], '--provider-start-wait must be between 0'],
+    [['--nodeid=n', '--provider-start-wait=5'], '--provider-start-wait'],
   ])('rejects %j naming the flag', (args, text) => {
     expect(() => parseDriverFlags(args)).toThrow(text);
+  });
+
+  it('takes --provider-start-wait from 0 (fail at once, as upstream) to 1m', () => {
+    expect(parseDriverFlags(['--nodeid=n', '--provider-start-wait=0']).flags['provider-start-wait']).toBe(0);
+    expect(parseDriverFlags(['--nodeid=n', '--provider-start-wait=1m']).flags['provider-start-wait']).toBe(
+      60_000,
+    );
   });
 
   it('parses listen addresses', () => {
