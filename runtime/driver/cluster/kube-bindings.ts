@@ -54,17 +54,43 @@ export class KubePodSource implements PodSource {
   }
 }
 
-/** SPCPS writes: create; on AlreadyExists (a StatefulSet pod re-created) overwrite label, status, owners. */
+/**
+ * SPCPS writes: create; on AlreadyExists (a StatefulSet pod re-created) overwrite label, status, owners.
+ * A rewrite of an object this process wrote (a rotation) is one PUT on the object as the API server last
+ * answered it: its resourceVersion makes the write fail with 409 Conflict if anyone changed the object
+ * since (then GET and update, as after AlreadyExists), or 404 if it was deleted (then create).
+ */
 export class KubePodStatusStore implements PodStatusStore {
+  /** Per `namespace/name`: the object as the API server answered this process's last write of it. */
+  private readonly lastWritten = new Map<string, SecretProviderClassPodStatus>();
+
   constructor(private readonly client: KubeClient) {}
 
   async createOrUpdate(podStatus: SecretProviderClassPodStatus): Promise<void> {
     const namespace = podStatus.metadata.namespace!;
-    try {
-      await this.client.create(SECRET_PROVIDER_CLASS_POD_STATUSES, podStatus, namespace);
-      return;
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+    const key = `${namespace}/${podStatus.metadata.name!}`;
+    const last = this.lastWritten.get(key);
+    let exists = false;
+    if (last) {
+      this.lastWritten.delete(key);
+      try {
+        this.remember(key, await this.overwrite(last, podStatus));
+        return;
+      } catch (err) {
+        if (isConflict(err)) exists = true;
+        else if (!isNotFound(err)) throw err;
+      }
+    }
+    if (!exists) {
+      try {
+        this.remember(
+          key,
+          await this.client.create(SECRET_PROVIDER_CLASS_POD_STATUSES, podStatus, namespace),
+        );
+        return;
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw err;
+      }
     }
     for (let attempt = 1; ; attempt++) {
       const existing = await this.client.get<SecretProviderClassPodStatus>(
@@ -72,14 +98,8 @@ export class KubePodStatusStore implements PodStatusStore {
         podStatus.metadata.name!,
         namespace,
       );
-      existing.metadata.labels = {
-        ...existing.metadata.labels,
-        [NODE_NAME_LABEL]: podStatus.metadata.labels![NODE_NAME_LABEL],
-      };
-      existing.metadata.ownerReferences = podStatus.metadata.ownerReferences;
-      existing.status = podStatus.status;
       try {
-        await this.client.update(SECRET_PROVIDER_CLASS_POD_STATUSES, existing);
+        this.remember(key, await this.overwrite(existing, podStatus));
         return;
       } catch (err) {
         if (attempt >= 5 || !isConflict(err)) throw err;
@@ -94,6 +114,7 @@ export class KubePodStatusStore implements PodStatusStore {
   ): Promise<void> {
     let candidates: SecretProviderClassPodStatus[];
     if (known) {
+      this.forget(`${known.namespace}/${known.name}`, targetPath);
       try {
         candidates = [
           await this.client.get<SecretProviderClassPodStatus>(
@@ -114,6 +135,7 @@ export class KubePodStatusStore implements PodStatusStore {
     }
     for (const podStatus of candidates) {
       if (podStatus.status?.targetPath !== targetPath) continue;
+      this.forget(`${podStatus.metadata.namespace}/${podStatus.metadata.name}`, targetPath);
       try {
         await this.client.delete(SECRET_PROVIDER_CLASS_POD_STATUSES, podStatus.metadata.name!, {
           namespace: podStatus.metadata.namespace,
@@ -123,6 +145,34 @@ export class KubePodStatusStore implements PodStatusStore {
         if (!isNotFound(err) && !isConflict(err)) throw err;
       }
     }
+  }
+
+  /** PUTs `existing` with this driver's node label, owners and status: 409 Conflict if it is stale. */
+  private overwrite(
+    existing: SecretProviderClassPodStatus,
+    podStatus: SecretProviderClassPodStatus,
+  ): Promise<SecretProviderClassPodStatus> {
+    return this.client.update(SECRET_PROVIDER_CLASS_POD_STATUSES, {
+      ...existing,
+      metadata: {
+        ...existing.metadata,
+        labels: {
+          ...existing.metadata.labels,
+          [NODE_NAME_LABEL]: podStatus.metadata.labels![NODE_NAME_LABEL],
+        },
+        ownerReferences: podStatus.metadata.ownerReferences,
+      },
+      status: podStatus.status,
+    });
+  }
+
+  private remember(key: string, written: SecretProviderClassPodStatus): void {
+    this.lastWritten.set(key, written);
+  }
+
+  /** Drops the object kept for `key` if it is this target path's (a re-created pod may own it now). */
+  private forget(key: string, targetPath: string): void {
+    if (this.lastWritten.get(key)?.status?.targetPath === targetPath) this.lastWritten.delete(key);
   }
 }
 

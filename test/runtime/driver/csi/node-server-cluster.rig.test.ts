@@ -160,6 +160,64 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     await h.unpublish({ volume_id: 'v', target_path: target });
   }, 60_000);
 
+  it('rewrites its own SPCPS in one PUT at a rotation, and still writes it after another writer changed it or it was deleted', async () => {
+    const pod = await createPod('rewrite-0');
+    const target = h.targetPath(pod.metadata.uid!);
+    const req = publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) });
+    const name = `rewrite-0-${NS}-spc`;
+    const saved = provider.answer;
+    const rotateTo = async (version: string): Promise<string[]> => {
+      provider.answer = () => ({
+        files: [{ path: 'db-password', mode: 0o600, contents: version }],
+        objectVersions: [{ id: 'secret/db-password', version }],
+      });
+      clock += 120_000;
+      const from = cluster.kube.requests.length;
+      await h.publish(req);
+      // Each SPCPS request of this rotation, as "<verb> <object name or ''>".
+      return cluster.kube.requests
+        .slice(from)
+        .filter((r) => r.includes(`/namespaces/${NS}/secretproviderclasspodstatuses`))
+        .map((r) => `${r.split(' ')[0]} ${r.split('/secretproviderclasspodstatuses')[1].replace(/^\//, '')}`);
+    };
+    const status = () =>
+      cluster.kube.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, name, NS);
+    try {
+      await h.publish(req);
+      expect(await rotateTo('v2')).toEqual([`PUT ${name}`]);
+      expect((await status()).status?.objects).toEqual([{ id: 'secret/db-password', version: 'v2' }]);
+
+      // Another writer changed the object since: the PUT of the stale copy is refused (409), the object
+      // is read again and written with the other writer's label kept.
+      await cluster.kube.patch(
+        SECRET_PROVIDER_CLASS_POD_STATUSES,
+        name,
+        { metadata: { labels: { 'example.com/other-writer': 'kept' } } },
+        { namespace: NS },
+      );
+      expect(await rotateTo('v3')).toEqual([`PUT ${name}`, `GET ${name}`, `PUT ${name}`]);
+      let written = await status();
+      expect(written.status?.objects).toEqual([{ id: 'secret/db-password', version: 'v3' }]);
+      expect(written.metadata.labels).toEqual({
+        'example.com/other-writer': 'kept',
+        'internal.secrets-store.csi.k8s.io/node-name': h.nodeId,
+      });
+
+      // Deleted meanwhile (404 to the PUT): created again, owned by the pod.
+      await cluster.kube.delete(SECRET_PROVIDER_CLASS_POD_STATUSES, name, { namespace: NS });
+      expect(await rotateTo('v4')).toEqual([`PUT ${name}`, 'POST ']);
+      written = await status();
+      expect(written.status?.objects).toEqual([{ id: 'secret/db-password', version: 'v4' }]);
+      expect(written.metadata.ownerReferences).toEqual([
+        { apiVersion: 'v1', kind: 'Pod', name: 'rewrite-0', uid: pod.metadata.uid },
+      ]);
+      expect(await rotateTo('v5')).toEqual([`PUT ${name}`]);
+    } finally {
+      provider.answer = saved;
+      await h.unpublish({ volume_id: 'v', target_path: target });
+    }
+  }, 60_000);
+
   it.each([
     [
       'an SPC in another namespace',
