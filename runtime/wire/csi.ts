@@ -4,7 +4,8 @@
 // import these, so the request shapes and key spellings exist once.
 import type * as grpc from '@grpc/grpc-js';
 import { SECRETS_STORE_CSI_DRIVER_NAME } from '../../lib/core/install/names';
-import { protoService } from './proto';
+import { grpcService } from './codec/grpc-service';
+import { CSI_METHODS } from './csi-messages';
 
 /** The CSI driver name kubelet knows us by (the CSIDriver object, `--drivername`'s default). */
 export const DEFAULT_DRIVER_NAME = SECRETS_STORE_CSI_DRIVER_NAME;
@@ -55,8 +56,12 @@ export interface NodeUnstageVolumeRequest {
 /** The three CSI services; `.service` is the server definition, the constructor a client. */
 export type CsiServiceName = 'Identity' | 'Controller' | 'Node';
 
+const services = new Map<CsiServiceName, grpc.ServiceClientConstructor>();
+
 export function csiService(name: CsiServiceName): grpc.ServiceClientConstructor {
-  return protoService('csi.proto', `csi.v1.${name}`);
+  let service = services.get(name);
+  if (!service) services.set(name, (service = grpcService(`csi.v1.${name}`, CSI_METHODS[name])));
+  return service;
 }
 
 /**

@@ -3,7 +3,8 @@
 // both import these types, the service constructor and the size limits, as upstream's driver and
 // providers both import the generated `v1alpha1` package: a contract typed once cannot drift.
 import type * as grpc from '@grpc/grpc-js';
-import { protoService } from './proto';
+import { grpcService } from './codec/grpc-service';
+import { messageSpec } from './codec/proto3';
 
 /** The API version a driver sends in VersionRequest and a provider answers with. */
 export const API_VERSION = 'v1alpha1';
@@ -76,9 +77,59 @@ export interface VersionResponse {
   readonly runtime_version: string;
 }
 
+// The messages of runtime/proto/provider.proto, field for field (test/runtime/wire/proto3-codec.test.ts
+// checks them against the .proto through protobufjs).
+const objectVersionSpec = messageSpec('.v1alpha1.ObjectVersion', [
+  { name: 'id', id: 1, kind: 'string' },
+  { name: 'version', id: 2, kind: 'string' },
+]);
+
+/** The wire tables of the contract's messages, by message name. */
+export const PROVIDER_MESSAGES = {
+  VersionRequest: messageSpec('.v1alpha1.VersionRequest', [{ name: 'version', id: 1, kind: 'string' }]),
+  VersionResponse: messageSpec('.v1alpha1.VersionResponse', [
+    { name: 'version', id: 1, kind: 'string' },
+    { name: 'runtime_name', id: 2, kind: 'string' },
+    { name: 'runtime_version', id: 3, kind: 'string' },
+  ]),
+  MountRequest: messageSpec('.v1alpha1.MountRequest', [
+    { name: 'attributes', id: 1, kind: 'string' },
+    { name: 'secrets', id: 2, kind: 'string' },
+    { name: 'target_path', id: 3, kind: 'string' },
+    { name: 'permission', id: 4, kind: 'string' },
+    { name: 'current_object_version', id: 5, kind: 'message', repeated: true, message: objectVersionSpec },
+  ]),
+  MountResponse: messageSpec('.v1alpha1.MountResponse', [
+    { name: 'object_version', id: 1, kind: 'message', repeated: true, message: objectVersionSpec },
+    {
+      name: 'error',
+      id: 2,
+      kind: 'message',
+      message: messageSpec('.v1alpha1.Error', [{ name: 'code', id: 1, kind: 'string' }]),
+    },
+    {
+      name: 'files',
+      id: 3,
+      kind: 'message',
+      repeated: true,
+      message: messageSpec('.v1alpha1.File', [
+        { name: 'path', id: 1, kind: 'string' },
+        { name: 'mode', id: 2, kind: 'int32' },
+        { name: 'contents', id: 3, kind: 'bytes' },
+      ]),
+    },
+  ]),
+  ObjectVersion: objectVersionSpec,
+} as const;
+
+let service: grpc.ServiceClientConstructor | undefined;
+
 /** The `CSIDriverProvider` service constructor (client) and its `.service` definition (server). */
 export function providerService(): grpc.ServiceClientConstructor {
-  return protoService('provider.proto', PROVIDER_SERVICE);
+  return (service ??= grpcService(PROVIDER_SERVICE, {
+    Version: { request: PROVIDER_MESSAGES.VersionRequest, response: PROVIDER_MESSAGES.VersionResponse },
+    Mount: { request: PROVIDER_MESSAGES.MountRequest, response: PROVIDER_MESSAGES.MountResponse },
+  }));
 }
 
 /** The exact encoded size of a MountResponse: what the driver's receive limit is applied to. */

@@ -1,8 +1,9 @@
 // What the driver does not load at start (issue 14): node-forge (only a PFX cut into a TLS Secret needs it),
 // yaml (only a kubeconfig file) and prom-client's index (its Pushgateway, cluster and default-metrics
-// modules; the driver serves counters and histograms only). Each would cost RSS in every driver pod.
+// modules; the driver serves counters and histograms only), and @grpc/proto-loader with protobufjs (never:
+// runtime/wire/codec encodes the CSI and provider messages). Each would cost RSS in every driver pod.
 /* eslint-disable @typescript-eslint/no-require-imports -- each case loads the modules afresh in its own registry */
-const FORBIDDEN_AT_START = ['node-forge', 'yaml', 'prom-client'];
+const FORBIDDEN_AT_START = ['node-forge', 'yaml', 'prom-client', '@grpc/proto-loader', 'protobufjs'];
 
 function refuse(name: string): () => never {
   return () => {
@@ -11,7 +12,7 @@ function refuse(name: string): () => never {
 }
 
 describe('driver modules loaded at start', () => {
-  it('load without node-forge, yaml or the prom-client index', () => {
+  it('load without node-forge, yaml, the prom-client index, proto-loader or protobufjs', () => {
     jest.isolateModules(() => {
       for (const name of FORBIDDEN_AT_START) jest.doMock(name, refuse(name));
       // main imports every module of the driver process, the three that used to load them among them.

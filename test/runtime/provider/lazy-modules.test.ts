@@ -1,6 +1,7 @@
 // What the provider does not load at start (issue 14): node-forge (only a PFX to convert or a certificate
 // chain to order needs it) and prom-client's index (its Summary, Pushgateway, cluster aggregation and the
-// nodejs_* default metrics). Each would cost RSS in every provider pod; /metrics keeps the process_* set.
+// nodejs_* default metrics), and @grpc/proto-loader with protobufjs (never: runtime/wire/codec encodes the
+// provider and health messages). Each would cost RSS in every provider pod; /metrics keeps the process_* set.
 /* eslint-disable @typescript-eslint/no-require-imports -- each case loads the modules afresh in its own registry */
 import { buildChain, chainCertificates, toPfxBase64 } from '../../../harness/fakes/x509';
 
@@ -14,10 +15,11 @@ function refuse(name: string): () => never {
 }
 
 describe('provider modules loaded at start', () => {
-  it('load without node-forge or the prom-client index, and /metrics still has the process metrics', async () => {
+  it('load without node-forge, the prom-client index, proto-loader or protobufjs, and /metrics still has the process metrics', async () => {
     let metrics: { ProviderMetrics: new () => { registry: { metrics(): Promise<string> } } } | undefined;
     jest.isolateModules(() => {
-      for (const name of ['node-forge', 'prom-client']) jest.doMock(name, refuse(name));
+      for (const name of ['node-forge', 'prom-client', '@grpc/proto-loader', 'protobufjs'])
+        jest.doMock(name, refuse(name));
       // main imports every module of the provider process.
       expect(() => require('../../../runtime/provider/main')).not.toThrow();
       metrics = require('../../../runtime/provider/metrics');
