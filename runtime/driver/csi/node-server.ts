@@ -4,7 +4,8 @@
 //   2. the target path's shape (cluster/pod-status.ts), then the mount point: idempotency and the
 //      rotation gate (volume/)
 //   3. the SecretProviderClass and the pod: the SPC (secret-provider-class.ts), tokens only from kubelet
-//      (service-account-tokens.ts), the target path against the pod (cluster/pod-status-writer.ts)
+//      (service-account-tokens.ts), the target path against the pod (cluster/pod-status-writer.ts), read
+//      while the tmpfs is mounted
 //   4. the provider call (provider-client/)
 //   5. the atomic write of its files (volume/atomic-writer.ts)
 //   6. the SecretProviderClassPodStatus (cluster/pod-status-writer.ts)
@@ -160,10 +161,17 @@ export class NodeServer {
       );
       if (!request.readonly) throw PublishError.invalidArgument('Readonly is not true in request');
       checkServiceAccountTokens(request, this.props.tokenPolicy.tokenPolicy(), this.driverName);
-      await this.podStatuses.checkTargetPath(pod, request.spcName, targetPath).catch((err: unknown) => {
-        throw checkFailed(err);
-      });
-      if (!remount) mountedHere = await this.mountTmpfs(targetPath);
+      // The pod read (an API round trip, first mount only) runs while the tmpfs is mounted; both settle
+      // before the provider is asked for anything, and a failed pod check wins over a failed mount (the
+      // error it gave when it ran first). The path's shape was checked before the directory existed; a
+      // failed check unmounts what this call mounted, as any failed first mount does.
+      const [podCheck, mount] = await Promise.allSettled([
+        this.podStatuses.checkTargetPath(pod, request.spcName, targetPath),
+        remount ? Promise.resolve(false) : this.mountTmpfs(targetPath),
+      ]);
+      if (mount.status === 'fulfilled') mountedHere = mount.value;
+      if (podCheck.status === 'rejected') throw checkFailed(podCheck.reason);
+      if (mount.status === 'rejected') throw mount.reason;
 
       const answer = await this.props.providers
         .mount(provider, buildMountRequest({ ...request, parameters }), deadline)
