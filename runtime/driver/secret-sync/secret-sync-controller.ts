@@ -85,6 +85,7 @@ export class SecretSyncController {
   private readonly idleWaiters: Array<() => void> = [];
   private resyncing?: Promise<void>;
   private stopped = false;
+  private pumpScheduled = false;
 
   constructor(props: SecretSyncControllerProps) {
     this.props = props;
@@ -126,13 +127,27 @@ export class SecretSyncController {
   enqueue(volume: SyncedVolume): void {
     if (this.stopped) return;
     this.queued.set(volume.targetPath, volume);
-    this.pump();
+    this.pumpSoon();
   }
 
   /** Resolves when no queued or running sync is left (tests; shutdown). */
   async idle(): Promise<void> {
     while (this.queued.size > 0 || this.running.size > 0)
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Starts the queue in the event loop's check phase: after the NodePublishVolume answer, whose gRPC
+   * write is flushed by a native immediate (those run before JS immediates), so the sync's API requests
+   * never delay it.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {
