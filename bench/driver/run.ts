@@ -39,7 +39,7 @@ import {
   mib,
   procMemory,
 } from '../../harness/bench/process-memory';
-import { shippedNode, shippedTuningEnv } from '../../harness/bench/shipped-runtime';
+import { shippedNode, shippedNodeFlags, shippedTuningEnv } from '../../harness/bench/shipped-runtime';
 import {
   KubeClient,
   loadKubeConfig,
@@ -78,6 +78,11 @@ interface Options {
    * container, so the bench measures what ships; any --our-node-option replaces them.
    */
   ourNodeOptions?: string[];
+  /**
+   * `--our-node-flag=<flag>` (repeatable; `none` for no flag): replaces the node flags the install puts on
+   * our driver's command line (V8 flags NODE_OPTIONS refuses).
+   */
+  ourNodeFlags?: string[];
   /** Measure only the driver of this label (ours, ours@<commit>, upstream). */
   only?: string;
   /** `--baseline=<commit>` arguments. */
@@ -111,6 +116,11 @@ function parseOptions(argv: string[]): Options {
     ourEnv: {},
   };
   for (const arg of argv) {
+    const nodeFlag = /^--our-node-flag=(none|--[a-z0-9-]+(=[\w.]+)?)$/.exec(arg);
+    if (nodeFlag) {
+      opts.ourNodeFlags = [...(opts.ourNodeFlags ?? []), ...(nodeFlag[1] === 'none' ? [] : [nodeFlag[1]])];
+      continue;
+    }
     const nodeOption = /^--our-node-option=(--[a-z0-9-]+(=[\w.]+)?)$/.exec(arg);
     if (nodeOption) {
       opts.ourNodeOptions = [...(opts.ourNodeOptions ?? []), nodeOption[1]];
@@ -138,7 +148,7 @@ function parseOptions(argv: string[]): Options {
     const m = /^--(volumes|rotation-seconds)=(\d+)$/.exec(arg);
     if (!m)
       throw new Error(
-        `unknown argument ${arg}; expected --volumes=<n>, --rotation-seconds=<n>, --baseline=<commit>, --only=<label>, --cpu-prof=<dir>, --our-env=NAME=value or --our-node-option=<flag>`,
+        `unknown argument ${arg}; expected --volumes=<n>, --rotation-seconds=<n>, --baseline=<commit>, --only=<label>, --cpu-prof=<dir>, --our-env=NAME=value, --our-node-option=<flag> or --our-node-flag=<flag|none>`,
       );
     if (m[1] === 'volumes') opts.volumes = Number(m[2]);
     else opts.rotationSeconds = Number(m[2]);
@@ -160,7 +170,7 @@ interface LatencyStats {
 interface DriverResult {
   driver: string;
   version: string;
-  runtime: { node?: string; env?: Record<string, string>; fallbackReason?: string };
+  runtime: { node?: string; nodeFlags?: string[]; env?: Record<string, string>; fallbackReason?: string };
   loadAverage1m: { start: number; end: number };
   volumes: number;
   secretProviderClasses: number;
@@ -542,6 +552,7 @@ function ourDriver(build: OurBuild, opts: Options): DriverUnderTest {
     ...(opts.ourNodeOptions ? { NODE_OPTIONS: opts.ourNodeOptions.join(' ') } : {}),
     ...opts.ourEnv,
   };
+  const nodeFlags = opts.ourNodeFlags ?? shippedNodeFlags('secrets-store');
   const probe = new MemoryProbe();
   const profile = opts.cpuProfDir
     ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${build.label}.cpuprofile`]
@@ -549,13 +560,20 @@ function ourDriver(build: OurBuild, opts: Options): DriverUnderTest {
   return {
     name: build.label,
     version: `${JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version} (${build.source})`,
-    runtime: { node: node.version, env, fallbackReason: node.fallbackReason },
+    runtime: { node: node.version, nodeFlags, env, fallbackReason: node.fallbackReason },
     probe,
     start: ({ socketPath, providerDir, logDir, kubeconfig }) =>
       spawnLogged({
         name: build.label,
         binary: node.binary,
-        args: [...probe.nodeArgs(), ...profile, build.cli, 'driver', ...driverFlags(socketPath, providerDir)],
+        args: [
+          ...probe.nodeArgs(),
+          ...profile,
+          ...nodeFlags,
+          build.cli,
+          'driver',
+          ...driverFlags(socketPath, providerDir),
+        ],
         logDir,
         env: { KUBECONFIG: kubeconfig, ...env, ...probe.env() },
       }),
@@ -626,7 +644,7 @@ async function main(): Promise<void> {
   );
   for (const r of complete)
     process.stdout.write(
-      `  ${r.driver}: ${r.runtime.node ? `Node ${r.runtime.node} ${JSON.stringify(r.runtime.env)}` : 'Go'}` +
+      `  ${r.driver}: ${r.runtime.node ? `Node ${r.runtime.node} ${(r.runtime.nodeFlags ?? []).join(' ')} ${JSON.stringify(r.runtime.env)}` : 'Go'}` +
         `${r.runtime.fallbackReason ? ` (NOT the image's Node: ${r.runtime.fallbackReason})` : ''}, load ${r.loadAverage1m.start.toFixed(1)} → ${r.loadAverage1m.end.toFixed(1)}\n`,
     );
   if (complete.length) process.stdout.write(`\n${table(complete)}\n`);

@@ -39,7 +39,7 @@ import {
   mib,
   procMemory,
 } from '../../harness/bench/process-memory';
-import { shippedNode, shippedTuningEnv } from '../../harness/bench/shipped-runtime';
+import { shippedNode, shippedNodeFlags, shippedTuningEnv } from '../../harness/bench/shipped-runtime';
 import {
   fakeServiceAccountToken,
   objectsYaml,
@@ -101,6 +101,11 @@ interface Options {
   readonly oursFlags: readonly string[];
   /** `--our-env=NAME=value`: replaces the install's tuning variable NAME (e.g. NODE_OPTIONS) for ours. */
   readonly ourEnv: Readonly<Record<string, string>>;
+  /**
+   * `--our-node-flag=<flag>` (repeatable; `none` for no flag): replaces the node flags the install puts on
+   * our provider's command line (V8 flags NODE_OPTIONS refuses).
+   */
+  readonly ourNodeFlags?: readonly string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -112,8 +117,13 @@ function parseOptions(argv: readonly string[]): Options {
   let only: string | undefined;
   const baselines: string[] = [];
   const ourEnv: Record<string, string> = {};
+  let ourNodeFlags: string[] | undefined;
   for (const arg of own) {
     const [key, value] = arg.split(/=(.*)/s, 2);
+    if (key === '--our-node-flag' && /^(none|--[a-z0-9-]+(=[\w.]+)?)$/.test(value ?? '')) {
+      ourNodeFlags = [...(ourNodeFlags ?? []), ...(value === 'none' ? [] : [value!])];
+      continue;
+    }
     const envVar = key === '--our-env' ? /^([A-Z_][A-Z0-9_]*)=(.*)$/s.exec(value ?? '') : null;
     if (envVar) {
       ourEnv[envVar[1]] = envVar[2];
@@ -125,11 +135,11 @@ function parseOptions(argv: readonly string[]): Options {
     else if (key === '--baseline' && value) baselines.push(arg);
     else
       throw new Error(
-        `unknown argument ${arg}; expected --baseline=<commit>, --churn-mounts=<n>, --heap-snapshots=<dir>, --only=<label>, --our-env=NAME=value, or -- <our provider's flags>`,
+        `unknown argument ${arg}; expected --baseline=<commit>, --churn-mounts=<n>, --heap-snapshots=<dir>, --only=<label>, --our-env=NAME=value, --our-node-flag=<flag|none>, or -- <our provider's flags>`,
       );
   }
   if (churnMounts > 100_000) throw new Error('--churn-mounts must be at most 100000');
-  return { churnMounts, heapSnapshotDir, only, baselines, oursFlags, ourEnv };
+  return { churnMounts, heapSnapshotDir, only, baselines, oursFlags, ourEnv, ourNodeFlags };
 }
 
 interface MemoryPoint extends MemorySample {
@@ -141,7 +151,12 @@ interface MemoryPoint extends MemorySample {
 interface ProviderResult {
   label: string;
   source: string;
-  runtime: { node?: string; env?: Record<string, string>; fallbackReason?: string };
+  runtime: {
+    node?: string;
+    nodeFlags?: readonly string[];
+    env?: Record<string, string>;
+    fallbackReason?: string;
+  };
   loadAverage1m: { start: number; end: number };
   mountLatencyMs: Record<string, number>;
   latencyRatio50to1: number;
@@ -493,11 +508,12 @@ const round2 = (n: number) => Math.round(n * 100) / 100;
 function ourContender(build: OurBuild, opts: Options): Contender {
   const node = shippedNode();
   const env = { ...shippedTuningEnv('provider-azure-installer'), ...opts.ourEnv };
+  const nodeFlags = opts.ourNodeFlags ?? shippedNodeFlags('provider-azure-installer');
   const probe = new MemoryProbe(opts.heapSnapshotDir);
   return {
     label: build.label,
     source: build.source,
-    runtime: { node: node.version, env, fallbackReason: node.fallbackReason },
+    runtime: { node: node.version, nodeFlags, env, fallbackReason: node.fallbackReason },
     probe,
     start: (world) =>
       ProviderProcess.start({
@@ -505,7 +521,7 @@ function ourContender(build: OurBuild, opts: Options): Contender {
         ...ourProviderCommand([...world.ourProviderFlags, ...opts.oursFlags], {
           cli: build.cli,
           node: node.binary,
-          nodeArgs: probe.nodeArgs(),
+          nodeArgs: [...probe.nodeArgs(), ...nodeFlags],
         }),
         hostsFile: world.azure.hostsFile,
         env: { ...world.providerEnv, ...env, ...probe.env() },
@@ -656,7 +672,7 @@ async function main(): Promise<void> {
     results
       .map(
         (r) =>
-          `  ${r.label}: ${r.runtime.node ? `Node ${r.runtime.node}` : 'Go'}${r.runtime.env ? ` ${JSON.stringify(r.runtime.env)}` : ''}` +
+          `  ${r.label}: ${r.runtime.node ? `Node ${r.runtime.node} ${(r.runtime.nodeFlags ?? []).join(' ')}` : 'Go'}${r.runtime.env ? ` ${JSON.stringify(r.runtime.env)}` : ''}` +
           `${r.runtime.fallbackReason ? ` (NOT the image's Node: ${r.runtime.fallbackReason})` : ''}, load ${r.loadAverage1m.start.toFixed(1)} → ${r.loadAverage1m.end.toFixed(1)}`,
       )
       .join('\n');

@@ -40,7 +40,33 @@ export type RuntimeContainer = 'secrets-store' | 'provider-azure-installer';
 
 interface RenderedContainer {
   name: string;
+  command?: string[];
   env?: Array<{ name: string; value?: string }>;
+}
+
+/** The rendered default install's `container` of our runtime image. */
+function shippedContainer(container: RuntimeContainer): RenderedContainer | undefined {
+  for (const object of renderSelfHostedInstall()) {
+    if (object.kind !== 'DaemonSet') continue;
+    const spec = (object as { spec?: { template?: { spec?: { containers?: RenderedContainer[] } } } }).spec;
+    const found = spec?.template?.spec?.containers?.find((c) => c.name === container);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The node flags the default install puts on `container`'s command line (between `node` and the
+ * script: V8 flags NODE_OPTIONS refuses), so a bench runs our process with them too.
+ */
+export function shippedNodeFlags(container: RuntimeContainer): string[] {
+  const command = shippedContainer(container)?.command;
+  if (!command) return [];
+  if (command[0] !== 'node' || !command[command.length - 1].endsWith('/cli.js'))
+    throw new Error(
+      `the install's ${container} command ${JSON.stringify(command)} is not node <flags> <cli.js>`,
+    );
+  return command.slice(1, -1);
 }
 
 /**
@@ -49,15 +75,8 @@ interface RenderedContainer {
  */
 export function shippedTuningEnv(container: RuntimeContainer): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const object of renderSelfHostedInstall()) {
-    if (object.kind !== 'DaemonSet') continue;
-    const spec = (object as { spec?: { template?: { spec?: { containers?: RenderedContainer[] } } } }).spec;
-    for (const c of spec?.template?.spec?.containers ?? []) {
-      if (c.name !== container) continue;
-      for (const variable of c.env ?? [])
-        if (variable.value !== undefined && /^(NODE_OPTIONS|MALLOC_|UV_)/.test(variable.name))
-          env[variable.name] = variable.value;
-    }
-  }
+  for (const variable of shippedContainer(container)?.env ?? [])
+    if (variable.value !== undefined && /^(NODE_OPTIONS|MALLOC_|UV_)/.test(variable.name))
+      env[variable.name] = variable.value;
   return env;
 }
