@@ -4,6 +4,7 @@ import { KubeObject } from '../../../lib/core/kube-object';
 export interface Container {
   name: string;
   image: string;
+  command?: string[];
   args: string[];
   env?: { name: string; value?: string; valueFrom?: unknown }[];
   ports?: { name: string; containerPort: number }[];
