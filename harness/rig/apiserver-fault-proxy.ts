@@ -79,6 +79,8 @@ export class ApiserverFaultProxy {
   private readonly server: http.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly upstream = new Set<http.ClientRequest>();
+  /** Watches the apiserver answered 200 and that are still open, by path. */
+  private readonly openWatches = new Map<http.ClientRequest, string>();
   private port = 0;
   private listening = false;
 
@@ -132,6 +134,15 @@ export class ApiserverFaultProxy {
       }),
     );
     return file;
+  }
+
+  /**
+   * True while a watch on a path containing `pathPart` is open through the proxy: a client's cache then
+   * holds every object of that resource (its list came before, its events stream), which a test needs
+   * before it takes the apiserver away.
+   */
+  hasOpenWatch(pathPart: string): boolean {
+    return [...this.openWatches.values()].some((watched) => watched.includes(pathPart));
   }
 
   /** Requests received since `since` (ms epoch) that match. */
@@ -219,12 +230,16 @@ export class ApiserverFaultProxy {
           agent: this.agent,
         },
         (upRes) => {
+          if (watch && upRes.statusCode === 200) this.openWatches.set(up, url.pathname);
           res.writeHead(upRes.statusCode ?? 502, upRes.headers);
           upRes.pipe(res);
         },
       );
       this.upstream.add(up);
-      up.on('close', () => this.upstream.delete(up));
+      up.on('close', () => {
+        this.upstream.delete(up);
+        this.openWatches.delete(up);
+      });
       up.on('error', () => res.destroy());
       res.on('close', () => {
         if (!res.writableFinished) up.destroy(); // the client went away mid-answer (a watch it aborted)

@@ -238,6 +238,14 @@ maybe('the driver on a bad day (real apiserver behind a fault proxy)', () => {
     await scenarioSpc('down', 'down-v1');
     const live = await liveVolume('down');
     const other = await liveVolume('down');
+    // Rotation without the apiserver reads the SPC from the driver's watch cache: the earlier 'down at
+    // start' cut the watch, which may still be backing off (up to 30 s) and not have seen this SPC yet.
+    await eventually(
+      'the driver watching SecretProviderClasses again',
+      async () => proxy.hasOpenWatch('/secretproviderclasses'),
+      60_000,
+    );
+    await sleep(500); // an event for the SPC created just before the watch reopened is streamed by now
     await proxy.setFault({ kind: 'down' });
     values.set('down', 'down-v2');
     await republish(live); // kubelet's republish: OK, the provider does not need the apiserver
