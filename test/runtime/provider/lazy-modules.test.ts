@@ -18,15 +18,24 @@ describe('provider modules loaded at start', () => {
   it('load without node-forge, the prom-client index, proto-loader or protobufjs, and /metrics still has the process metrics', async () => {
     let metrics: { ProviderMetrics: new () => { registry: { metrics(): Promise<string> } } } | undefined;
     jest.isolateModules(() => {
-      for (const name of ['node-forge', 'prom-client', '@grpc/proto-loader', 'protobufjs'])
+      for (const name of [
+        'node-forge',
+        'prom-client',
+        '@grpc/proto-loader',
+        'protobufjs',
+        '@opentelemetry/api',
+      ])
         jest.doMock(name, refuse(name));
       // main imports every module of the provider process.
       expect(() => require('../../../runtime/provider/main')).not.toThrow();
       metrics = require('../../../runtime/provider/metrics');
     });
-    const text = await new metrics!.ProviderMetrics().registry.metrics();
+    const registry = new metrics!.ProviderMetrics().registry;
+    const text = await registry.metrics();
     for (const name of [
       'process_cpu_seconds_total',
+      'process_cpu_user_seconds_total',
+      'process_cpu_system_seconds_total',
       'process_resident_memory_bytes',
       'process_start_time_seconds',
       'process_open_fds',
@@ -36,6 +45,15 @@ describe('provider modules loaded at start', () => {
     ])
       expect(text).toContain(`# TYPE ${name} `);
     expect(text).not.toContain('nodejs_');
+    // The CPU counters (ours, not prom-client's module) count this process's CPU: total = user + system.
+    const busyUntil = Date.now() + 50;
+    while (Date.now() < busyUntil); // burn some CPU
+    const again = await registry.metrics();
+    const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(again)?.[1]);
+    const [user, system, total] = ['user_', 'system_', ''].map((k) => value(`process_cpu_${k}seconds_total`));
+    expect(total).toBeGreaterThan(0);
+    expect(Math.abs(total - (user + system))).toBeLessThan(1e-6);
+    expect(total).toBeLessThanOrEqual(process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 + 1e-6);
   });
 
   it('load node-forge on the first PFX', () => {
