@@ -83,6 +83,25 @@ describe('config', () => {
     expect(ns.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('checks the API server against the kubeconfig CA only (one TLS context per client), and a key Node refuses fails each request, not the constructor', async () => {
+    const config = loadKubeConfig({ env: { KUBECONFIG: rig().kubeconfig } });
+    const good = new KubeClient(config);
+    for (let i = 0; i < 3; i++) expect((await good.get(NAMESPACES, namespace)).metadata.name).toBe(namespace);
+    good.close();
+    // The client certificate as CA did not sign the API server's certificate; no CA = Node's roots.
+    for (const ca of [config.clientCert, undefined]) {
+      const untrusted = new KubeClient({ ...config, ca });
+      const refused = await untrusted.get(NAMESPACES, namespace).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ statusCode: 0, reason: 'TransportError' });
+      expect((refused as Error).message).toMatch(/certificate/i);
+      untrusted.close();
+    }
+    const badKey = new KubeClient({ ...config, clientKey: Buffer.from('not a PEM key') });
+    const failed = await badKey.get(NAMESPACES, namespace).catch((e: unknown) => e);
+    expect((failed as Error).message).toMatch(/DECODER|PEM|key/i); // OpenSSL's words, as before
+    badKey.close();
+  });
+
   it('uses a token file and re-reads it after a 401 (projected token rotated)', async () => {
     const tokenFile = path.join(tmp, 'token');
     fs.writeFileSync(tokenFile, 'not-a-valid-token');
