@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -75,9 +76,27 @@ maybe('tmpfs mounter', () => {
     const target = path.join(root, 'with space');
     fs.mkdirSync(target);
     await mounter.mountTmpfs(target);
-    expect(mounter.isMountPoint(target)).toBe(true);
+    expect(new Mounter().isMountPoint(target)).toBe(true); // another Mounter: read from mountinfo
     await mounter.unmount(target);
     expect(mounter.isMountPoint(target)).toBe(false);
+  });
+
+  it('knows a tmpfs it mounted by its device number (no mountinfo read), and asks mountinfo again once someone else unmounted it', async () => {
+    const mountInfo = path.join(root, 'empty-mountinfo');
+    fs.writeFileSync(mountInfo, ''); // lists nothing
+    const mounter = new Mounter({ mountInfoPath: mountInfo });
+    const target = path.join(root, 'shortcut');
+    fs.mkdirSync(target);
+    await mounter.mountTmpfs(target);
+    expect(mounter.isMountPoint(target)).toBe(true); // from the device number alone
+    execFileSync('umount', [target]); // behind its back
+    expect(mounter.isMountPoint(target)).toBe(false);
+    // Mounted again by someone else: only mountinfo can tell, the shortcut is gone.
+    execFileSync('mount', ['-t', 'tmpfs', 'tmpfs', target]);
+    expect(mounter.isMountPoint(target)).toBe(false); // the empty mountinfo was asked
+    fs.writeFileSync(mountInfo, fs.readFileSync('/proc/self/mountinfo')); // (a /proc file has no size to copy)
+    expect(mounter.isMountPoint(target)).toBe(true);
+    execFileSync('umount', [target]);
   });
 
   it('rejects a malformed size limit naming the value', () => {
