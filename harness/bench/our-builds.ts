@@ -83,17 +83,12 @@ export function buildCommit(commit: string): OurBuild {
     fs.rmSync(dir, { recursive: true, force: true });
     const src = path.join(dir, 'src');
     fs.mkdirSync(src, { recursive: true });
-    const archive = execFileSync('git', [
-      '-C',
-      REPO,
-      'archive',
-      '--format=tar',
-      sha,
-      'runtime',
-      'lib/core',
-      'package.json',
-      'tsconfig.json',
-    ]);
+    // runtime/ and lib/core now make more than execFileSync's 1 MiB default buffer (ENOBUFS).
+    const archive = execFileSync(
+      'git',
+      ['-C', REPO, 'archive', '--format=tar', sha, 'runtime', 'lib/core', 'package.json', 'tsconfig.json'],
+      { maxBuffer: 256 * 1024 * 1024 },
+    );
     execFileSync('tar', ['-x', '-C', src], { input: archive });
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(src, 'node_modules'), 'dir');
     compile(src, dir);
