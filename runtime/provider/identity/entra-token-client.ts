@@ -8,6 +8,7 @@
 import type { Agent } from 'node:https';
 import { httpsRequest, HttpsResponse, HttpsTransportError, headerValue } from '../rest/https-request';
 import { parseRetryAfter, RetryDecision, withRetries } from '../keyvault/retry';
+import { SingleFlight } from '../single-flight';
 import type { AccessToken } from './token-credential';
 
 /** Largest answer read from Entra ID (a token response is a few KiB). */
@@ -110,6 +111,8 @@ function classify(err: unknown): RetryDecision {
 
 export class EntraTokenClient {
   private readonly tokenEndpoints = new Map<string, string>();
+  /** Metadata reads in flight: the cold Mounts of one tenant start together (a node boot) and share one. */
+  private readonly endpointLookups = new SingleFlight<string>();
   private readonly now: () => number;
 
   constructor(private readonly props: EntraTokenClientProps = {}) {
@@ -174,10 +177,15 @@ export class EntraTokenClient {
     };
   }
 
-  /** The authority's token endpoint, from its OpenID metadata (kept per authority). */
+  /** The authority's token endpoint, from its OpenID metadata (kept per authority, read once at a time). */
   private async tokenEndpoint(authority: string, signal?: AbortSignal): Promise<string> {
     const known = this.tokenEndpoints.get(authority);
     if (known) return known;
+    return this.endpointLookups.run(authority, (shared) => this.readTokenEndpoint(authority, shared), signal)
+      .result;
+  }
+
+  private async readTokenEndpoint(authority: string, signal: AbortSignal): Promise<string> {
     const response = await this.send(new URL(openIdConfigurationUrl(authority)), 'GET', signal);
     const metadata = parseAnswer(response) as TokenAnswer & { token_endpoint?: unknown };
     if (response.status !== 200 || typeof metadata.token_endpoint !== 'string')

@@ -183,6 +183,37 @@ test('one OpenID metadata request per authority, then one token request per toke
   expect(azure.entra.stats()).toMatchObject({ metadataRequests: 1, tokenRequests: 3 });
 });
 
+test('cold token requests of one authority at once share one OpenID metadata request (a node boot)', async () => {
+  const client = new EntraTokenClient({ agent: azure.agent as never });
+  azure.entra.resetStats();
+  const tokens = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      new ClientSecretTokenCredential(client, app(TENANT, 'sp'), 'right-secret').getToken(SCOPE),
+    ),
+  );
+  expect(tokens.every((t) => typeof t?.token === 'string')).toBe(true);
+  expect(azure.entra.stats()).toMatchObject({ metadataRequests: 1, tokenRequests: 20 });
+});
+
+test('a caller that gives up does not fail the others sharing its metadata request', async () => {
+  const client = new EntraTokenClient({ agent: azure.agent as never });
+  azure.entra.resetStats();
+  azure.entra.latencyMs = 200;
+  try {
+    const leaving = new AbortController();
+    const first = new ClientSecretTokenCredential(client, app(TENANT, 'sp'), 'right-secret').getToken(SCOPE, {
+      abortSignal: leaving.signal,
+    });
+    const second = new ClientSecretTokenCredential(client, app(TENANT, 'sp'), 'right-secret').getToken(SCOPE);
+    leaving.abort(new Error('the Mount was cancelled'));
+    await expect(first).rejects.toThrow('the Mount was cancelled');
+    expect(typeof (await second)?.token).toBe('string');
+    expect(azure.entra.stats()).toMatchObject({ metadataRequests: 1 });
+  } finally {
+    azure.entra.latencyMs = 0;
+  }
+});
+
 test('an unreachable Entra ID fails naming the host, without retrying a name that does not resolve', async () => {
   const client = new EntraTokenClient({ baseDelayMs: 10 });
   await expect(
