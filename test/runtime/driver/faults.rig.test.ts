@@ -18,10 +18,16 @@ import {
 } from '../../../runtime/driver/cluster/kube/kube-resources';
 import type { Pod, Secret } from '../../../runtime/driver/cluster/kube/kube-types';
 import { API_UNAVAILABLE_HINT } from '../../../runtime/driver/csi/publish-error';
-import { Mounter, readMountPoints } from '../../../runtime/driver/volume/mounter';
+import { readMountPoints } from '../../../runtime/driver/volume/mounter';
 import { ApiserverFaultProxy, ApiFault } from '../../../harness/rig/apiserver-fault-proxy';
 import { rig } from '../../../harness/rig/rig-env';
-import { canMount, grpcError, notRunWithoutRoot, publishRequest } from './support/driver-harness';
+import {
+  canMount,
+  grpcError,
+  notRunWithoutRoot,
+  publishRequest,
+  removeTestRoot,
+} from './support/driver-harness';
 import { DriverProcess, ourDriverCommand } from './support/driver-process';
 import {
   createPodWithSecretsStoreVolumes,
@@ -185,9 +191,7 @@ maybe('the driver on a bad day (real apiserver behind a fault proxy)', () => {
     await kube?.delete(NAMESPACES, NS).catch(() => undefined);
     await kube?.delete(CSI_DRIVERS, DRIVER_NAME).catch(() => undefined);
     kube?.close();
-    for (const m of [...readMountPoints('/proc/self/mountinfo')].filter((p) => p.startsWith(root)))
-      await new Mounter().unmount(m).catch(() => undefined);
-    fs.rmSync(root, { recursive: true, force: true });
+    await removeTestRoot(root);
   });
 
   afterEach(async () => {

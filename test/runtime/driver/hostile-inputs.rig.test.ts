@@ -12,11 +12,17 @@ import { KubeClient } from '../../../runtime/driver/cluster/kube/kube-client';
 import { loadKubeConfigFile } from '../../../runtime/driver/cluster/kube/kube-config';
 import { CSI_DRIVERS, EVENTS, NAMESPACES } from '../../../runtime/driver/cluster/kube/kube-resources';
 import type { KubeEvent, Pod } from '../../../runtime/driver/cluster/kube/kube-types';
-import { Mounter, readMountPoints } from '../../../runtime/driver/volume/mounter';
+import { readMountPoints } from '../../../runtime/driver/volume/mounter';
 import { DRIVER_REASONS } from '../../../runtime/driver/error-reasons';
 import { SERVICE_ACCOUNT_TOKENS_KEY } from '../../../runtime/wire/csi';
 import { rig } from '../../../harness/rig/rig-env';
-import { canMount, grpcError, notRunWithoutRoot, publishRequest } from './support/driver-harness';
+import {
+  canMount,
+  grpcError,
+  notRunWithoutRoot,
+  publishRequest,
+  removeTestRoot,
+} from './support/driver-harness';
 import { DriverProcess, ourDriverCommand } from './support/driver-process';
 import {
   createPodWithSecretsStoreVolumes,
@@ -353,9 +359,7 @@ maybe('hostile NodePublishVolume inputs to the driver process (real apiserver)',
     for (const ns of [NS, OTHER_NS]) await kube?.delete(NAMESPACES, ns).catch(() => undefined);
     await kube?.delete(CSI_DRIVERS, DRIVER_NAME).catch(() => undefined);
     kube?.close();
-    for (const m of [...readMountPoints('/proc/self/mountinfo')].filter((p) => p.startsWith(root)))
-      await new Mounter().unmount(m).catch(() => undefined);
-    fs.rmSync(root, { recursive: true, force: true });
+    await removeTestRoot(root);
   });
 
   const goodAnswer = () => ({

@@ -12,7 +12,7 @@ import { KubeClient } from '../../../runtime/driver/cluster/kube/kube-client';
 import { loadKubeConfigFile } from '../../../runtime/driver/cluster/kube/kube-config';
 import { CSI_DRIVERS, NAMESPACES, SECRETS } from '../../../runtime/driver/cluster/kube/kube-resources';
 import type { Secret } from '../../../runtime/driver/cluster/kube/kube-types';
-import { Mounter, readMountPoints } from '../../../runtime/driver/volume/mounter';
+import { readMountPoints } from '../../../runtime/driver/volume/mounter';
 import { cannotRunHere, rig } from '../../../harness/rig/rig-env';
 import {
   objectsYaml,
@@ -26,7 +26,13 @@ import {
   ProviderProcess,
   whyProvidersCannotRun,
 } from '../../../harness/provider/provider-process';
-import { canMount, grpcError, notRunWithoutRoot, publishRequest } from './support/driver-harness';
+import {
+  canMount,
+  grpcError,
+  notRunWithoutRoot,
+  publishRequest,
+  removeTestRoot,
+} from './support/driver-harness';
 import { DriverProcess, ourDriverCommand } from './support/driver-process';
 import {
   createPodWithSecretsStoreVolumes,
@@ -140,9 +146,7 @@ maybe('our provider crashes and restarts under our driver with live mounts', () 
     await kube?.delete(NAMESPACES, NS).catch(() => undefined);
     await kube?.delete(CSI_DRIVERS, DRIVER_NAME).catch(() => undefined);
     kube?.close();
-    for (const m of [...readMountPoints('/proc/self/mountinfo')].filter((p) => p.startsWith(root)))
-      await new Mounter().unmount(m).catch(() => undefined);
-    fs.rmSync(root, { recursive: true, force: true });
+    await removeTestRoot(root);
   });
 
   it('keeps live content and the synced Secret through the crash, refuses new pods until it is back, then rotates', async () => {

@@ -46,6 +46,13 @@ export function grpcError(promise: Promise<unknown>): Promise<grpc.ServiceError>
   );
 }
 
+/** Unmounts every mount point under a test's temporary `root` (left by a failed test too), then removes it. */
+export async function removeTestRoot(root: string): Promise<void> {
+  for (const m of [...readMountPoints('/proc/self/mountinfo')].filter((p) => p.startsWith(root)))
+    await new Mounter().unmount(m).catch(() => undefined);
+  fs.rmSync(root, { recursive: true, force: true });
+}
+
 export function canMount(testName: string): boolean {
   if (process.getuid?.() === 0) return true;
   const reason = `${testName} needs root (tmpfs mounts); run it as root`;

@@ -2,18 +2,15 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Mounter, readMountPoints } from '../../../../runtime/driver/volume/mounter';
-import { canMount, notRunWithoutRoot } from '../support/driver-harness';
+import { Mounter } from '../../../../runtime/driver/volume/mounter';
+import { canMount, notRunWithoutRoot, removeTestRoot } from '../support/driver-harness';
 
 const maybe = canMount('mounter.test.ts') ? describe : notRunWithoutRoot;
 
 maybe('tmpfs mounter', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mounter-'));
   afterAll(async () => {
-    for (const m of [...readMountPoints('/proc/self/mountinfo')].filter((p) => p.startsWith(root))) {
-      await new Mounter().unmount(m).catch(() => undefined);
-    }
-    fs.rmSync(root, { recursive: true, force: true });
+    await removeTestRoot(root);
   });
 
   it('creates a missing target with 0750, mounts tmpfs with the size limit, and cleans up idempotently', async () => {
