@@ -21,6 +21,8 @@ import {
   SelfHostedInstall,
 } from '../../lib/pulumi';
 import { KubeApi } from '../../harness/rig/kube-api';
+import type { KubeObject } from '../../lib/core/kube-object';
+import { withAdmissionConfinedTo } from '../rig/confined-admission';
 import { EngineStack, EngineUp } from '../../harness/rig/pulumi-engine';
 import type { PulumiFn } from '@pulumi/pulumi/automation';
 import * as managedidentity from '@pulumi/azure-native/managedidentity';
@@ -65,6 +67,23 @@ const skipAwait: pulumi.ResourceTransformation = (args) =>
       }
     : undefined;
 
+/**
+ * The install's admission policy bound to the stack's own namespace (see test/rig/confined-admission.ts): the
+ * rig's apiserver is shared, and a cluster-wide binding refuses other files' minimal SPC fixtures.
+ */
+const confineAdmission =
+  (namespace: string): pulumi.ResourceTransformation =>
+  (args) => {
+    if (args.type !== 'kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding')
+      return undefined;
+    const [confined] = withAdmissionConfinedTo(
+      [{ ...args.props, kind: 'ValidatingAdmissionPolicyBinding' } as KubeObject],
+      'lifecycle',
+      [namespace],
+    ) as (KubeObject & { spec: unknown })[];
+    return { props: { ...args.props, metadata: confined.metadata, spec: confined.spec }, opts: args.opts };
+  };
+
 interface StoreSpec {
   readonly name: string;
   readonly serviceAccountName?: string;
@@ -93,7 +112,7 @@ function program(spec: ProgramSpec): () => Promise<Record<string, unknown>> {
       ? new SelfHostedInstall(
           'secrets-store',
           { kubernetesProvider: provider },
-          { transformations: [skipAwait] },
+          { transformations: [skipAwait, confineAdmission(spec.namespace)] },
         )
       : undefined;
     const stores = spec.stores.map(
