@@ -29,7 +29,8 @@ const confined = (objects: KubeObject[]): KubeObject[] =>
       objects.filter((o) => o.kind === 'SecretProviderClass').map((o) => o.metadata.namespace ?? 'default'),
     ),
   ]);
-const variants = { 'self-hosted': confined(objectsOf(selfHosted)), addon: objectsOf(addon) };
+// Both variants carry the policy (the add-on example checks its SPCs at admission too).
+const variants = { 'self-hosted': confined(objectsOf(selfHosted)), addon: confined(objectsOf(addon)) };
 
 afterAll(() => {
   api.close();
@@ -37,6 +38,13 @@ afterAll(() => {
 });
 
 describe.each(Object.entries(variants))('the %s example', (_variant, objects) => {
+  test('binds its admission policy to its own namespaces only on this shared apiserver', () => {
+    const bindings = objects.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding') as (KubeObject & {
+      spec: { matchResources?: { namespaceSelector?: unknown } };
+    })[];
+    expect(bindings.every((b) => b.spec.matchResources?.namespaceSelector !== undefined)).toBe(true);
+  });
+
   test('passes server-side dry-run, then applies for real', async () => {
     expect(objects.length).toBeGreaterThan(0);
     // Dry-run cannot create the namespaces the other objects live in: those are created for real first.
