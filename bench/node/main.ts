@@ -9,14 +9,16 @@
 // Per flavor: install on the node, then N pods (busybox, each mounting one SPC of M Key Vault secrets through
 // workload identity) created at once; measured: create → Running per pod (p50, p90, max), Key Vault GETs and
 // Entra token requests during the start, RSS of the driver and provider processes (peak while starting, and
-// after). Then one rotation (one object gets a new version): time until every container sees it. Every wait
-// is bounded.
+// after). Then one rotation (one object gets a new version): time until every container sees it. Last, each
+// container's cgroup (harness/rig/node/container-cgroup.ts): its limits, memory peak and working set against
+// the limit (the headroom of the install's resources), CPU used and CFS throttling. Every wait is bounded.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { killRigNow } from '../../harness/rig/cluster';
 import { KubeApi } from '../../harness/rig/kube-api';
 import { containerPid, containerPids, readAsProcess, rssMiB } from '../../harness/rig/node/containers';
+import { ContainerCgroupStats, containerCgroupStats } from '../../harness/rig/node/container-cgroup';
 import { startNodeAzure } from '../../harness/rig/node/node-azure';
 import type { NodeEndpoints } from '../../harness/rig/node/node';
 import {
@@ -62,6 +64,8 @@ interface FlavorResult {
   readonly driverRssMiB: { peak: number; after: number };
   readonly providerRssMiB: { peak: number; after: number };
   readonly rotationMs: number;
+  /** The containers' cgroups after the rotation: their limits, peak, working set and CPU throttling. */
+  readonly cgroups: { readonly driver: ContainerCgroupStats; readonly provider: ContainerCgroupStats };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -211,6 +215,7 @@ async function runFlavor(
       { what: `every container sees the rotation (${flavor})`, timeoutMs: 300_000, intervalMs: 500 },
     );
     const rotationMs = Date.now() - rotatedAt;
+    const cgroups = { driver: containerCgroupStats(driverPid), provider: containerCgroupStats(providerPid) };
 
     return {
       flavor,
@@ -220,6 +225,7 @@ async function runFlavor(
       driverRssMiB: { peak: round(peak.driver), after: round(after.driver) },
       providerRssMiB: { peak: round(peak.provider), after: round(after.provider) },
       rotationMs,
+      cgroups,
     };
   } finally {
     await api.delete(`/api/v1/namespaces/${namespace}`);
@@ -251,6 +257,15 @@ function table(results: readonly FlavorResult[], opts: Options): string {
     ['provider RSS peak (MiB)', (r) => r.providerRssMiB.peak],
     ['provider RSS after start (MiB)', (r) => r.providerRssMiB.after],
     ['rotation: all containers see it (ms)', (r) => r.rotationMs],
+    ...(['driver', 'provider'] as const).flatMap((c): [string, (r: FlavorResult) => number][] => [
+      [`${c} cgroup memory peak, page cache included (MiB)`, (r) => round(r.cgroups[c].memoryPeakMiB)],
+      [`${c} cgroup working set after (MiB)`, (r) => round(r.cgroups[c].workingSetMiB)],
+      [`${c} CPU used (s)`, (r) => round(r.cgroups[c].cpuSeconds * 100) / 100],
+      [
+        `${c} CFS periods throttled (%)`,
+        (r) => round((100 * r.cgroups[c].throttledPeriods) / (r.cgroups[c].periods || 1)),
+      ],
+    ]),
   ];
   const lines = [
     `node bench: ${opts.pods} pods × ${opts.objects} objects, created at once (kubelet syncFrequency 10s, rotation poll 5s)`,
@@ -261,6 +276,17 @@ function table(results: readonly FlavorResult[], opts: Options): string {
       return `| ${name} | ${a} | ${b} | ${b ? (a / b).toFixed(2) : 'n/a'} |`;
     }),
   ];
+  for (const r of results)
+    for (const c of ['driver', 'provider'] as const) {
+      const g = r.cgroups[c];
+      lines.push(
+        `${r.flavor} ${c}: limits ${g.cpuLimitMillicores ?? 'none'}m CPU / ${g.memoryLimitMiB ?? 'none'} MiB; ` +
+          `headroom over the cgroup peak ${g.memoryLimitMiB === undefined ? 'n/a' : round(g.memoryLimitMiB - g.memoryPeakMiB)} MiB, ` +
+          `over the working set ${g.memoryLimitMiB === undefined ? 'n/a' : round(g.memoryLimitMiB - g.workingSetMiB)} MiB; ` +
+          `limit hits ${g.memoryLimitHits}, OOM kills ${g.oomKills}; throttled ${round(g.throttledSeconds)} s`,
+      );
+    }
+  lines.push("(cgroup counters from container start, through the pods' start and the rotation)");
   return lines.join('\n');
 }
 
