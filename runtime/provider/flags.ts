@@ -62,6 +62,12 @@ export const PROVIDER_FLAGS = {
     default: 30_000,
     usage: 'how long a Key Vault response is reused for the same identity (0s: no reuse, single-flight only)',
   },
+  'rotation-cache-max-age': {
+    type: 'duration',
+    default: 2_000,
+    usage:
+      'how long a rotation check reuses a cached latest value or version listing of the same identity (at most --cache-max-age; 0s: single-flight only)',
+  },
   'cache-max-entries': { type: 'int', default: 10_000, usage: 'most Key Vault responses kept in memory' },
   'vault-rate-limit': {
     type: 'int',

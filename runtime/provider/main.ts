@@ -117,6 +117,7 @@ export async function startProvider(
     cloudEnvFileDir,
     tokenProxy,
     cacheMaxAgeMs: flags['cache-max-age'],
+    rotationCacheMaxAgeMs: flags['rotation-cache-max-age'],
     cacheMaxEntries: flags['cache-max-entries'],
     outageMaxStalenessMs: flags['outage-max-staleness'],
     mountConcurrency: flags['mount-concurrency'],
@@ -171,6 +172,7 @@ export async function startProvider(
     constructPemChain: flags['construct-pem-chain'],
     writeCertAndKeyInSeparateFiles: flags['write-cert-and-key-in-separate-files'],
     cacheMaxAgeMs: flags['cache-max-age'],
+    rotationCacheMaxAgeMs: flags['rotation-cache-max-age'],
     outageMaxStalenessMs: flags['outage-max-staleness'],
   });
   let stopping: Promise<void> | undefined;

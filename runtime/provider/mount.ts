@@ -47,6 +47,12 @@ export interface MountServiceProps {
   readonly redactor?: Redactor;
   /** Freshness window of cached Key Vault responses, ms. @default 30000 */
   readonly cacheMaxAgeMs?: number;
+  /**
+   * Freshness window of a cached "latest" value (and version listing) for a rotation check, ms: at most
+   * cacheMaxAgeMs. Short, so a new version reaches a pod within one republish, while the republishes of
+   * one burst (a node's pods polled together) still share one Key Vault call. @default 2000
+   */
+  readonly rotationCacheMaxAgeMs?: number;
   /** Most cached Key Vault responses. @default 10000 */
   readonly cacheMaxEntries?: number;
   /** Key Vault calls in flight per Mount (50 objects in two round trips). @default 32 */
@@ -86,6 +92,9 @@ async function settleInOrder<T>(promises: Array<Promise<T>>): Promise<T[]> {
     return result.value;
   });
 }
+
+/** An object version that names no fixed version: its answer changes when a new version is added. */
+const isLatest = (version: string) => version === '' || version === 'latest';
 
 function objectError(
   obj: MountObject,
@@ -455,17 +464,23 @@ export class MountService {
     cacheKey: string,
     { ctx, tally, failures }: MountScope,
     load: (shared: VaultCallContext) => Promise<V>,
+    changes = false,
   ): Promise<V> {
     const onOutcome = (outcome: CacheOutcome) => {
       tally[outcome]++;
       this.props.metrics.cacheRequests.inc({ result: outcome });
     };
     try {
+      // A rotation check asks whether what the pod has is still the newest: an answer that can change
+      // (a "latest" value, a version listing) is reused only within the short rotation window.
+      const maxAgeMs =
+        changes && ctx.priority === 'rotation' ? (this.props.rotationCacheMaxAgeMs ?? 2000) : undefined;
       return (await this.cache.getOrLoad(
         cacheKey,
         (signal) => load({ ...ctx, signal }),
         onOutcome,
         ctx.signal,
+        maxAgeMs,
       )) as V;
     } catch (err) {
       // Joined calls fail with the caller's MountRequestError too, so every Mount sees every reason.
@@ -504,8 +519,12 @@ export class MountService {
       return [{ fileName: baseName, version: obj.objectVersion, id: `${type}/${obj.objectName}` }];
     }
     const listing = await semaphore.run(() =>
-      this.cached(`${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|versions`, scope, (shared) =>
-        this.timed(obj, obj.objectVersion, () => this.vault.listVersions(shared, type, obj.objectName)),
+      this.cached(
+        `${ctx.identityKey}|${ctx.vaultUrl}|${type}|${obj.objectName}|versions`,
+        scope,
+        (shared) =>
+          this.timed(obj, obj.objectVersion, () => this.vault.listVersions(shared, type, obj.objectName)),
+        true,
       ),
     );
     // Newest first; items with enabled=false are skipped; a missing created date counts as the epoch.
@@ -513,10 +532,7 @@ export class MountService {
       .filter((v) => v.enabled !== false)
       .map((v, index) => ({ ...v, index, created: v.createdOn?.getTime() ?? 0 }))
       .sort((a, b) => b.created - a.created || a.index - b.index);
-    const start =
-      obj.objectVersion === '' || obj.objectVersion === 'latest'
-        ? 0
-        : sorted.findIndex((v) => v.version === obj.objectVersion);
+    const start = isLatest(obj.objectVersion) ? 0 : sorted.findIndex((v) => v.version === obj.objectVersion);
     if (start < 0) return [];
     // Exactly N versions (upstream returns N+1 when more exist).
     return sorted.slice(start, start + obj.objectVersionHistory).map((v, i) => ({
@@ -551,6 +567,7 @@ export class MountService {
               this.timed(obj, target.version, () =>
                 this.vault.getObject(shared, type, obj.objectName, target.version),
               ),
+            isLatest(target.version),
           ),
         );
         // Registered for every Mount served the value (cache hits too): its error may name nothing of it.

@@ -44,16 +44,18 @@ export class ObjectCache<V> {
   /**
    * The cached value, or the result of `load`, run once for all concurrent callers of `key`. `signal`
    * is this caller's: when it aborts, this caller stops waiting; `load` gets a signal that aborts
-   * only when every caller of the shared load has gone.
+   * only when every caller of the shared load has gone. `maxAgeMs` narrows the freshness window for
+   * this caller only (never widens it): an older entry is loaded again, and stored for everyone.
    */
   async getOrLoad(
     key: string,
     load: (signal: AbortSignal) => Promise<V>,
     onOutcome?: (outcome: CacheOutcome) => void,
     signal?: AbortSignal,
+    maxAgeMs: number = this.maxAgeMs,
   ): Promise<V> {
     const entry = this.entries.get(key);
-    if (entry && this.now() - entry.storedAt < this.maxAgeMs) {
+    if (entry && this.now() - entry.storedAt < Math.min(maxAgeMs, this.maxAgeMs)) {
       // Refresh LRU position.
       this.entries.delete(key);
       this.entries.set(key, entry);

@@ -451,6 +451,31 @@ describe('request economy', () => {
     const mountedLines = provider.logs.filter((l) => l.includes('"msg":"mounted"'));
     expect(mountedLines.slice(-2).map((l) => JSON.parse(l).priority)).toEqual(['mount', 'rotation']);
   });
+
+  it('lets a rotation check reuse a latest value only within --rotation-cache-max-age (2 s), a first mount within --cache-max-age', async () => {
+    if (skipHere) return;
+    secret('fresh-on-rotation', 'rotation-value-one');
+    const objects = [{ objectName: 'fresh-on-rotation', objectType: 'secret' }];
+    const podA = mountRequest({ parameters: params(objects), secrets: SP_A });
+    const contents = async (request: typeof podA) =>
+      (await provider.client.mount(request)).files[0].contents.toString();
+    expect(await contents(podA)).toBe('rotation-value-one');
+    secret('fresh-on-rotation', 'rotation-value-two');
+    // Another pod's first mount: the identity's cached value (this suite runs --cache-max-age=10m).
+    expect(await contents(mountRequest({ parameters: params(objects), secrets: SP_A }))).toBe(
+      'rotation-value-one',
+    );
+    expect(gets('kv1/secrets/fresh-on-rotation/')).toBe(1);
+    // Pod A's republish after the rotation window: Key Vault is asked, and the new version is served ...
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect(await contents(podA)).toBe('rotation-value-two');
+    expect(gets('kv1/secrets/fresh-on-rotation/')).toBe(2);
+    // ... and stored for the identity: the next pod's first mount gets it without a GET.
+    expect(await contents(mountRequest({ parameters: params(objects), secrets: SP_A }))).toBe(
+      'rotation-value-two',
+    );
+    expect(gets('kv1/secrets/fresh-on-rotation/')).toBe(2);
+  });
 });
 
 describe('throttling and faults', () => {

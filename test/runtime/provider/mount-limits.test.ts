@@ -346,6 +346,13 @@ describe('limits on what a pod author sends', () => {
     expect(err.details).toContain('Invalid vault name: "kv"');
   });
 
+  it('refuses a negative --cache-max-age or --rotation-cache-max-age', async () => {
+    for (const flag of ['cache-max-age', 'rotation-cache-max-age'])
+      await expect(startProvider([`--endpoint=unix://${dir}/other.sock`, `--${flag}=-2s`])).rejects.toThrow(
+        `invalid value "-2s" for flag --${flag}: "-2s" is not a duration`,
+      );
+  });
+
   it('refuses --cloud-env-file-dir that is not an absolute directory', async () => {
     await expect(
       startProvider([`--endpoint=unix://${dir}/other.sock`, '--cloud-env-file-dir=clouds']),

@@ -76,6 +76,26 @@ describe('ObjectCache', () => {
     expect(loads).toBe(2);
   });
 
+  it('narrows the freshness window for one caller only, and stores what it loaded for everyone', async () => {
+    let now = 0;
+    const cache = new ObjectCache<string>({ maxAgeMs: 30_000, now: () => now });
+    let loads = 0;
+    const load = async () => `value-${++loads}`;
+    expect(await cache.getOrLoad('k', load)).toBe('value-1');
+    now = 1_999;
+    expect(await cache.getOrLoad('k', load, undefined, undefined, 2_000)).toBe('value-1');
+    now = 2_000;
+    // A rotation check: older than its 2 s window, so loaded again ...
+    expect(await cache.getOrLoad('k', load, undefined, undefined, 2_000)).toBe('value-2');
+    // ... and a first mount then gets that newer value within the long window.
+    now = 20_000;
+    expect(await cache.getOrLoad('k', load)).toBe('value-2');
+    // A narrower window never widens the cache's own.
+    now = 2_000 + 30_000;
+    expect(await cache.getOrLoad('k', load, undefined, undefined, 60_000)).toBe('value-3');
+    expect(loads).toBe(3);
+  });
+
   it('never caches failures and keeps keys apart', async () => {
     const cache = new ObjectCache<string>();
     await expect(cache.getOrLoad('a', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
