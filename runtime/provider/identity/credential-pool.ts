@@ -11,6 +11,7 @@
 // token Entra returns is kept for the Key Vault calls that follow.
 import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { CloudEnvironment } from '../clouds';
 import { SingleFlight } from '../single-flight';
 import { IdentityBinding, IdentityConfig, WorkloadIdentity } from './auth-config';
@@ -69,11 +70,18 @@ export class CredentialPool {
   readonly tokenProxy: TokenProxyTarget;
 
   constructor(private readonly props: CredentialPoolProps = {}) {
-    // Token requests are rare (one per identity per hour): a few kept-alive sockets serve them all.
+    // Token requests are rare (one per identity per hour): a few kept-alive sockets serve them all, with
+    // one TLS context (Node would build one per connection; see VaultHosts).
     this.entra =
       props.entra ??
       new EntraTokenClient({
-        agent: new Agent({ keepAlive: true, maxSockets: 16, maxFreeSockets: 2, timeout: 60_000 }),
+        agent: new Agent({
+          keepAlive: true,
+          maxSockets: 16,
+          maxFreeSockets: 2,
+          timeout: 60_000,
+          secureContext: createSecureContext(),
+        }),
       });
     this.tokenProxy = props.tokenProxy ?? new TokenProxyTarget();
   }

@@ -5,6 +5,7 @@
 // a host that sits idle (or is evicted) has its pool closed, so no socket or TLS buffer outlives its
 // use. A host with calls in flight is never closed.
 import { Agent, AgentOptions } from 'node:https';
+import { createSecureContext, SecureContext } from 'node:tls';
 import { FirstCallGate } from './first-call-gate';
 import { TokenBucket } from './token-bucket';
 
@@ -44,9 +45,17 @@ export interface VaultHost {
 export class VaultHosts {
   private readonly hosts = new Map<string, VaultHost>();
   private readonly now: () => number;
+  /**
+   * One TLS context for every pool: without it Node builds a context per connection (an OpenSSL SSL_CTX,
+   * ~0.4 ms CPU and ~250 KiB of short-lived malloc each; heaptrack in bench/provider: 21 MiB over 1,000
+   * Mounts). Same trust as before: the system's roots (with NODE_EXTRA_CA_CERTS), or `tlsAgentOptions.ca`.
+   */
+  private readonly secureContext: SecureContext;
 
   constructor(private readonly props: VaultHostsProps) {
     this.now = props.now ?? Date.now;
+    const ca = props.tlsAgentOptions?.ca;
+    this.secureContext = createSecureContext(ca === undefined ? {} : { ca });
   }
 
   get hostCount(): number {
@@ -69,6 +78,7 @@ export class VaultHosts {
           timeout: 60_000,
           scheduling: 'lifo',
           ...this.props.tlsAgentOptions,
+          secureContext: this.secureContext,
         }),
         bucket: new TokenBucket({ ratePerSecond: this.props.ratePerSecond, burst: this.props.burst }),
         gate: new FirstCallGate(),

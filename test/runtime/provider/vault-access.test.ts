@@ -4,6 +4,7 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { FakeAzure, startFakeAzure } from '../../../harness/fakes/fake-azure';
 import { staticLookup } from '../../../harness/fakes/loopback-hosts';
+import { TestCa } from '../../../harness/fakes/test-ca';
 import { VaultAccess, VaultCallContext } from '../../../runtime/provider/keyvault/vault-access';
 
 const TENANT = '6f1d2c3b-0000-4000-8000-00000000b002';
@@ -91,6 +92,34 @@ describe('VaultAccess', () => {
     }
     await settle();
     expect(azure.vault.stats().openConnections).toBe(before);
+  });
+
+  it('connects to every vault host with one TLS context, which trusts only the CA it was given', async () => {
+    const vault = access();
+    try {
+      for (const name of VAULTS)
+        await vault.getObject(ctx('sp|one', name, namedCredential('one')), 'secret', 's1', '');
+      const contexts = VAULTS.map((name) => {
+        const { agent } = vault.hosts.host(new URL(azure.vault.vaultUrl(name)).host);
+        return (agent.options as { secureContext?: unknown }).secureContext;
+      });
+      expect(contexts[0]).toBeDefined();
+      expect(new Set(contexts).size).toBe(1);
+    } finally {
+      vault.close();
+    }
+    const otherCa = TestCa.create({ commonName: 'not the vault CA' });
+    const strict = access({
+      tlsAgentOptions: { ca: otherCa.caCertPem, lookup: staticLookup(azure.hosts) as never },
+    });
+    try {
+      await expect(
+        strict.getObject(ctx('sp|one', 'kv1', namedCredential('one')), 'secret', 's1', ''),
+      ).rejects.toThrow(/unable to verify|self-signed|local issuer|certificate/i);
+    } finally {
+      strict.close();
+      otherCa.dispose();
+    }
   });
 
   it('takes one 401 challenge per vault host for all identities, and keeps nothing per identity', async () => {
