@@ -107,6 +107,8 @@ export interface FakeEntraStats {
   readonly metadataRequests: number;
   /** Instance discovery requests. */
   readonly discoveryRequests: number;
+  /** TLS connections accepted (each one a full handshake: keep-alive reuse shows as fewer). */
+  readonly tlsConnections: number;
 }
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -130,7 +132,13 @@ export class FakeEntra {
   private readonly federated = new Map<string, FederatedClientRegistration>();
   private readonly issued = new Map<string, IssuedToken>();
   private verifiedAssertions: Record<string, unknown>[] = [];
-  private counters = { tokenRequests: 0, tokensIssued: 0, metadataRequests: 0, discoveryRequests: 0 };
+  private counters = {
+    tokenRequests: 0,
+    tokensIssued: 0,
+    metadataRequests: 0,
+    discoveryRequests: 0,
+    tlsConnections: 0,
+  };
   private byClient = new Map<string, number>();
   private readonly faults: { rule: EntraFaultRule; left: number }[] = [];
   private readonly stallTimers = new Set<NodeJS.Timeout>();
@@ -144,6 +152,7 @@ export class FakeEntra {
       void this.handle(req, res);
     });
     this.server.on('secureConnection', (socket: Socket) => {
+      this.counters.tlsConnections++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -195,7 +204,13 @@ export class FakeEntra {
 
   /** Zeroes the counters (issued tokens stay valid). */
   public resetStats(): void {
-    this.counters = { tokenRequests: 0, tokensIssued: 0, metadataRequests: 0, discoveryRequests: 0 };
+    this.counters = {
+      tokenRequests: 0,
+      tokensIssued: 0,
+      metadataRequests: 0,
+      discoveryRequests: 0,
+      tlsConnections: 0,
+    };
     this.byClient = new Map();
   }
 

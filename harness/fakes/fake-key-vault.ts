@@ -147,6 +147,8 @@ export interface FakeKeyVaultStats {
   readonly maxInFlight: number;
   /** Requests in flight now (a stalled request stays until its client gives up or stallMs passes). */
   readonly inFlight: number;
+  /** TLS connections accepted since start or the last reset (each one a full handshake). */
+  readonly tlsConnections: number;
   /** TLS connections open now (a client's kept-alive pool shows here until it closes it). */
   readonly openConnections: number;
 }
@@ -210,7 +212,7 @@ export class FakeKeyVault {
   private readonly dnsSuffixes: readonly string[];
   private readonly resource: string;
   private lastCreated = 0;
-  private counters = { authorizedRequests: 0, challenges: 0, faults: 0, maxInFlight: 0 };
+  private counters = { authorizedRequests: 0, challenges: 0, faults: 0, maxInFlight: 0, tlsConnections: 0 };
   private byPath = new Map<string, number>();
   private tokens = new Set<string>();
   private inFlight = 0;
@@ -224,6 +226,7 @@ export class FakeKeyVault {
     });
     this.server.maxConnections = 1024;
     this.server.on('secureConnection', (socket: Socket) => {
+      this.counters.tlsConnections++;
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -306,7 +309,7 @@ export class FakeKeyVault {
 
   /** Zeroes the counters. */
   public resetStats(): void {
-    this.counters = { authorizedRequests: 0, challenges: 0, faults: 0, maxInFlight: 0 };
+    this.counters = { authorizedRequests: 0, challenges: 0, faults: 0, maxInFlight: 0, tlsConnections: 0 };
     this.byPath = new Map();
     this.tokens = new Set();
   }
