@@ -31,6 +31,7 @@ import {
   ObjectVersion,
   ProviderFile,
 } from '../wire/provider-v1alpha1';
+import { ObjectsCache } from './objects-cache';
 import { MountObject, MountRequestError, parseMountRequest } from './parameters';
 
 /** Options of the Mount service (the provider's flags). */
@@ -199,6 +200,8 @@ export class MountService {
   /** Last known content for Key Vault outages; undefined when --outage-max-staleness is off. */
   readonly lastKnown?: LastKnownContent;
   private readonly servedTargets = new Map<string, true>();
+  /** The SPCs' `objects` texts as parsed: a node's pods send a few texts over and over. */
+  private readonly objectsCache = new ObjectsCache();
   private readonly redactor: Redactor;
   private readonly sweepTimer: NodeJS.Timeout;
 
@@ -303,6 +306,7 @@ export class MountService {
       defaultCloud: this.props.defaultCloud,
       env: this.props.env,
       cloudFiles: { directory: this.props.cloudEnvFileDir ?? '' },
+      objectsCache: this.objectsCache,
     });
     progress.objects = params.objects;
     if (params.objects.length === 0) {

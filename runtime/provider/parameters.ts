@@ -22,6 +22,7 @@ import {
 import type { MountRequest } from '../wire/provider-v1alpha1';
 import { buildIdentityConfig, IdentityConfig, IdentityModeName } from './identity/auth-config';
 import { MountRequestError } from './mount-failure';
+import type { ObjectsCache } from './objects-cache';
 import {
   checkFileNamesDistinct,
   checkObjectFieldSizes,
@@ -70,6 +71,8 @@ export interface ParseMountRequestProps {
   readonly env?: NodeJS.ProcessEnv;
   /** Where `cloudEnvFileName` may point (--cloud-env-file-dir). @default none: the parameter is refused */
   readonly cloudFiles?: CloudFileRules;
+  /** Parsed `objects` texts to reuse (the MountService's). @default none: every Mount parses its own */
+  readonly objectsCache?: ObjectsCache;
 }
 
 function jsonStringMap(text: string, what: 'attributes' | 'secrets'): Record<string, string> | undefined {
@@ -226,14 +229,18 @@ export async function parseMountRequest(
 
   const objectsText = get('objects');
   if (objectsText === '') throw new MountRequestError('objects is not set');
-  let parsed: ParsedKeyVaultObject[];
-  try {
-    // Decode item 0, check it, decode item 1, ...: with two bad items, upstream's first error.
-    // Field sizes are checked first, so no message echoes an oversized field.
-    parsed = parseObjectsParameter(objectsText, (obj, index) => {
+  let parsed: readonly ParsedKeyVaultObject[];
+  // Decode item 0, check it, decode item 1, ...: with two bad items, upstream's first error.
+  // Field sizes are checked first, so no message echoes an oversized field.
+  const parseObjects = (text: string) =>
+    parseObjectsParameter(text, (obj, index) => {
       checkObjectFieldSizes(obj, index);
       checkParsedObject(obj);
     });
+  try {
+    parsed = props.objectsCache
+      ? props.objectsCache.parse(objectsText, parseObjects)
+      : parseObjects(objectsText);
   } catch (err) {
     throw new MountRequestError((err as Error).message);
   }

@@ -123,19 +123,36 @@ export const PROVIDER_MESSAGES = {
 } as const;
 
 let service: grpc.ServiceClientConstructor | undefined;
+/**
+ * Responses encoded to measure them (encodedMountResponseSize), taken by the server's serializer of
+ * that very object instead of encoding it a second time: one encode per Mount. A response is not
+ * changed once measured (the provider measures the response it then returns).
+ */
+const measuredResponses = new WeakMap<object, Buffer>();
 
 /** The `CSIDriverProvider` service constructor (client) and its `.service` definition (server). */
 export function providerService(): grpc.ServiceClientConstructor {
-  return (service ??= grpcService(PROVIDER_SERVICE, {
+  if (service) return service;
+  service = grpcService(PROVIDER_SERVICE, {
     Version: { request: PROVIDER_MESSAGES.VersionRequest, response: PROVIDER_MESSAGES.VersionResponse },
     Mount: { request: PROVIDER_MESSAGES.MountRequest, response: PROVIDER_MESSAGES.MountResponse },
-  }));
+  });
+  const mount = service.service.Mount;
+  const encode = mount.responseSerialize as (value: unknown) => Buffer;
+  (mount as { responseSerialize: (value: unknown) => Buffer }).responseSerialize = (value) => {
+    const measured = typeof value === 'object' && value !== null ? measuredResponses.get(value) : undefined;
+    if (!measured) return encode(value);
+    measuredResponses.delete(value as object);
+    return measured;
+  };
+  return service;
 }
 
 /** The exact encoded size of a MountResponse: what the driver's receive limit is applied to. */
 export function encodedMountResponseSize(response: MountResponse): number {
-  const serialize = providerService().service.Mount.responseSerialize as (value: unknown) => Buffer;
-  return serialize(response).length;
+  const encoded = (providerService().service.Mount.responseSerialize as (value: unknown) => Buffer)(response);
+  measuredResponses.set(response, encoded);
+  return encoded.length;
 }
 
 /** Bytes of file content in a response, the figure upstream's 1 MiB sync warning is about. */

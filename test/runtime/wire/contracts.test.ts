@@ -50,6 +50,27 @@ describe('wire contracts', () => {
     expect(mountResponseContentBytes(response)).toBe(1000);
   });
 
+  it("serializes a measured response with the measurement's bytes, once, and any other afresh", () => {
+    const serialize = providerService().service.Mount.responseSerialize as (v: unknown) => Buffer;
+    const decode = providerService().service.Mount.responseDeserialize as (b: Buffer) => MountResponse;
+    const response: MountResponse = {
+      object_version: [{ id: 'secret/a', version: 'v1' }],
+      error: null,
+      files: [{ path: 'a', mode: 420, contents: Buffer.from('value') }],
+    };
+    const size = encodedMountResponseSize(response);
+    const sent = serialize(response);
+    expect(sent.length).toBe(size);
+    expect(decode(sent)).toEqual(response);
+    // The measured bytes are handed over once; a second send encodes the object again, equal bytes.
+    const again = serialize(response);
+    expect(again).not.toBe(sent);
+    expect(again.equals(sent)).toBe(true);
+    // A response that was never measured is encoded as before.
+    const other: MountResponse = { ...response, files: [] };
+    expect(decode(serialize(other))).toEqual({ ...other, files: [] });
+  });
+
   it('decodes a response with absent fields as empty lists and a null error', () => {
     const service = providerService().service.Mount;
     const bytes = (service.responseSerialize as (v: unknown) => Buffer)({});
