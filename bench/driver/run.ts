@@ -5,7 +5,7 @@
 //   sudo bash harness/rig/build.sh            # once: kube-apiserver, etcd, upstream driver, ...
 //   sudo npx ts-node --transpile-only bench/driver/run.ts [--volumes=110] [--rotation-seconds=60]
 //       [--baseline=<commit>]... [--only=<label>] [--our-node-option=<flag>]... [--our-env=NAME=value]...
-//       [--cpu-prof=<dir>]
+//       [--cpu-prof=<dir>] [--apiserver-audit]
 //
 // Ours runs as the image runs it: compiled from the working tree (harness/bench/our-builds.ts) on the
 // image's Node 24 with the NODE_OPTIONS/allocator environment the install sets on the driver container
@@ -23,7 +23,10 @@
 //     process.memoryUsage() (heap, external, array buffers) from a preloaded probe; peak RSS (VmHWM);
 //   - rotation cost in a scaled kubelet model: every volume republished every 1 s for 60 s with
 //     --rotation-poll-interval=2s and an unchanged secret: provider Mount calls per volume (target ours <= 30);
-//   - CPU seconds of the driver process.
+//   - CPU seconds of the driver process;
+//   - with --apiserver-audit (needs the bench's own rig): the driver's API requests while its first mounts
+//     were timed, per first mount, by verb and resource, with the server-side time of each, from the
+//     apiserver's audit log (apiserver-audit.ts).
 // Needs root (tmpfs mounts). Every loop is bounded in count and time.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -52,6 +55,7 @@ import { KubeResource, KubeResourceObject } from '../../runtime/driver/cluster/k
 import { RunningRig, startRig, stopRig } from '../../harness/rig/cluster';
 import { RigProcess, spawnLogged, stopProcess, waitUntil } from '../../harness/rig/processes';
 import { rig, rigCacheDir, rigVersions } from '../../harness/rig/rig-env';
+import { ApiserverRequests, describeRequests, driverRequests } from './apiserver-audit';
 import { BenchProvider, startBenchProvider } from './bench-provider';
 import { BenchVolume, KubeletModel, kubeletTargetPath } from './kubelet-model';
 
@@ -91,6 +95,8 @@ interface Options {
   cpuProfDir?: string;
   /** `--our-env=NAME=value`: replaces the install's tuning variable NAME for ours. */
   ourEnv: Record<string, string>;
+  /** `--apiserver-audit`: count and time each driver's API requests during its first mounts. */
+  apiserverAudit: boolean;
 }
 
 /** The same upstream-named flags for both drivers, so the two runs differ only in the binary. */
@@ -114,6 +120,7 @@ function parseOptions(argv: string[]): Options {
     latencySamples: 110,
     baselines: [],
     ourEnv: {},
+    apiserverAudit: false,
   };
   for (const arg of argv) {
     const nodeFlag = /^--our-node-flag=(none|--[a-z0-9-]+(=[\w.]+)?)$/.exec(arg);
@@ -140,6 +147,10 @@ function parseOptions(argv: string[]): Options {
       opts.ourEnv[envVar[1]] = envVar[2];
       continue;
     }
+    if (arg === '--apiserver-audit') {
+      opts.apiserverAudit = true;
+      continue;
+    }
     const cpuProf = /^--cpu-prof=(.+)$/.exec(arg);
     if (cpuProf) {
       opts.cpuProfDir = path.resolve(cpuProf[1]);
@@ -148,7 +159,7 @@ function parseOptions(argv: string[]): Options {
     const m = /^--(volumes|rotation-seconds)=(\d+)$/.exec(arg);
     if (!m)
       throw new Error(
-        `unknown argument ${arg}; expected --volumes=<n>, --rotation-seconds=<n>, --baseline=<commit>, --only=<label>, --cpu-prof=<dir>, --our-env=NAME=value, --our-node-option=<flag> or --our-node-flag=<flag|none>`,
+        `unknown argument ${arg}; expected --volumes=<n>, --rotation-seconds=<n>, --baseline=<commit>, --only=<label>, --cpu-prof=<dir>, --our-env=NAME=value, --our-node-option=<flag>, --our-node-flag=<flag|none> or --apiserver-audit`,
       );
     if (m[1] === 'volumes') opts.volumes = Number(m[2]);
     else opts.rotationSeconds = Number(m[2]);
@@ -175,6 +186,10 @@ interface DriverResult {
   volumes: number;
   secretProviderClasses: number;
   firstMount: LatencyStats;
+  /** Wall-clock window (ms since the epoch) in which the first mounts were timed. */
+  firstMountWindow: { startMs: number; endMs: number };
+  /** With --apiserver-audit: what the driver asked the API server in that window. */
+  firstMountRequests?: ApiserverRequests;
   unchangedRepublish: LatencyStats;
   changedRepublish: LatencyStats;
   rssMiBWithVolumes: number;
@@ -365,10 +380,12 @@ async function benchDriver(
 
     const cpuAtStart = procCpuSeconds(proc.pid);
     const first: number[] = [];
+    const firstMountWindow = { startMs: Date.now(), endMs: 0 };
     for (const volume of volumes) {
       first.push(await kubelet.publish(volume));
       mounted.add(volume);
     }
+    firstMountWindow.endMs = Date.now();
     await sleep(500);
     const memoryWithVolumes = await sample();
 
@@ -427,6 +444,7 @@ async function benchDriver(
       volumes: volumes.length,
       secretProviderClasses: SPC_COUNT,
       firstMount: stats(first),
+      firstMountWindow,
       unchangedRepublish: stats(unchanged),
       changedRepublish: stats(changed),
       rssMiBWithVolumes: toMiB(memoryWithVolumes.rssKiB),
@@ -527,6 +545,15 @@ function table(results: DriverResult[]): string {
       (r) => `${r.rotation.providerCallsPerVolume} (${r.rotation.ticksRun} ticks)`,
     ],
     ['rotation: republish errors', (r) => String(r.rotation.republishErrors)],
+    ...(results.some((r) => r.firstMountRequests)
+      ? ([
+          [
+            'API requests per first mount (server p50)',
+            (r) => (r.firstMountRequests ? describeRequests(r.firstMountRequests) : ''),
+            (r) => r.firstMountRequests?.perFirstMount ?? 0,
+          ],
+        ] as typeof rows)
+      : []),
   ];
   const ratioHeads = upstream ? ours.map((r) => `${r.driver}/upstream`) : [];
   const cellsOf = ([, f, n]: (typeof rows)[number]) => [
@@ -596,11 +623,14 @@ async function main(): Promise<void> {
     ? undefined
     : `${upstreamPath} is not built: run \`bash harness/rig/build.sh\``;
   // A rig already running (RIG_KUBECONFIG etc. exported, e.g. by a jest rig session) is reused; else one is started.
+  if (opts.apiserverAudit && process.env.RIG_KUBECONFIG)
+    throw new Error('--apiserver-audit needs the bench to start its own rig: unset RIG_KUBECONFIG');
+  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aks-bench-driver-'));
+  const auditLog = opts.apiserverAudit ? path.join(baseDir, 'apiserver-audit.log') : undefined;
   const running: RunningRig | undefined = process.env.RIG_KUBECONFIG
     ? undefined
-    : await startRig({ lowkeyVault: false });
+    : await startRig({ lowkeyVault: false, auditLogPath: auditLog });
   const endpoints = running?.endpoints ?? rig();
-  const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'aks-bench-driver-'));
   const results: DriverResult[] = [];
   const kube = new KubeClient(loadKubeConfig({ env: { KUBECONFIG: endpoints.kubeconfig } }));
   const loadAtStart = os.loadavg()[0];
@@ -625,7 +655,10 @@ async function main(): Promise<void> {
     for (const driver of drivers.filter((d) => !opts.only || d.name === opts.only)) {
       process.stdout.write(`bench: ${driver.name} driver, ${opts.volumes} volumes...\n`);
       try {
-        results.push(await benchDriver(driver, pods, opts, endpoints.kubeconfig, baseDir));
+        const result = await benchDriver(driver, pods, opts, endpoints.kubeconfig, baseDir);
+        if (auditLog)
+          result.firstMountRequests = driverRequests(auditLog, result.firstMountWindow, result.firstMount.n);
+        results.push(result);
       } catch (err) {
         process.stdout.write(`bench: ${driver.name} failed: ${(err as Error).message}\n`);
         results.push({ driver: driver.name, errors: [(err as Error).message] } as DriverResult);

@@ -42,6 +42,11 @@ export interface StartRigProps {
    * what a half-finished start left. @default a private list
    */
   readonly processes?: RigProcess[];
+  /**
+   * Write the apiserver's audit log here (level Metadata, one JSON event per finished request, with its
+   * received and completed timestamps): benchmarks count and time what a client sent. @default no audit log
+   */
+  readonly auditLogPath?: string;
 }
 
 export interface RunningRig {
@@ -51,6 +56,14 @@ export interface RunningRig {
   /** Versions the started binaries report, one line each. */
   readonly versions: readonly string[];
 }
+
+/** Every request at level Metadata (no bodies: Secrets stay out of the log), once, when it has finished. */
+const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived", "ResponseStarted"]
+rules:
+  - level: Metadata
+`;
 
 interface ClusterBinaries {
   readonly etcd: string;
@@ -88,7 +101,15 @@ export async function startRig(props: StartRigProps = {}): Promise<RunningRig> {
   try {
     const etcd = await startEtcd(bin, stateDir, processes, readyTimeoutMs);
     const serviceRange = props.serviceClusterIpRange ?? DEFAULT_SERVICE_CLUSTER_IP_RANGE;
-    const apiserver = await startApiserver(bin, stateDir, etcd.url, serviceRange, processes, readyTimeoutMs);
+    const apiserver = await startApiserver(
+      bin,
+      stateDir,
+      etcd.url,
+      serviceRange,
+      processes,
+      readyTimeoutMs,
+      props.auditLogPath,
+    );
     if (props.controllerManager ?? true) {
       const controllers = [...CONTROLLERS, ...(props.extraControllers ?? [])];
       await startControllerManager(bin, stateDir, apiserver, controllers, processes, readyTimeoutMs);
@@ -231,6 +252,7 @@ async function startApiserver(
   serviceRange: string,
   processes: RigProcess[],
   readyTimeoutMs: number,
+  auditLogPath: string | undefined,
 ): Promise<StartedApiserver> {
   const ca = createCertificateAuthority('aks-secrets-store-rig-ca');
   const serving = createSignedCertificate(ca, {
@@ -285,6 +307,12 @@ async function startApiserver(
       '--endpoint-reconciler-type=none',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
+      ...(auditLogPath
+        ? [
+            `--audit-log-path=${auditLogPath}`,
+            `--audit-policy-file=${write(stateDir, 'audit-policy.yaml', AUDIT_POLICY)}`,
+          ]
+        : []),
     ],
   });
   processes.push(proc);
