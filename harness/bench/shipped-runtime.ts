@@ -70,13 +70,13 @@ export function shippedNodeFlags(container: RuntimeContainer): string[] {
 }
 
 /**
- * The literal tuning variables (NODE_OPTIONS, MALLOC_*, UV_*) the default self-hosted install sets on
+ * The literal tuning variables (NODE_OPTIONS, MALLOC_*, UV_*, GLIBC_TUNABLES) the default self-hosted install sets on
  * `container` when it runs our image.
  */
 export function shippedTuningEnv(container: RuntimeContainer): Record<string, string> {
   const env: Record<string, string> = {};
   for (const variable of shippedContainer(container)?.env ?? [])
-    if (variable.value !== undefined && /^(NODE_OPTIONS|MALLOC_|UV_)/.test(variable.name))
+    if (variable.value !== undefined && /^(NODE_OPTIONS|MALLOC_|UV_|GLIBC_TUNABLES$)/.test(variable.name))
       env[variable.name] = variable.value;
   return env;
 }

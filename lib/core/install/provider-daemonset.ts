@@ -8,6 +8,7 @@ import {
   PROVIDER_SERVICE_ACCOUNT_NAME,
 } from './names';
 import { hostPathVolume, InstallDaemonSetProps, nodeDaemonSet } from './node-daemonset';
+import { RUNTIME_GLIBC_TUNABLES } from './runtime-malloc';
 import { ContainerResources, resourcesJson } from './scheduling';
 
 // The Azure provider DaemonSet, shaped like the Azure provider's deployment/provider-azure-installer.yaml:
@@ -77,6 +78,7 @@ export function providerDaemonSet(props: ProviderDaemonSetProps): KubeObject {
           env: [
             { name: 'NODE_OPTIONS', value: PROVIDER_NODE_OPTIONS },
             { name: 'MALLOC_ARENA_MAX', value: PROVIDER_MALLOC_ARENA_MAX },
+            { name: 'GLIBC_TUNABLES', value: RUNTIME_GLIBC_TUNABLES },
           ],
         }
       : {}),

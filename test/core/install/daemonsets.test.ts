@@ -42,9 +42,14 @@ describe('driver DaemonSet', () => {
     expect(driver.env).toEqual([
       { name: 'CSI_ENDPOINT', value: 'unix:///csi/csi.sock' },
       { name: 'KUBE_NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
-      // V8 limits and two malloc arenas that keep our Node driver under 100 MiB with 110 volumes (bench/driver).
+      // V8 limits and two malloc arenas that keep our Node driver under 100 MiB with 110 volumes (bench/driver),
+      // and blocks of 32 KiB or more in their own mmap, returned when freed (docs/operations.md).
       { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1 --max-old-space-size=64' },
       { name: 'MALLOC_ARENA_MAX', value: '2' },
+      {
+        name: 'GLIBC_TUNABLES',
+        value: 'glibc.malloc.mmap_threshold=32768:glibc.malloc.trim_threshold=131072',
+      },
     ]);
   });
 
@@ -203,6 +208,10 @@ describe('provider DaemonSet', () => {
     expect(provider.env).toEqual([
       { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1 --max-old-space-size=64' },
       { name: 'MALLOC_ARENA_MAX', value: '2' },
+      {
+        name: 'GLIBC_TUNABLES',
+        value: 'glibc.malloc.mmap_threshold=32768:glibc.malloc.trim_threshold=131072',
+      },
     ]);
     // The image's entrypoint: --max-opt=2 cost our provider 17-23 % CPU in bench/provider.
     expect(provider.command).toBeUndefined();
