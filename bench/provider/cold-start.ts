@@ -7,7 +7,7 @@
 //
 //   sudo npx ts-node --transpile-only bench/provider/cold-start.ts [--pods=50] [--objects=10]
 //       [--cpu=50m] [--rounds=2] [--only=ours|upstream] [--our-env=NAME=value]...
-//       [--our-node-flag=<flag|none>]... [--cpu-prof=<dir>] [-- <flags for our provider>]
+//       [--our-node-flag=<flag|none>]... [--cpu-prof=<dir>] [--logs=<dir>] [-- <flags for our provider>]
 //   (root: port 443 on loopback, unshare, cgroup v1 cpu + cpuacct; UPSTREAM_AZURE_PROVIDER may name the binary)
 //
 // Measured per contender and round, from the moment the process is spawned (the pods exist already: the
@@ -58,6 +58,8 @@ interface Options {
   readonly ourEnv: Readonly<Record<string, string>>;
   readonly ourNodeFlags?: readonly string[];
   readonly cpuProfDir?: string;
+  /** `--logs=<dir>`: each provider's stdout and stderr, one file per contender and round. */
+  readonly logsDir?: string;
   readonly oursFlags: readonly string[];
 }
 
@@ -74,6 +76,7 @@ function parseOptions(argv: readonly string[]): Options {
     ourEnv: Record<string, string>;
     ourNodeFlags?: string[];
     cpuProfDir?: string;
+    logsDir?: string;
   } = { pods: 50, objects: 10, quotaUs: 5000, rounds: 2, ourEnv: {} };
   const count = (name: string, value: string | undefined, max: number) => {
     const n = Number(value);
@@ -93,9 +96,10 @@ function parseOptions(argv: readonly string[]): Options {
       opts.quotaUs = (count('cpu', value!.slice(0, -1), 4000) * PERIOD_US) / 1000;
     else if (key === '--only' && (value === 'ours' || value === 'upstream')) opts.only = value;
     else if (key === '--cpu-prof' && value) opts.cpuProfDir = path.resolve(value);
+    else if (key === '--logs' && value) opts.logsDir = path.resolve(value);
     else
       throw new Error(
-        `unknown argument ${arg}; expected --pods=<n>, --objects=<n>, --cpu=<millicores>m, --rounds=<n>, --only=ours|upstream, --our-env=NAME=value, --our-node-flag=<flag|none>, --cpu-prof=<dir>, or -- <our provider's flags>`,
+        `unknown argument ${arg}; expected --pods=<n>, --objects=<n>, --cpu=<millicores>m, --rounds=<n>, --only=ours|upstream, --our-env=NAME=value, --our-node-flag=<flag|none>, --cpu-prof=<dir>, --logs=<dir>, or -- <our provider's flags>`,
       );
   }
   return { ...opts, oursFlags };
@@ -248,6 +252,8 @@ interface RoundResult {
   readonly firstFailure?: string;
   /** utime + stime of the process when the last Mount answered. */
   readonly processCpuSeconds: number;
+  /** utime + stime per thread name (main loop, V8 workers, libuv pool, Go's threads) then. */
+  readonly threadCpuSeconds: Readonly<Record<string, number>>;
   /** cpuacct.usage of the cgroup then (every thread, the shell before exec included). */
   readonly cgroupCpuSeconds: number;
   readonly throttling: { periods: number; throttled: number; throttledSeconds: number };
@@ -256,6 +262,26 @@ interface RoundResult {
   readonly keyVaultGets: number;
   readonly keyVaultChallenges: number;
   readonly tlsConnections: { entra: number; keyVault: number };
+}
+
+/** CPU seconds per thread name of `pid` (threads of one name summed), from /proc/<pid>/task. */
+function threadCpu(pid: number): Record<string, number> {
+  const byName: Record<string, number> = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let name: string;
+    let seconds: number;
+    try {
+      name = fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds = (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, USER_HZ ticks
+    } catch {
+      continue; // The thread ended meanwhile.
+    }
+    const key = Number(tid) === pid ? `${name} (main)` : name;
+    byName[key] = round3((byName[key] ?? 0) + seconds);
+  }
+  return byName;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -284,6 +310,7 @@ async function runRound(
       }),
     );
     const processCpuSeconds = procCpuSeconds(provider.pid);
+    const threadCpuSeconds = threadCpu(provider.pid);
     const cgroupCpuSeconds = cgroup.usageSeconds();
     const throttling = cgroup.throttling();
     const failures = answers.flatMap((a) => (a.outcome.ok ? [] : [a.outcome.message]));
@@ -303,6 +330,7 @@ async function runRound(
       failedMounts: failures.length,
       firstFailure: failures[0],
       processCpuSeconds: round3(processCpuSeconds),
+      threadCpuSeconds,
       cgroupCpuSeconds: round3(cgroupCpuSeconds),
       throttling: { ...throttling, throttledSeconds: round3(throttling.throttledSeconds) },
       tokenRequests: entra.tokenRequests,
@@ -313,6 +341,10 @@ async function runRound(
     };
   } finally {
     await provider.stop();
+    if (opts.logsDir) {
+      fs.mkdirSync(opts.logsDir, { recursive: true });
+      fs.writeFileSync(path.join(opts.logsDir, `${contender.label}-${round}.log`), provider.logs());
+    }
     cgroup.remove();
     cgroups.delete(cgroup);
   }
@@ -396,7 +428,7 @@ async function main(): Promise<void> {
           throw new Error(`the bench exceeded its ${BENCH_BUDGET_MS / 60_000} min budget`);
         const result = await runRound(azure, contender, round, opts);
         console.log(
-          `${contender.label} round ${round}: p50 ${result.mountMs.p50} ms, max ${result.mountMs.max} ms, CPU ${result.processCpuSeconds} s, failed ${result.failedMounts}${result.firstFailure ? ` (${result.firstFailure})` : ''}`,
+          `${contender.label} round ${round}: p50 ${result.mountMs.p50} ms, max ${result.mountMs.max} ms, CPU ${result.processCpuSeconds} s ${JSON.stringify(result.threadCpuSeconds)}, failed ${result.failedMounts}${result.firstFailure ? ` (${result.firstFailure})` : ''}`,
         );
         results.push(result);
       }
