@@ -260,7 +260,7 @@ function table(results: readonly FlavorResult[], opts: Options): string {
     ...(['driver', 'provider'] as const).flatMap((c): [string, (r: FlavorResult) => number][] => [
       [`${c} cgroup memory peak, page cache included (MiB)`, (r) => round(r.cgroups[c].memoryPeakMiB)],
       [`${c} cgroup working set after (MiB)`, (r) => round(r.cgroups[c].workingSetMiB)],
-      [`${c} CPU used (s)`, (r) => round(r.cgroups[c].cpuSeconds * 100) / 100],
+      [`${c} CPU used (s)`, (r) => Math.round(r.cgroups[c].cpuSeconds * 100) / 100],
       [
         `${c} CFS periods throttled (%)`,
         (r) => round((100 * r.cgroups[c].throttledPeriods) / (r.cgroups[c].periods || 1)),
