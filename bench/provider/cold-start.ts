@@ -27,6 +27,7 @@ import { shippedNode, shippedNodeFlags, shippedTuningEnv } from '../../harness/b
 import { startFakeAzure, FakeAzure } from '../../harness/fakes/fake-azure';
 import { canUsePrivilegedLoopback } from '../../harness/fakes/loopback-hosts';
 import { fakeServiceAccountToken, objectsYaml } from '../../harness/provider/parity-world';
+import { cgroupV1CpuCounters } from '../../harness/rig/node/container-cgroup';
 import {
   MountInput,
   ourProviderCommand,
@@ -125,21 +126,15 @@ class QuotaCgroup {
   }
 
   usageSeconds(): number {
-    return Number(fs.readFileSync(path.join(this.dirs[1], 'cpuacct.usage'), 'utf8')) / 1e9;
+    return cgroupV1CpuCounters(this.dirs[0], this.dirs[1]).cpuSeconds;
   }
 
   throttling(): { periods: number; throttled: number; throttledSeconds: number } {
-    const stat = Object.fromEntries(
-      fs
-        .readFileSync(path.join(this.dirs[0], 'cpu.stat'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((line) => line.split(' ') as [string, string]),
-    );
+    const counters = cgroupV1CpuCounters(this.dirs[0], this.dirs[1]);
     return {
-      periods: Number(stat.nr_periods),
-      throttled: Number(stat.nr_throttled),
-      throttledSeconds: Number(stat.throttled_time) / 1e9,
+      periods: counters.periods,
+      throttled: counters.throttledPeriods,
+      throttledSeconds: counters.throttledSeconds,
     };
   }
 

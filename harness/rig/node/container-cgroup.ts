@@ -73,7 +73,6 @@ function v1Stats(paths: Map<string, string>, root: string): ContainerCgroupStats
   const limit = Number(read(memory, 'memory.limit_in_bytes'));
   const quota = Number(read(cpu, 'cpu.cfs_quota_us'));
   const period = Number(read(cpu, 'cpu.cfs_period_us'));
-  const cpuStat = keyValues(read(cpu, 'cpu.stat'));
   return {
     // v1 reports "unlimited" as a page-rounded LONG_MAX.
     memoryLimitMiB: limit >= 2 ** 62 ? undefined : limit / MIB,
@@ -82,7 +81,18 @@ function v1Stats(paths: Map<string, string>, root: string): ContainerCgroupStats
     memoryLimitHits: Number(read(memory, 'memory.failcnt')),
     oomKills: keyValues(read(memory, 'memory.oom_control')).get('oom_kill') ?? 0,
     cpuLimitMillicores: quota > 0 ? (quota / period) * 1000 : undefined,
-    cpuSeconds: Number(read(cpuacct, 'cpuacct.usage')) / 1e9,
+    ...cgroupV1CpuCounters(cpu, cpuacct),
+  };
+}
+
+/** CPU time used and CFS throttling of a cgroup v1, from its cpu and cpuacct directories. */
+export function cgroupV1CpuCounters(
+  cpuDir: string,
+  cpuacctDir: string,
+): Pick<ContainerCgroupStats, 'cpuSeconds' | 'periods' | 'throttledPeriods' | 'throttledSeconds'> {
+  const cpuStat = keyValues(read(cpuDir, 'cpu.stat'));
+  return {
+    cpuSeconds: Number(read(cpuacctDir, 'cpuacct.usage')) / 1e9,
     periods: cpuStat.get('nr_periods') ?? 0,
     throttledPeriods: cpuStat.get('nr_throttled') ?? 0,
     throttledSeconds: (cpuStat.get('throttled_time') ?? 0) / 1e9,
