@@ -11,7 +11,8 @@
 // Entra token requests during the start, RSS of the driver and provider processes (peak while starting, and
 // after). Then one rotation (one object gets a new version): time until every container sees it. Last, each
 // container's cgroup (harness/rig/node/container-cgroup.ts): its limits, memory peak and working set against
-// the limit (the headroom of the install's resources), CPU used and CFS throttling. Every wait is bounded.
+// the limit (the headroom of the install's resources), CPU used and CFS throttling, over the whole run and
+// from the pods' create to all Running (the start's own share). Every wait is bounded.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -66,6 +67,21 @@ interface FlavorResult {
   readonly rotationMs: number;
   /** The containers' cgroups after the rotation: their limits, peak, working set and CPU throttling. */
   readonly cgroups: { readonly driver: ContainerCgroupStats; readonly provider: ContainerCgroupStats };
+  /** CPU used and periods throttled between the pods' create and all Running: the start's own share. */
+  readonly startCpu: { readonly driver: CpuWindow; readonly provider: CpuWindow };
+}
+
+interface CpuWindow {
+  readonly cpuSeconds: number;
+  readonly throttledPercent: number;
+}
+
+function cpuWindow(before: ContainerCgroupStats, after: ContainerCgroupStats): CpuWindow {
+  const periods = after.periods - before.periods;
+  return {
+    cpuSeconds: after.cpuSeconds - before.cpuSeconds,
+    throttledPercent: round((100 * (after.throttledPeriods - before.throttledPeriods)) / (periods || 1)),
+  };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -145,6 +161,11 @@ async function runFlavor(
 
     azure.vault.resetStats();
     azure.entra.resetStats();
+    const cgroupsAt = () => ({
+      driver: containerCgroupStats(driverPid),
+      provider: containerCgroupStats(providerPid),
+    });
+    const beforeStart = cgroupsAt();
     const names = Array.from({ length: opts.pods }, (_, i) => `bench-${i}`);
     const createdAt = new Map<string, number>();
     const readyAt = new Map<string, number>();
@@ -189,6 +210,11 @@ async function runFlavor(
       },
       { what: `${opts.pods} pods Running (${flavor})`, timeoutMs: 600_000, intervalMs: 250 },
     );
+    const atRunning = cgroupsAt();
+    const startCpu = {
+      driver: cpuWindow(beforeStart.driver, atRunning.driver),
+      provider: cpuWindow(beforeStart.provider, atRunning.provider),
+    };
     const starts = names.map((n) => readyAt.get(n)! - createdAt.get(n)!).sort((a, b) => a - b);
     const keyVaultGets = azure.vault.stats().authorizedRequests;
     const tokenRequests = azure.entra.stats().tokenRequests;
@@ -215,7 +241,7 @@ async function runFlavor(
       { what: `every container sees the rotation (${flavor})`, timeoutMs: 300_000, intervalMs: 500 },
     );
     const rotationMs = Date.now() - rotatedAt;
-    const cgroups = { driver: containerCgroupStats(driverPid), provider: containerCgroupStats(providerPid) };
+    const cgroups = cgroupsAt();
 
     return {
       flavor,
@@ -226,6 +252,7 @@ async function runFlavor(
       providerRssMiB: { peak: round(peak.provider), after: round(after.provider) },
       rotationMs,
       cgroups,
+      startCpu,
     };
   } finally {
     await api.delete(`/api/v1/namespaces/${namespace}`);
@@ -257,6 +284,10 @@ function table(results: readonly FlavorResult[], opts: Options): string {
     ['provider RSS peak (MiB)', (r) => r.providerRssMiB.peak],
     ['provider RSS after start (MiB)', (r) => r.providerRssMiB.after],
     ['rotation: all containers see it (ms)', (r) => r.rotationMs],
+    ...(['driver', 'provider'] as const).flatMap((c): [string, (r: FlavorResult) => number][] => [
+      [`${c} CPU from create to all Running (s)`, (r) => Math.round(r.startCpu[c].cpuSeconds * 100) / 100],
+      [`${c} CFS periods throttled from create to all Running (%)`, (r) => r.startCpu[c].throttledPercent],
+    ]),
     ...(['driver', 'provider'] as const).flatMap((c): [string, (r: FlavorResult) => number][] => [
       [`${c} cgroup memory peak, page cache included (MiB)`, (r) => round(r.cgroups[c].memoryPeakMiB)],
       [`${c} cgroup working set after (MiB)`, (r) => round(r.cgroups[c].workingSetMiB)],
