@@ -7,7 +7,7 @@ import {
   DRIVER_SERVICE_ACCOUNT_NAME,
 } from './names';
 import { hostPathVolume, InstallDaemonSetProps, nodeDaemonSet } from './node-daemonset';
-import { runtimeNodeCommand } from './runtime-command';
+import { runtimeNodeCommand, RUNTIME_NODE_FLAGS } from './runtime-command';
 import { RUNTIME_GLIBC_TUNABLES } from './runtime-malloc';
 import { ContainerResources, resourcesJson } from './scheduling';
 
@@ -45,9 +45,9 @@ export const DRIVER_NODE_OPTIONS = '--max-semi-space-size=1 --max-old-space-size
  * at Maglev, so TurboFan never compiles and its code in the Node binary is never paged in. bench/driver
  * (110 volumes, Node 24): RSS with volumes -6 MiB, peak -7 MiB, CPU within the machine's noise
  * (docs/operations.md, "Memory of our image"). Not set on our provider, where the same flag cost
- * 17-23 % CPU, nor for the upstream (Go) image.
+ * 17-23 % CPU, nor for the upstream (Go) image. Then the flags of both our containers (RUNTIME_NODE_FLAGS).
  */
-export const DRIVER_NODE_FLAGS: readonly string[] = ['--max-opt=2'];
+export const DRIVER_NODE_FLAGS: readonly string[] = ['--max-opt=2', ...RUNTIME_NODE_FLAGS];
 
 /** glibc's arena count for our driver process (see the env below). Not set for the upstream (Go) image. */
 export const DRIVER_MALLOC_ARENA_MAX = '2';

@@ -27,8 +27,14 @@ describe('driver DaemonSet', () => {
 
   it('runs our runtime image with the driver subcommand and upstream flag names', () => {
     expect(driver.image).toBe(`ghcr.io/aks-secrets-store/runtime:${version}`);
-    // The image's entrypoint with a V8 flag NODE_OPTIONS refuses: no TurboFan (DRIVER_NODE_FLAGS).
-    expect(driver.command).toEqual(['node', '--max-opt=2', '/app/build/runtime/cli.js']);
+    // The image's entrypoint with V8 flags NODE_OPTIONS refuses: no TurboFan, and libc's time zone
+    // instead of ICU's (DRIVER_NODE_FLAGS, RUNTIME_NODE_FLAGS).
+    expect(driver.command).toEqual([
+      'node',
+      '--max-opt=2',
+      '--no-icu-timezone-data',
+      '/app/build/runtime/cli.js',
+    ]);
     expect(driver.args).toEqual([
       'driver',
       '--endpoint=$(CSI_ENDPOINT)',
@@ -213,8 +219,9 @@ describe('provider DaemonSet', () => {
         value: 'glibc.malloc.mmap_threshold=32768:glibc.malloc.trim_threshold=131072',
       },
     ]);
-    // The image's entrypoint: --max-opt=2 cost our provider 17-23 % CPU in bench/provider.
-    expect(provider.command).toBeUndefined();
+    // The image's entrypoint with libc's time zone instead of ICU's (RUNTIME_NODE_FLAGS); not
+    // --max-opt=2, which cost our provider 17-23 % CPU in bench/provider.
+    expect(provider.command).toEqual(['node', '--no-icu-timezone-data', '/app/build/runtime/cli.js']);
   });
 
   it('runs the upstream provider image (no subcommand) when asked, and honours explicit overrides', () => {
