@@ -86,6 +86,18 @@ export const PROVIDER_FLAGS = {
     usage: 'retries of a Key Vault request on 429, 5xx, timeouts and network errors',
   },
   'mount-concurrency': { type: 'int', default: 32, usage: 'Key Vault requests in flight per Mount' },
+  'mount-admission-slots': {
+    type: 'int',
+    default: 4,
+    usage:
+      'Mounts that run at once; the others wait in arrival order (round robin over namespaces), so the first pods of a burst start first (0: no gate)',
+  },
+  'mount-admission-lease': {
+    type: 'duration',
+    default: 2_000,
+    usage:
+      'longest one Mount holds its turn before the next one starts (it carries on, with its own deadline)',
+  },
   'max-response-bytes': {
     type: 'int',
     default: 4 * 1024 * 1024,

@@ -80,6 +80,14 @@ export async function startProvider(
     if (flags[name] < 1)
       throw new FlagError(`invalid value "${flags[name]}" for flag --${name}: must be at least 1`);
   }
+  if (flags['mount-admission-slots'] < 0 || flags['mount-admission-slots'] > 1000)
+    throw new FlagError(
+      `invalid value "${flags['mount-admission-slots']}" for flag --mount-admission-slots: must be from 0 (no gate) to 1000`,
+    );
+  if (flags['mount-admission-lease'] < 1 || flags['mount-admission-lease'] > 120_000)
+    throw new FlagError(
+      `invalid value "${flags['mount-admission-lease']}ms" for flag --mount-admission-lease: must be from 1ms to 2m`,
+    );
   if (flags['outage-max-staleness'] < 0 || flags['outage-max-staleness'] > OUTAGE_MAX_STALENESS_LIMIT_MS)
     throw new FlagError(
       `invalid value "${flags['outage-max-staleness']}ms" for flag --outage-max-staleness: must be from 0s (off) to 168h`,
@@ -121,6 +129,7 @@ export async function startProvider(
     cacheMaxEntries: flags['cache-max-entries'],
     outageMaxStalenessMs: flags['outage-max-staleness'],
     mountConcurrency: flags['mount-concurrency'],
+    admission: { slots: flags['mount-admission-slots'], leaseMs: flags['mount-admission-lease'] },
     maxResponseBytes: flags['max-response-bytes'],
     measureResponse: encodedMountResponseSize,
     vault: {

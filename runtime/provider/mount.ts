@@ -32,7 +32,8 @@ import {
   ProviderFile,
 } from '../wire/provider-v1alpha1';
 import { ObjectsCache } from './objects-cache';
-import { MountObject, MountRequestError, parseMountRequest } from './parameters';
+import { MountObject, MountParameters, MountRequestError, parseMountRequest } from './parameters';
+import { MountAdmission, MountAdmissionProps } from './mount-admission';
 
 /** Options of the Mount service (the provider's flags). */
 export interface MountServiceProps {
@@ -74,6 +75,8 @@ export interface MountServiceProps {
   readonly tokenProxy?: TokenProxyTarget;
   /** Oldest last known content a first mount may get on a Key Vault outage (--outage-max-staleness), ms. @default 0 (off) */
   readonly outageMaxStalenessMs?: number;
+  /** How many Mounts run at once, in arrival order (--mount-admission-slots, --mount-admission-lease). */
+  readonly admission?: MountAdmissionProps;
 }
 
 /** How a Mount is called (the gRPC call's signal and deadline). */
@@ -202,11 +205,14 @@ export class MountService {
   private readonly servedTargets = new Map<string, true>();
   /** The SPCs' `objects` texts as parsed: a node's pods send a few texts over and over. */
   private readonly objectsCache = new ObjectsCache();
+  /** Which Mounts of a burst run now. */
+  readonly admission: MountAdmission;
   private readonly redactor: Redactor;
   private readonly sweepTimer: NodeJS.Timeout;
 
   constructor(private readonly props: MountServiceProps) {
     this.redactor = props.redactor ?? props.logger.redactor;
+    this.admission = new MountAdmission(props.admission);
     this.cache = new ObjectCache({
       maxAgeMs: props.cacheMaxAgeMs ?? 30_000,
       maxEntries: props.cacheMaxEntries ?? 10_000,
@@ -246,6 +252,7 @@ export class MountService {
 
   close(): void {
     clearInterval(this.sweepTimer);
+    this.admission.close();
     this.vault.close();
   }
 
@@ -316,6 +323,23 @@ export class MountService {
         'the objects parameter lists no objects (array is empty); add at least one object to the SecretProviderClass',
       );
     }
+    // A burst's Mounts take turns in arrival order (fair over namespaces), so the first ones
+    // get the CPU, Entra ID and Key Vault first and answer early (MountAdmission: leased, bounded).
+    const admission = await this.admission.admit(params.podNamespace, signal);
+    try {
+      return await this.mountAdmitted(request, redactor, { signal, deadline }, progress, params);
+    } finally {
+      admission.release();
+    }
+  }
+
+  private async mountAdmitted(
+    request: MountRequest,
+    redactor: Redactor,
+    { signal, deadline }: MountCallOptions,
+    progress: MountProgress,
+    params: MountParameters,
+  ): Promise<LastKnownContentOutcome> {
     const priority = this.priorityFor(request.target_path);
     const key = identityKey(params.identity, params.tenantId, params.cloud.activeDirectoryEndpoint);
     if (params.identity.kind === 'service-principal') redactor.registerSecret(params.identity.clientSecret);
