@@ -233,6 +233,8 @@ function podMount(i: number, objects: number): MountInput {
     secrets: null,
     podName: `bench-${i}`,
     podNamespace: 'bench-cold',
+    // Each pod its own volume, as on a node: a path served before would make the Mount a rotation check.
+    targetPath: `/var/lib/kubelet/pods/bench-cold-${i}/volumes/kubernetes.io~csi/secrets-store/mount`,
   };
 }
 

@@ -89,6 +89,11 @@ export interface MountInput {
    */
   readonly permission?: string;
   /**
+   * The volume's target path (the provider tells a first mount from a rotation check by it).
+   * @default one fixed pod's path
+   */
+  readonly targetPath?: string;
+  /**
    * Pod name put in the attributes (undefined leaves it out, to test the error).
    * @default 'web-0'
    */
@@ -318,7 +323,9 @@ export class ProviderProcess {
     const request: MountRequest = {
       attributes: mountAttributes(input),
       secrets: JSON.stringify(input.secrets ?? null),
-      target_path: `/var/lib/kubelet/pods/0b9e1f4a-4a63-4bb5-9d1c-9a2b1f0c1d11/volumes/kubernetes.io~csi/secrets-store/mount`,
+      target_path:
+        input.targetPath ??
+        `/var/lib/kubelet/pods/0b9e1f4a-4a63-4bb5-9d1c-9a2b1f0c1d11/volumes/kubernetes.io~csi/secrets-store/mount`,
       permission: input.permission ?? DEFAULT_PERMISSION,
       current_object_version: [],
     };
