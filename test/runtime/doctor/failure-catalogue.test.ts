@@ -71,6 +71,8 @@ const NOT_MOUNT_TEXTS: Record<string, string> = {
   'runtime/provider/main.ts': 'process start-up',
   'runtime/provider/metrics.ts': 'metric registration',
   'runtime/provider/keyvault/token-bucket.ts': 'constructor argument checks and cancellations',
+  'runtime/provider/mount-admission.ts':
+    "constructor argument checks (main checks the flags first); a waiting Mount leaves with its own call's reason",
   'runtime/provider/keyvault/retry.ts': 'cancellation of a wait (the Mount then fails as cancelled)',
   'runtime/provider/single-flight.ts': 'cancellation of a shared call',
   'runtime/provider/last-known-content.ts':
