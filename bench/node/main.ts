@@ -5,6 +5,7 @@
 //   sudo bash harness/rig/build.sh              # once: the cluster, the node, the images
 //   npx tsc -p tsconfig.build.json              # our runtime image is built from build/
 //   sudo npx ts-node --transpile-only bench/node/main.ts [--pods=50] [--objects=10]
+//       [--our-provider-arg=--<flag>=<value>]... (appended to our provider container's args, e.g. an A/B of a flag)
 //
 // Per flavor: install on the node, then N pods (busybox, each mounting one SPC of M Key Vault secrets through
 // workload identity) created at once; measured: create → Running per pod (p50, p90, max), Key Vault GETs and
@@ -45,6 +46,8 @@ const RESULTS = path.resolve(__dirname, '..', 'results', 'node.json');
 interface Options {
   readonly pods: number;
   readonly objects: number;
+  /** Appended to our provider container's args. */
+  readonly ourProviderArgs: readonly string[];
 }
 
 function options(): Options {
@@ -54,7 +57,13 @@ function options(): Options {
     if (!Number.isInteger(value) || value < 1 || value > 100) throw new Error(`--${name} must be 1..100`);
     return value;
   };
-  return { pods: arg('pods', 50), objects: arg('objects', 10) };
+  const ourProviderArgs = process.argv
+    .filter((a) => a.startsWith('--our-provider-arg='))
+    .map((a) => a.slice('--our-provider-arg='.length));
+  for (const a of ourProviderArgs)
+    if (!/^--[a-z0-9-]+=[\w.,/:-]*$/.test(a))
+      throw new Error(`--our-provider-arg=${a}: expected --<flag>=<value>`);
+  return { pods: arg('pods', 50), objects: arg('objects', 10), ourProviderArgs };
 }
 
 interface FlavorResult {
@@ -101,6 +110,20 @@ const isReady = (pod: PodItem) =>
   pod.status?.phase === 'Running' &&
   !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 
+/** Appends `args` to the provider container of the install's provider DaemonSet. */
+function withProviderArgs(install: ReturnType<typeof nodeInstall>, args: readonly string[]): void {
+  type Container = { name: string; args?: string[] };
+  const daemonSet = install.find(
+    (o) => o.kind === 'DaemonSet' && String(o.metadata?.name).startsWith('csi-secrets-store-provider-'),
+  ) as { spec?: { template?: { spec?: { containers?: Container[] } } } } | undefined;
+  const container = daemonSet?.spec?.template?.spec?.containers?.find(
+    (c) => c.name === 'provider-azure-installer',
+  );
+  if (!container) throw new Error('--our-provider-arg: the install has no provider DaemonSet container');
+  container.args = [...(container.args ?? []), ...args];
+  console.log(`bench/node: our provider's args: ${container.args.join(' ')}`);
+}
+
 async function runFlavor(
   flavor: NodeFlavor,
   cluster: RigEndpoints,
@@ -111,6 +134,7 @@ async function runFlavor(
   const namespace = `bench-node-${flavor}-${randomBytes(3).toString('hex')}`;
   const azure = await startNodeAzure(node, { tenantId: TENANT_ID, vaultNames: [VAULT] });
   const install = nodeInstall(flavor, node, { rotationPollInterval: '5s' });
+  if (flavor === 'ours' && opts.ourProviderArgs.length > 0) withProviderArgs(install, opts.ourProviderArgs);
   try {
     azure.entra.addFederatedClient({
       tenantId: TENANT_ID,
