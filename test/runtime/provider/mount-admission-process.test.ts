@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { FakeAzure, startFakeAzure } from '../../../harness/fakes/fake-azure';
 import { canUsePrivilegedLoopback } from '../../../harness/fakes/loopback-hosts';
+import { waitUntil } from '../../../harness/rig/processes';
 import { mountRequest, objectsYaml, POD_ATTRIBUTES } from './support/mount-request';
 import { spawnProvider, SpawnedProvider } from './support/spawned-provider';
 
@@ -73,13 +74,9 @@ function started<T>(promise: Promise<T>, settled: string[], name: string): Promi
   return promise.finally(() => settled.push(name));
 }
 
-async function eventually(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`not within 10 s: ${what}`);
-}
+/** Polls a fake's counter (bounded: 10 s). */
+const eventually = (check: () => boolean, what: string) =>
+  waitUntil(async () => check(), { what, timeoutMs: 10_000, intervalMs: 50 });
 
 beforeAll(async () => {
   if (skipHere) return;
