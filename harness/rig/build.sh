@@ -7,7 +7,7 @@
 # and in LOWKEY_VAULT_VERSION below (the lowkey-vault runnable jar from Maven Central).
 # rig-env.ts resolves the same paths; bump a version in go.mod (then `go mod tidy` there) and both follow.
 #
-# Usage: bash harness/rig/build.sh [component...]   (default: all)
+# Usage: bash harness/rig/build.sh [component...] [--except component]...   (default: all)
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -63,6 +63,14 @@ mkdir -p "$cache" "$work"
 summary=()
 total_start=$(now)
 
+# go_component_warm <component> <version> <tools dir> <binary=package>...: its binaries exist, from this recipe.
+go_component_warm() {
+  local out="$cache/$1-$2" src="$3" spec
+  shift 3
+  for spec in "$@"; do [ -x "$out/${spec%%=*}" ] || return 1; done
+  [ "$(cat "$out/.recipe-sha" 2>/dev/null)" = "$(recipe_sha "$src")" ]
+}
+
 # go_component <tools dir> <version> <binary=package>...
 go_component() {
   local component="$1" version="$2"
@@ -70,9 +78,7 @@ go_component() {
   local src="${GO_COMPONENT_SRC:-$component}"
   local out="$cache/$component-$version" sha
   sha="$(recipe_sha "$src")"
-  local missing=0 spec
-  for spec in "$@"; do [ -x "$out/${spec%%=*}" ] || missing=1; done
-  if [ "$missing" = 0 ] && [ "$(cat "$out/.recipe-sha" 2>/dev/null)" = "$sha" ]; then
+  if go_component_warm "$component" "$version" "$src" "$@"; then
     summary+=("$component $version: warm (cached, 0s)")
     return
   fi
@@ -187,8 +193,42 @@ node_component() {
   summary+=("node image layers: $(($(now) - start))s")
 }
 
-want() { [ "${#selected[@]}" = 0 ] || printf '%s\n' "${selected[@]}" | grep -qx "$1"; }
-selected=("$@")
+selected=()
+excepted=()
+while [ "$#" -gt 0 ]; do
+  case "$1" in
+    --except) [ "$#" -ge 2 ] || fail "--except needs a component name"; excepted+=("$2"); shift 2 ;;
+    --except=*) excepted+=("${1#--except=}"); shift ;;
+    -*) fail "unknown option $1 (usage: build.sh [component...] [--except component]...)" ;;
+    *) selected+=("$1"); shift ;;
+  esac
+done
+want() {
+  [ "${#excepted[@]}" = 0 ] || ! printf '%s\n' "${excepted[@]}" | grep -qx "$1" || return 1
+  [ "${#selected[@]}" = 0 ] || printf '%s\n' "${selected[@]}" | grep -qx "$1"
+}
+
+# A cold build spends minutes waiting on the module proxy before each `go build` can compile. Download
+# the modules of every wanted cold Go component up front, in the background, so each build finds its
+# modules while the one before it compiles. The module cache locks per module, so the two may overlap.
+prefetch_log="$work/prefetch-modules.log"
+prefetch_modules() {
+  local spec component version src
+  for spec in "etcd $etcd_version etcd" "kubernetes $k8s_version kubernetes" \
+    "csi-sanity $sanity_version csi-sanity" "secrets-store-csi-driver $driver_version secrets-store-csi-driver" \
+    "provider-azure $provider_version provider-azure" "kubernetes-node $k8s_version kubernetes" \
+    "csi-sidecars $CSI_SIDECARS_VERSION csi-sidecars" "pulumi $pulumi_version pulumi" \
+    "pulumi-kubernetes $pulumi_kubernetes_version pulumi-kubernetes"; do
+    read -r component version src <<<"$spec"
+    case "$component" in kubernetes-node | csi-sidecars) want node || continue ;; *) want "$component" || continue ;; esac
+    [ "$(cat "$cache/$component-$version/.recipe-sha" 2>/dev/null)" = "$(recipe_sha "$src")" ] && continue
+    echo "prefetch: $component $version"
+    (cd "$tools/$src" && GOFLAGS=-mod=mod go mod download) || echo "prefetch: $component failed (its build retries)"
+  done
+}
+prefetch_modules >"$prefetch_log" 2>&1 &
+prefetch_pid=$!
+trap 'kill "$prefetch_pid" 2>/dev/null || true' EXIT
 
 # One build at a time: the machine has 2 cores.
 want etcd && go_component etcd "$etcd_version" "etcd=."
@@ -207,5 +247,6 @@ want node && node_component
 want pulumi && go_component pulumi "$pulumi_version" "pulumi=github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"
 want pulumi-kubernetes && go_component pulumi-kubernetes "$pulumi_kubernetes_version" "pulumi-resource-kubernetes=."
 
+wait "$prefetch_pid" || true
 for line in "${summary[@]}"; do echo "rig: $line"; done
 echo "rig: total $(($(now) - total_start))s"
