@@ -6,6 +6,7 @@
 //   npx tsc -p tsconfig.build.json              # our runtime image is built from build/
 //   sudo npx ts-node --transpile-only bench/node/main.ts [--pods=50] [--objects=10]
 //       [--our-provider-arg=--<flag>=<value>]... (appended to our provider container's args, e.g. an A/B of a flag)
+//       [--our-driver-node-flag=--<v8-or-node-flag>[=<value>]]... (added to our driver container's `node` command)
 //
 // Per flavor: install on the node, then N pods (busybox, each mounting one SPC of M Key Vault secrets through
 // workload identity) created at once; measured: create → Running per pod (p50, p90, max), Key Vault GETs and
@@ -48,6 +49,8 @@ interface Options {
   readonly objects: number;
   /** Appended to our provider container's args. */
   readonly ourProviderArgs: readonly string[];
+  /** Node (V8) flags added to our driver container's command, before the script. */
+  readonly ourDriverNodeFlags: readonly string[];
 }
 
 function options(): Options {
@@ -63,7 +66,13 @@ function options(): Options {
   for (const a of ourProviderArgs)
     if (!/^--[a-z0-9-]+=[\w.,/:-]*$/.test(a))
       throw new Error(`--our-provider-arg=${a}: expected --<flag>=<value>`);
-  return { pods: arg('pods', 50), objects: arg('objects', 10), ourProviderArgs };
+  const ourDriverNodeFlags = process.argv
+    .filter((a) => a.startsWith('--our-driver-node-flag='))
+    .map((a) => a.slice('--our-driver-node-flag='.length));
+  for (const a of ourDriverNodeFlags)
+    if (!/^--[a-z0-9-]+(=[\w.,/:-]*)?$/.test(a))
+      throw new Error(`--our-driver-node-flag=${a}: expected --<flag> or --<flag>=<value>`);
+  return { pods: arg('pods', 50), objects: arg('objects', 10), ourProviderArgs, ourDriverNodeFlags };
 }
 
 interface FlavorResult {
@@ -78,6 +87,52 @@ interface FlavorResult {
   readonly cgroups: { readonly driver: ContainerCgroupStats; readonly provider: ContainerCgroupStats };
   /** CPU used and periods throttled between the pods' create and all Running: the start's own share. */
   readonly startCpu: { readonly driver: CpuWindow; readonly provider: CpuWindow };
+  /** Our driver's publishes from the pods' create to all Running, by outcome (from its log; ours only). */
+  readonly startPublishes?: PublishCounts;
+}
+
+/** Our driver's `volume mounted` / `volume content unchanged` / `volume content rotated` / `publish failed` lines. */
+interface PublishCounts {
+  readonly mounted: number;
+  readonly unchanged: number;
+  readonly rotated: number;
+  readonly failed: number;
+}
+
+const PUBLISH_OUTCOMES: Record<string, keyof PublishCounts> = {
+  'volume mounted': 'mounted',
+  'volume content unchanged': 'unchanged',
+  'volume content rotated': 'rotated',
+  'publish failed': 'failed',
+};
+
+/**
+ * Counts our driver's publish log lines whose kubelet (CRI) timestamp is in [from, to]: how many rotation
+ * checks called the provider while the pods were still starting, next to the first mounts.
+ */
+function countPublishes(node: NodeEndpoints, from: number, to: number): PublishCounts {
+  const counts = { mounted: 0, unchanged: 0, rotated: 0, failed: 0 };
+  const root = path.join(node.dir, 'pod-logs');
+  for (const pod of fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-(?!provider)/.test(d))) {
+    const dir = path.join(root, pod, 'secrets-store');
+    if (!fs.existsSync(dir)) continue;
+    for (const file of fs.readdirSync(dir)) {
+      for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
+        const at = Date.parse(line.slice(0, line.indexOf(' ')));
+        if (!(at >= from && at <= to)) continue;
+        const json = line.slice(line.indexOf('{'));
+        let msg: unknown;
+        try {
+          msg = (JSON.parse(json) as { msg?: unknown }).msg;
+        } catch {
+          continue;
+        }
+        const outcome = typeof msg === 'string' ? PUBLISH_OUTCOMES[msg] : undefined;
+        if (outcome) counts[outcome]++;
+      }
+    }
+  }
+  return counts;
 }
 
 interface CpuWindow {
@@ -124,6 +179,23 @@ function withProviderArgs(install: ReturnType<typeof nodeInstall>, args: readonl
   console.log(`bench/node: our provider's args: ${container.args.join(' ')}`);
 }
 
+/** Adds node `flags` to our driver container's command (`node <flags> <cli.js>`). */
+function withDriverNodeFlags(install: ReturnType<typeof nodeInstall>, flags: readonly string[]): void {
+  type Container = { name: string; command?: string[] };
+  const container = install
+    .filter((o) => o.kind === 'DaemonSet')
+    .flatMap(
+      (o) =>
+        (o as { spec?: { template?: { spec?: { containers?: Container[] } } } }).spec?.template?.spec
+          ?.containers ?? [],
+    )
+    .find((c) => c.name === 'secrets-store');
+  if (!container?.command || container.command[0] !== 'node')
+    throw new Error("--our-driver-node-flag: the install's driver container has no `node ...` command");
+  container.command = [container.command[0], ...flags, ...container.command.slice(1)];
+  console.log(`bench/node: our driver's command: ${container.command.join(' ')}`);
+}
+
 async function runFlavor(
   flavor: NodeFlavor,
   cluster: RigEndpoints,
@@ -135,6 +207,8 @@ async function runFlavor(
   const azure = await startNodeAzure(node, { tenantId: TENANT_ID, vaultNames: [VAULT] });
   const install = nodeInstall(flavor, node, { rotationPollInterval: '5s' });
   if (flavor === 'ours' && opts.ourProviderArgs.length > 0) withProviderArgs(install, opts.ourProviderArgs);
+  if (flavor === 'ours' && opts.ourDriverNodeFlags.length > 0)
+    withDriverNodeFlags(install, opts.ourDriverNodeFlags);
   try {
     azure.entra.addFederatedClient({
       tenantId: TENANT_ID,
@@ -190,6 +264,7 @@ async function runFlavor(
       provider: containerCgroupStats(providerPid),
     });
     const beforeStart = cgroupsAt();
+    const startedAt = Date.now();
     const names = Array.from({ length: opts.pods }, (_, i) => `bench-${i}`);
     const createdAt = new Map<string, number>();
     const readyAt = new Map<string, number>();
@@ -235,6 +310,7 @@ async function runFlavor(
       { what: `${opts.pods} pods Running (${flavor})`, timeoutMs: 600_000, intervalMs: 250 },
     );
     const atRunning = cgroupsAt();
+    const runningAt = Date.now();
     const startCpu = {
       driver: cpuWindow(beforeStart.driver, atRunning.driver),
       provider: cpuWindow(beforeStart.provider, atRunning.provider),
@@ -277,6 +353,7 @@ async function runFlavor(
       rotationMs,
       cgroups,
       startCpu,
+      ...(flavor === 'ours' ? { startPublishes: countPublishes(node, startedAt, runningAt) } : {}),
     };
   } finally {
     await api.delete(`/api/v1/namespaces/${namespace}`);
@@ -342,6 +419,13 @@ function table(results: readonly FlavorResult[], opts: Options): string {
       );
     }
   lines.push("(cgroup counters from container start, through the pods' start and the rotation)");
+  const publishes = ours.startPublishes;
+  if (publishes)
+    lines.push(
+      `ours: driver publishes from create to all Running: ${publishes.mounted} first mounts, ` +
+        `${publishes.unchanged + publishes.rotated} rotation checks that called the provider ` +
+        `(${publishes.rotated} changed), ${publishes.failed} failed first mounts`,
+    );
   return lines.join('\n');
 }
 
