@@ -89,6 +89,10 @@ interface FlavorResult {
   readonly startCpu: { readonly driver: CpuWindow; readonly provider: CpuWindow };
   /** Our driver's publishes from the pods' create to all Running, by outcome (from its log; ours only). */
   readonly startPublishes?: PublishCounts;
+  /** When the pods were created (ISO time; the kubelet log copied next to the results is read against it). */
+  readonly createdAt: string;
+  /** When the pods' first publishes answered (from the driver's log), ms after the create. */
+  readonly mountedAt?: MountedAt;
 }
 
 /** Our driver's `volume mounted` / `volume content unchanged` / `volume content rotated` / `publish failed` lines. */
@@ -106,12 +110,30 @@ const PUBLISH_OUTCOMES: Record<string, keyof PublishCounts> = {
   'publish failed': 'failed',
 };
 
+/** When each pod's first NodePublishVolume answered, ms after the pods' create: p50, p90 and the last. */
+interface MountedAt {
+  readonly first: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly last: number;
+}
+
+/** Upstream's driver (klog) logs this once per successful NodePublishVolume, republishes included. */
+const UPSTREAM_PUBLISHED = /"node publish volume complete" targetPath="([^"]+)"/;
+
 /**
- * Counts our driver's publish log lines whose kubelet (CRI) timestamp is in [from, to]: how many rotation
- * checks called the provider while the pods were still starting, next to the first mounts.
+ * Reads the driver container's log (kubelet's CRI files: `<RFC 3339 time> <stream> <tag> <line>`) for the
+ * lines in [from, to]: ours are counted by outcome; for both flavors, when each target path was first
+ * published, so a start bunched at the end can be told apart from mounts that answered in turn.
  */
-function countPublishes(node: NodeEndpoints, from: number, to: number): PublishCounts {
+function publishesInWindow(
+  node: NodeEndpoints,
+  flavor: NodeFlavor,
+  from: number,
+  to: number,
+): { counts: PublishCounts; mountedAt?: MountedAt } {
   const counts = { mounted: 0, unchanged: 0, rotated: 0, failed: 0 };
+  const firstPublish = new Map<string, number>();
   const root = path.join(node.dir, 'pod-logs');
   for (const pod of fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-(?!provider)/.test(d))) {
     const dir = path.join(root, pod, 'secrets-store');
@@ -120,19 +142,38 @@ function countPublishes(node: NodeEndpoints, from: number, to: number): PublishC
       for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
         const at = Date.parse(line.slice(0, line.indexOf(' ')));
         if (!(at >= from && at <= to)) continue;
-        const json = line.slice(line.indexOf('{'));
-        let msg: unknown;
+        if (flavor === 'upstream') {
+          const target = UPSTREAM_PUBLISHED.exec(line)?.[1];
+          if (target && !firstPublish.has(target)) firstPublish.set(target, at);
+          continue;
+        }
+        let entry: { msg?: unknown; targetPath?: unknown };
         try {
-          msg = (JSON.parse(json) as { msg?: unknown }).msg;
+          entry = JSON.parse(line.slice(line.indexOf('{'))) as typeof entry;
         } catch {
           continue;
         }
-        const outcome = typeof msg === 'string' ? PUBLISH_OUTCOMES[msg] : undefined;
+        const outcome = typeof entry.msg === 'string' ? PUBLISH_OUTCOMES[entry.msg] : undefined;
         if (outcome) counts[outcome]++;
+        if (
+          outcome === 'mounted' &&
+          typeof entry.targetPath === 'string' &&
+          !firstPublish.has(entry.targetPath)
+        )
+          firstPublish.set(entry.targetPath, at);
       }
     }
   }
-  return counts;
+  const times = [...firstPublish.values()].map((at) => at - from).sort((a, b) => a - b);
+  const mountedAt = times.length
+    ? {
+        first: times[0],
+        p50: percentile(times, 50),
+        p90: percentile(times, 90),
+        last: times[times.length - 1],
+      }
+    : undefined;
+  return { counts, mountedAt };
 }
 
 interface CpuWindow {
@@ -353,7 +394,8 @@ async function runFlavor(
       rotationMs,
       cgroups,
       startCpu,
-      ...(flavor === 'ours' ? { startPublishes: countPublishes(node, startedAt, runningAt) } : {}),
+      createdAt: new Date(startedAt).toISOString(),
+      ...publishFacts(publishesInWindow(node, flavor, startedAt, runningAt), flavor),
     };
   } finally {
     await api.delete(`/api/v1/namespaces/${namespace}`);
@@ -368,6 +410,16 @@ async function runFlavor(
   }
 }
 
+function publishFacts(
+  found: ReturnType<typeof publishesInWindow>,
+  flavor: NodeFlavor,
+): Pick<FlavorResult, 'startPublishes' | 'mountedAt'> {
+  return {
+    ...(flavor === 'ours' ? { startPublishes: found.counts } : {}),
+    ...(found.mountedAt ? { mountedAt: found.mountedAt } : {}),
+  };
+}
+
 function round(value: number): number {
   return Math.round(value * 10) / 10;
 }
@@ -378,6 +430,9 @@ function table(results: readonly FlavorResult[], opts: Options): string {
     ['create → Running p50 (ms)', (r) => r.startMs.p50],
     ['create → Running p90 (ms)', (r) => r.startMs.p90],
     ['create → Running max (ms)', (r) => r.startMs.max],
+    ['first publish answered, p50 (ms after create; driver log)', (r) => r.mountedAt?.p50 ?? NaN],
+    ['first publish answered, p90 (ms after create)', (r) => r.mountedAt?.p90 ?? NaN],
+    ['first publish answered, last (ms after create)', (r) => r.mountedAt?.last ?? NaN],
     ['Key Vault GETs', (r) => r.keyVaultGets],
     ['Entra token requests', (r) => r.tokenRequests],
     ['driver RSS peak (MiB)', (r) => r.driverRssMiB.peak],
@@ -449,6 +504,12 @@ async function main(): Promise<void> {
       console.log(`bench/node: ${flavor} ...`);
       results.push(await runFlavor(flavor, running.endpoints, node.endpoints, opts));
     }
+    // The kubelet's log (its --v=2 lines: volume setup, sandbox and container starts) for a look at where a
+    // start's time goes; the node's dir is removed with the node.
+    const kubeletLog = path.join(node.endpoints.dir, 'logs', 'kubelet.log');
+    fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
+    if (fs.existsSync(kubeletLog))
+      fs.copyFileSync(kubeletLog, path.join(path.dirname(RESULTS), 'node-kubelet.log'));
     const report = table(results, opts);
     console.log(report);
     fs.mkdirSync(path.dirname(RESULTS), { recursive: true });

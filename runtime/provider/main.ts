@@ -20,6 +20,7 @@ import { ProviderMetrics } from './metrics';
 import { MountService } from './mount';
 import { encodedMountResponseSize, providerService } from '../wire/provider-v1alpha1';
 import { startProviderServer } from './server';
+import { warmUpMountPath } from './warm-up';
 import { OUTAGE_MAX_STALENESS_LIMIT_MS } from '../../lib/core/last-known-content';
 import { packageVersion } from '../../lib/core/package-version';
 import { RUNTIME_NAME } from './version';
@@ -139,6 +140,12 @@ export async function startProvider(
       vaultBurst: flags['vault-burst'],
     },
   });
+  // The first Mount's compile and inline-cache cost, paid before the socket exists (warm-up.ts).
+  await warmUpMountPath(defaultCloud).catch((err: unknown) =>
+    logger.debug('mount path warm-up failed; the first Mount pays its cost', {
+      error: (err as Error).message,
+    }),
+  );
   const grpcServer: UnixGrpcServer = await startProviderServer({
     socketPath,
     mountService,
