@@ -3,6 +3,7 @@
 // provider answers ahead of the driver's deadline, UNKNOWN (upstream's) when the driver cancelled;
 // nothing of the request (secret, namespace, vault) in the text. The MountService with its real
 // parsing and gate; the slot is held by a Mount of another namespace, so nothing reaches Key Vault.
+// And the gate's two log lines (a queue that stays non-empty, then empties), none per Mount.
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Logger } from '../../../runtime/common/logging/logger';
 import { knownCloud } from '../../../runtime/provider/clouds';
@@ -108,5 +109,34 @@ describe('a Mount that never got its turn', () => {
     expect(err.message).not.toContain(CLIENT_SECRET);
     const text = await metrics.registry.metrics();
     expect(counterValue(text, 'mount_admission_wait_seconds_count', { outcome: 'cancelled' })).toBe(1);
+  });
+
+  it('a queue that stays non-empty is logged once at info, and once when it empties: never once per Mount', async () => {
+    service.close();
+    service = new MountService({
+      constructPemChain: false,
+      writeCertAndKeyInSeparateFiles: false,
+      defaultCloud: knownCloud('AzurePublicCloud'),
+      logger: new Logger({ sink: (line) => logs.push(line) }),
+      metrics: new ProviderMetrics(),
+      admission: { slots: 2, tickMs: 20, spareCpu: () => false, saturatedAfterMs: 200 },
+    });
+    logs.length = 0;
+    await fillGate(3);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (const holder of holders.splice(0)) holder.release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const holder of holders.splice(0)) holder.release();
+    const lines = logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.map((l) => [l.level, l.msg])).toEqual([
+      [
+        'info',
+        "the admission queue has not been empty for `seconds`: Mounts wait for the provider's CPU; if this lasts, raise its CPU limit or --mount-admission-slots",
+      ],
+      ['info', 'the admission queue is empty again'],
+    ]);
+    expect(lines[0]).toMatchObject({ waiting: 3, running: 2, slots: 2, admittedAfterWaiting: 0 });
+    expect(lines[1]).toMatchObject({ waiting: 0, admittedAfterWaiting: 3, endedWhileWaiting: 0 });
+    expect(lines[0].seconds).toBeGreaterThanOrEqual(0.2);
   });
 });
