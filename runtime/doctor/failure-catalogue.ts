@@ -295,6 +295,23 @@ export const FAILURE_CATALOGUE: readonly FailureEntry[] = [
     examples: ['Key Vault returned 429 Throttled: Rate limit is exceeded. Try again in a few seconds.'],
   },
   {
+    // Before keyvault.timeout: this text also says DeadlineExceeded or "the driver cancelled the Mount
+    // call", but the Mount never reached Key Vault.
+    id: 'provider.admission-queue-timeout',
+    area: 'node',
+    origins: ['our-runtime'],
+    pattern: /in this provider's admission queue/,
+    cause:
+      "the Mount waited in our provider's admission queue on node {node} until its deadline and never started: the provider is short of CPU for the node's burst of pods (it never reached Key Vault or Entra ID)",
+    fix: "raise the provider's CPU limit (providerResources.limits.cpu of the install; the default is upstream's 50m) or --mount-admission-slots, or start fewer pods on the node at once; the kubelet retries the mount",
+    evidence:
+      "kubectl debug node/{node} -it --image=busybox -- wget -qO- http://127.0.0.1:8898/metrics | grep -E '^mount_admission'",
+    examples: [
+      "failed to mount objects, error: the Mount waited 4.0 s in this provider's admission queue (1 Mount running, --mount-admission-slots=1; 2 Mounts waiting ahead of it) and the driver's deadline of 5.0 s passed before it started (this provider answers 1.0 s before it); nothing was mounted; the kubelet retries the mount; raise the provider's CPU limit (providerResources.limits.cpu of the install) or --mount-admission-slots so Mounts start sooner",
+      "failed to mount objects, error: the driver cancelled the Mount call after it waited 2.1 s in this provider's admission queue (4 Mounts running, --mount-admission-slots=4; 0 Mounts waiting ahead of it), before it started; nothing was mounted; raise the provider's CPU limit (providerResources.limits.cpu of the install) or --mount-admission-slots so Mounts start sooner",
+    ],
+  },
+  {
     id: 'keyvault.timeout',
     area: 'network',
     origins: ['key-vault', 'driver', 'kubelet'],

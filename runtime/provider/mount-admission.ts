@@ -15,7 +15,12 @@
 //   the gate was last idle (ties: the longest waiting), so a namespace that sends 100 Mounts gets every
 //   other turn at most while another waits; within a namespace, arrival order;
 // - a bound: beyond `maxWaiting` queued Mounts a Mount goes ahead unqueued, as with no gate;
-// - a waiting Mount whose call ends (cancel, deadline) leaves the queue with its call's reason.
+// - a waiting Mount whose call ends (cancel, deadline) leaves the queue with an
+//   {@link AdmissionWaitEnded}: how long it waited and what was ahead of it, so its answer can say it
+//   never started.
+//
+// Observable (MountAdmissionObserver: the provider's metrics and a log line when the queue stays
+// non-empty): nothing per Mount is kept beyond the waiter itself, nothing per namespace beyond the turns.
 import { performance } from 'node:perf_hooks';
 
 /** Options of the gate. */
@@ -30,6 +35,61 @@ export interface MountAdmissionProps {
   readonly tickMs?: number;
   /** Whether the process had CPU to spare since the last tick. @default {@link eventLoopSpareCpu} */
   readonly spareCpu?: () => boolean;
+  /** Told of every turn and every Mount that left the queue without one (metrics, logs). */
+  readonly observer?: MountAdmissionObserver;
+  /** How long the queue stays non-empty before the observer hears it is saturated, ms. @default 10000 */
+  readonly saturatedAfterMs?: number;
+  /** The clock of the waits, ms. @default performance.now (monotonic) */
+  readonly now?: () => number;
+}
+
+/** What the gate reports. Called synchronously: keep it cheap. */
+export interface MountAdmissionObserver {
+  /** A Mount got its turn (or went ahead ungated) after waiting `waitedMs` (0: it did not wait). */
+  admitted?(kind: AdmissionKind, waitedMs: number): void;
+  /** A waiting Mount's call ended before its turn. */
+  abandoned?(ended: AdmissionWaitEnded): void;
+  /** The queue has not been empty for `saturatedAfterMs` (once per such stretch; checked every tick). */
+  saturated?(state: AdmissionSaturation): void;
+  /** The queue emptied after a stretch reported as saturated. */
+  drained?(state: AdmissionSaturation): void;
+}
+
+/** A stretch of time with Mounts waiting. */
+export interface AdmissionSaturation {
+  /** Since the queue was last empty, ms. */
+  readonly forMs: number;
+  readonly waiting: number;
+  readonly running: number;
+  readonly slots: number;
+  /** Mounts that got a turn after waiting, in this stretch. */
+  readonly admitted: number;
+  /** Mounts whose call ended while they waited, in this stretch. */
+  readonly abandoned: number;
+}
+
+/**
+ * The rejection of a Mount whose call ended (deadline, cancel) while it waited: it never started.
+ * `cause` is the call's abort reason.
+ */
+export class AdmissionWaitEnded extends Error {
+  constructor(
+    /** How long it waited, ms. */
+    readonly waitedMs: number,
+    /** Mounts holding a slot when it left (more than `slots` while spare CPU lets more in). */
+    readonly running: number,
+    /** Waiting Mounts that arrived before it, when it left. */
+    readonly ahead: number,
+    /** The gate's slots (--mount-admission-slots). */
+    readonly slots: number,
+    cause: unknown,
+  ) {
+    super(
+      `the Mount's call ended after it waited ${Math.round(waitedMs)} ms for its turn (${running} running, ${ahead} waiting ahead, ${slots} slots)`,
+      { cause },
+    );
+    this.name = 'AdmissionWaitEnded';
+  }
 }
 
 /** How a Mount got its turn (for the metrics and the tests). */
@@ -45,6 +105,8 @@ interface Waiter {
   readonly tenant: string;
   /** Arrival number. */
   readonly seq: number;
+  /** When it started waiting (the gate's clock). */
+  readonly since: number;
   readonly grant: (kind: AdmissionKind) => void;
 }
 
@@ -85,6 +147,11 @@ export class MountAdmission {
   private readonly turns = new Map<string, number>();
   private arrivals = 0;
   private ticker?: NodeJS.Timeout;
+  private readonly observer: MountAdmissionObserver;
+  private readonly saturatedAfterMs: number;
+  private readonly now: () => number;
+  /** The current stretch with Mounts waiting (undefined while nobody waits). */
+  private stretch?: { since: number; admitted: number; abandoned: number; reported: boolean };
 
   constructor(props: MountAdmissionProps = {}) {
     this.slots = props.slots ?? 4;
@@ -100,6 +167,9 @@ export class MountAdmission {
       if (!Number.isInteger(value) || value < 0)
         throw new Error(`mount admission ${name} must be a whole number >= 0 (got ${value})`);
     this.spareCpu = props.spareCpu ?? eventLoopSpareCpu(this.tickMs);
+    this.observer = props.observer ?? {};
+    this.saturatedAfterMs = props.saturatedAfterMs ?? 10_000;
+    this.now = props.now ?? (() => performance.now());
   }
 
   /** Mounts holding a slot now. */
@@ -114,23 +184,42 @@ export class MountAdmission {
 
   /**
    * Waits for the Mount's turn. `tenant` is the pod's namespace. Rejects with the signal's reason when
-   * the call ends first (the Mount never got a slot).
+   * the call has already ended, with an {@link AdmissionWaitEnded} when it ends while waiting (the
+   * Mount never got a slot).
    */
   async admit(tenant: string, signal?: AbortSignal): Promise<Admission> {
     signal?.throwIfAborted();
-    if (this.slots === 0) return UNGATED('off');
-    if (this.running < this.slots && this.waitingCount === 0) return this.start(tenant, 'immediate');
-    if (this.waitingCount >= this.maxWaiting) return UNGATED('overflow');
+    if (this.slots === 0) return this.ungated('off');
+    if (this.running < this.slots && this.waitingCount === 0) {
+      this.observer.admitted?.('immediate', 0);
+      return this.start(tenant, 'immediate');
+    }
+    if (this.waitingCount >= this.maxWaiting) return this.ungated('overflow');
     return new Promise<Admission>((resolve, reject) => {
       const onAbort = () => {
+        // Counted before it leaves: the ones ahead of it are those that arrived before it.
+        const ahead = this.waitingBefore(waiter.seq);
         if (!this.remove(waiter)) return;
-        reject(signal!.reason);
+        const ended = new AdmissionWaitEnded(
+          this.now() - waiter.since,
+          this.running,
+          ahead,
+          this.slots,
+          signal!.reason,
+        );
+        if (this.stretch) this.stretch.abandoned++;
+        this.observer.abandoned?.(ended);
+        this.endStretchIfIdle();
+        reject(ended);
       };
       const waiter: Waiter = {
         tenant,
         seq: this.arrivals++,
+        since: this.now(),
         grant: (kind) => {
           signal?.removeEventListener('abort', onAbort);
+          if (this.stretch) this.stretch.admitted++;
+          this.observer.admitted?.(kind, this.now() - waiter.since);
           resolve(this.start(tenant, kind));
         },
       };
@@ -138,9 +227,53 @@ export class MountAdmission {
       if (!queue) this.queues.set(tenant, (queue = []));
       queue.push(waiter);
       this.waitingCount++;
+      this.stretch ??= { since: waiter.since, admitted: 0, abandoned: 0, reported: false };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.startTicker();
     });
+  }
+
+  private ungated(kind: AdmissionKind): Admission {
+    this.observer.admitted?.(kind, 0);
+    return UNGATED(kind);
+  }
+
+  /** Waiting Mounts that arrived before arrival `seq` (each queue is in arrival order). */
+  private waitingBefore(seq: number): number {
+    let count = 0;
+    for (const queue of this.queues.values())
+      for (const waiter of queue) {
+        if (waiter.seq >= seq) break;
+        count++;
+      }
+    return count;
+  }
+
+  private saturation(): AdmissionSaturation {
+    const stretch = this.stretch!;
+    return {
+      forMs: this.now() - stretch.since,
+      waiting: this.waitingCount,
+      running: this.running,
+      slots: this.slots,
+      admitted: stretch.admitted,
+      abandoned: stretch.abandoned,
+    };
+  }
+
+  /** Tells the observer once per stretch that the queue has stayed non-empty too long. */
+  private checkSaturated(): void {
+    const stretch = this.stretch;
+    if (!stretch || stretch.reported || this.now() - stretch.since < this.saturatedAfterMs) return;
+    stretch.reported = true;
+    this.observer.saturated?.(this.saturation());
+  }
+
+  /** Ends the stretch once nobody waits (the drained report only after a saturated one). */
+  private endStretchIfIdle(): void {
+    if (this.waitingCount > 0 || !this.stretch) return;
+    if (this.stretch.reported) this.observer.drained?.(this.saturation());
+    this.stretch = undefined;
   }
 
   private start(tenant: string, kind: AdmissionKind): Admission {
@@ -162,7 +295,12 @@ export class MountAdmission {
 
   /** Hands free slots to waiting Mounts, one namespace after the other. */
   private grantNext(kind: AdmissionKind): void {
-    while (this.running < this.slots && this.waitingCount > 0) this.takeNext()!.grant(kind);
+    while (this.running < this.slots && this.waitingCount > 0) this.grant(this.takeNext()!, kind);
+  }
+
+  private grant(waiter: Waiter, kind: AdmissionKind): void {
+    waiter.grant(kind);
+    this.endStretchIfIdle();
   }
 
   /** The oldest waiter of the namespace with the fewest turns (ties: the one waiting longest). */
@@ -202,10 +340,11 @@ export class MountAdmission {
     if (this.ticker || this.tickMs === 0) return;
     this.spareCpu(); // a fresh baseline: what happened before anyone waited does not count
     this.ticker = setInterval(() => {
+      this.checkSaturated();
       if (this.waitingCount === 0 || !this.spareCpu()) return;
       // As many more as run now (at least one): idle CPU opens the gate within a few ticks.
       for (let n = Math.max(1, this.running); n > 0 && this.waitingCount > 0; n--)
-        this.takeNext()!.grant('spare_cpu');
+        this.grant(this.takeNext()!, 'spare_cpu');
     }, this.tickMs);
     this.ticker.unref();
   }

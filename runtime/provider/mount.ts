@@ -33,7 +33,14 @@ import {
 } from '../wire/provider-v1alpha1';
 import { ObjectsCache } from './objects-cache';
 import { MountObject, MountParameters, MountRequestError, parseMountRequest } from './parameters';
-import { MountAdmission, MountAdmissionProps } from './mount-admission';
+import {
+  AdmissionSaturation,
+  AdmissionWaitEnded,
+  MountAdmission,
+  MountAdmissionProps,
+} from './mount-admission';
+import { admissionWaitFailure } from './mount-admission-failure';
+import { mountAdmissionMetrics } from './mount-admission-metrics';
 
 /** Options of the Mount service (the provider's flags). */
 export interface MountServiceProps {
@@ -212,7 +219,27 @@ export class MountService {
 
   constructor(private readonly props: MountServiceProps) {
     this.redactor = props.redactor ?? props.logger.redactor;
-    this.admission = new MountAdmission(props.admission);
+    const report = (state: AdmissionSaturation) => ({
+      waiting: state.waiting,
+      running: state.running,
+      slots: state.slots,
+      seconds: Math.round(state.forMs / 100) / 10,
+      admittedAfterWaiting: state.admitted,
+      endedWhileWaiting: state.abandoned,
+    });
+    this.admission = new MountAdmission({
+      ...props.admission,
+      observer: {
+        ...mountAdmissionMetrics(props.metrics.registry, () => this.admission.waiting),
+        // One line when the queue stays non-empty, one when it empties: never one per Mount.
+        saturated: (state) =>
+          props.logger.info(
+            "the admission queue has not been empty for `seconds`: Mounts wait for the provider's CPU; if this lasts, raise its CPU limit or --mount-admission-slots",
+            report(state),
+          ),
+        drained: (state) => props.logger.info('the admission queue is empty again', report(state)),
+      },
+    });
     this.cache = new ObjectCache({
       maxAgeMs: props.cacheMaxAgeMs ?? 30_000,
       maxEntries: props.cacheMaxEntries ?? 10_000,
@@ -295,6 +322,8 @@ export class MountService {
     try {
       return await this.mountScoped(request, redactor, options, progress);
     } catch (err) {
+      // It never started: no vault or Entra ID to name, only the queue it waited in.
+      if (err instanceof AdmissionWaitEnded) throw admissionWaitFailure(err);
       if (signal?.reason instanceof MountDeadlineError)
         throw deadlineFailure(signal.reason, waitedOn ?? progress.wait(), progress, redactor);
       throw toMountFailure(err, redactor, signal?.aborted ?? false);

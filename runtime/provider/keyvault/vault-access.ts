@@ -160,6 +160,10 @@ async function attemptWithTimeout<T>(
   outer: AbortSignal | undefined,
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
+  // A caller that went while it waited (for the host's first call, say) sends nothing: its abort event
+  // has fired already, so the listener below would never hear it and the request would run unowned,
+  // holding the host's first-call gate for every later Mount.
+  outer?.throwIfAborted();
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new KeyVaultTimeoutError(timeoutMs)), timeoutMs);
   const onOuterAbort = () => controller.abort(outer?.reason);

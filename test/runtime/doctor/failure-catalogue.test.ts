@@ -72,7 +72,7 @@ const NOT_MOUNT_TEXTS: Record<string, string> = {
   'runtime/provider/metrics.ts': 'metric registration',
   'runtime/provider/keyvault/token-bucket.ts': 'constructor argument checks and cancellations',
   'runtime/provider/mount-admission.ts':
-    "constructor argument checks (main checks the flags first); a waiting Mount leaves with its own call's reason",
+    'constructor argument checks (main checks the flags first); a waiting Mount leaves with an AdmissionWaitEnded that mount-admission-failure.ts words for the driver',
   'runtime/provider/keyvault/retry.ts': 'cancellation of a wait (the Mount then fails as cancelled)',
   'runtime/provider/single-flight.ts': 'cancellation of a shared call',
   'runtime/provider/last-known-content.ts':

@@ -1,12 +1,17 @@
 // MountAdmission: arrival order, the lease that frees a stalled Mount's slot, fairness over
 // namespaces (a flooding namespace cannot starve another), the bound on waiting Mounts, cancelled
 // waiters, spare CPU. Timers are jest's fake ones: nothing here waits on the wall clock.
-import { Admission, MountAdmission, MountAdmissionProps } from '../../../runtime/provider/mount-admission';
+import {
+  Admission,
+  AdmissionWaitEnded,
+  MountAdmission,
+  MountAdmissionProps,
+} from '../../../runtime/provider/mount-admission';
 
 let gates: MountAdmission[] = [];
 
 function gate(props: MountAdmissionProps = {}): MountAdmission {
-  const made = new MountAdmission({ slots: 1, leaseMs: 1000, tickMs: 0, ...props });
+  const made = new MountAdmission({ slots: 1, leaseMs: 1000, tickMs: 0, now: () => Date.now(), ...props });
   gates.push(made);
   return made;
 }
@@ -162,17 +167,22 @@ describe('MountAdmission', () => {
     expect([g.active, g.waiting]).toEqual([1, 2]);
   });
 
-  it('a waiting Mount whose call ends leaves the queue with its reason; the one behind it moves up', async () => {
+  it('a waiting Mount whose call ends leaves the queue with its reason, its wait and what was ahead; the one behind it moves up', async () => {
     const g = gate({ slots: 1 });
     const first = track(g, [['a', 'ns']]);
     const controller = new AbortController();
     const cancelled = track(g, [['b', 'ns']], controller.signal);
     const behind = track(g, [['c', 'ns']]);
     await flush();
+    jest.advanceTimersByTime(800); // within a's lease
     const reason = new Error('the driver cancelled the Mount call');
     controller.abort(reason);
     await flush();
-    expect(cancelled.errors.get('b')).toBe(reason);
+    const ended = cancelled.errors.get('b') as AdmissionWaitEnded;
+    expect(ended).toBeInstanceOf(AdmissionWaitEnded);
+    expect(ended.cause).toBe(reason);
+    // a holds the one slot; c arrived after b, so nothing waited ahead of b.
+    expect([ended.waitedMs, ended.running, ended.ahead, ended.slots]).toEqual([800, 1, 0, 1]);
     expect(g.waiting).toBe(1);
     first.held.get('a')!.release();
     await flush();
@@ -242,6 +252,59 @@ describe('MountAdmission', () => {
       'mount admission leaseMs must be a whole number >= 0 (got 1.5)',
     );
     expect(() => new MountAdmission({ maxWaiting: Number.NaN })).toThrow('maxWaiting');
+  });
+
+  it('reports a queue that stays non-empty once (after saturatedAfterMs) and once when it empties; a short wait is not reported', async () => {
+    const reports: Array<[string, Record<string, number>]> = [];
+    const g = gate({
+      slots: 1,
+      tickMs: 50,
+      spareCpu: () => false,
+      saturatedAfterMs: 10_000,
+      leaseMs: 60_000,
+      observer: {
+        saturated: (state) => reports.push(['saturated', { ...state }]),
+        drained: (state) => reports.push(['drained', { ...state }]),
+      },
+    });
+    // A short stretch: b waits 5 s.
+    let run = track(g, [
+      ['a', 'ns'],
+      ['b', 'other'],
+    ]);
+    await flush();
+    jest.advanceTimersByTime(5000);
+    run.held.get('a')!.release();
+    await flush();
+    run.held.get('b')!.release();
+    expect(reports).toEqual([]);
+    // A long one: d and e wait; e's call ends; d gets its turn after 25 s.
+    const ending = new AbortController();
+    run = track(g, [
+      ['c', 'ns'],
+      ['d', 'ns'],
+    ]);
+    const ended = track(g, [['e', 'other']], ending.signal);
+    await flush();
+    jest.advanceTimersByTime(9950);
+    expect(reports).toEqual([]);
+    jest.advanceTimersByTime(100);
+    expect(reports).toEqual([
+      ['saturated', { forMs: 10_000, waiting: 2, running: 1, slots: 1, admitted: 0, abandoned: 0 }],
+    ]);
+    jest.advanceTimersByTime(10_000);
+    ending.abort(new Error('cancelled'));
+    await flush();
+    expect(ended.errors.get('e')).toBeInstanceOf(AdmissionWaitEnded);
+    jest.advanceTimersByTime(4950);
+    run.held.get('c')!.release();
+    await flush();
+    expect(run.order).toEqual(['c', 'd']);
+    expect(reports).toHaveLength(2);
+    expect(reports[1]).toEqual([
+      'drained',
+      { forMs: 25_000, waiting: 0, running: 1, slots: 1, admitted: 1, abandoned: 1 },
+    ]);
   });
 
   it('holds no timer once nobody waits and nothing is held (the process can exit)', async () => {

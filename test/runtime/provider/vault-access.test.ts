@@ -139,6 +139,49 @@ describe('VaultAccess', () => {
     }
   });
 
+  it("a call whose Mount left while it waited for a cold host's first call sends nothing and holds no later call", async () => {
+    const vault = access({ requestTimeoutMs: 20_000 });
+    try {
+      azure.vault.resetStats();
+      azure.vault.injectFault({ kind: 'stall', count: 1, match: /^kv3\/secrets\/s1/ });
+      const leader = new AbortController();
+      const first = vault.getObject(
+        { ...ctx('sp|leader', 'kv3', namedCredential('leader')), signal: leader.signal },
+        'secret',
+        's1',
+        '',
+      );
+      const waiting = new AbortController();
+      const second = vault.getObject(
+        { ...ctx('sp|gone', 'kv3', namedCredential('gone')), signal: waiting.signal },
+        'secret',
+        's1',
+        '',
+      );
+      const settled = Promise.allSettled([first, second]);
+      while (azure.vault.stats().faults === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      // The second call's Mount goes while the first call (the host's first) stalls, then the first goes.
+      waiting.abort(new Error('the second Mount went away'));
+      leader.abort(new Error('the first Mount went away'));
+      const [, gone] = await settled;
+      expect(gone.status === 'rejected' && (gone.reason as Error).message).toBe('the second Mount went away');
+      // Nothing was sent for the Mount that had gone, so a later call leads at once and is answered.
+      const started = Date.now();
+      const later = await vault.getObject(
+        ctx('sp|later', 'kv3', namedCredential('later')),
+        'secret',
+        's1',
+        '',
+      );
+      expect(later.type === 'secret' && later.value).toBe('value of kv3');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(azure.vault.stats().authorizedRequests).toBe(2); // the stalled first call and the later one
+    } finally {
+      azure.vault.clearFaults();
+      vault.close();
+    }
+  });
+
   it('closes the pools of idle hosts on sweep', async () => {
     await settle();
     const before = azure.vault.stats().openConnections;
