@@ -62,14 +62,21 @@ export class PendingPodStatusWrites {
 
   /**
    * Owes `write` (replacing an older write of the same path, whose follow-up is dropped with it: the
-   * newer one covers it). Call it under the path's lock, after the journal entry is recorded. The first
-   * attempt starts after the current call has answered; a retry already waiting keeps its delay.
+   * newer one covers it). Call it under the path's lock, after the journal entry is recorded. The attempt
+   * starts after the current call has answered, also when a retry was waiting: a publish comes at most
+   * once per rotation interval, and the API server may well be back by then (the failure count, and so
+   * the next delay, is kept).
    */
   submit(write: PendingWrite): void {
     const targetPath = write.status.targetPath;
     const state = this.pending.get(targetPath);
     if (state) {
       state.write = write;
+      if (state.timer) {
+        clearTimeout(state.timer);
+        state.timer = undefined;
+        state.scheduled = false;
+      }
       if (!state.scheduled) this.schedule(targetPath, state, 0);
       return;
     }

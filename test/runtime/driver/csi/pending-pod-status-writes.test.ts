@@ -58,6 +58,15 @@ function pathLock(): <T>(key: string, fn: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** Polls `check` every few ms, at most 5 s. */
+async function waitFor(check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 describe('PendingPodStatusWrites', () => {
   let root: string;
   let journal: PodStatusJournal;
@@ -181,6 +190,37 @@ describe('PendingPodStatusWrites', () => {
     await writes.idle();
     expect(store.accepted.map((p) => p.status?.objects?.[0]?.version)).toEqual(['v2']);
     expect(followUps).toEqual(['v2']);
+  });
+
+  it('tries at once when a newer publish comes while a retry waits (not after the waiting delay)', async () => {
+    const patient = new PendingPodStatusWrites({
+      writer: new PodStatusWriter({
+        store,
+        pods: { getPod: () => Promise.reject(new Error('not read by save')) },
+        nodeId: 'node-a',
+        driverName: 'secrets-store.csi.k8s.io',
+      }),
+      journal,
+      serialized,
+      initialBackoffMs: 20_000,
+      onRetry: (s, err, failures, retryInMs) => log.push(`retry ${failures} in ${retryInMs}`),
+      onGaveUp: () => undefined,
+      onFollowUpFailed: () => undefined,
+      onJournalNotCleaned: () => undefined,
+    });
+    try {
+      store.failWith = [unavailable];
+      journal.record(status('v1'));
+      patient.submit({ status: status('v1'), written: async () => undefined });
+      await waitFor(() => log.length === 1);
+      expect(log).toEqual(['retry 1 in 20000']);
+      journal.record(status('v2'));
+      patient.submit({ status: status('v2'), written: async () => undefined });
+      await patient.idle(); // well before 20 s
+      expect(store.accepted.map((p) => p.status?.objects?.[0]?.version)).toEqual(['v2']);
+    } finally {
+      patient.stop();
+    }
   });
 
   it('never runs a write concurrently with other work on the same path (the lock)', async () => {
