@@ -144,7 +144,11 @@ export class DriverHarness {
       }),
       podStatusRetry: this.props.podStatusRetry,
     }));
-    nodeServer.resumePendingPodStatuses();
+    try {
+      nodeServer.resumePendingPodStatuses();
+    } catch (err) {
+      this.logLines.push(`pod status journal not read: ${(err as Error).message}`); // as main.ts logs it
+    }
     this.server = await startUnixGrpcServer({
       socketPath: this.socketPath,
       services: csiServices({ nodeId: this.nodeId, nodeServer, logger }),
