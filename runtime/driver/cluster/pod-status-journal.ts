@@ -74,7 +74,14 @@ export class PodStatusJournal {
       targetPath: entry.targetPath,
       objectVersions: entry.objectVersions.map((o) => ({ id: o.id, version: o.version })),
     };
-    fs.writeFileSync(temp, JSON.stringify(body), { mode: 0o600 });
+    try {
+      fs.writeFileSync(temp, JSON.stringify(body), { mode: 0o600 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.dirReady = false; // removed behind the driver's back: created again, once
+      this.ensureDir();
+      fs.writeFileSync(temp, JSON.stringify(body), { mode: 0o600 });
+    }
     try {
       fs.renameSync(temp, file);
     } catch (err) {

@@ -175,6 +175,13 @@ describe('PodStatusJournal', () => {
     expect(fs.readdirSync(dir)).toHaveLength(5);
   });
 
+  it('creates the directory again when it was removed while the driver runs', () => {
+    journal.record(entry());
+    fs.rmSync(dir, { recursive: true });
+    journal.record(entry());
+    expect(journal.readAll()).toEqual([entry()]);
+  });
+
   it('refuses a journal path that is a file, naming it', () => {
     fs.writeFileSync(dir, 'not a directory');
     expect(() => journal.readAll()).toThrow(`pod status journal ${dir} is not a directory`);
