@@ -10,15 +10,28 @@ import * as https from 'node:https';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 
+/** The requests a `slow` or `status` fault is limited to; the others pass untouched. */
+export interface FaultScope {
+  /** The request path contains this (e.g. `/secretproviderclasspodstatuses`). */
+  readonly pathIncludes: string;
+  /** Only these verbs (e.g. `['POST', 'PUT']`). @default every verb */
+  readonly methods?: readonly string[];
+}
+
 /** What the proxy does to the next requests. */
 export type ApiFault =
   | { readonly kind: 'none' }
   /** Connections refused; open ones (watches too) cut. */
   | { readonly kind: 'down' }
   /** Each request held this long before it is forwarded. */
-  | { readonly kind: 'slow'; readonly delayMs: number }
+  | { readonly kind: 'slow'; readonly delayMs: number; readonly only?: FaultScope }
   /** Every request answered with this status (a Status body), with Retry-After when given. */
-  | { readonly kind: 'status'; readonly status: number; readonly retryAfterSeconds?: number }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly retryAfterSeconds?: number;
+      readonly only?: FaultScope;
+    }
   /** Every watch answered with a 410 Expired ERROR event; other requests pass. */
   | { readonly kind: 'gone-on-watch' };
 
@@ -45,6 +58,7 @@ export interface ApiserverFaultProxyProps {
 const MAX_RECORDED = 20_000;
 
 const STATUS_REASONS: Record<number, string> = {
+  403: 'Forbidden',
   410: 'Expired',
   429: 'TooManyRequests',
   500: 'InternalError',
@@ -116,7 +130,7 @@ export class ApiserverFaultProxy {
     } else if (!this.listening) {
       await this.listen(this.port);
     }
-    if (fault.kind === 'gone-on-watch' || fault.kind === 'status') this.cutConnections(); // watches re-open
+    if (fault.kind === 'gone-on-watch' || (fault.kind === 'status' && !fault.only)) this.cutConnections(); // watches re-open
   }
 
   /** A kubeconfig (in `dir`) whose server is this proxy; the proxy holds the credentials. */
@@ -185,7 +199,12 @@ export class ApiserverFaultProxy {
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const watch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
-    const fault = this.current;
+    const scope = 'only' in this.current ? this.current.only : undefined;
+    const inScope =
+      !scope ||
+      (url.pathname.includes(scope.pathIncludes) &&
+        (!scope.methods || scope.methods.includes(req.method ?? 'GET')));
+    const fault: ApiFault = inScope ? this.current : { kind: 'none' };
     const answeredByFault =
       fault.kind === 'down' || fault.kind === 'status' || (fault.kind === 'gone-on-watch' && watch);
     this.requests.push({

@@ -1,6 +1,7 @@
 // Entry point of the driver process (`aks-secrets-store driver <flags>`): wires flags, the Kubernetes
 // client, the provider clients, the CSI gRPC server on --endpoint and the /metrics + /healthz endpoint,
 // and shuts all of it down cleanly on SIGTERM (kubelet's DaemonSet rollout) or SIGINT.
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
   createUnixGrpcClient,
@@ -32,9 +33,13 @@ import type { SecretProviderClass } from './cluster/kube/kube-types';
 import { isWorthReporting, WatchCache } from './cluster/kube/watch-cache';
 import { Mounter } from './volume/mounter';
 import { NodeServer } from './csi/node-server';
+import { PodStatusJournal } from './cluster/pod-status-journal';
 import { ProviderClients } from './provider-client/provider-clients';
 import { RotationGate } from './volume/rotation-gate';
 import { SecretSyncController, SecretSyncMetrics, syncSecretsAfterPublish } from './secret-sync';
+
+/** The restart journal's directory, beside the CSI socket (docs/operations.md). */
+export const POD_STATUS_JOURNAL_DIR = 'pod-status-journal';
 
 export async function main(args: string[]): Promise<void> {
   const { flags, help } = parseDriverFlags(args);
@@ -130,12 +135,19 @@ export async function main(args: string[]): Promise<void> {
     },
   });
   void secretSync.start();
+  // Next to the CSI socket: the plugin directory is a hostPath that outlives the driver's container.
+  const podStatusJournal = new PodStatusJournal({
+    dir: path.join(path.dirname(socketPath), POD_STATUS_JOURNAL_DIR),
+    onInvalidEntry: (file, why) =>
+      logger.warn('pod status journal: invalid entry deleted', { file, reason: why }),
+  });
   const nodeServer = new NodeServer({
     nodeId: flags.nodeid,
     mounter,
     providers,
     secretProviderClasses: new CachedSecretProviderClassSource(kube, spcCache),
     podStatuses: new KubePodStatusStore(kube),
+    podStatusJournal,
     pods: new KubePodSource(kube),
     driverName: flags.drivername,
     tokenPolicy,
@@ -150,6 +162,20 @@ export async function main(args: string[]): Promise<void> {
     onUnpublished: (targetPath) => secretSync.forget(targetPath),
   });
 
+  // Before CSI is served, so no publish or unpublish of a path can race its resumed write.
+  try {
+    const resumed = nodeServer.resumePendingPodStatuses();
+    if (resumed > 0)
+      logger.info('secretproviderclasspodstatus writes resumed from the journal', {
+        volumes: resumed,
+        dir: podStatusJournal.dir,
+      });
+  } catch (err) {
+    logger.error('pod status journal not read; SPCPS writes owed before the restart are not resumed', {
+      dir: podStatusJournal.dir,
+      error: (err as Error).message,
+    });
+  }
   const server = await startUnixGrpcServer({
     socketPath,
     services: csiServices({ nodeId: flags.nodeid, nodeServer, logger, driverName: flags.drivername }),
@@ -181,8 +207,10 @@ export async function main(args: string[]): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   await server.close(10_000);
-  // Let the last SPCPS deletes finish, but never hold a rollout for an API server that is away.
+  // Let the last SPCPS writes and deletes finish, but never hold a rollout for an API server that is
+  // away: a write still owed stays in the journal for the next start.
   await Promise.race([nodeServer.whenIdle(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  nodeServer.stop();
   identity.close();
   providers.close();
   await secretSync.stop();

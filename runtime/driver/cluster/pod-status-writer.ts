@@ -4,6 +4,7 @@
 // new. NodeUnpublishVolume deletes it again (best effort; the garbage collector does it too, through the
 // pod owner reference).
 import type { ObjectVersion } from '../../wire/provider-v1alpha1';
+import type { SecretProviderClassPodStatus } from './kube/kube-types';
 import { ErrorReason, ReasonedError } from '../error-reasons';
 import type { PodReference, PodSource, PodStatusStore } from './ports';
 import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from './pod-status';
@@ -59,17 +60,15 @@ export class PodStatusWriter {
     this.checked.add(targetPath);
   }
 
+  /** True when `status` is a republish whose SPCPS would be what this process last wrote (no write due). */
+  isUnchanged(status: PublishedStatus): boolean {
+    return status.remount && this.written.get(status.targetPath) === this.build(status).key;
+  }
+
   /** Writes the SPCPS after a successful provider call; rejects with a ReasonedError. */
   async save(status: PublishedStatus): Promise<void> {
-    const { pod, spcName, targetPath } = status;
-    const podStatus = buildPodStatus({
-      pod,
-      spcName,
-      nodeId: this.props.nodeId,
-      targetPath,
-      objectVersions: status.objectVersions,
-    });
-    const statusKey = JSON.stringify([podStatus.metadata, podStatus.status]);
+    const { pod, targetPath } = status;
+    const { podStatus, key: statusKey } = this.build(status);
     if (status.remount && this.written.get(targetPath) === statusKey) return;
     try {
       await this.props.store.createOrUpdate(podStatus);
@@ -93,6 +92,17 @@ export class PodStatusWriter {
     } finally {
       this.locations.delete(targetPath);
     }
+  }
+
+  private build(status: PublishedStatus): { podStatus: SecretProviderClassPodStatus; key: string } {
+    const podStatus = buildPodStatus({
+      pod: status.pod,
+      spcName: status.spcName,
+      nodeId: this.props.nodeId,
+      targetPath: status.targetPath,
+      objectVersions: status.objectVersions,
+    });
+    return { podStatus, key: JSON.stringify([podStatus.metadata, podStatus.status]) };
   }
 
   /** Upstream's pod check of an SPCPS target path (reference §2.3/§3.2). */

@@ -8,11 +8,14 @@
 //      while the tmpfs is mounted
 //   4. the provider call (provider-client/)
 //   5. the atomic write of its files (volume/atomic-writer.ts)
-//   6. the SecretProviderClassPodStatus (cluster/pod-status-writer.ts)
-//   7. the report: metrics, Events and logs (report/publish-reporter.ts), then secret sync (queued)
+//   6. the SecretProviderClassPodStatus: recorded in the restart journal (cluster/pod-status-journal.ts),
+//      then written after the answer, retried while the volume stays published (pending-pod-status-writes.ts)
+//   7. the report: metrics, Events and logs (report/publish-reporter.ts); secret sync is queued once the
+//      SPCPS exists (a bare pod's synced Secrets are owned by it)
 // Beyond upstream: every check of phase 3 before the provider is asked, a rotation interval counted from
 // the last successful check, a re-resolved provider socket, payload validation before any write, Events
-// for failed remounts and rotations, and an unpublish that never needs the API server.
+// for failed remounts and rotations, a first mount that does not wait for the API server's SPCPS write,
+// and an unpublish that never needs the API server.
 import type { Logger } from '../../common/logging/logger';
 import { DEFAULT_DRIVER_NAME, NodePublishVolumeRequest, NodeUnpublishVolumeRequest } from '../../wire/csi';
 import type { ObjectVersion } from '../../wire/provider-v1alpha1';
@@ -25,7 +28,8 @@ import type {
   TokenPolicySource,
 } from '../cluster/ports';
 import type { SecretProviderClass } from '../cluster/kube/kube-types';
-import { PodStatusWriter } from '../cluster/pod-status-writer';
+import type { PendingPodStatus, PodStatusJournal } from '../cluster/pod-status-journal';
+import { PodStatusWriter, PublishedStatus } from '../cluster/pod-status-writer';
 import { ErrorReason } from '../error-reasons';
 import { buildMountRequest } from '../provider-client/mount-request';
 import type { ProviderClients } from '../provider-client/provider-clients';
@@ -35,6 +39,7 @@ import { PublishReport, PublishReporter } from '../report/publish-reporter';
 import { forgetVolume, writePayloadAtomically } from '../volume/atomic-writer';
 import type { Mounter } from '../volume/mounter';
 import type { RotationGate } from '../volume/rotation-gate';
+import { PendingPodStatusWrites } from './pending-pod-status-writes';
 import { parsePublishRequest, parseUnpublishRequest, PublishRequest } from './publish-request';
 import { PublishError } from './publish-error';
 import { resolveSecretProviderClass } from './secret-provider-class';
@@ -60,6 +65,13 @@ export interface NodeServerProps {
   readonly providers: ProviderClients;
   readonly secretProviderClasses: SecretProviderClassSource;
   readonly podStatuses: PodStatusStore;
+  /**
+   * Where the SPCPS writes still owed are recorded before NodePublishVolume answers (next to the CSI
+   * socket); a journal that cannot be written makes the publish write the SPCPS before answering.
+   */
+  readonly podStatusJournal: PodStatusJournal;
+  /** Retry delays of a failed SPCPS write, doubled per failure. @default { initialMs: 500, maxMs: 30000 } */
+  readonly podStatusRetry?: { readonly initialMs: number; readonly maxMs: number };
   /** Pods, read when a volume's SPCPS is first written, to check its target path against the pod. */
   readonly pods: PodSource;
   /** The CSI driver name a pod's volume must name. @default 'secrets-store.csi.k8s.io' */
@@ -90,6 +102,7 @@ export class NodeServer {
   /** Work a call started but does not wait for (SPCPS deletes at unpublish). */
   private readonly background = new Set<Promise<void>>();
   private readonly podStatuses: PodStatusWriter;
+  private readonly pendingStatuses: PendingPodStatusWrites;
   private readonly reporter: PublishReporter;
   private readonly driverName: string;
   /**
@@ -114,6 +127,40 @@ export class NodeServer {
       events: props.events,
       logger: props.logger,
     });
+    this.pendingStatuses = new PendingPodStatusWrites({
+      writer: this.podStatuses,
+      journal: props.podStatusJournal,
+      serialized: (targetPath, fn) => this.serialized(targetPath, fn),
+      initialBackoffMs: props.podStatusRetry?.initialMs,
+      maxBackoffMs: props.podStatusRetry?.maxMs,
+      onRetry: (status, err, failures, retryInMs) =>
+        this.reporter.podStatusRetrying(status, err, failures, retryInMs),
+      onGaveUp: (status, err) => this.reporter.podStatusRefused(status, err),
+      onFollowUpFailed: (status, err) => this.reporter.podStatusFollowUpFailed(status, err),
+      onJournalNotCleaned: (targetPath, err) => this.reporter.podStatusJournalNotCleaned(targetPath, err),
+    });
+  }
+
+  /**
+   * At start, before CSI is served: owes again every SPCPS write the journal holds whose target path is
+   * still a mount point (the driver restarted before writing it); other entries are dropped. Returns the
+   * number of writes resumed. The journal checks each entry's shape; the path is only looked up in the
+   * mount table here.
+   */
+  resumePendingPodStatuses(): number {
+    let resumed = 0;
+    for (const entry of this.props.podStatusJournal.readAll()) {
+      if (!this.isMountPoint(entry.targetPath)) {
+        this.pendingStatuses.cancel(entry.targetPath); // the volume is gone: nothing is owed
+        continue;
+      }
+      this.pendingStatuses.submit({
+        status: { ...entry, remount: false },
+        written: () => this.syncResumedVolume(entry),
+      });
+      resumed++;
+    }
+    return resumed;
   }
 
   /** NodePublishVolume; rejects with a PublishError. `deadline` is kubelet's call deadline. */
@@ -186,15 +233,26 @@ export class NodeServer {
       const contentChanged = this.writeFiles(request, answer.files);
       if (contentChanged) this.unsynced.add(targetPath);
 
-      await this.podStatuses
-        .save({ pod, spcName: request.spcName, targetPath, objectVersions: answer.objectVersions, remount })
-        .catch((err: unknown) => {
-          throw PublishError.wrap(
-            `failed to create secret provider class pod status for pod ${pod.namespace}/${pod.name}`,
-            err,
-            ErrorReason.FailedToCreatePodStatus,
-          );
+      const status: PublishedStatus = {
+        pod,
+        spcName: request.spcName,
+        targetPath,
+        objectVersions: answer.objectVersions,
+        remount,
+      };
+      // Secret sync follows the SPCPS (a bare pod's synced Secrets are owned by it).
+      const syncAfterwards = () =>
+        this.syncSecrets(report, {
+          pod,
+          spc,
+          targetPath,
+          objectVersions: answer.objectVersions,
+          contentChanged: this.unsynced.delete(targetPath), // this call's change, or one not synced yet
+          remount,
         });
+      const owed = this.pendingStatuses.has(targetPath) || !this.podStatuses.isUnchanged(status);
+      const inBackground = owed && this.journalPodStatus(report, status);
+      if (owed && !inBackground) await this.savePodStatus(status);
       this.props.rotation?.recordSuccess(targetPath);
 
       report.published({
@@ -204,14 +262,8 @@ export class NodeServer {
         files: answer.files.length,
         lastKnownContent: answer.lastKnownContent,
       });
-      await this.syncSecrets(report, {
-        pod,
-        spc,
-        targetPath,
-        objectVersions: answer.objectVersions,
-        contentChanged: this.unsynced.delete(targetPath), // this call's change, or one not synced yet
-        remount,
-      });
+      if (inBackground) this.pendingStatuses.submit({ status, written: syncAfterwards });
+      else await syncAfterwards();
     } catch (err) {
       const failure = PublishError.from(err, ErrorReason.FailedToMount);
       // A failed first mount leaves nothing behind, so kubelet's retry starts fresh.
@@ -243,6 +295,7 @@ export class NodeServer {
       }
       this.props.rotation?.forget(targetPath);
       this.unsynced.delete(targetPath);
+      this.pendingStatuses.cancel(targetPath);
       forgetVolume(targetPath);
       // Upstream leaves the SPCPS to the garbage collector (pod deleted → SPCPS deleted); deleting it here
       // also covers a slow or absent GC. In the background: the pod's teardown never waits for the API
@@ -257,9 +310,63 @@ export class NodeServer {
     });
   }
 
-  /** Resolves when the work calls left running in the background has finished (tests, shutdown). */
+  /**
+   * Resolves when the work calls left running in the background has finished, SPCPS writes still owed
+   * included (tests; shutdown, raced with a timeout: a write that keeps failing is retried for as long as
+   * its volume stays published).
+   */
   async whenIdle(): Promise<void> {
-    while (this.background.size > 0) await Promise.all([...this.background]);
+    while (this.background.size > 0 || this.pendingStatuses.size > 0) {
+      await Promise.all([...this.background]);
+      await this.pendingStatuses.idle();
+    }
+  }
+
+  /** Shutdown: no more SPCPS retries; the journal keeps what is still owed for the next start. */
+  stop(): void {
+    this.pendingStatuses.stop();
+  }
+
+  /**
+   * Records the SPCPS write the publish still owes; true when it was recorded (the write then runs after
+   * the answer). False when the journal cannot be written: the caller writes it before answering, so a
+   * restart can never lose it.
+   */
+  private journalPodStatus(report: PublishReport, status: PendingPodStatus): boolean {
+    try {
+      this.props.podStatusJournal.record(status);
+      return true;
+    } catch (err) {
+      report.podStatusJournalFailed(this.props.podStatusJournal.dir, err);
+      return false;
+    }
+  }
+
+  /** The SPCPS write before the answer (upstream's order): its failure fails the publish, as upstream. */
+  private async savePodStatus(status: PublishedStatus): Promise<void> {
+    this.pendingStatuses.cancel(status.targetPath); // this write replaces one still owed
+    await this.podStatuses.save(status).catch((err: unknown) => {
+      throw PublishError.wrap(
+        `failed to create secret provider class pod status for pod ${status.pod.namespace}/${status.pod.name}`,
+        err,
+        ErrorReason.FailedToCreatePodStatus,
+      );
+    });
+  }
+
+  /** After a restart, the SPCPS of a volume was written from the journal: its secret sync follows. */
+  private async syncResumedVolume(entry: PendingPodStatus): Promise<void> {
+    if (!this.props.onPublished) return;
+    const spc = await this.props.secretProviderClasses.get(entry.pod.namespace, entry.spcName);
+    await this.props.onPublished({ ...entry, spc, contentChanged: true, remount: false });
+  }
+
+  private isMountPoint(targetPath: string): boolean {
+    try {
+      return this.props.mounter.isMountPoint(targetPath);
+    } catch {
+      return false; // gone
+    }
   }
 
   private inBackground(work: Promise<void>): void {

@@ -40,6 +40,21 @@ const OUTAGE_WORDS: Record<LastKnownContentNotice['reason'], string> = {
   keyvault_network: 'could not be reached',
 };
 
+/** The SPCPS write a report line is about. */
+export interface PublishedPodStatus {
+  readonly pod: PodReference;
+  readonly spcName: string;
+  readonly targetPath: string;
+}
+
+function podStatusFields(status: PublishedPodStatus): Record<string, string> {
+  return {
+    pod: `${status.pod.namespace}/${status.pod.name}`,
+    secretProviderClass: status.spcName,
+    targetPath: status.targetPath,
+  };
+}
+
 /** A failure as the reporter sees it: upstream's message and `error_type` reason. */
 export interface ReportedFailure {
   readonly message: string;
@@ -70,6 +85,50 @@ export class PublishReporter {
 
   unpublishFailed(): void {
     this.props.metrics.nodeUnpublishError.inc({ os_type: OS_TYPE });
+  }
+
+  /**
+   * A background SPCPS write failed and is retried: logged at the 1st, 2nd, 4th, 8th... failure, so an
+   * API server outage of hours stays a few lines per volume.
+   */
+  podStatusRetrying(status: PublishedPodStatus, err: unknown, failures: number, retryInMs: number): void {
+    if ((failures & (failures - 1)) !== 0) return;
+    this.props.logger.warn(
+      'secretproviderclasspodstatus not written yet; the volume is mounted, its secret sync waits for it; retrying',
+      { ...podStatusFields(status), error: (err as Error).message, failures, retryInMs },
+    );
+  }
+
+  /** The API server refused a background SPCPS write for good (RBAC, validation): dropped, never synced. */
+  podStatusRefused(status: PublishedPodStatus, err: unknown): void {
+    const message = (err as Error).message;
+    this.props.logger.error(
+      'secretproviderclasspodstatus refused by the API server; not retried: the volume stays mounted without it and its Secrets are not synced until the next publish',
+      { ...podStatusFields(status), error: message },
+    );
+    this.props.events.record(
+      status.pod,
+      'Warning',
+      'FailedToCreatePodStatus',
+      `failed to create secret provider class pod status for spc ${status.pod.namespace}/${status.spcName}; ` +
+        `the volume is mounted, its secret sync waits for the next publish: ${message}`,
+    );
+  }
+
+  /** What follows a written SPCPS (secret sync of a volume resumed after a restart) failed. */
+  podStatusFollowUpFailed(status: PublishedPodStatus, err: unknown): void {
+    this.props.logger.warn('secret sync after the secretproviderclasspodstatus was written failed', {
+      ...podStatusFields(status),
+      error: (err as Error).message,
+    });
+  }
+
+  /** A journal entry no longer owed could not be deleted: a restart writes that SPCPS once more. */
+  podStatusJournalNotCleaned(targetPath: string, err: unknown): void {
+    this.props.logger.warn('pod status journal entry not deleted; a driver restart rewrites its SPCPS once', {
+      targetPath,
+      error: (err as Error).message,
+    });
   }
 
   /** The SPCPS delete at unpublish is best effort: the garbage collector removes it with the pod. */
@@ -176,6 +235,14 @@ export class PublishReport {
   /** The tmpfs mounted by a failed first publish could not be removed again. */
   cleanupFailed(err: unknown): void {
     this.log.error('unmounting after a failed publish failed', { error: (err as Error).message });
+  }
+
+  /** The journal could not record the SPCPS write: this publish writes it before answering. */
+  podStatusJournalFailed(dir: string, err: unknown): void {
+    this.log.warn(
+      'pod status journal not writable; the secretproviderclasspodstatus is written before answering. Make the directory writable by the driver to answer first',
+      { dir, error: (err as Error).message },
+    );
   }
 
   /** Secret sync after a successful publish failed; the mount itself stands. */

@@ -87,6 +87,8 @@ const NOT_MOUNT_TEXTS: Record<string, string> = {
   'runtime/driver/volume/mounter.ts':
     'the mount(8) failure; it reaches events as "failed to mount tmpfs ..."',
   'runtime/provider/content/pkcs12.ts': 'inner PKCS#12 parser texts, wrapped as "pkcs12: ..."',
+  'runtime/driver/cluster/pod-status-journal.ts':
+    'the SPCPS journal read at process start-up, before CSI is served: logged, never a mount text',
 };
 
 /** Texts that only wrap an inner one (matched by a generic entry on purpose). */

@@ -34,6 +34,7 @@ import {
   createSecretProviderClass,
   createTestCsiDriver,
   eventually,
+  writtenPodStatus,
 } from './support/kube-test-support';
 import { ScriptedProvider } from './support/scripted-provider';
 
@@ -158,6 +159,27 @@ maybe('the driver on a bad day (real apiserver behind a fault proxy)', () => {
     expect(mounted(target)).toBe(false);
     return `${grpc.status[err.code]}: ${err.details.slice(0, 160)}...`;
   }
+
+  /** Only the SPCPS writes answered 503: everything else the apiserver answers. */
+  const SPCPS_WRITES_REFUSED: ApiFault = {
+    kind: 'status',
+    status: 503,
+    only: { pathIncludes: '/secretproviderclasspodstatuses', methods: ['POST', 'PUT'] },
+  };
+  const refusedSpcpsWrites = (since: number) =>
+    proxy.received(
+      since,
+      (r) => r.path.includes('/secretproviderclasspodstatuses') && r.answeredBy === 'fault',
+    ).length;
+  const journalEntries = (d: DriverProcess): string[] => {
+    const dir = path.join(d.dir, 'pod-status-journal');
+    return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  };
+  const podStatusOf = (v: Volume) =>
+    kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `${v.pod.name}-${NS}-${v.spc}`, NS).then(
+      () => true,
+      (e: { reason?: string }) => (e.reason === 'NotFound' ? false : Promise.reject(e)),
+    );
 
   /** Requests per second the proxy saw over `ms` under `fault` (no tight retry loop). */
   async function requestRate(fault: ApiFault, ms: number): Promise<number> {
@@ -385,6 +407,84 @@ maybe('the driver on a bad day (real apiserver behind a fault proxy)', () => {
       podSaw: `republish OK (content kept); a new pod: ${grpc.status[err.code]} "failed to mount secrets store objects..." until the provider is back, then OK`,
       kept: 'mounted content and synced Secret at crash-v1 during the crash; crash-v2 after the restart, without restarting the driver',
     });
+  }, 120_000);
+
+  it('apiserver refuses SPCPS writes (503): the mount succeeds at once, the SPCPS and the synced Secret follow once it answers', async () => {
+    await scenarioSpc('spcps-refused', 'refused-v1');
+    await proxy.setFault(SPCPS_WRITES_REFUSED);
+    const since = Date.now();
+    const v = await newVolume('spcps-refused');
+    await publish(v); // upstream fails this call with FailedToCreatePodStatus
+    expect(content(v)).toBe('refused-v1');
+    await eventually('the SPCPS write retried', async () => refusedSpcpsWrites(since) >= 2, 30_000);
+    expect(await podStatusOf(v)).toBe(false);
+    expect(journalEntries(driver)).toHaveLength(1); // the write owed, for a restart
+    // The synced Secret of a bare pod is owned by its SPCPS: no sync before the SPCPS exists.
+    expect(await syncedValue('spcps-refused')).toBeUndefined();
+    await proxy.setFault({ kind: 'none' });
+    const written = await writtenPodStatus(kube, NS, `${v.pod.name}-${NS}-spcps-refused`, () => true, 45_000);
+    expect(written.status?.objects).toEqual([{ id: 'secret/password', version: 'refused-v1' }]);
+    await eventually(
+      'the Secret synced after its SPCPS',
+      async () => (await syncedValue('spcps-refused')) === 'refused-v1',
+    );
+    const secret = await kube.get<Secret>(SECRETS, 'spcps-refused', NS);
+    expect(secret.metadata.ownerReferences?.map((o) => o.uid)).toEqual([written.metadata.uid]);
+    expect(journalEntries(driver)).toEqual([]);
+    await driver.unpublish({ volume_id: 'v', target_path: v.target });
+    table.push({
+      fault: 'apiserver refuses every SPCPS write (503)',
+      podSaw: 'NodePublish OK at once (upstream: FailedToCreatePodStatus, kubelet retries)',
+      kept: `the write owed in the journal, retried with backoff (${refusedSpcpsWrites(since)} refused); SPCPS, then the synced Secret, once the apiserver takes it`,
+    });
+  }, 120_000);
+
+  it('driver restart while an SPCPS write is owed: the new process writes it from the journal, then syncs', async () => {
+    await scenarioSpc('journal', 'journal-v1');
+    const pluginDir = path.join(root, 'plugin-journal');
+    const start = () =>
+      DriverProcess.start({
+        name: 'ours',
+        ...ourDriverCommand(),
+        providerDir,
+        kubeconfig,
+        nodeId: 'node-journal',
+        pluginDir,
+        extraArgs: [`--drivername=${DRIVER_NAME}`],
+      });
+    await proxy.setFault(SPCPS_WRITES_REFUSED);
+    let second = await start();
+    try {
+      const v = await newVolume('journal');
+      await second.publish(publishRequest({ targetPath: v.target, spc: v.spc, pod: v.pod }));
+      expect(journalEntries(second)).toHaveLength(1);
+      expect(await second.stop()).toBe(0); // waits up to 5 s for the write, then leaves it to the journal
+      expect(mounted(v.target)).toBe(true);
+      expect(journalEntries(second)).toHaveLength(1);
+      expect(await podStatusOf(v)).toBe(false);
+      second = await start();
+      expect(second.logs).toContain('secretproviderclasspodstatus writes resumed from the journal');
+      await proxy.setFault({ kind: 'none' });
+      const written = await writtenPodStatus(kube, NS, `${v.pod.name}-${NS}-journal`, () => true, 45_000);
+      expect(written.metadata.labels).toEqual({
+        'internal.secrets-store.csi.k8s.io/node-name': 'node-journal',
+      });
+      expect(written.status?.targetPath).toBe(v.target);
+      await eventually(
+        'the Secret synced by the new process',
+        async () => (await syncedValue('journal')) === 'journal-v1',
+      );
+      expect(journalEntries(second)).toEqual([]);
+      await second.unpublish({ volume_id: 'v', target_path: v.target });
+      table.push({
+        fault: 'driver restart (SIGTERM) while the SPCPS write is refused',
+        podSaw: 'NodePublish OK; the tmpfs stays mounted across the restart',
+        kept: 'the write owed, in the journal beside the CSI socket; the new process writes the SPCPS once the apiserver takes it, then syncs the Secret',
+      });
+    } finally {
+      await second.stop();
+      fs.rmSync(pluginDir, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('driver restart with live mounts: content stays mounted, sync rebuilt from the SPCPS, rotation and unpublish work', async () => {

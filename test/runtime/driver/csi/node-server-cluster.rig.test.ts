@@ -27,6 +27,7 @@ import {
   createPodWithSecretsStoreVolumes,
   createSecretProviderClass,
   eventually,
+  writtenPodStatus,
 } from '../support/kube-test-support';
 import { ScriptedProvider } from '../support/scripted-provider';
 
@@ -90,11 +91,8 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe(SECRET_VALUE);
     expect(fs.statSync(path.join(target, 'db-password')).mode & 0o777).toBe(0o600);
 
-    const status = await cluster.kube.get<SecretProviderClassPodStatus>(
-      SECRET_PROVIDER_CLASS_POD_STATUSES,
-      `web-0-${NS}-spc`,
-      NS,
-    );
+    // Written after the answer (docs/compatibility.md).
+    const status = await writtenPodStatus(cluster.kube, NS, `web-0-${NS}-spc`);
     expect(status.metadata.labels).toEqual({ 'internal.secrets-store.csi.k8s.io/node-name': h.nodeId });
     expect(status.metadata.ownerReferences).toEqual([
       { apiVersion: 'v1', kind: 'Pod', name: 'web-0', uid: pod.metadata.uid },
@@ -134,10 +132,11 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     // The new pod mounts before the old volume is torn down: the SPCPS exists and must be taken over.
     await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) }));
     const name = `db-0-${NS}-spc`;
-    let status = await cluster.kube.get<SecretProviderClassPodStatus>(
-      SECRET_PROVIDER_CLASS_POD_STATUSES,
-      name,
+    let status = await writtenPodStatus(
+      cluster.kube,
       NS,
+      name,
+      (s) => s.metadata.ownerReferences?.[0]?.uid === pod.metadata.uid,
     );
     expect(status.metadata.ownerReferences).toEqual([
       { apiVersion: 'v1', kind: 'Pod', name: 'db-0', uid: pod.metadata.uid },
@@ -174,6 +173,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
       clock += 120_000;
       const from = cluster.kube.requests.length;
       await h.publish(req);
+      await h.idle(); // the SPCPS write runs after the answer
       // Each SPCPS request of this rotation, as "<verb> <object name or ''>".
       return cluster.kube.requests
         .slice(from)
@@ -184,6 +184,7 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
       cluster.kube.get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, name, NS);
     try {
       await h.publish(req);
+      await h.idle();
       expect(await rotateTo('v2')).toEqual([`PUT ${name}`]);
       expect((await status()).status?.objects).toEqual([{ id: 'secret/db-password', version: 'v2' }]);
 
@@ -323,10 +324,11 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
       await h.publish(req); // a rotation that rewrites the SPCPS
       provider.answer = saved;
       expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe('rotated');
-      const status = await cluster.kube.get<SecretProviderClassPodStatus>(
-        SECRET_PROVIDER_CLASS_POD_STATUSES,
-        `checked-once-0-${NS}-spc`,
+      const status = await writtenPodStatus(
+        cluster.kube,
         NS,
+        `checked-once-0-${NS}-spc`,
+        (s) => s.status?.objects?.[0]?.version === 'v2',
       );
       expect(status.status?.objects).toEqual([{ id: 'secret/db-password', version: 'v2' }]);
       expect(podGets()).toBe(1);

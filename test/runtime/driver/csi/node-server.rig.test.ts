@@ -28,6 +28,7 @@ import {
   ensureSecretsStoreCrds,
   eventually,
   freshNamespace,
+  writtenPodStatus,
 } from '../support/kube-test-support';
 import { ScriptedProvider } from '../support/scripted-provider';
 import { lastKnownContentMetadata } from '../../../../runtime/wire/last-known-content';
@@ -64,12 +65,6 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       namespace: NS,
     });
     return list.items.filter((s) => s.metadata.ownerReferences?.some((o) => o.uid === POD.uid));
-  }
-
-  async function podStatus(name: string): Promise<SecretProviderClassPodStatus | undefined> {
-    return cluster.kube
-      .get<SecretProviderClassPodStatus>(SECRET_PROVIDER_CLASS_POD_STATUSES, name, NS)
-      .catch(() => undefined);
   }
 
   /** SPCPS writes (create, update, delete) the driver sent since `from`. */
@@ -264,7 +259,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       expect(req.target_path).toBe(target);
       expect(req.current_object_version).toEqual([]);
       expect(provider.authorities).toEqual(['localhost']);
-      const written = await podStatus(`${POD.name}-${NS}-spc`);
+      const written = await writtenPodStatus(cluster.kube, NS, `${POD.name}-${NS}-spc`); // after the answer
       expect({
         apiVersion: written?.apiVersion,
         kind: written?.kind,
@@ -535,7 +530,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
     it('unmounts, removes the directory and is idempotent', async () => {
       const target = h.targetPath(POD.uid);
       await h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: POD }));
-      expect(await podStatuses()).toHaveLength(1);
+      await writtenPodStatus(cluster.kube, NS, `${POD.name}-${NS}-spc`);
       await h.unpublish({ volume_id: 'v', target_path: target });
       expect(fs.existsSync(target)).toBe(false);
       // The SPCPS is deleted in the background: the unmount never waits for the API server.
@@ -562,6 +557,7 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       }
       // 10 republishes over 2.5 intervals: one provider call per elapsed interval, not one per republish.
       expect(provider.requests).toHaveLength(1 + 2);
+      await h.idle(); // the first mount's SPCPS write runs after its answer
       expect(podStatusWrites(writesBefore)).toBe(1); // unchanged versions: no SPCPS write per check
       expect(await h.metricsText()).toMatch(
         /rotation_reconcile_total\{os_type="linux",provider="scripted",rotated="false"\} 2/,
@@ -581,9 +577,14 @@ maybe('CSI node driver over its unix socket (real tmpfs, real provider socket, r
       clock += INTERVAL;
       await h.publish(req);
       expect(fs.readFileSync(path.join(target, 's1'), 'utf8')).toBe('rotated');
-      expect((await podStatus(`${POD.name}-${NS}-spc`))?.status?.objects).toEqual([
-        { id: 'secret/s1', version: 'v2' },
-      ]);
+      const rotated = await writtenPodStatus(
+        cluster.kube,
+        NS,
+        `${POD.name}-${NS}-spc`,
+        (s) => s.status?.objects?.[0]?.version === 'v2',
+      );
+      expect(rotated.status?.objects).toEqual([{ id: 'secret/s1', version: 'v2' }]);
+      await h.idle();
       expect(podStatusWrites(writesBefore)).toBe(2);
       expect(await eventsOnPod(1)).toEqual([
         {

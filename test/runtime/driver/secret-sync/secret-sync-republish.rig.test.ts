@@ -88,13 +88,16 @@ maybe('secret sync after NodePublishVolume (production hook)', () => {
     };
 
     await h.publish(req); // first mount: the Secret is created
-    await controller.idle(); // the sync runs after the NodePublishVolume answer
+    // The sync is queued once the SPCPS is written, after the NodePublishVolume answer.
+    await h.idle();
+    await controller.idle();
     expect(await secretValue()).toBe('rotating-value-1');
     const afterFirstMount = syncKube.requests.length;
     expect(afterFirstMount).toBeGreaterThan(0);
 
     clock += INTERVAL;
     await h.publish(req); // rotation check, content unchanged
+    await h.idle();
     await controller.idle();
     expect(provider.requests).toHaveLength(2);
     expect(syncKube.requests.slice(afterFirstMount)).toEqual([]);
@@ -102,6 +105,7 @@ maybe('secret sync after NodePublishVolume (production hook)', () => {
     password = 'rotating-value-2';
     clock += INTERVAL;
     await h.publish(req); // rotation check, content changed: the Secret follows
+    await h.idle();
     await controller.idle();
     expect(fs.readFileSync(path.join(target, 'password'), 'utf8')).toBe('rotating-value-2');
     expect(syncKube.requests.length).toBeGreaterThan(afterFirstMount);
@@ -114,6 +118,7 @@ maybe('secret sync after NodePublishVolume (production hook)', () => {
     const afterRecreate = syncKube.requests.length;
     clock += INTERVAL;
     await h.publish(req);
+    await h.idle();
     await controller.idle();
     expect(provider.requests).toHaveLength(4);
     expect(syncKube.requests.slice(afterRecreate)).toEqual([]);

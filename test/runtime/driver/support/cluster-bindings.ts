@@ -21,27 +21,43 @@ import { createTestCsiDriver } from './kube-test-support';
 let instances = 0;
 
 export class ClusterBindings {
-  readonly kube = new CountingKubeClient(loadKubeConfigFile(rig().kubeconfig));
-  readonly spcCache = new WatchCache<SecretProviderClass>({
-    client: this.kube,
-    resource: SECRET_PROVIDER_CLASSES,
-  });
-  readonly secretProviderClasses = new CachedSecretProviderClassSource(this.kube, this.spcCache);
-  readonly podStatuses = new KubePodStatusStore(this.kube);
-  readonly pods = new KubePodSource(this.kube);
-  readonly recorder = new EventRecorder({
-    client: this.kube,
-    component: 'csi-secrets-store-rotation',
-    host: 'node-under-test',
-  });
-  readonly events = new KubePodEventRecorder(this.recorder);
+  /**
+   * @param kubeconfigFile where the client goes: the rig's kube-apiserver, or a fault proxy in front of
+   *   it (harness/rig/apiserver-fault-proxy.ts)
+   */
+  constructor(kubeconfigFile: string = rig().kubeconfig) {
+    this.kube = new CountingKubeClient(loadKubeConfigFile(kubeconfigFile));
+    this.spcCache = new WatchCache<SecretProviderClass>({
+      client: this.kube,
+      resource: SECRET_PROVIDER_CLASSES,
+    });
+    this.secretProviderClasses = new CachedSecretProviderClassSource(this.kube, this.spcCache);
+    this.podStatuses = new KubePodStatusStore(this.kube);
+    this.pods = new KubePodSource(this.kube);
+    this.recorder = new EventRecorder({
+      client: this.kube,
+      component: 'csi-secrets-store-rotation',
+      host: 'node-under-test',
+    });
+    this.events = new KubePodEventRecorder(this.recorder);
+    this.csiDriver = csiDriverCache(this.kube, this.csiDriverName);
+    this.tokenPolicy = new KubeTokenPolicySource(this.csiDriver, this.csiDriverName);
+  }
+
+  readonly kube: CountingKubeClient;
+  readonly spcCache: WatchCache<SecretProviderClass>;
+  readonly secretProviderClasses: CachedSecretProviderClassSource;
+  readonly podStatuses: KubePodStatusStore;
+  readonly pods: KubePodSource;
+  readonly recorder: EventRecorder;
+  readonly events: KubePodEventRecorder;
   /**
    * The token policy read from a real CSIDriver object of this instance's own (with tokenRequests, as
    * an install with workload identity renders it), named apart so tests never share the cluster-wide one.
    */
   readonly csiDriverName = `tokens-${process.pid}-${++instances}.secrets-store.test`;
-  private readonly csiDriver = csiDriverCache(this.kube, this.csiDriverName);
-  readonly tokenPolicy = new KubeTokenPolicySource(this.csiDriver, this.csiDriverName);
+  private readonly csiDriver: ReturnType<typeof csiDriverCache>;
+  readonly tokenPolicy: KubeTokenPolicySource;
 
   /** Waits until every Event recorded so far is written (the recorder queues them). */
   flushEvents(): Promise<void> {

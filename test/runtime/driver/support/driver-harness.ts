@@ -18,6 +18,7 @@ import type {
   SecretProviderClassSource,
   TokenPolicySource,
 } from '../../../../runtime/driver/cluster/ports';
+import { PodStatusJournal } from '../../../../runtime/driver/cluster/pod-status-journal';
 import { csiServices } from '../../../../runtime/driver/csi/services';
 import { DriverMetrics } from '../../../../runtime/driver/report/driver-metrics';
 import { Mounter, readMountPoints } from '../../../../runtime/driver/volume/mounter';
@@ -85,6 +86,8 @@ export interface DriverHarnessProps {
   readonly providerBackoffMs?: number;
   /** `--provider-start-wait` (provider-start-wait.test.ts tests the wait itself). @default 300 */
   readonly providerStartWaitMs?: number;
+  /** Retry delays of a failed background SPCPS write. @default the driver's (500 ms .. 30 s) */
+  readonly podStatusRetry?: { readonly initialMs: number; readonly maxMs: number };
 }
 
 export class DriverHarness {
@@ -92,6 +95,8 @@ export class DriverHarness {
   readonly providersDir = path.join(this.root, 'providers');
   readonly extraProvidersDir = path.join(this.root, 'providers-extra');
   readonly socketPath = path.join(this.root, 'csi.sock');
+  /** The SPCPS restart journal, beside the socket as in the driver process. */
+  readonly journalDir = path.join(this.root, 'pod-status-journal');
   readonly logLines: string[] = [];
   readonly metrics = new DriverMetrics();
   readonly nodeId: string;
@@ -108,6 +113,7 @@ export class DriverHarness {
     fs.mkdirSync(this.extraProvidersDir);
   }
 
+  /** Starts the driver; the SPCPS writes its journal holds are resumed first, as at a driver start. */
   async start(): Promise<void> {
     const logger = new Logger({ level: 'debug', sink: (line) => this.logLines.push(line) });
     this.providers = new ProviderClients({
@@ -132,7 +138,17 @@ export class DriverHarness {
           ? new RotationGate({ pollIntervalMs: this.props.rotationPollIntervalMs, now: this.props.now })
           : undefined,
       onPublished: this.props.onPublished,
+      podStatusJournal: new PodStatusJournal({
+        dir: this.journalDir,
+        onInvalidEntry: (file, why) => this.logLines.push(`invalid journal entry ${file}: ${why}`),
+      }),
+      podStatusRetry: this.props.podStatusRetry,
     }));
+    try {
+      nodeServer.resumePendingPodStatuses();
+    } catch (err) {
+      this.logLines.push(`pod status journal not read: ${(err as Error).message}`); // as main.ts logs it
+    }
     this.server = await startUnixGrpcServer({
       socketPath: this.socketPath,
       services: csiServices({ nodeId: this.nodeId, nodeServer, logger }),
@@ -155,9 +171,35 @@ export class DriverHarness {
     });
   }
 
-  /** Waits for the work the driver left running after answering (the SPCPS delete of an unpublish). */
-  async idle(): Promise<void> {
-    await this.nodeServer?.whenIdle();
+  /**
+   * Waits, at most `timeoutMs`, for the work the driver left running after answering: the SPCPS write of
+   * a publish, the SPCPS delete of an unpublish.
+   */
+  async idle(timeoutMs = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the driver's background work did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.nodeServer?.whenIdle(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A driver restart that keeps the node as it is (mounts, journal): the gRPC server and the node server
+   * go, new ones start with the same directories, as a restarted driver container would.
+   */
+  async restart(): Promise<void> {
+    for (const c of [this.node, this.identity, this.controller]) c?.close();
+    this.nodeServer?.stop();
+    this.providers?.close();
+    await this.server?.close(1000);
+    await this.start();
   }
 
   publish(request: unknown): Promise<unknown> {
@@ -178,6 +220,7 @@ export class DriverHarness {
 
   async stop(): Promise<void> {
     for (const c of [this.node, this.identity, this.controller]) c?.close();
+    this.nodeServer?.stop();
     this.providers?.close();
     await this.server?.close(1000);
     // Never leave a tmpfs behind, whatever a test did.

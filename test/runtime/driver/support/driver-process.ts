@@ -39,11 +39,17 @@ export interface DriverProcessProps {
   readonly nodeId?: string;
   /** Extra flags. @default [] */
   readonly extraArgs?: string[];
+  /**
+   * The plugin directory of the CSI socket, kept across a stop (a restarted driver finds what it left
+   * there, e.g. the SPCPS journal). @default a fresh directory, removed at stop
+   */
+  readonly pluginDir?: string;
 }
 
 export class DriverProcess {
   static async start(props: DriverProcessProps): Promise<DriverProcess> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `drv-${props.name}-`));
+    const dir = props.pluginDir ?? fs.mkdtempSync(path.join(os.tmpdir(), `drv-${props.name}-`));
+    fs.mkdirSync(dir, { recursive: true });
     const socketPath = path.join(dir, 'csi.sock');
     const metricsPort = await freePort();
     const args = [
@@ -59,7 +65,7 @@ export class DriverProcess {
       env: { ...process.env, KUBECONFIG: props.kubeconfig },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const driver = new DriverProcess(props.name, child, socketPath, metricsPort, dir);
+    const driver = new DriverProcess(props.name, child, socketPath, metricsPort, dir, !props.pluginDir);
     const deadline = Date.now() + 60_000;
     for (let i = 0; i < 1200; i++) {
       if (driver.exitCode !== undefined)
@@ -93,6 +99,7 @@ export class DriverProcess {
     readonly socketPath: string,
     readonly metricsPort: number,
     readonly dir: string,
+    private readonly removeDirAtStop = true,
   ) {
     child.stdout?.on('data', (d: Buffer) => (this.logs += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.logs += d.toString()));
@@ -155,7 +162,7 @@ export class DriverProcess {
       await this.exited;
       clearTimeout(timer);
     }
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (this.removeDirAtStop) fs.rmSync(this.dir, { recursive: true, force: true });
     return this.exitCode;
   }
 }

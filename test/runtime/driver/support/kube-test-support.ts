@@ -10,9 +10,15 @@ import {
 import {
   CSI_DRIVERS,
   PODS,
+  SECRET_PROVIDER_CLASS_POD_STATUSES,
   SECRET_PROVIDER_CLASSES,
 } from '../../../../runtime/driver/cluster/kube/kube-resources';
-import { KubeResourceObject, Pod } from '../../../../runtime/driver/cluster/kube/kube-types';
+import {
+  KubeResourceObject,
+  Pod,
+  SecretProviderClassPodStatus,
+} from '../../../../runtime/driver/cluster/kube/kube-types';
+import { waitUntil } from '../../../../harness/rig/processes';
 import { rig } from '../../../../harness/rig/rig-env';
 
 export const CRDS: KubeResource = {
@@ -60,6 +66,36 @@ export async function eventually<T>(
   throw new Error(
     `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
   );
+}
+
+/**
+ * The SecretProviderClassPodStatus `namespace/name` once it exists and `done` holds. The driver writes
+ * it after answering NodePublishVolume, so a test waits for it (bounded, the harness's waitUntil).
+ */
+export async function writtenPodStatus(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+  done: (podStatus: SecretProviderClassPodStatus) => boolean = () => true,
+  timeoutMs = 15_000,
+): Promise<SecretProviderClassPodStatus> {
+  let found: SecretProviderClassPodStatus | undefined;
+  await waitUntil(
+    async () => {
+      found = await kube.get<SecretProviderClassPodStatus>(
+        SECRET_PROVIDER_CLASS_POD_STATUSES,
+        name,
+        namespace,
+      );
+      return done(found);
+    },
+    {
+      what: `secretproviderclasspodstatus ${namespace}/${name} written by the driver`,
+      timeoutMs,
+      intervalMs: 25,
+    },
+  );
+  return found!;
 }
 
 /** Applies the SecretProviderClass and SecretProviderClassPodStatus CRDs and waits until both are served. */
