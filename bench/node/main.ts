@@ -7,6 +7,7 @@
 //   sudo npx ts-node --transpile-only bench/node/main.ts [--pods=50] [--objects=10]
 //       [--our-provider-arg=--<flag>=<value>]... (appended to our provider container's args, e.g. an A/B of a flag)
 //       [--our-driver-node-flag=--<v8-or-node-flag>[=<value>]]... (added to our driver container's `node` command)
+//       [--settle=<seconds>] (wait after the install's pods run before creating the bench pods; default 0)
 //
 // Per flavor: install on the node, then N pods (busybox, each mounting one SPC of M Key Vault secrets through
 // workload identity) created at once; measured: create → Running per pod (p50, p90, max), Key Vault GETs and
@@ -51,13 +52,19 @@ interface Options {
   readonly ourProviderArgs: readonly string[];
   /** Node (V8) flags added to our driver container's command, before the script. */
   readonly ourDriverNodeFlags: readonly string[];
+  /**
+   * Seconds between the install's pods Running and the bench pods' create. 0 (the default) is a new
+   * node: the processes may still be starting; more measures warm processes.
+   */
+  readonly settleSeconds: number;
 }
 
 function options(): Options {
-  const arg = (name: string, fallback: number) => {
+  const arg = (name: string, fallback: number, min = 1) => {
     const found = process.argv.find((a) => a.startsWith(`--${name}=`));
     const value = found ? Number(found.split('=')[1]) : fallback;
-    if (!Number.isInteger(value) || value < 1 || value > 100) throw new Error(`--${name} must be 1..100`);
+    if (!Number.isInteger(value) || value < min || value > 100)
+      throw new Error(`--${name} must be ${min}..100`);
     return value;
   };
   const ourProviderArgs = process.argv
@@ -72,7 +79,13 @@ function options(): Options {
   for (const a of ourDriverNodeFlags)
     if (!/^--[a-z0-9-]+(=[\w.,/:-]*)?$/.test(a))
       throw new Error(`--our-driver-node-flag=${a}: expected --<flag> or --<flag>=<value>`);
-  return { pods: arg('pods', 50), objects: arg('objects', 10), ourProviderArgs, ourDriverNodeFlags };
+  return {
+    pods: arg('pods', 50),
+    objects: arg('objects', 10),
+    settleSeconds: arg('settle', 0, 0),
+    ourProviderArgs,
+    ourDriverNodeFlags,
+  };
 }
 
 interface FlavorResult {
@@ -93,6 +106,8 @@ interface FlavorResult {
   readonly createdAt: string;
   /** When the pods' first publishes answered (from the driver's log), ms after the create. */
   readonly mountedAt?: MountedAt;
+  /** Ours: when our driver and provider processes logged their start, ms after the pods' create. */
+  readonly processesStarted?: ProcessesStarted;
 }
 
 /** Our driver's `volume mounted` / `volume content unchanged` / `volume content rotated` / `publish failed` lines. */
@@ -131,8 +146,9 @@ function publishesInWindow(
   flavor: NodeFlavor,
   from: number,
   to: number,
-): { counts: PublishCounts; mountedAt?: MountedAt } {
+): { counts: PublishCounts; mountedAt?: MountedAt; processesStarted?: ProcessesStarted } {
   const counts = { mounted: 0, unchanged: 0, rotated: 0, failed: 0 };
+  const processesStarted = flavor === 'ours' ? ourProcessesStarted(node, from) : undefined;
   const firstPublish = new Map<string, number>();
   const root = path.join(node.dir, 'pod-logs');
   for (const pod of fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-(?!provider)/.test(d))) {
@@ -173,7 +189,41 @@ function publishesInWindow(
         last: times[times.length - 1],
       }
     : undefined;
-  return { counts, mountedAt };
+  return { counts, mountedAt, ...(processesStarted ? { processesStarted } : {}) };
+}
+
+/**
+ * When our driver and provider logged that they had started, ms after the pods' create (negative: before).
+ * The install's pods are Running once their containers run, not once the processes serve, so the pods can
+ * be created while a process still loads; under the provider's 50m limit that is seconds.
+ */
+interface ProcessesStarted {
+  readonly driver?: number;
+  readonly provider?: number;
+}
+
+function ourProcessesStarted(node: NodeEndpoints, createdAt: number): ProcessesStarted {
+  const root = path.join(node.dir, 'pod-logs');
+  const found: { driver?: number; provider?: number } = {};
+  const wanted = [
+    { key: 'driver', container: 'secrets-store', msg: '"msg":"driver started"' },
+    { key: 'provider', container: 'provider-azure-installer', msg: '"msg":"provider started"' },
+  ] as const;
+  for (const pod of fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-/.test(d))) {
+    for (const { key, container, msg } of wanted) {
+      const dir = path.join(root, pod, container);
+      if (!fs.existsSync(dir)) continue;
+      for (const file of fs.readdirSync(dir)) {
+        const line = fs
+          .readFileSync(path.join(dir, file), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes(msg))
+          .pop();
+        if (line) found[key] = Date.parse(line.slice(0, line.indexOf(' '))) - createdAt;
+      }
+    }
+  }
+  return found;
 }
 
 interface CpuWindow {
@@ -282,6 +332,8 @@ async function runFlavor(
       },
     });
     const installed = await installPods(api, install, node);
+    if (opts.settleSeconds > 0)
+      await new Promise((resolve) => setTimeout(resolve, opts.settleSeconds * 1000));
     const driverPod = installed.find((p) => !p.metadata.name.startsWith('csi-secrets-store-provider-'))!;
     const providerPod = installed.find((p) => p.metadata.name.startsWith('csi-secrets-store-provider-'))!;
     const fullPod = (pod: { metadata: { name: string; namespace: string } }) =>
@@ -413,8 +465,9 @@ async function runFlavor(
 function publishFacts(
   found: ReturnType<typeof publishesInWindow>,
   flavor: NodeFlavor,
-): Pick<FlavorResult, 'startPublishes' | 'mountedAt'> {
+): Pick<FlavorResult, 'startPublishes' | 'mountedAt' | 'processesStarted'> {
   return {
+    ...(found.processesStarted ? { processesStarted: found.processesStarted } : {}),
     ...(flavor === 'ours' ? { startPublishes: found.counts } : {}),
     ...(found.mountedAt ? { mountedAt: found.mountedAt } : {}),
   };
@@ -455,7 +508,7 @@ function table(results: readonly FlavorResult[], opts: Options): string {
     ]),
   ];
   const lines = [
-    `node bench: ${opts.pods} pods × ${opts.objects} objects, created at once (kubelet syncFrequency 10s, rotation poll 5s)`,
+    `node bench: ${opts.pods} pods × ${opts.objects} objects, created at once ${opts.settleSeconds} s after the install's pods run (kubelet syncFrequency 10s, rotation poll 5s)`,
     `| metric | ours | upstream (driver ${rigVersions().upstreamDriver}, provider ${rigVersions().upstreamProvider}) | ours / upstream |`,
     '|---|---|---|---|',
     ...rows.map(([name, pick]) => {
@@ -474,6 +527,12 @@ function table(results: readonly FlavorResult[], opts: Options): string {
       );
     }
   lines.push("(cgroup counters from container start, through the pods' start and the rotation)");
+  const started = ours.processesStarted;
+  if (started)
+    lines.push(
+      `ours: the processes logged their start ${started.driver ?? 'n/a'} ms (driver) and ` +
+        `${started.provider ?? 'n/a'} ms (provider) after the pods' create (negative: before it)`,
+    );
   const publishes = ours.startPublishes;
   if (publishes)
     lines.push(
