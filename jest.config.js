@@ -27,7 +27,8 @@ function lowkeyVaultBlocked() {
 // test/node/**/*.rig.test.ts run in the "node" project (a kubelet of their own), not in "rig".
 const NODE_TESTS = '/test/node/';
 
-// test/run-all.sh runs the Pulumi engine's test files last, once the engine's background build is done.
+// test/run-all.sh runs the Pulumi engine's test files last, once the engine's background build is done
+// (keep in step with PULUMI_ENGINE_TESTS there).
 const PULUMI_ENGINE_TESTS = [
   '/test/pulumi/lifecycle\\.rig\\.test\\.ts$',
   '/test/pulumi/component-package\\.rig\\.test\\.ts$',
