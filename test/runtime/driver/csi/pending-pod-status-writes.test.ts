@@ -67,6 +67,16 @@ async function waitFor(check: () => boolean): Promise<void> {
   }
 }
 
+/** The real writer over `store`; save never reads the pod. */
+function podStatusWriter(store: ScriptedStore): PodStatusWriter {
+  return new PodStatusWriter({
+    store,
+    pods: { getPod: () => Promise.reject(new Error('not read by save')) },
+    nodeId: 'node-a',
+    driverName: 'secrets-store.csi.k8s.io',
+  });
+}
+
 describe('PendingPodStatusWrites', () => {
   let root: string;
   let journal: PodStatusJournal;
@@ -82,12 +92,7 @@ describe('PendingPodStatusWrites', () => {
     log = [];
     serialized = pathLock();
     writes = new PendingPodStatusWrites({
-      writer: new PodStatusWriter({
-        store,
-        pods: { getPod: () => Promise.reject(new Error('not read by save')) },
-        nodeId: 'node-a',
-        driverName: 'secrets-store.csi.k8s.io',
-      }),
+      writer: podStatusWriter(store),
       journal,
       serialized,
       initialBackoffMs: 10,
@@ -194,12 +199,7 @@ describe('PendingPodStatusWrites', () => {
 
   it('tries at once when a newer publish comes while a retry waits (not after the waiting delay)', async () => {
     const patient = new PendingPodStatusWrites({
-      writer: new PodStatusWriter({
-        store,
-        pods: { getPod: () => Promise.reject(new Error('not read by save')) },
-        nodeId: 'node-a',
-        driverName: 'secrets-store.csi.k8s.io',
-      }),
+      writer: podStatusWriter(store),
       journal,
       serialized,
       initialBackoffMs: 20_000,
