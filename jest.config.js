@@ -27,13 +27,16 @@ function lowkeyVaultBlocked() {
 // test/node/**/*.rig.test.ts run in the "node" project (a kubelet of their own), not in "rig".
 const NODE_TESTS = '/test/node/';
 
-// test/run-all.sh runs the Pulumi engine's test files last, once the engine's background build is done
-// (keep in step with PULUMI_ENGINE_TESTS there).
+// test/run-all.sh runs the Pulumi engine's test files last, once the engine's background build is done:
+// AKS_TEST_PULUMI_ENGINE=without leaves them out of the rig project, =only keeps nothing else in it.
 const PULUMI_ENGINE_TESTS = [
   '/test/pulumi/lifecycle\\.rig\\.test\\.ts$',
   '/test/pulumi/component-package\\.rig\\.test\\.ts$',
 ];
-const withoutPulumiEngine = process.env.AKS_TEST_WITHOUT_PULUMI_ENGINE === '1' ? PULUMI_ENGINE_TESTS : [];
+const pulumiEngine = process.env.AKS_TEST_PULUMI_ENGINE;
+const rigTestRegex =
+  pulumiEngine === 'only' ? { testRegex: PULUMI_ENGINE_TESTS } : { testMatch: ['**/*.rig.test.ts'] };
+const withoutPulumiEngine = pulumiEngine === 'without' ? PULUMI_ENGINE_TESTS : [];
 
 const tsJest = ['ts-jest', { diagnostics: false }];
 // tsconfig.json's `paths` map the package's own name to its sources (examples/ import it by name).
@@ -65,7 +68,7 @@ module.exports = {
     {
       ...common,
       displayName: 'rig',
-      testMatch: ['**/*.rig.test.ts'],
+      ...rigTestRegex,
       testPathIgnorePatterns: [
         NODE_TESTS,
         ...withoutPulumiEngine,
