@@ -146,11 +146,6 @@ export class PendingPodStatusWrites {
       this.schedule(targetPath, state, delay);
       return;
     }
-    if (state.write !== write) {
-      // Cannot happen under the lock (submit runs under it too), kept so a change there stays safe.
-      this.schedule(targetPath, state, 0);
-      return;
-    }
     this.pending.delete(targetPath);
     this.forgetEntry(targetPath);
     const followUp = write
