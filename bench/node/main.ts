@@ -26,6 +26,7 @@ import { ContainerCgroupStats, containerCgroupStats } from '../../harness/rig/no
 import { startNodeAzure } from '../../harness/rig/node/node-azure';
 import type { NodeEndpoints } from '../../harness/rig/node/node';
 import {
+  installContainerLogs,
   installOnNode,
   installPods,
   NodeFlavor,
@@ -148,37 +149,25 @@ function publishesInWindow(
   to: number,
 ): { counts: PublishCounts; mountedAt?: MountedAt; processesStarted?: ProcessesStarted } {
   const counts = { mounted: 0, unchanged: 0, rotated: 0, failed: 0 };
-  const processesStarted = flavor === 'ours' ? ourProcessesStarted(node, from) : undefined;
   const firstPublish = new Map<string, number>();
-  const root = path.join(node.dir, 'pod-logs');
-  for (const pod of fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-(?!provider)/.test(d))) {
-    const dir = path.join(root, pod, 'secrets-store');
-    if (!fs.existsSync(dir)) continue;
-    for (const file of fs.readdirSync(dir)) {
-      for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
-        const at = Date.parse(line.slice(0, line.indexOf(' ')));
-        if (!(at >= from && at <= to)) continue;
-        if (flavor === 'upstream') {
-          const target = UPSTREAM_PUBLISHED.exec(line)?.[1];
-          if (target && !firstPublish.has(target)) firstPublish.set(target, at);
-          continue;
-        }
-        let entry: { msg?: unknown; targetPath?: unknown };
-        try {
-          entry = JSON.parse(line.slice(line.indexOf('{'))) as typeof entry;
-        } catch {
-          continue;
-        }
-        const outcome = typeof entry.msg === 'string' ? PUBLISH_OUTCOMES[entry.msg] : undefined;
-        if (outcome) counts[outcome]++;
-        if (
-          outcome === 'mounted' &&
-          typeof entry.targetPath === 'string' &&
-          !firstPublish.has(entry.targetPath)
-        )
-          firstPublish.set(entry.targetPath, at);
-      }
+  const driverLines = containerLogLines(node, 'secrets-store');
+  for (const { at, line } of driverLines) {
+    if (!(at >= from && at <= to)) continue;
+    if (flavor === 'upstream') {
+      const target = UPSTREAM_PUBLISHED.exec(line)?.[1];
+      if (target && !firstPublish.has(target)) firstPublish.set(target, at);
+      continue;
     }
+    let entry: { msg?: unknown; targetPath?: unknown };
+    try {
+      entry = JSON.parse(line.slice(line.indexOf('{'))) as typeof entry;
+    } catch {
+      continue;
+    }
+    const outcome = typeof entry.msg === 'string' ? PUBLISH_OUTCOMES[entry.msg] : undefined;
+    if (outcome) counts[outcome]++;
+    if (outcome === 'mounted' && typeof entry.targetPath === 'string' && !firstPublish.has(entry.targetPath))
+      firstPublish.set(entry.targetPath, at);
   }
   const times = [...firstPublish.values()].map((at) => at - from).sort((a, b) => a - b);
   const mountedAt = times.length
@@ -189,7 +178,16 @@ function publishesInWindow(
         last: times[times.length - 1],
       }
     : undefined;
-  return { counts, mountedAt, ...(processesStarted ? { processesStarted } : {}) };
+  if (flavor !== 'ours') return { counts, mountedAt };
+  const startedAt = (lines: readonly LogLine[], msg: string) => {
+    const found = lines.filter((l) => l.line.includes(`"msg":"${msg}"`)).pop();
+    return found ? found.at - from : undefined;
+  };
+  const processesStarted = {
+    driver: startedAt(driverLines, 'driver started'),
+    provider: startedAt(containerLogLines(node, 'provider-azure-installer'), 'provider started'),
+  };
+  return { counts, mountedAt, processesStarted };
 }
 
 /**
@@ -202,28 +200,19 @@ interface ProcessesStarted {
   readonly provider?: number;
 }
 
-function ourProcessesStarted(node: NodeEndpoints, createdAt: number): ProcessesStarted {
-  const root = path.join(node.dir, 'pod-logs');
-  const found: { driver?: number; provider?: number } = {};
-  const wanted = [
-    { key: 'driver', container: 'secrets-store', msg: '"msg":"driver started"' },
-    { key: 'provider', container: 'provider-azure-installer', msg: '"msg":"provider started"' },
-  ] as const;
-  for (const pod of fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-/.test(d))) {
-    for (const { key, container, msg } of wanted) {
-      const dir = path.join(root, pod, container);
-      if (!fs.existsSync(dir)) continue;
-      for (const file of fs.readdirSync(dir)) {
-        const line = fs
-          .readFileSync(path.join(dir, file), 'utf8')
-          .split('\n')
-          .filter((l) => l.includes(msg))
-          .pop();
-        if (line) found[key] = Date.parse(line.slice(0, line.indexOf(' '))) - createdAt;
-      }
-    }
-  }
-  return found;
+/** A line of a container's log with its kubelet (CRI) time. */
+interface LogLine {
+  readonly at: number;
+  readonly line: string;
+}
+
+/** Every line the install's `container` containers logged, oldest file first, each read once. */
+function containerLogLines(node: NodeEndpoints, container: string): LogLine[] {
+  return installContainerLogs(node)
+    .filter((c) => c.container === container)
+    .flatMap((c) => c.files)
+    .flatMap((file) => fs.readFileSync(file, 'utf8').split('\n'))
+    .map((line) => ({ at: Date.parse(line.slice(0, line.indexOf(' '))), line }));
 }
 
 interface CpuWindow {

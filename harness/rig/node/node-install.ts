@@ -141,20 +141,35 @@ export async function waitForInstallReady(
  * node's dir while the pods exist), for a failing test's message.
  */
 export function installLogsTail(node: NodeEndpoints, lines = 15): string {
+  return installContainerLogs(node)
+    .map(({ pod, container, files }) => {
+      const text = files.length ? fs.readFileSync(files[files.length - 1], 'utf8') : '';
+      return `--- ${pod.split('_')[1]}/${container}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
+    })
+    .join('\n');
+}
+
+/** Each container of the install's pods on the node, with its log files (kubelet's CRI files, oldest first). */
+export function installContainerLogs(
+  node: NodeEndpoints,
+): { readonly pod: string; readonly container: string; readonly files: readonly string[] }[] {
   const root = path.join(node.dir, 'pod-logs');
   const pods = fs.existsSync(root)
     ? fs.readdirSync(root).filter((d) => /^[^_]+_csi-secrets-store-/.test(d))
     : [];
-  return pods
-    .flatMap((pod) =>
-      fs.readdirSync(path.join(root, pod)).map((container) => {
-        const dir = path.join(root, pod, container);
-        const logs = fs.readdirSync(dir).sort();
-        const text = logs.length ? fs.readFileSync(path.join(dir, logs[logs.length - 1]), 'utf8') : '';
-        return `--- ${pod.split('_')[1]}/${container}:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
-      }),
-    )
-    .join('\n');
+  return pods.flatMap((pod) =>
+    fs.readdirSync(path.join(root, pod)).map((container) => {
+      const dir = path.join(root, pod, container);
+      return {
+        pod,
+        container,
+        files: fs
+          .readdirSync(dir)
+          .sort()
+          .map((f) => path.join(dir, f)),
+      };
+    }),
+  );
 }
 
 /** Deletes the install's node-facing objects and waits until its pods are gone from the node. */
