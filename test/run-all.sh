@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "build (tsc -p tsconfig.build.json)"
-npx tsc -p tsconfig.build.json
+step "build (npm run build: tsc -p tsconfig.build.json, then runtime/native/build.sh)"
+npm run build --silent
 
 step "type-check (tsc --noEmit)"
 npx tsc --noEmit

@@ -52,6 +52,10 @@ function compile(srcRoot: string, dir: string): string {
     [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig],
     { stdio: 'inherit' },
   );
+  // The memory-release addon, where the image has it (commits from before it have no build script).
+  const nativeBuild = path.join(srcRoot, 'runtime', 'native', 'build.sh');
+  if (fs.existsSync(nativeBuild))
+    execFileSync('bash', [nativeBuild, path.join(dir, 'build', 'runtime', 'native')], { stdio: 'inherit' });
   fs.cpSync(path.join(srcRoot, 'runtime', 'proto'), path.join(dir, 'build', 'runtime', 'proto'), {
     recursive: true,
   });

@@ -136,7 +136,7 @@ export function ourProviderCommand(
   build: OurProviderBuild = {},
 ): Pick<ProviderProcessProps, 'command' | 'args'> {
   const cli = build.cli ?? join(REPO_ROOT, 'build', 'runtime', 'cli.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   return {
     command: build.node ?? process.execPath,
     args: (p) => [

@@ -1,6 +1,7 @@
 // The driver's command line: upstream v1.6 flag names and defaults (reference §7.1), so a DaemonSet
 // written for the upstream image runs ours unchanged, plus a few of our own (marked "ours").
 import { FlagError, FlagSpecs, formatFlagUsage, parseFlags, ParsedFlags } from '../common/go-compat/flags';
+import { checkMemoryReleaseInterval } from '../common/memory/memory-release';
 
 export const DRIVER_FLAGS = {
   endpoint: {
@@ -43,6 +44,12 @@ export const DRIVER_FLAGS = {
     type: 'bool',
     default: false,
     usage: 'refresh mounted content on kubelet republish (CSIDriver requiresRepublish)',
+  },
+  'memory-release-interval': {
+    type: 'duration',
+    default: 10_000,
+    usage:
+      "how often the process gives back the clean pages of its binary and glibc's free pages (runtime/common/memory; 0: never)",
   },
   'rotation-poll-interval': {
     type: 'duration',
@@ -105,6 +112,7 @@ export function parseDriverFlags(args: readonly string[]): { flags: DriverFlags;
   }
   if (flags['max-call-recv-msg-size'] <= 0)
     throw new FlagError('--max-call-recv-msg-size must be a positive number of bytes, e.g. 4194304');
+  checkMemoryReleaseInterval(flags['memory-release-interval']);
   if (flags['rotation-poll-interval'] < 0)
     throw new FlagError('--rotation-poll-interval must not be negative, e.g. 2m');
   if (flags['provider-start-wait'] < 0 || flags['provider-start-wait'] > 60_000)

@@ -37,6 +37,7 @@ import { PodStatusJournal } from './cluster/pod-status-journal';
 import { ProviderClients } from './provider-client/provider-clients';
 import { RotationGate } from './volume/rotation-gate';
 import { SecretSyncController, SecretSyncMetrics, syncSecretsAfterPublish } from './secret-sync';
+import { startMemoryRelease } from '../common/memory/memory-release';
 
 /** The restart journal's directory, beside the CSI socket (docs/operations.md). */
 export const POD_STATUS_JOURNAL_DIR = 'pod-status-journal';
@@ -198,6 +199,8 @@ export async function main(args: string[]): Promise<void> {
     rotationPollInterval: flags['rotation-poll-interval'],
   });
 
+  const memoryRelease = startMemoryRelease({ intervalMs: flags['memory-release-interval'], logger });
+
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info('shutting down', { signal });
@@ -206,6 +209,7 @@ export async function main(args: string[]): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  memoryRelease.stop();
   await server.close(10_000);
   // Let the last SPCPS writes and deletes finish, but never hold a rollout for an API server that is
   // away: a write still owed stays in the journal for the next start.

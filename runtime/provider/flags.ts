@@ -56,6 +56,12 @@ export const PROVIDER_FLAGS = {
     usage:
       "TLS server name of the token proxy; empty: computed from the API server's certificate (hcp-kubernetes.<cluster id>.svc.cluster.local)",
   },
+  'memory-release-interval': {
+    type: 'duration',
+    default: 10_000,
+    usage:
+      "how often the process gives back the clean pages of its binary and glibc's free pages (runtime/common/memory; 0: never)",
+  },
   'log-level': { type: 'string', default: 'info', usage: 'debug, info, warn or error' },
   'cache-max-age': {
     type: 'duration',

@@ -24,6 +24,7 @@ import { warmUpMountPath } from './warm-up';
 import { OUTAGE_MAX_STALENESS_LIMIT_MS } from '../../lib/core/last-known-content';
 import { packageVersion } from '../../lib/core/package-version';
 import { RUNTIME_NAME } from './version';
+import { checkMemoryReleaseInterval, startMemoryRelease } from '../common/memory/memory-release';
 
 /** A running provider (returned for in-process tests; the CLI waits for a signal). */
 export interface RunningProvider {
@@ -39,6 +40,11 @@ export interface RunningProvider {
 export interface StartProviderOptions {
   /** Where log lines go. @default stderr */
   readonly logSink?: (line: string) => void;
+  /**
+   * Run --memory-release-interval's schedule (runtime/common/memory): the CLI does; an in-process start
+   * does not, since the pages it would release are its host's. @default false
+   */
+  readonly releaseMemory?: boolean;
 }
 
 export async function startProvider(
@@ -89,6 +95,7 @@ export async function startProvider(
     throw new FlagError(
       `invalid value "${flags['mount-admission-lease']}ms" for flag --mount-admission-lease: must be from 1ms to 2m`,
     );
+  checkMemoryReleaseInterval(flags['memory-release-interval']);
   if (flags['outage-max-staleness'] < 0 || flags['outage-max-staleness'] > OUTAGE_MAX_STALENESS_LIMIT_MS)
     throw new FlagError(
       `invalid value "${flags['outage-max-staleness']}ms" for flag --outage-max-staleness: must be from 0s (off) to 168h`,
@@ -191,6 +198,11 @@ export async function startProvider(
     rotationCacheMaxAgeMs: flags['rotation-cache-max-age'],
     outageMaxStalenessMs: flags['outage-max-staleness'],
   });
+  // After the warm-up and the first answers' set-up, so the pages only start-up used go back at once.
+  const memoryRelease = startMemoryRelease({
+    intervalMs: options.releaseMemory ? flags['memory-release-interval'] : 0,
+    logger,
+  });
   let stopping: Promise<void> | undefined;
   const httpHealthz = healthz;
   const httpMetrics = metricsHttp;
@@ -203,6 +215,7 @@ export async function startProvider(
     stop() {
       stopping ??= (async () => {
         logger.info('provider stopping', { graceMs: flags['shutdown-grace'] });
+        memoryRelease.stop();
         healthClient.close();
         await grpcServer.close(flags['shutdown-grace']);
         await Promise.all([httpHealthz.close(), httpMetrics.close()]);
@@ -221,7 +234,7 @@ export async function main(args: string[]): Promise<void> {
       process.stdout.write(formatFlagUsage('aks-secrets-store provider', PROVIDER_FLAGS));
       return;
     }
-    provider = await startProvider(args);
+    provider = await startProvider(args, { releaseMemory: true });
   } catch (err) {
     if (err instanceof FlagError) {
       process.stderr.write(`${JSON.stringify({ level: 'error', msg: err.message })}\n`);

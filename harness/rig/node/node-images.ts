@@ -326,9 +326,7 @@ function runtimeAppLayer(workDir: string): ImageLayer {
       !fs.existsSync(path.join(build, dir, 'index.js')) &&
       !fs.existsSync(path.join(build, dir, 'cli.js'))
     ) {
-      throw new Error(
-        `${path.join(build, dir)} is not compiled: run \`npx tsc -p tsconfig.build.json\` first`,
-      );
+      throw new Error(`${path.join(build, dir)} is not compiled: run \`npm run build\` first`);
     }
   }
   const stage = path.join(workDir, 'runtime-app');

@@ -41,6 +41,11 @@ maybe('the driver process', () => {
     }
     expect(fs.existsSync(driver.socketPath)).toBe(false);
     expect(driver.logs).toContain('"msg":"shutting down"');
+    // Memory release ran at start and gave the binary's start-up pages back (runtime/common/memory).
+    const release = /"msg":"memory release on".*"releasedKiB":(\d+).*"refused":(\d+)/.exec(driver.logs);
+    expect(release).not.toBeNull();
+    expect(Number(release![1])).toBeGreaterThan(4096);
+    expect(Number(release![2])).toBe(0);
   }, 90_000);
 
   it('refuses an unknown flag, naming it', () => {

@@ -69,3 +69,20 @@ it('stops on SIGTERM with exit code 0 and removes its socket', async () => {
   expect(await second.stop()).toBe(0);
   expect(fs.existsSync(socketPath)).toBe(false);
 });
+
+it('gives its binary clean pages back once started (memory release) and keeps answering', async () => {
+  const line = provider.logs.find((l) => l.includes('"memory release on"'));
+  expect(line).toBeDefined();
+  const fields = JSON.parse(line!) as { releasedKiB: number; refused: number; intervalMs: number };
+  expect(fields.releasedKiB).toBeGreaterThan(4096);
+  expect(fields.refused).toBe(0);
+  expect(fields.intervalMs).toBe(10_000);
+  expect(await provider.client.healthCheck()).toEqual({ status: 'SERVING' });
+});
+
+it('rejects a --memory-release-interval below 1s, naming it, with exit code 2', async () => {
+  const bad = spawnProvider({ args: ['--memory-release-interval=100ms'] });
+  await expect(bad).rejects.toThrow(
+    /exited with 2[\s\S]*--memory-release-interval: must be 0s \(off\) or from 1s/,
+  );
+});

@@ -20,7 +20,7 @@ export interface DoctorJsonRun extends DoctorRun {
 }
 
 function spawnDoctor(args: readonly string[], env: NodeJS.ProcessEnv): Promise<DoctorRun> {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'doctor', ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },

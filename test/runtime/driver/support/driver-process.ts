@@ -14,7 +14,7 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 /** Our driver's command (the compiled build, as the image runs it). */
 export function ourDriverCommand(): { command: string; prefix: string[] } {
   const cli = path.join(REPO_ROOT, 'build', 'runtime', 'cli.js');
-  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npx tsc -p tsconfig.build.json\` first`);
+  if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   return { command: process.execPath, prefix: [cli, 'driver'] };
 }
 

@@ -37,8 +37,7 @@ export interface SpawnedProvider {
 
 /** Fails with the fix when the bin was not built. */
 export function requireBuiltCli(): void {
-  if (!fs.existsSync(CLI))
-    throw new Error(`${CLI} is missing: run \`npx tsc -p tsconfig.build.json\` first (npm test does)`);
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
 }
 
 export async function spawnProvider(props: SpawnProviderProps = {}): Promise<SpawnedProvider> {

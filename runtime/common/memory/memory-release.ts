@@ -1,0 +1,116 @@
+// Gives back memory that a Node process keeps for nothing: the pages of the Node binary and its libraries
+// that ran or were read once (V8's start-up snapshot, the dynamic symbol tables, builtin JS sources, code
+// of a past burst), and glibc's free pages inside its arenas. Node has no call for either, so a small
+// addon (runtime/native/memory-release.c) makes the two system calls; this file decides what to release
+// (releasable-mappings.ts: only never-written read-only file mappings) and when (at start, then on an
+// interval). Whatever is used again is mapped again from the page cache, with the same bytes.
+// Measured effect: docs/operations.md, "Memory of our image".
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { FlagError } from '../go-compat/flags';
+import { Logger } from '../logging/logger';
+import { parseSmaps, releasableMappings } from './releasable-mappings';
+
+/** The addon's exports (runtime/native/memory-release.c). */
+interface MemoryReleaseAddon {
+  /** madvise(MADV_DONTNEED); 0 or the errno. */
+  dropCleanPages(start: bigint, length: bigint): number;
+  /** malloc_trim(0); true when glibc gave memory back. */
+  trimMalloc(): boolean;
+}
+
+/** Where the build puts the addon (runtime/native/build.sh), seen from build/runtime/common/memory. */
+export const MEMORY_RELEASE_ADDON = path.join(__dirname, '..', '..', 'native', 'memory-release.node');
+
+/** What one release did. */
+export interface MemoryReleaseResult {
+  /** Resident kB of the mappings released (what left this process's RSS at that moment). */
+  readonly releasedKiB: number;
+  readonly mappings: number;
+  /** Mappings madvise refused, with the errno (nothing is lost when it does). */
+  readonly refused: number;
+  /** glibc returned free arena pages. */
+  readonly mallocTrimmed: boolean;
+}
+
+/** Loaded addon, or why not. */
+export type MemoryReleaseLoad =
+  | { readonly ok: true; readonly release: () => MemoryReleaseResult }
+  | { readonly ok: false; readonly reason: string };
+
+/** Loads the addon at `addonPath` and returns the release function, or the reason it cannot run here. */
+export function loadMemoryRelease(addonPath: string = MEMORY_RELEASE_ADDON): MemoryReleaseLoad {
+  if (process.platform !== 'linux')
+    return { ok: false, reason: `memory release needs Linux (this is ${process.platform})` };
+  let addon: MemoryReleaseAddon;
+  try {
+    // A native addon cannot be bundled or imported; require is the only way Node loads one.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(addonPath) as MemoryReleaseAddon;
+  } catch (err) {
+    return {
+      ok: false,
+      reason: `addon ${addonPath} not loaded (${(err as Error).message.split('\n')[0]}); build it with \`bash runtime/native/build.sh\``,
+    };
+  }
+  return { ok: true, release: () => releaseWith(addon) };
+}
+
+function releaseWith(addon: MemoryReleaseAddon): MemoryReleaseResult {
+  // Read just before the calls, so the check (never written, not writable) is of the mapping as it is now.
+  const candidates = releasableMappings(parseSmaps(readFileSync('/proc/self/smaps', 'utf8')));
+  let releasedKiB = 0;
+  let refused = 0;
+  for (const mapping of candidates) {
+    if (addon.dropCleanPages(mapping.start, mapping.end - mapping.start) === 0) releasedKiB += mapping.rssKiB;
+    else refused++;
+  }
+  return { releasedKiB, mappings: candidates.length, refused, mallocTrimmed: addon.trimMalloc() };
+}
+
+/** --memory-release-interval of both processes: 0 (off) or from 1s (each release reads smaps) to 24h. */
+export function checkMemoryReleaseInterval(intervalMs: number): void {
+  if (intervalMs !== 0 && (intervalMs < 1000 || intervalMs > 86_400_000))
+    throw new FlagError(
+      `invalid value "${intervalMs}ms" for flag --memory-release-interval: must be 0s (off) or from 1s to 24h, e.g. 10s`,
+    );
+}
+
+/** A running release schedule. */
+export interface MemoryReleaseSchedule {
+  stop(): void;
+}
+
+/**
+ * Releases once now and then every `intervalMs` (0: never, not even now). The timer never holds the
+ * process open. A failure to load or to release is logged, once, and only costs the memory.
+ */
+export function startMemoryRelease(props: {
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  readonly addonPath?: string;
+}): MemoryReleaseSchedule {
+  const { intervalMs, logger } = props;
+  if (intervalMs <= 0) return { stop() {} };
+  const loaded = loadMemoryRelease(props.addonPath);
+  if (!loaded.ok) {
+    logger.warn('memory release is off; RSS stays higher', { reason: loaded.reason });
+    return { stop() {} };
+  }
+  let failed = false;
+  const releaseOnce = (first: boolean) => {
+    try {
+      const result = loaded.release();
+      const fields = { ...result, intervalMs };
+      if (first) logger.info('memory release on', fields);
+      else logger.debug('memory released', fields);
+    } catch (err) {
+      if (!failed) logger.warn('memory release failed; RSS stays higher', { error: (err as Error).message });
+      failed = true;
+    }
+  };
+  releaseOnce(true);
+  const timer = setInterval(() => releaseOnce(false), intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
