@@ -31,7 +31,7 @@ import { loadKubeConfig } from './cluster/kube/kube-config';
 import { SECRET_PROVIDER_CLASSES } from './cluster/kube/kube-resources';
 import type { SecretProviderClass } from './cluster/kube/kube-types';
 import { isWorthReporting, WatchCache } from './cluster/kube/watch-cache';
-import { Mounter } from './volume/mounter';
+import { mountImplementation, Mounter } from './volume/mounter';
 import { NodeServer } from './csi/node-server';
 import { PodStatusJournal } from './cluster/pod-status-journal';
 import { ProviderClients } from './provider-client/provider-clients';
@@ -197,7 +197,13 @@ export async function main(args: string[]): Promise<void> {
     endpoint: socketPath,
     rotation: flags['enable-secret-rotation'],
     rotationPollInterval: flags['rotation-poll-interval'],
+    mounts: mountImplementation().calls,
   });
+  const mountsWithBinaries = mountImplementation().reason;
+  if (mountsWithBinaries)
+    logger.warn('tmpfs mounts run the mount binaries; each costs a fork and exec', {
+      reason: mountsWithBinaries,
+    });
 
   const memoryRelease = startMemoryRelease({ intervalMs: flags['memory-release-interval'], logger });
 

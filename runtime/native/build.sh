@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the runtime's one native addon, memory-release (runtime/common/memory/memory-release.ts loads it),
+# Builds the runtime's one native addon, syscalls (runtime/common/native/syscalls.ts loads it),
 # into build/runtime/native/, or into the directory given as the one argument (the benches' builds).
 # Node-API only, so one build loads in every Node from 18 on: compiled here against the headers of the
 # Node that runs this script, and run by the image's Node 24.
@@ -18,6 +18,6 @@ if ! command -v "$cc" >/dev/null; then
   exit 1
 fi
 mkdir -p "$out"
-"$cc" -O2 -Wall -Wextra -Werror -shared -fPIC -DNODE_GYP_MODULE_NAME=memory_release \
-  -I"$headers" "$repo/runtime/native/memory-release.c" -o "$out/memory-release.node.tmp"
-mv "$out/memory-release.node.tmp" "$out/memory-release.node"
+"$cc" -O2 -Wall -Wextra -Werror -shared -fPIC -DNODE_GYP_MODULE_NAME=syscalls \
+  -I"$headers" "$repo/runtime/native/syscalls.c" -o "$out/syscalls.node.tmp"
+mv "$out/syscalls.node.tmp" "$out/syscalls.node"

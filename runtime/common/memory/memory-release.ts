@@ -1,26 +1,15 @@
 // Gives back memory that a Node process keeps for nothing: the pages of the Node binary and its libraries
 // that ran or were read once (V8's start-up snapshot, the dynamic symbol tables, builtin JS sources, code
-// of a past burst), and glibc's free pages inside its arenas. Node has no call for either, so a small
-// addon (runtime/native/memory-release.c) makes the two system calls; this file decides what to release
+// of a past burst), and glibc's free pages inside its arenas. Node has no call for either, so the runtime's
+// addon (runtime/native/syscalls.c) makes the two system calls; this file decides what to release
 // (releasable-mappings.ts: only never-written read-only file mappings) and when (at start, then on an
 // interval). Whatever is used again is mapped again from the page cache, with the same bytes.
 // Measured effect: docs/operations.md, "Memory of our image".
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { FlagError } from '../go-compat/flags';
 import { Logger } from '../logging/logger';
+import { loadSyscalls, Syscalls, SYSCALLS_ADDON } from '../native/syscalls';
 import { parseSmaps, releasableMappings } from './releasable-mappings';
-
-/** The addon's exports (runtime/native/memory-release.c). */
-interface MemoryReleaseAddon {
-  /** madvise(MADV_DONTNEED); 0 or the errno. */
-  dropCleanPages(start: bigint, length: bigint): number;
-  /** malloc_trim(0); true when glibc gave memory back. */
-  trimMalloc(): boolean;
-}
-
-/** Where the build puts the addon (runtime/native/build.sh), seen from build/runtime/common/memory. */
-export const MEMORY_RELEASE_ADDON = path.join(__dirname, '..', '..', 'native', 'memory-release.node');
 
 /** What one release did. */
 export interface MemoryReleaseResult {
@@ -39,24 +28,13 @@ export type MemoryReleaseLoad =
   | { readonly ok: false; readonly reason: string };
 
 /** Loads the addon at `addonPath` and returns the release function, or the reason it cannot run here. */
-export function loadMemoryRelease(addonPath: string = MEMORY_RELEASE_ADDON): MemoryReleaseLoad {
-  if (process.platform !== 'linux')
-    return { ok: false, reason: `memory release needs Linux (this is ${process.platform})` };
-  let addon: MemoryReleaseAddon;
-  try {
-    // A native addon cannot be bundled or imported; require is the only way Node loads one.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    addon = require(addonPath) as MemoryReleaseAddon;
-  } catch (err) {
-    return {
-      ok: false,
-      reason: `addon ${addonPath} not loaded (${(err as Error).message.split('\n')[0]}); build it with \`bash runtime/native/build.sh\``,
-    };
-  }
-  return { ok: true, release: () => releaseWith(addon) };
+export function loadMemoryRelease(addonPath: string = SYSCALLS_ADDON): MemoryReleaseLoad {
+  const loaded = loadSyscalls(addonPath);
+  if (!loaded.ok) return loaded;
+  return { ok: true, release: () => releaseWith(loaded.syscalls) };
 }
 
-function releaseWith(addon: MemoryReleaseAddon): MemoryReleaseResult {
+function releaseWith(addon: Syscalls): MemoryReleaseResult {
   // Read just before the calls, so the check (never written, not writable) is of the mapping as it is now.
   const candidates = releasableMappings(parseSmaps(readFileSync('/proc/self/smaps', 'utf8')));
   let releasedKiB = 0;

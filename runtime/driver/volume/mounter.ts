@@ -5,10 +5,26 @@
 // CPU with 110 volumes (the kernel writes a line per mount), and every republish asks.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadSyscalls, Syscalls } from '../../common/native/syscalls';
 import { CommandShell } from './command-shell';
 
-/** mount/umount for every Mounter of the process, through one waiting shell (command-shell.ts). */
+/**
+ * mount(2)/umount2(2) straight from the runtime's addon (runtime/native/syscalls.c, on the thread pool):
+ * microseconds where a run of /bin/mount is a fork, an exec and its libraries. Without the addon (a build
+ * without a C compiler), the mount and umount binaries through one waiting shell (command-shell.ts).
+ */
+const addon = loadSyscalls();
 const commands = new CommandShell();
+/** How this process mounts: the addon's system calls, or the binaries (logged at start, checked by tests). */
+export function mountImplementation(): {
+  readonly calls: 'system calls' | 'mount binaries';
+  readonly reason?: string;
+} {
+  return addon.ok ? { calls: 'system calls' } : { calls: 'mount binaries', reason: addon.reason };
+}
+
+/** A system call still running after this long fails (the thread it holds stays, as a hung mount would). */
+const SYSCALL_TIMEOUT_MS = 60_000;
 
 /** Options of the Mounter. */
 export interface MounterProps {
@@ -72,8 +88,10 @@ export class Mounter {
   }
 
   async mountTmpfs(target: string): Promise<void> {
-    const options = this.tmpfsSize ? ['-o', `size=${this.tmpfsSize}`] : [];
-    await run('mount', ['-t', 'tmpfs', ...options, 'tmpfs', target]);
+    const options = this.tmpfsSize ? `size=${this.tmpfsSize}` : '';
+    const args = ['-t', 'tmpfs', ...(options ? ['-o', options] : []), 'tmpfs', target];
+    if (addon.ok) await syscall(`mount ${args.join(' ')}`, (calls) => calls.mountTmpfs(target, options));
+    else await commands.run('mount', args);
     const resolved = fs.realpathSync(target);
     const device = fs.statSync(resolved).dev;
     if (device !== fs.statSync(path.dirname(resolved)).dev) this.mountedHere.set(resolved, device);
@@ -81,7 +99,8 @@ export class Mounter {
 
   async unmount(target: string): Promise<void> {
     this.forget(target);
-    await run('umount', [target]);
+    if (addon.ok) await syscall(`umount ${target}`, (calls) => calls.unmount(target));
+    else await commands.run('umount', [target]);
   }
 
   /** Drops the shortcut for `target` (it is being unmounted, or is gone). */
@@ -118,9 +137,19 @@ export class Mounter {
   }
 }
 
-/** Rejects with `<command> <args> failed: <its output>`. */
-function run(command: string, args: string[]): Promise<void> {
-  return commands.run(command, args);
+/** Rejects with `<what> failed: <the kernel's error>`, the form of command-shell's errors. */
+async function syscall(what: string, call: (calls: Syscalls) => Promise<string>): Promise<void> {
+  if (!addon.ok) throw new Error(`${what}: ${addon.reason}`);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`did not finish in ${SYSCALL_TIMEOUT_MS / 1000}s`), SYSCALL_TIMEOUT_MS);
+  });
+  try {
+    const error = await Promise.race([call(addon.syscalls), timeout]);
+    if (error) throw new Error(`${what} failed: ${error}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Mount points from a mountinfo file (field 5, with the kernel's octal escapes undone). */

@@ -13,7 +13,7 @@ import {
 } from '../../../../runtime/common/memory/memory-release';
 
 const BUILD = path.resolve(__dirname, '../../../../build/runtime');
-const ADDON = path.join(BUILD, 'native', 'memory-release.node');
+const ADDON = path.join(BUILD, 'native', 'syscalls.node');
 const COMPILED = path.join(BUILD, 'common', 'memory', 'memory-release.js');
 const missing = [ADDON, COMPILED].filter((file) => !existsSync(file));
 const reason =
@@ -85,10 +85,10 @@ itBuilt('gives the binary clean pages back and the process computes the same aft
 });
 
 it('names a missing addon and the command that builds it', () => {
-  const loaded = loadMemoryRelease('/nonexistent/memory-release.node');
+  const loaded = loadMemoryRelease('/nonexistent/syscalls.node');
   expect(loaded.ok).toBe(false);
   if (loaded.ok) return;
-  expect(loaded.reason).toContain('/nonexistent/memory-release.node');
+  expect(loaded.reason).toContain('/nonexistent/syscalls.node');
   expect(loaded.reason).toContain('bash runtime/native/build.sh');
 });
 

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Mounter } from '../../../../runtime/driver/volume/mounter';
+import { mountImplementation, Mounter } from '../../../../runtime/driver/volume/mounter';
 import { canMount, notRunWithoutRoot, removeTestRoot } from '../support/driver-harness';
 
 const maybe = canMount('mounter.test.ts') ? describe : notRunWithoutRoot;
@@ -94,6 +94,31 @@ maybe('tmpfs mounter', () => {
     fs.writeFileSync(mountInfo, fs.readFileSync('/proc/self/mountinfo')); // (a /proc file has no size to copy)
     expect(mounter.isMountPoint(target)).toBe(true);
     execFileSync('umount', [target]);
+  });
+
+  it('mounts with the addon system calls (the mount binaries only without a build of it)', () => {
+    const how = mountImplementation();
+    if (process.env.CI === 'true' || how.calls !== 'system calls')
+      expect(how).toEqual({ calls: 'system calls' }); // in CI the build has it; outside, says why not
+  });
+
+  it('names the call and the kernel error when a mount or an unmount fails, and leaves nothing mounted', async () => {
+    const mounter = new Mounter({ tmpfsSize: '1m' });
+    const missing = path.join(root, 'missing', 'mount');
+    const how = mountImplementation().calls;
+    await expect(mounter.mountTmpfs(missing)).rejects.toThrow(
+      how === 'system calls'
+        ? `mount -t tmpfs -o size=1m tmpfs ${missing} failed: No such file or directory (errno 2)`
+        : `mount -t tmpfs -o size=1m tmpfs ${missing} failed:`,
+    );
+    const plain = path.join(root, 'plain');
+    fs.mkdirSync(plain);
+    await expect(mounter.unmount(plain)).rejects.toThrow(
+      how === 'system calls'
+        ? `umount ${plain} failed: Invalid argument (errno 22)`
+        : `umount ${plain} failed:`,
+    );
+    expect(mounter.isMountPoint(plain)).toBe(false);
   });
 
   it('rejects a malformed size limit naming the value', () => {
