@@ -183,9 +183,11 @@ function publishesInWindow(
     const found = lines.filter((l) => l.line.includes(`"msg":"${msg}"`)).pop();
     return found ? found.at - from : undefined;
   };
+  const providerLines = containerLogLines(node, 'provider-azure-installer');
   const processesStarted = {
     driver: startedAt(driverLines, 'driver started'),
-    provider: startedAt(containerLogLines(node, 'provider-azure-installer'), 'provider started'),
+    provider: startedAt(providerLines, 'provider started'),
+    memoryRelease: { driver: memoryReleaseState(driverLines), provider: memoryReleaseState(providerLines) },
   };
   return { counts, mountedAt, processesStarted };
 }
@@ -198,6 +200,25 @@ function publishesInWindow(
 interface ProcessesStarted {
   readonly driver?: number;
   readonly provider?: number;
+  /** What each process logged of its memory release at start (runtime/common/memory). */
+  readonly memoryRelease: { readonly driver: string; readonly provider: string };
+}
+
+/** `on, <MiB> released at start`, `off: <reason>`, or `not logged`. */
+function memoryReleaseState(lines: readonly LogLine[]): string {
+  for (const { line } of lines) {
+    const json = line.slice(line.indexOf('{'));
+    if (!json.includes('"msg":"memory release')) continue;
+    try {
+      const entry = JSON.parse(json) as { msg: string; releasedKiB?: number; reason?: string };
+      if (entry.msg === 'memory release on')
+        return `on, ${((entry.releasedKiB ?? 0) / 1024).toFixed(1)} MiB released at start`;
+      if (entry.reason) return `off: ${entry.reason}`;
+    } catch {
+      // a line cut by the log rotation: keep looking
+    }
+  }
+  return 'not logged';
 }
 
 /** A line of a container's log with its kubelet (CRI) time. */
@@ -520,7 +541,8 @@ function table(results: readonly FlavorResult[], opts: Options): string {
   if (started)
     lines.push(
       `ours: the processes logged their start ${started.driver ?? 'n/a'} ms (driver) and ` +
-        `${started.provider ?? 'n/a'} ms (provider) after the pods' create (negative: before it)`,
+        `${started.provider ?? 'n/a'} ms (provider) after the pods' create (negative: before it); ` +
+        `memory release: driver ${started.memoryRelease.driver}, provider ${started.memoryRelease.provider}`,
     );
   const publishes = ours.startPublishes;
   if (publishes)

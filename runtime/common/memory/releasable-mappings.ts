@@ -1,6 +1,7 @@
 // Which of this process's memory mappings may be given back with madvise(MADV_DONTNEED) without losing a
-// byte: private, read-only mappings of regular files that were never written. The kernel then unmaps their
-// resident pages; the file's page cache keeps them, and a later use maps the same bytes again (a minor fault).
+// byte: private, read-only mappings of regular files this process never wrote (no page copied on write).
+// The kernel then unmaps their resident pages; the file's page cache keeps them, and a later use maps the
+// same bytes again (a minor fault).
 // Anything else (writable, copied-on-write, anonymous, shared, devices, memfd, deleted files) is never
 // touched: there DONTNEED would throw data away.
 
@@ -14,9 +15,12 @@ export interface SmapsMapping {
   readonly path: string;
   /** Resident kB. */
   readonly rssKiB: number;
-  /** kB of private (copied-on-write or anonymous) pages; must be 0 for a mapping we release. */
+  /**
+   * kB of the mapping's own copies (copied-on-write or anonymous pages); must be 0 for a mapping we release.
+   * (Private_Dirty is not the test: a file written shortly before, like an image layer containerd has just
+   * unpacked, shows dirty page-cache pages there, which stay in the page cache when unmapped.)
+   */
   readonly anonymousKiB: number;
-  readonly privateDirtyKiB: number;
   /** Set when the kernel reports the mapping locked (mlock), which DONTNEED refuses. */
   readonly locked: boolean;
 }
@@ -39,7 +43,6 @@ export function parseSmaps(text: string): SmapsMapping[] {
         rssKiB: 0,
         // Unknown until read: a mapping without these lines is never released.
         anonymousKiB: Number.NaN,
-        privateDirtyKiB: Number.NaN,
         locked: false,
       };
       mappings.push(current);
@@ -51,7 +54,6 @@ export function parseSmaps(text: string): SmapsMapping[] {
       const kib = Number(field[2]);
       if (field[1] === 'Rss') current.rssKiB = kib;
       else if (field[1] === 'Anonymous') current.anonymousKiB = kib;
-      else if (field[1] === 'Private_Dirty') current.privateDirtyKiB = kib;
       else if (field[1] === 'Locked' && kib > 0) current.locked = true;
     } else if (line.startsWith('VmFlags:') && / lo( |$)/.test(line)) {
       current.locked = true;
@@ -72,7 +74,6 @@ export function releasableMappings(mappings: readonly SmapsMapping[]): SmapsMapp
       m.path.startsWith('/') &&
       !NOT_A_FILE.test(m.path) &&
       m.anonymousKiB === 0 &&
-      m.privateDirtyKiB === 0 &&
       !m.locked &&
       m.rssKiB > 0 &&
       m.end > m.start,
