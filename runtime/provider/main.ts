@@ -228,14 +228,31 @@ export async function startProvider(
 }
 
 export async function main(args: string[]): Promise<void> {
+  // SIGTERM and SIGINT are taken before the start: one that comes while the provider starts stops it as
+  // soon as it has started. (Without a handler Node dies of the signal, exit 143, its socket left behind;
+  // kubelet and the tests send SIGTERM as soon as the process says it started.)
+  let signalled: NodeJS.Signals | undefined;
+  let stopOnSignal: ((signal: NodeJS.Signals) => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    if (stopOnSignal) stopOnSignal(signal);
+    else signalled = signal;
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   let provider: RunningProvider;
   try {
     if (parseFlags(args, PROVIDER_FLAGS).help) {
       process.stdout.write(formatFlagUsage('aks-secrets-store provider', PROVIDER_FLAGS));
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
       return;
     }
     provider = await startProvider(args, { releaseMemory: true });
   } catch (err) {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
     if (err instanceof FlagError) {
       process.stderr.write(`${JSON.stringify({ level: 'error', msg: err.message })}\n`);
       process.exit(2);
@@ -243,9 +260,7 @@ export async function main(args: string[]): Promise<void> {
     throw err;
   }
   await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+    stopOnSignal = (signal: NodeJS.Signals) => {
       provider.stop().then(resolve, (err: unknown) => {
         process.stderr.write(
           `${JSON.stringify({ level: 'error', msg: 'shutdown failed', signal, error: String(err) })}\n`,
@@ -253,7 +268,6 @@ export async function main(args: string[]): Promise<void> {
         resolve();
       });
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    if (signalled) stopOnSignal(signalled);
   });
 }

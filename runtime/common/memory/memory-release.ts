@@ -60,8 +60,10 @@ export interface MemoryReleaseSchedule {
 }
 
 /**
- * Releases once now and then every `intervalMs` (0: never, not even now). The timer never holds the
- * process open. A failure to load or to release is logged, once, and only costs the memory.
+ * Loads the addon and releases once at the next turn of the event loop, then every `intervalMs` (0: never).
+ * Nothing of it runs inside the caller's start: the CLI installs its SIGTERM handler right after the start
+ * returns, and a signal while the addon loads would kill it uncleanly. The timers never hold the process
+ * open. A failure to load or to release is logged, once, and only costs the memory.
  */
 export function startMemoryRelease(props: {
   readonly intervalMs: number;
@@ -70,25 +72,34 @@ export function startMemoryRelease(props: {
 }): MemoryReleaseSchedule {
   const { intervalMs, logger } = props;
   if (intervalMs <= 0) return { stop() {} };
-  const loaded = loadMemoryRelease(props.addonPath);
-  if (!loaded.ok) {
-    logger.warn('memory release is off; RSS stays higher', { reason: loaded.reason });
-    return { stop() {} };
-  }
-  let failed = false;
-  const releaseOnce = (first: boolean) => {
-    try {
-      const result = loaded.release();
-      const fields = { ...result, intervalMs };
-      if (first) logger.info('memory release on', fields);
-      else logger.debug('memory released', fields);
-    } catch (err) {
-      if (!failed) logger.warn('memory release failed; RSS stays higher', { error: (err as Error).message });
-      failed = true;
+  let timer: NodeJS.Timeout | undefined;
+  const first = setTimeout(() => {
+    const loaded = loadMemoryRelease(props.addonPath);
+    if (!loaded.ok) {
+      logger.warn('memory release is off; RSS stays higher', { reason: loaded.reason });
+      return;
     }
+    let failed = false;
+    const releaseOnce = (isFirst: boolean) => {
+      try {
+        const fields = { ...loaded.release(), intervalMs };
+        if (isFirst) logger.info('memory release on', fields);
+        else logger.debug('memory released', fields);
+      } catch (err) {
+        if (!failed)
+          logger.warn('memory release failed; RSS stays higher', { error: (err as Error).message });
+        failed = true;
+      }
+    };
+    releaseOnce(true);
+    timer = setInterval(() => releaseOnce(false), intervalMs);
+    timer.unref();
+  }, 0);
+  first.unref();
+  return {
+    stop: () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    },
   };
-  releaseOnce(true);
-  const timer = setInterval(() => releaseOnce(false), intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
 }

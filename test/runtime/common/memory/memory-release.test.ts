@@ -92,12 +92,21 @@ it('names a missing addon and the command that builds it', () => {
   expect(loaded.reason).toContain('bash runtime/native/build.sh');
 });
 
-it('warns once and keeps running when the addon is missing; interval 0 loads nothing', () => {
+it('warns once and keeps running when the addon is missing; interval 0 loads nothing', async () => {
   const lines: string[] = [];
   const logger = new Logger({ level: 'debug', sink: (line) => lines.push(line) });
+  const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 5));
   startMemoryRelease({ intervalMs: 0, logger, addonPath: '/nonexistent/x.node' }).stop();
+  await nextTurn();
+  expect(lines).toEqual([]);
+  // Stopped before its first turn: nothing loads, nothing is logged.
+  startMemoryRelease({ intervalMs: 10_000, logger, addonPath: '/nonexistent/x.node' }).stop();
+  await nextTurn();
   expect(lines).toEqual([]);
   const schedule = startMemoryRelease({ intervalMs: 10_000, logger, addonPath: '/nonexistent/x.node' });
+  // Nothing inside the caller's start (a SIGTERM handler is installed right after it).
+  expect(lines).toEqual([]);
+  await nextTurn();
   schedule.stop();
   expect(lines).toHaveLength(1);
   expect(JSON.parse(lines[0])).toMatchObject({
