@@ -3,7 +3,7 @@
 // same node. Prints a table and writes bench/results/node.json.
 //
 //   sudo bash harness/rig/build.sh              # once: the cluster, the node, the images
-//   npm run build              # our runtime image is built from build/
+//   npm run build                               # our runtime image is built from build/
 //   sudo npx ts-node --transpile-only bench/node/main.ts [--pods=50] [--objects=10]
 //       [--our-provider-arg=--<flag>=<value>]... (appended to our provider container's args, e.g. an A/B of a flag)
 //       [--our-driver-node-flag=--<v8-or-node-flag>[=<value>]]... (added to our driver container's `node` command)

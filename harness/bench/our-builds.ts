@@ -52,7 +52,7 @@ function compile(srcRoot: string, dir: string): string {
     [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig],
     { stdio: 'inherit' },
   );
-  // The memory-release addon, where the image has it (commits from before it have no build script).
+  // The runtime's native addon (memory release, the driver's mounts), as in the image; older commits have none.
   const nativeBuild = path.join(srcRoot, 'runtime', 'native', 'build.sh');
   if (fs.existsSync(nativeBuild))
     execFileSync('bash', [nativeBuild, path.join(dir, 'build', 'runtime', 'native')], { stdio: 'inherit' });
