@@ -1,7 +1,7 @@
 // The driver's command line: upstream v1.6 flag names and defaults (reference §7.1), so a DaemonSet
 // written for the upstream image runs ours unchanged, plus a few of our own (marked "ours").
 import { FlagError, FlagSpecs, formatFlagUsage, parseFlags, ParsedFlags } from '../common/go-compat/flags';
-import { checkMemoryReleaseInterval } from '../common/memory/memory-release';
+import { checkMemoryReleaseInterval, MEMORY_RELEASE_FLAGS } from '../common/memory/memory-release';
 
 export const DRIVER_FLAGS = {
   endpoint: {
@@ -45,12 +45,7 @@ export const DRIVER_FLAGS = {
     default: false,
     usage: 'refresh mounted content on kubelet republish (CSIDriver requiresRepublish)',
   },
-  'memory-release-interval': {
-    type: 'duration',
-    default: 10_000,
-    usage:
-      "how often the process gives back the clean pages of its binary and glibc's free pages (runtime/common/memory; 0: never)",
-  },
+  ...MEMORY_RELEASE_FLAGS,
   'rotation-poll-interval': {
     type: 'duration',
     default: 120_000,

@@ -191,19 +191,17 @@ export async function main(args: string[]): Promise<void> {
   ];
   if (flags['healthz-port'] > 0)
     endpoints.push(await startHttpEndpoints({ port: flags['healthz-port'], healthz }));
+  const mounts = mountImplementation();
   logger.info('driver started', {
     driver: flags.drivername,
     version: packageVersion(),
     endpoint: socketPath,
     rotation: flags['enable-secret-rotation'],
     rotationPollInterval: flags['rotation-poll-interval'],
-    mounts: mountImplementation().calls,
+    mounts: mounts.calls,
   });
-  const mountsWithBinaries = mountImplementation().reason;
-  if (mountsWithBinaries)
-    logger.warn('tmpfs mounts run the mount binaries; each costs a fork and exec', {
-      reason: mountsWithBinaries,
-    });
+  if (mounts.reason)
+    logger.warn('tmpfs mounts run the mount binaries; each costs a fork and exec', { reason: mounts.reason });
 
   const memoryRelease = startMemoryRelease({ intervalMs: flags['memory-release-interval'], logger });
 

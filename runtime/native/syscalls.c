@@ -54,7 +54,7 @@ static napi_value trim_malloc(napi_env env, napi_callback_info info) {
 // ---- the driver's tmpfs: mount(2) and umount2(2) on libuv's thread pool ----------------------------------
 // A call of the mount binary is a fork and exec of /bin/mount and its libraries (2-3 ms idle, far more under
 // load); the system call itself takes microseconds. On the thread pool, so a slow mount never holds the event
-// loop; the promise resolves with "" or the error text (strerror and errno name), never rejects.
+// loop; the promise resolves with "" or the error text (strerror and the errno), never rejects.
 
 enum job_kind { MOUNT_TMPFS, UNMOUNT };
 

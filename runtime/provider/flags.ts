@@ -1,6 +1,7 @@
 // The provider's command line: upstream's flag names and defaults where they exist, plus the knobs
 // of our request economy.
 import { FlagSpecs } from '../common/go-compat/flags';
+import { MEMORY_RELEASE_FLAGS } from '../common/memory/memory-release';
 import { DEFAULT_TOKEN_PROXY_URL } from './identity/token-proxy-target';
 
 export const PROVIDER_FLAGS = {
@@ -56,12 +57,7 @@ export const PROVIDER_FLAGS = {
     usage:
       "TLS server name of the token proxy; empty: computed from the API server's certificate (hcp-kubernetes.<cluster id>.svc.cluster.local)",
   },
-  'memory-release-interval': {
-    type: 'duration',
-    default: 10_000,
-    usage:
-      "how often the process gives back the clean pages of its binary and glibc's free pages (runtime/common/memory; 0: never)",
-  },
+  ...MEMORY_RELEASE_FLAGS,
   'log-level': { type: 'string', default: 'info', usage: 'debug, info, warn or error' },
   'cache-max-age': {
     type: 'duration',

@@ -233,9 +233,12 @@ export async function main(args: string[]): Promise<void> {
   // kubelet and the tests send SIGTERM as soon as the process says it started.)
   let signalled: NodeJS.Signals | undefined;
   let stopOnSignal: ((signal: NodeJS.Signals) => void) | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const stopTakingSignals = () => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopTakingSignals();
     if (stopOnSignal) stopOnSignal(signal);
     else signalled = signal;
   };
@@ -245,14 +248,12 @@ export async function main(args: string[]): Promise<void> {
   try {
     if (parseFlags(args, PROVIDER_FLAGS).help) {
       process.stdout.write(formatFlagUsage('aks-secrets-store provider', PROVIDER_FLAGS));
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      stopTakingSignals();
       return;
     }
     provider = await startProvider(args, { releaseMemory: true });
   } catch (err) {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    stopTakingSignals();
     if (err instanceof FlagError) {
       process.stderr.write(`${JSON.stringify({ level: 'error', msg: err.message })}\n`);
       process.exit(2);

@@ -6,7 +6,7 @@
 // interval). Whatever is used again is mapped again from the page cache, with the same bytes.
 // Measured effect: docs/operations.md, "Memory of our image".
 import { readFileSync } from 'node:fs';
-import { FlagError } from '../go-compat/flags';
+import { FlagError, FlagSpecs } from '../go-compat/flags';
 import { Logger } from '../logging/logger';
 import { loadSyscalls, Syscalls, SYSCALLS_ADDON } from '../native/syscalls';
 import { parseSmaps, releasableMappings } from './releasable-mappings';
@@ -45,6 +45,16 @@ function releaseWith(addon: Syscalls): MemoryReleaseResult {
   }
   return { releasedKiB, mappings: candidates.length, refused, mallocTrimmed: addon.trimMalloc() };
 }
+
+/** The flag both processes take (spread into their flag tables), checked by checkMemoryReleaseInterval. */
+export const MEMORY_RELEASE_FLAGS = {
+  'memory-release-interval': {
+    type: 'duration',
+    default: 10_000,
+    usage:
+      "how often the process gives back the clean pages of its binary and glibc's free pages (runtime/common/memory; 0: never)",
+  },
+} as const satisfies FlagSpecs;
 
 /** --memory-release-interval of both processes: 0 (off) or from 1s (each release reads smaps) to 24h. */
 export function checkMemoryReleaseInterval(intervalMs: number): void {

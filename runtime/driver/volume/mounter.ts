@@ -5,7 +5,7 @@
 // CPU with 110 volumes (the kernel writes a line per mount), and every republish asks.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadSyscalls, Syscalls } from '../../common/native/syscalls';
+import { loadSyscalls } from '../../common/native/syscalls';
 import { CommandShell } from './command-shell';
 
 /**
@@ -14,6 +14,7 @@ import { CommandShell } from './command-shell';
  * without a C compiler), the mount and umount binaries through one waiting shell (command-shell.ts).
  */
 const addon = loadSyscalls();
+const syscalls = addon.ok ? addon.syscalls : undefined;
 const commands = new CommandShell();
 /** How this process mounts: the addon's system calls, or the binaries (logged at start, checked by tests). */
 export function mountImplementation(): {
@@ -90,7 +91,7 @@ export class Mounter {
   async mountTmpfs(target: string): Promise<void> {
     const options = this.tmpfsSize ? `size=${this.tmpfsSize}` : '';
     const args = ['-t', 'tmpfs', ...(options ? ['-o', options] : []), 'tmpfs', target];
-    if (addon.ok) await syscall(`mount ${args.join(' ')}`, (calls) => calls.mountTmpfs(target, options));
+    if (syscalls) await withTimeout(`mount ${args.join(' ')}`, syscalls.mountTmpfs(target, options));
     else await commands.run('mount', args);
     const resolved = fs.realpathSync(target);
     const device = fs.statSync(resolved).dev;
@@ -99,7 +100,7 @@ export class Mounter {
 
   async unmount(target: string): Promise<void> {
     this.forget(target);
-    if (addon.ok) await syscall(`umount ${target}`, (calls) => calls.unmount(target));
+    if (syscalls) await withTimeout(`umount ${target}`, syscalls.unmount(target));
     else await commands.run('umount', [target]);
   }
 
@@ -138,14 +139,13 @@ export class Mounter {
 }
 
 /** Rejects with `<what> failed: <the kernel's error>`, the form of command-shell's errors. */
-async function syscall(what: string, call: (calls: Syscalls) => Promise<string>): Promise<void> {
-  if (!addon.ok) throw new Error(`${what}: ${addon.reason}`);
+async function withTimeout(what: string, call: Promise<string>): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`did not finish in ${SYSCALL_TIMEOUT_MS / 1000}s`), SYSCALL_TIMEOUT_MS);
   });
   try {
-    const error = await Promise.race([call(addon.syscalls), timeout]);
+    const error = await Promise.race([call, timeout]);
     if (error) throw new Error(`${what} failed: ${error}`);
   } finally {
     clearTimeout(timer);
