@@ -446,10 +446,18 @@ describe('request economy', () => {
       parameters: params([{ objectName: 'rotating', objectType: 'secret' }]),
       secrets: SP_A,
     });
+    const mountedLines = () => provider.logs.filter((l) => l.includes('"msg":"mounted"'));
+    const before = mountedLines().length;
     await provider.client.mount(request);
     await provider.client.mount(request);
-    const mountedLines = provider.logs.filter((l) => l.includes('"msg":"mounted"'));
-    expect(mountedLines.slice(-2).map((l) => JSON.parse(l).priority)).toEqual(['mount', 'rotation']);
+    // The answer comes over the socket, the log line over stderr: wait (bounded) until both lines are here.
+    for (let i = 0; i < 100 && mountedLines().length < before + 2; i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(
+      mountedLines()
+        .slice(-2)
+        .map((l) => JSON.parse(l).priority),
+    ).toEqual(['mount', 'rotation']);
   });
 
   it('lets a rotation check reuse a latest value only within --rotation-cache-max-age (2 s), a first mount within --cache-max-age', async () => {
