@@ -312,11 +312,11 @@ export class NodeServer {
 
   /**
    * Resolves when the work calls left running in the background has finished, SPCPS writes still owed
-   * included (tests; shutdown, raced with a timeout: a write that keeps failing is retried for as long as
+   * and the secret sync that follows a written one included (tests; shutdown, raced with a timeout: a write that keeps failing is retried for as long as
    * its volume stays published).
    */
   async whenIdle(): Promise<void> {
-    while (this.background.size > 0 || this.pendingStatuses.size > 0) {
+    while (this.background.size > 0 || this.pendingStatuses.busy) {
       await Promise.all([...this.background]);
       await this.pendingStatuses.idle();
     }

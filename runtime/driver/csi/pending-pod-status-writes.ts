@@ -56,8 +56,9 @@ export class PendingPodStatusWrites {
     return this.pending.has(targetPath);
   }
 
-  get size(): number {
-    return this.pending.size;
+  /** True while a write is owed or the follow-up of a written one (its secret sync) still runs. */
+  get busy(): boolean {
+    return this.pending.size > 0 || this.followUps.size > 0;
   }
 
   /**
@@ -96,7 +97,7 @@ export class PendingPodStatusWrites {
 
   /** Resolves when no write is owed and no follow-up is running (tests; shutdown, raced with a timeout). */
   async idle(): Promise<void> {
-    while (this.pending.size > 0 || this.followUps.size > 0) {
+    while (this.busy) {
       await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     }
   }
@@ -167,7 +168,7 @@ export class PendingPodStatusWrites {
   }
 
   private wakeIfIdle(): void {
-    if (this.pending.size > 0 || this.followUps.size > 0) return;
+    if (this.busy) return;
     for (const wake of this.idleWaiters.splice(0)) wake();
   }
 }
