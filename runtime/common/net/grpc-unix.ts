@@ -10,6 +10,11 @@ import * as grpc from '@grpc/grpc-js';
 /** gRPC's default maximum message size, which the upstream driver also uses (`--max-call-recv-msg-size`). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
+// grpc-js keeps channelz counters and traces for every server, channel, subchannel and call unless told
+// not to; nothing here serves the channelz service, so that bookkeeping is CPU and memory on every
+// publish and Mount for no reader (grpc-go, upstream's runtime, registers channelz only on request).
+const NO_CHANNELZ = { 'grpc.enable_channelz': 0 } as const;
+
 /**
  * Socket path from an endpoint flag. Accepts `unix:///abs/path.sock`, `unix:/abs/path.sock` and a
  * bare absolute path; `flagName` appears in the error.
@@ -59,6 +64,7 @@ export async function startUnixGrpcServer(props: UnixGrpcServerProps): Promise<U
   removeStaleSocket(socketPath);
   fs.mkdirSync(path.dirname(socketPath), { recursive: true });
   const server = new grpc.Server({
+    ...NO_CHANNELZ,
     'grpc.max_receive_message_length': props.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': props.maxSendMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   });
@@ -123,6 +129,7 @@ export function createUnixGrpcClient<T extends grpc.Client>(
   props: UnixGrpcClientProps = {},
 ): T {
   return new ctor(`unix://${socketPath}`, grpc.credentials.createInsecure(), {
+    ...NO_CHANNELZ,
     'grpc.default_authority': 'localhost',
     'grpc.max_receive_message_length': props.maxReceiveMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     ...props.channelOptions,

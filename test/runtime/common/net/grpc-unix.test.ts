@@ -72,6 +72,31 @@ describe('unix-socket gRPC', () => {
     expect(fs.existsSync(socketPath)).toBe(false);
   });
 
+  it('registers neither the server nor the client channel with channelz (no per-call bookkeeping)', async () => {
+    const handlers = grpc.getChannelzHandlers();
+    const ask = <T>(method: 'GetServers' | 'GetTopChannels', request: object) =>
+      new Promise<T>((resolve, reject) =>
+        (handlers[method] as unknown as (call: object, cb: (e: Error | null, r: T) => void) => void)(
+          { request },
+          (e, r) => (e ? reject(e) : resolve(r)),
+        ),
+      );
+    const counts = async () => ({
+      servers: (await ask<{ server: unknown[] }>('GetServers', { start_server_id: 0 })).server.length,
+      channels: (await ask<{ channel: unknown[] }>('GetTopChannels', { start_channel_id: 0 })).channel.length,
+    });
+    const before = await counts();
+    const socketPath = path.join(dir, 'z.sock');
+    await start(socketPath);
+    const client = createUnixGrpcClient<grpc.Client>(ctor, socketPath);
+    await unaryCall(client, 'Version', { version: 'v1alpha1' });
+    // A control: a channel made without our options does register, so the count would have moved.
+    const plain = new grpc.Client(`unix://${socketPath}`, grpc.credentials.createInsecure());
+    expect(await counts()).toEqual({ servers: before.servers, channels: before.channels + 1 });
+    plain.close();
+    client.close();
+  });
+
   it('refuses to remove something that is not a socket', async () => {
     const file = path.join(dir, 'azure.sock');
     fs.writeFileSync(file, 'x');
