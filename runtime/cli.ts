@@ -23,9 +23,11 @@ function isMissing(err: unknown, module: string): boolean {
 async function runImageCommand(name: 'driver' | 'provider'): Promise<void> {
   let entry: { main(args: string[]): Promise<void> };
   try {
+    // First, so the subcommand's modules come from the image's compile cache (none outside the image).
+    (await import('./image/compile-cache')).enableImageCompileCache();
     entry = name === 'driver' ? await import('./driver/main') : await import('./provider/main');
   } catch (err) {
-    if (!isMissing(err, `${name}/main`)) throw err;
+    if (!isMissing(err, `${name}/main`) && !isMissing(err, 'image/compile-cache')) throw err;
     process.stderr.write(
       `aks-secrets-store ${name}: not in this install; the npm package ships the doctor only, the ${name} runs from the runtime image (see the README's Install section)\n`,
     );

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { shippedNode } from './shipped-runtime';
 
 const REPO = path.resolve(__dirname, '..', '..');
 
@@ -63,7 +64,19 @@ function compile(srcRoot: string, dir: string): string {
   // The runtime's dependencies resolve from the repository's node_modules (same lockfile versions).
   const modules = path.join(dir, 'node_modules');
   if (!fs.existsSync(modules)) fs.symlinkSync(path.join(REPO, 'node_modules'), modules, 'dir');
+  writeCompileCache(dir);
   return path.join(dir, 'build', 'runtime', 'cli.js');
+}
+
+/**
+ * The image's compile cache (runtime/Dockerfile's build-compile-cache step), on the Node our processes run
+ * on, so a bench starts them as the image does; older commits have no such step, nor a bench without Node 24.
+ */
+function writeCompileCache(dir: string): void {
+  const step = path.join(dir, 'build', 'runtime', 'image', 'build-compile-cache.js');
+  const node = shippedNode();
+  if (!fs.existsSync(step) || node.fallbackReason) return;
+  execFileSync(node.binary, [step], { stdio: 'inherit' });
 }
 
 /** The working tree's runtime, compiled afresh; one dir per worktree, so two engineers' benches never remove each other's build. */

@@ -343,7 +343,31 @@ function runtimeAppLayer(workDir: string): ImageLayer {
   fs.cpSync(path.join(REPO_ROOT, 'runtime', 'proto'), path.join(app, 'build', 'runtime', 'proto'), {
     recursive: true,
   });
+  writeImageCompileCache(stage);
   return tarLayer(stage, path.join(workDir, 'runtime-app.tar'));
+}
+
+/**
+ * The Dockerfile's build-compile-cache step: the cache's entries name modules by their path relative to
+ * /app/.compile-cache, so it is made in the staged /app with the dependency layer's node_modules beside the
+ * build, on the image's Node; node_modules then leaves the stage (it is its own layer).
+ */
+function writeImageCompileCache(stage: string): void {
+  const app = path.join(stage, 'app');
+  run('tar', [
+    '-xf',
+    requireLayer(`runtime-deps-${runtimeDepsKey()}`).tarPath,
+    '-C',
+    stage,
+    './app/node_modules',
+  ]);
+  try {
+    run(node24Binary(), [path.join(app, 'build', 'runtime', 'image', 'build-compile-cache.js')], {
+      cwd: app,
+    });
+  } finally {
+    fs.rmSync(path.join(app, 'node_modules'), { recursive: true, force: true });
+  }
 }
 
 /** Where the rig's test CA sits in every image that talks TLS to the fakes. */

@@ -84,6 +84,7 @@ test('runtime/doctor/main.ts reaches only lib/core, the Kubernetes client, Node 
 test('the bin loads the doctor lazily, as it loads the driver and the provider', () => {
   const cli = fs.readFileSync(path.join(REPO, 'runtime', 'cli.ts'), 'utf8');
   expect(importsOf(path.join(REPO, 'runtime', 'cli.ts'))).toEqual([
+    './image/compile-cache',
     './driver/main',
     './provider/main',
     './doctor/main',
