@@ -40,6 +40,16 @@ export interface CacheUse {
   readonly compiled: number;
 }
 
+/** What Node's compile-cache debug log (`NODE_DEBUG_NATIVE=COMPILE_CACHE`) says about each module file. */
+export function countCacheVerdicts(debugLog: string): CacheUse {
+  const lines = debugLog.split('\n');
+  const count = (pattern: RegExp) => lines.filter((line) => pattern.test(line)).length;
+  return {
+    accepted: count(/^\[compile cache\] V8 code cache for CommonJS \/.* was accepted/),
+    compiled: count(/^\[compile cache\] V8 code cache for CommonJS \/.* was (not initialized|rejected)/),
+  };
+}
+
 /**
  * Loads `proc`'s require graph (its entry module; nothing runs) with the cache at `directory`, as the
  * image's process would, and counts what Node's compile-cache debug log says about each module.
@@ -62,11 +72,7 @@ export function loadWithCache(proc: CachedProcess, directory: string): CacheUse 
     const reason = lines.filter((line) => !line.startsWith('[compile cache]')).join('\n');
     throw new Error(`loading the ${proc.name}'s modules (${proc.entry}) failed: ${reason.trim()}`);
   }
-  const count = (pattern: RegExp) => lines.filter((line) => pattern.test(line)).length;
-  return {
-    accepted: count(/^\[compile cache\] V8 code cache for CommonJS \/.* was accepted/),
-    compiled: count(/^\[compile cache\] V8 code cache for CommonJS \/.* was (not initialized|rejected)/),
-  };
+  return countCacheVerdicts(run.stderr);
 }
 
 /** Writes the cache for every process of the image, then proves each one is taken. */

@@ -312,8 +312,8 @@ export class NodeServer {
 
   /**
    * Resolves when the work calls left running in the background has finished, SPCPS writes still owed
-   * and the secret sync that follows a written one included (tests; shutdown, raced with a timeout: a write that keeps failing is retried for as long as
-   * its volume stays published).
+   * and the secret sync that follows a written one included (tests; shutdown, raced with a timeout: a
+   * write that keeps failing is retried for as long as its volume stays published).
    */
   async whenIdle(): Promise<void> {
     while (this.background.size > 0 || this.pendingStatuses.busy) {

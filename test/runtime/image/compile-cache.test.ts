@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { node24Binary } from '../../../harness/rig/node/node-images';
+import { countCacheVerdicts } from '../../../runtime/image/build-compile-cache';
 import { enableImageCompileCache } from '../../../runtime/image/compile-cache';
 import { DRIVER_NODE_FLAGS, DRIVER_NODE_OPTIONS } from '../../../lib/core/install/driver-daemonset';
 
@@ -31,6 +32,12 @@ if (reason && process.env.CI === 'true') throw new Error(`the compile cache cann
 if (reason) console.warn(`compile-cache tests on Node 24 skipped: ${reason}`);
 const itOnNode24 = reason ? it.skip : it;
 
+/** A `node -e` script that loads the driver's graph as cli.js does: the cache enabled first (exit 3 if not). */
+function cliEntryScript(cacheDir: string): string {
+  return `require(${JSON.stringify(ENABLE)}).enableImageCompileCache(${JSON.stringify(cacheDir)}) || process.exit(3);
+require(${JSON.stringify(DRIVER_MAIN)});`;
+}
+
 /** Starts the driver's require graph as cli.js does (enable first), and counts the cache's verdicts. */
 function loadDriverThroughTheCliEntry(cacheDir: string): {
   status: number | null;
@@ -38,19 +45,15 @@ function loadDriverThroughTheCliEntry(cacheDir: string): {
   compiled: number;
   cacheSet?: string;
 } {
-  const script = `require(${JSON.stringify(ENABLE)}).enableImageCompileCache(${JSON.stringify(cacheDir)}) || process.exit(3);
-require(${JSON.stringify(DRIVER_MAIN)});`;
-  const run = spawnSync(node!, [...DRIVER_NODE_FLAGS, '-e', script], {
+  const run = spawnSync(node!, [...DRIVER_NODE_FLAGS, '-e', cliEntryScript(cacheDir)], {
     env: { ...process.env, NODE_OPTIONS: DRIVER_NODE_OPTIONS, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
     encoding: 'utf8',
   });
-  const lines = run.stderr.split('\n');
   return {
     // The cache of this flag set: `resolved path <dir> + v24...-x64-<flags hash>-0 -> ...`.
     cacheSet: /^\[compile cache\] resolved path .* \+ (\S+) ->/m.exec(run.stderr)?.[1],
     status: run.status,
-    accepted: lines.filter((l) => /for CommonJS \/.* was accepted/.test(l)).length,
-    compiled: lines.filter((l) => /for CommonJS \/.* was (not initialized|rejected)/.test(l)).length,
+    ...countCacheVerdicts(run.stderr),
   };
 }
 
@@ -124,8 +127,7 @@ describe('the image compile cache', () => {
       const before = fs.readdirSync(path.join(cache, driverSet)).sort();
       execFileSync('mount', ['--bind', '-o', 'ro', cache, cache]);
       try {
-        const script = `require(${JSON.stringify(ENABLE)}).enableImageCompileCache(${JSON.stringify(cache)});
-require(${JSON.stringify(DRIVER_MAIN)});`;
+        const script = cliEntryScript(cache);
         for (const flags of [[], DRIVER_NODE_FLAGS]) {
           const run = spawnSync(node!, [...flags, '-e', script], {
             env: { ...process.env, NODE_OPTIONS: DRIVER_NODE_OPTIONS },
