@@ -20,7 +20,6 @@ import {
   CachedSecretProviderClassSource,
   csiDriverCache,
   KubePodEventRecorder,
-  KubePodSource,
   KubePodStatusStore,
   KubeTokenPolicySource,
 } from './cluster/kube-bindings';
@@ -31,6 +30,7 @@ import { loadKubeConfig } from './cluster/kube/kube-config';
 import { SECRET_PROVIDER_CLASSES } from './cluster/kube/kube-resources';
 import type { SecretProviderClass } from './cluster/kube/kube-types';
 import { isWorthReporting, WatchCache } from './cluster/kube/watch-cache';
+import { nodePodCache, NodePodSource } from './cluster/node-pod-source';
 import { mountImplementation, Mounter } from './volume/mounter';
 import { NodeServer } from './csi/node-server';
 import { PodStatusJournal } from './cluster/pod-status-journal';
@@ -84,6 +84,17 @@ export async function main(args: string[]): Promise<void> {
   void spcCache.start().then(
     () => logger.info('secretproviderclass cache synced', { objects: spcCache.list().length }),
     () => undefined, // stopped before the first list
+  );
+  // This node's pods, for the target-path check of a first mount (a GET when the watch has not seen one).
+  const nodePods = nodePodCache({
+    client: kube,
+    nodeName: flags.nodeid,
+    driverName: flags.drivername,
+    warn: (message, fields) => logger.warn(message, fields),
+  });
+  void nodePods.start().then(
+    () => logger.info('pod cache of this node synced', { pods: nodePods.list().length }),
+    () => undefined, // stopped before the first list, or not allowed to list pods (logged)
   );
   // The driver's own CSIDriver: whether kubelet sends service-account tokens, and where.
   const csiDriver = csiDriverCache(kube, flags.drivername);
@@ -149,7 +160,7 @@ export async function main(args: string[]): Promise<void> {
     secretProviderClasses: new CachedSecretProviderClassSource(kube, spcCache),
     podStatuses: new KubePodStatusStore(kube),
     podStatusJournal,
-    pods: new KubePodSource(kube),
+    pods: new NodePodSource(kube, nodePods),
     driverName: flags.drivername,
     tokenPolicy,
     events: new KubePodEventRecorder(events),
@@ -222,7 +233,7 @@ export async function main(args: string[]): Promise<void> {
   identity.close();
   providers.close();
   await secretSync.stop();
-  await Promise.all([spcCache.stop(), csiDriver.stop()]);
+  await Promise.all([spcCache.stop(), nodePods.stop(), csiDriver.stop()]);
   await Promise.all(endpoints.map((e) => e.close()));
   kube.close();
 }

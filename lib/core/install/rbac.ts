@@ -18,7 +18,7 @@ const CRUD = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 // The driver's service account gets only the verbs its code sends (runtime/driver/cluster/ and
 // secret-sync/): a token stolen from a node can do no more than the driver itself.
 const DRIVER_EVENT_VERBS = ['create', 'patch']; // create, then count repeats with a patch
-const DRIVER_POD_VERBS = ['get']; // the target-path check reads the one pod
+const DRIVER_POD_VERBS = ['get', 'list', 'watch']; // the target-path check: this node's pods, watched (upstream's)
 const DRIVER_SPCPS_VERBS = ['create', 'delete', 'get', 'list', 'update']; // list: this node's, at start
 const DRIVER_SECRET_VERBS = ['create', 'get', 'list', 'update', 'watch']; // list/watch: metadata of managed ones
 

@@ -5,7 +5,6 @@
 import type {
   PodEventRecorder,
   PodReference,
-  PodSource,
   PodStatusStore,
   SecretProviderClassSource,
   ServiceAccountTokenPolicy,
@@ -16,11 +15,10 @@ import { isAlreadyExists, isConflict, isNotFound } from './kube/kube-api-error';
 import type { KubeClient } from './kube/kube-client';
 import {
   CSI_DRIVERS,
-  PODS,
   SECRET_PROVIDER_CLASS_POD_STATUSES,
   SECRET_PROVIDER_CLASSES,
 } from './kube/kube-resources';
-import type { CsiDriver, Pod, SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
+import type { CsiDriver, SecretProviderClass, SecretProviderClassPodStatus } from './kube/kube-types';
 import { WatchCache } from './kube/watch-cache';
 import { NODE_NAME_LABEL } from './pod-status';
 
@@ -42,15 +40,6 @@ export class CachedSecretProviderClassSource implements SecretProviderClassSourc
         throw new Error(`secretproviderclasses.secrets-store.csi.x-k8s.io ${JSON.stringify(name)} not found`);
       throw err;
     }
-  }
-}
-
-/** Pods by a direct GET (read once per volume, so no cluster-wide pod watch is kept in memory). */
-export class KubePodSource implements PodSource {
-  constructor(private readonly client: KubeClient) {}
-
-  getPod(namespace: string, name: string): Promise<Pod> {
-    return this.client.get<Pod>(PODS, name, namespace);
   }
 }
 

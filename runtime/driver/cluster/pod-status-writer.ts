@@ -12,7 +12,7 @@ import { buildPodStatus, podVolumeMismatch, targetPathMismatch } from './pod-sta
 /** Options of the PodStatusWriter. */
 export interface PodStatusWriterProps {
   readonly store: PodStatusStore;
-  /** Pods, read once per volume to check its target path against the pod. */
+  /** Pods, read once per volume to check its target path against the pod (this node's cache first). */
   readonly pods: PodSource;
   /** `--nodeid`: the SPCPS node label. */
   readonly nodeId: string;
@@ -109,7 +109,7 @@ export class PodStatusWriter {
   private async checkAgainstPod(pod: PodReference, spcName: string, targetPath: string): Promise<void> {
     let found;
     try {
-      found = await this.props.pods.getPod(pod.namespace, pod.name);
+      found = await this.props.pods.getPod(pod);
     } catch (err) {
       throw new ReasonedError(
         `failed to get pod ${pod.namespace}/${pod.name}, err: ${(err as Error).message}`,

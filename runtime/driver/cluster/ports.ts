@@ -12,10 +12,13 @@ export interface SecretProviderClassSource {
   get(namespace: string, name: string): Promise<SecretProviderClass>;
 }
 
-/** Reads pods (a direct GET: only when a volume's SPCPS is first written, to check its target path). */
+/** Reads pods (once per volume, to check its target path): this node's pod cache, else a direct GET. */
 export interface PodSource {
-  /** The pod `namespace/name`; rejects with the API server's error when it cannot be read. */
-  getPod(namespace: string, name: string): Promise<Pod>;
+  /**
+   * The pod `namespace/name` of the reference; a cached copy only when it has the reference's UID.
+   * Rejects with the API server's error when it cannot be read.
+   */
+  getPod(pod: PodReference): Promise<Pod>;
 }
 
 /** Writes SecretProviderClassPodStatus objects. */

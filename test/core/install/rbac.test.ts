@@ -25,7 +25,7 @@ describe('RBAC (upstream v1.6)', () => {
   it('gives the driver only the verbs its code sends, and no token or secret access', () => {
     const role = find(objects, 'ClusterRole', 'secretproviderclasses-role');
     expect(verbsFor(role, 'events')).toEqual(['create', 'patch']);
-    expect(verbsFor(role, 'pods')).toEqual(['get']);
+    expect(verbsFor(role, 'pods')).toEqual(['get', 'list', 'watch']); // this node's pods, watched
     expect(verbsFor(role, 'secretproviderclasses')).toEqual(['get', 'list', 'watch']);
     expect(verbsFor(role, 'secretproviderclasspodstatuses')).toEqual([
       'create',

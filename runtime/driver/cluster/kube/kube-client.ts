@@ -89,6 +89,8 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
   /** Only delete this exact object (guards against deleting a re-created one). @default none */
   readonly preconditions?: { uid?: string; resourceVersion?: string };
+  /** 0 deletes a pod bound to a node at once, without waiting for its kubelet. @default the object's */
+  readonly gracePeriodSeconds?: number;
 }
 
 interface RequestSpec {
@@ -223,12 +225,13 @@ export class KubeClient {
   /** DELETE one object. Throws 404 NotFound when already gone (use `isNotFound` to treat as done). */
   async delete(resource: KubeResource, name: string, options: DeleteOptions = {}): Promise<void> {
     const body =
-      options.propagationPolicy || options.preconditions
+      options.propagationPolicy || options.preconditions || options.gracePeriodSeconds !== undefined
         ? {
             apiVersion: 'v1',
             kind: 'DeleteOptions',
             propagationPolicy: options.propagationPolicy,
             preconditions: options.preconditions,
+            gracePeriodSeconds: options.gracePeriodSeconds,
           }
         : undefined;
     await this.request({ verb: 'DELETE', path: resourcePath(resource, options.namespace, name), body });

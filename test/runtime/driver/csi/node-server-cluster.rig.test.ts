@@ -15,7 +15,7 @@ import type {
   Pod,
   SecretProviderClassPodStatus,
 } from '../../../../runtime/driver/cluster/kube/kube-types';
-import { ClusterBindings } from '../support/cluster-bindings';
+import { CLUSTER_NODE_NAME, ClusterBindings } from '../support/cluster-bindings';
 import {
   DriverHarness,
   canMount,
@@ -255,86 +255,132 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
     },
   );
 
-  describe("the target path checked against the pod (upstream's CVE-2020-8568 guard)", () => {
-    // Checked before any provider call (upstream checks it only when it writes the SPCPS).
-    const prefix = (pod: string) => `failed to check the target path of pod ${NS}/${pod}, err: `;
+  // Each check twice: the pod read with a GET (not bound to this node: the watch never sees it), and the
+  // pod bound to this node, served by the node pod cache; the verdicts must be the same.
+  describe.each([
+    ['read with a GET', undefined, 'get'],
+    ["from this node's pod cache", CLUSTER_NODE_NAME, 'cached'],
+  ])(
+    "the target path checked against the pod (upstream's CVE-2020-8568 guard), %s",
+    (_how, nodeName, tag) => {
+      // Checked before any provider call (upstream checks it only when it writes the SPCPS).
+      const prefix = (pod: string) => `failed to check the target path of pod ${NS}/${pod}, err: `;
+      const bound: string[] = [];
+      const podGets = (name: string) =>
+        cluster.kube.requests.filter((r) => r === `GET /api/v1/namespaces/${NS}/pods/${name}`).length;
 
-    it.each([
-      [
-        'a volume name the pod does not have',
-        'renamed-0',
-        'other-volume',
-        'spc',
-        `secret provider class pod status(spcps) volume name does not match the volume name in the pod ${NS}/renamed-0`,
-        'UnexpectedTargetPath',
-      ],
-      [
-        'a pod without a CSI volume on this SPC',
-        'otherspc-0',
-        'secrets-store',
-        'nosocket',
-        `could not find secret provider class pod status volume for pod ${NS}/otherspc-0`,
-        'PodVolumeNotFound',
-      ],
-    ])(
-      'refuses %s with upstream text, writes no SPCPS and leaves nothing mounted',
-      async (_what, podName, podVolume, podSpc, text, reason) => {
-        const pod = await createPod(podName, podVolume, podSpc);
-        const target = h.targetPath(pod.metadata.uid!); // kubelet's path for volume "secrets-store"
+      /** A pod of this describe's kind; a bound one only once the watch has delivered it. */
+      async function createCheckedPod(name: string, volumeName = 'secrets-store', spc = 'spc'): Promise<Pod> {
+        const pod = await createPodWithSecretsStoreVolumes(
+          cluster.kube,
+          NS,
+          name,
+          spc,
+          [volumeName],
+          undefined,
+          nodeName,
+        );
+        if (nodeName === undefined) return pod;
+        bound.push(name);
+        await eventually(`the watch of ${nodeName}'s pods to deliver ${name}`, async () =>
+          cluster.nodePods.get(NS, name)?.metadata.uid === pod.metadata.uid ? true : undefined,
+        );
+        return pod;
+      }
+
+      afterAll(async () => {
+        // Bound pods wait for a kubelet to finish their deletion; there is none here.
+        for (const name of bound)
+          await cluster.kube
+            .delete(PODS, name, { namespace: NS, gracePeriodSeconds: 0 })
+            .catch(() => undefined);
+      });
+
+      it.each([
+        [
+          'a volume name the pod does not have',
+          'renamed',
+          'other-volume',
+          'spc',
+          'secret provider class pod status(spcps) volume name does not match the volume name in the pod',
+          'UnexpectedTargetPath',
+        ],
+        [
+          'a pod without a CSI volume on this SPC',
+          'otherspc',
+          'secrets-store',
+          'nosocket',
+          'could not find secret provider class pod status volume for pod',
+          'PodVolumeNotFound',
+        ],
+      ])(
+        'refuses %s with upstream text, writes no SPCPS and leaves nothing mounted',
+        async (_what, base, podVolume, podSpc, text, reason) => {
+          const podName = `${base}-${tag}`;
+          const pod = await createCheckedPod(podName, podVolume, podSpc);
+          const target = h.targetPath(pod.metadata.uid!); // kubelet's path for volume "secrets-store"
+          const providerCalls = provider.requests.length;
+          const gets = podGets(podName);
+          const err = await grpcError(
+            h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) })),
+          );
+          expect(err.code).toBe(grpc.status.UNKNOWN);
+          expect(err.details).toBe(`${prefix(podName)}${text} ${NS}/${podName}`);
+          expect(provider.requests.length).toBe(providerCalls); // refused before the provider is asked
+          expect(podGets(podName) - gets).toBe(nodeName === undefined ? 1 : 0);
+          expect(h.isMounted(target)).toBe(false);
+          await expect(
+            cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `${podName}-${NS}-spc`, NS),
+          ).rejects.toMatchObject({ reason: 'NotFound' });
+          expect(await h.metricsText()).toContain(`error_type="${reason}"`);
+        },
+      );
+
+      it('refuses a pod the API server does not know (PodNotFound)', async () => {
+        const ghost = { name: `ghost-${tag}`, namespace: NS, uid: `uid-ghost-${tag}` };
+        const target = h.targetPath(ghost.uid);
         const providerCalls = provider.requests.length;
         const err = await grpcError(
-          h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) })),
+          h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: ghost })),
         );
-        expect(err.code).toBe(grpc.status.UNKNOWN);
-        expect(err.details).toBe(prefix(podName) + text);
-        expect(provider.requests.length).toBe(providerCalls); // refused before the provider is asked
+        expect(provider.requests.length).toBe(providerCalls);
+        expect(
+          err.details.startsWith(`${prefix(ghost.name)}failed to get pod ${NS}/${ghost.name}, err: `),
+        ).toBe(true);
+        expect(err.details).toContain('not found');
         expect(h.isMounted(target)).toBe(false);
-        await expect(
-          cluster.kube.get(SECRET_PROVIDER_CLASS_POD_STATUSES, `${podName}-${NS}-spc`, NS),
-        ).rejects.toMatchObject({ reason: 'NotFound' });
-        expect(await h.metricsText()).toContain(`error_type="${reason}"`);
-      },
-    );
-
-    it('refuses a pod the API server does not know (PodNotFound)', async () => {
-      const ghost = { name: 'ghost-0', namespace: NS, uid: 'uid-ghost' };
-      const target = h.targetPath(ghost.uid);
-      const providerCalls = provider.requests.length;
-      const err = await grpcError(h.publish(publishRequest({ targetPath: target, spc: 'spc', pod: ghost })));
-      expect(provider.requests.length).toBe(providerCalls);
-      expect(err.details.startsWith(`${prefix('ghost-0')}failed to get pod ${NS}/ghost-0, err: `)).toBe(true);
-      expect(err.details).toContain('not found');
-      expect(h.isMounted(target)).toBe(false);
-    });
-
-    it('reads the pod once per volume, not on every republish', async () => {
-      const pod = await createPod('checked-once-0');
-      const target = h.targetPath(pod.metadata.uid!);
-      const req = publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) });
-      const podGets = () =>
-        cluster.kube.requests.filter((r) => r === `GET /api/v1/namespaces/${NS}/pods/checked-once-0`).length;
-      await h.publish(req);
-      expect(podGets()).toBe(1);
-      const saved = provider.answer;
-      provider.answer = () => ({
-        files: [{ path: 'db-password', mode: 0o600, contents: 'rotated' }],
-        objectVersions: [{ id: 'secret/db-password', version: 'v2' }],
       });
-      clock += 120_000;
-      await h.publish(req); // a rotation that rewrites the SPCPS
-      provider.answer = saved;
-      expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe('rotated');
-      const status = await writtenPodStatus(
-        cluster.kube,
-        NS,
-        `checked-once-0-${NS}-spc`,
-        (s) => s.status?.objects?.[0]?.version === 'v2',
-      );
-      expect(status.status?.objects).toEqual([{ id: 'secret/db-password', version: 'v2' }]);
-      expect(podGets()).toBe(1);
-      await h.unpublish({ volume_id: 'v', target_path: target });
-    }, 60_000);
-  });
+
+      it('reads the pod once per volume, not on every republish', async () => {
+        const name = `checked-once-${tag}`;
+        const pod = await createCheckedPod(name);
+        const target = h.targetPath(pod.metadata.uid!);
+        const req = publishRequest({ targetPath: target, spc: 'spc', pod: podRef(pod) });
+        const gets = podGets(name);
+        await h.publish(req);
+        const getsPerVolume = nodeName === undefined ? 1 : 0; // a bound pod comes from the watch
+        expect(podGets(name) - gets).toBe(getsPerVolume);
+        const saved = provider.answer;
+        provider.answer = () => ({
+          files: [{ path: 'db-password', mode: 0o600, contents: 'rotated' }],
+          objectVersions: [{ id: 'secret/db-password', version: 'v2' }],
+        });
+        clock += 120_000;
+        await h.publish(req); // a rotation that rewrites the SPCPS
+        provider.answer = saved;
+        expect(fs.readFileSync(path.join(target, 'db-password'), 'utf8')).toBe('rotated');
+        const status = await writtenPodStatus(
+          cluster.kube,
+          NS,
+          `${name}-${NS}-spc`,
+          (s) => s.status?.objects?.[0]?.version === 'v2',
+        );
+        expect(status.status?.objects).toEqual([{ id: 'secret/db-password', version: 'v2' }]);
+        expect(podGets(name) - gets).toBe(getsPerVolume);
+        await h.unpublish({ volume_id: 'v', target_path: target });
+      }, 60_000);
+    },
+  );
 
   it('a failed rotation keeps the content and writes a Warning Event on the pod without the secret or the token', async () => {
     const pod = await createPod('rotating-0');

@@ -9,16 +9,20 @@ import {
   CachedSecretProviderClassSource,
   csiDriverCache,
   KubePodEventRecorder,
-  KubePodSource,
   KubePodStatusStore,
   KubeTokenPolicySource,
 } from '../../../../runtime/driver/cluster/kube-bindings';
+import { nodePodCache, NodePodSource } from '../../../../runtime/driver/cluster/node-pod-source';
+import type { Pod } from '../../../../runtime/driver/cluster/kube/kube-types';
 import { CSI_DRIVERS } from '../../../../runtime/driver/cluster/kube/kube-resources';
 import { rig } from '../../../../harness/rig/rig-env';
 import { CountingKubeClient } from './counting-kube-client';
 import { createTestCsiDriver } from './kube-test-support';
 
 let instances = 0;
+
+/** The node the bindings' pod cache watches: DriverHarness's default node id. */
+export const CLUSTER_NODE_NAME = 'node-under-test';
 
 export class ClusterBindings {
   /**
@@ -33,7 +37,13 @@ export class ClusterBindings {
     });
     this.secretProviderClasses = new CachedSecretProviderClassSource(this.kube, this.spcCache);
     this.podStatuses = new KubePodStatusStore(this.kube);
-    this.pods = new KubePodSource(this.kube);
+    // The pods tests create with spec.nodeName = the harness's node id come from the watch; others by GET.
+    this.nodePods = nodePodCache({
+      client: this.kube,
+      nodeName: CLUSTER_NODE_NAME,
+      driverName: 'secrets-store.csi.k8s.io',
+    });
+    this.pods = new NodePodSource(this.kube, this.nodePods);
     this.recorder = new EventRecorder({
       client: this.kube,
       component: 'csi-secrets-store-rotation',
@@ -48,7 +58,8 @@ export class ClusterBindings {
   readonly spcCache: WatchCache<SecretProviderClass>;
   readonly secretProviderClasses: CachedSecretProviderClassSource;
   readonly podStatuses: KubePodStatusStore;
-  readonly pods: KubePodSource;
+  readonly nodePods: WatchCache<Pod>;
+  readonly pods: NodePodSource;
   readonly recorder: EventRecorder;
   readonly events: KubePodEventRecorder;
   /**
@@ -66,11 +77,11 @@ export class ClusterBindings {
 
   async start(): Promise<void> {
     await createTestCsiDriver(this.kube, this.csiDriverName);
-    await Promise.all([this.spcCache.start(), this.csiDriver.start()]);
+    await Promise.all([this.spcCache.start(), this.nodePods.start(), this.csiDriver.start()]);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.spcCache.stop(), this.csiDriver.stop()]);
+    await Promise.all([this.spcCache.stop(), this.nodePods.stop(), this.csiDriver.stop()]);
     await this.kube.delete(CSI_DRIVERS, this.csiDriverName).catch(() => undefined);
     this.kube.close();
   }

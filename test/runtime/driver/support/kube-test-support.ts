@@ -193,7 +193,8 @@ export async function createSecretProviderClass(
 
 /**
  * Creates an unscheduled pod (no nodeName: the rig runs no kubelet, and a scheduled pod's deletion would
- * wait for one) with one Secrets Store CSI volume on `spc` per name in `volumeNames`.
+ * wait for one) with one Secrets Store CSI volume on `spc` per name in `volumeNames`. With `nodeName`, the
+ * pod is bound to that node, so a driver's node pod cache sees it: delete it with gracePeriodSeconds 0.
  */
 export async function createPodWithSecretsStoreVolumes(
   kube: KubeClient,
@@ -202,6 +203,7 @@ export async function createPodWithSecretsStoreVolumes(
   spc: string,
   volumeNames: readonly string[] = ['secrets-store'],
   driver = 'secrets-store.csi.k8s.io',
+  nodeName?: string,
 ): Promise<Pod> {
   return kube.create<Pod>(
     PODS,
@@ -210,6 +212,7 @@ export async function createPodWithSecretsStoreVolumes(
       kind: 'Pod',
       metadata: { name, namespace },
       spec: {
+        ...(nodeName === undefined ? {} : { nodeName }),
         containers: [
           {
             name: 'app',
