@@ -63,6 +63,8 @@ const REPO = path.resolve(__dirname, '..', '..');
 /** One namespace per run, so a reused rig never holds a previous run's objects. */
 const NAMESPACE = `bench-${process.pid}`;
 const PROVIDER_NAME = 'bench';
+/** `--nodeid` of both drivers and the pods' spec.nodeName: the pods are this node's, as kubelet's are. */
+const NODE_NAME = 'bench-node';
 const POLL_INTERVAL_S = 2;
 /** SecretProviderClasses the volumes spread over (each its own vault and identity). */
 const SPC_COUNT = 10;
@@ -103,7 +105,7 @@ interface Options {
 function driverFlags(socketPath: string, providerDir: string): string[] {
   return [
     `--endpoint=unix://${socketPath}`,
-    '--nodeid=bench-node',
+    `--nodeid=${NODE_NAME}`,
     `--provider-volume=${providerDir}`,
     `--additional-provider-volume-paths=${providerDir}`,
     '--enable-secret-rotation=true',
@@ -266,6 +268,9 @@ async function prepareCluster(kube: KubeClient, volumes: number): Promise<Pod[]>
       await kube.create<Pod>(PODS, {
         metadata: { name: `app-${i}`, namespace: NAMESPACE },
         spec: {
+          // Bound to the drivers' node, so a driver's cache of its node's pods holds them (no kubelet runs:
+          // they are deleted with gracePeriodSeconds 0 at the end).
+          nodeName: NODE_NAME,
           automountServiceAccountToken: false,
           containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
           // The volume the kubelet model's target path names: our driver checks the path against the pod.
@@ -284,6 +289,15 @@ async function prepareCluster(kube: KubeClient, volumes: number): Promise<Pod[]>
     );
   }
   return pods;
+}
+
+/** The run's pods (bound to a node without a kubelet, so deleted at once) and then its namespace. */
+async function deleteBenchObjects(kube: KubeClient, pods: readonly Pod[]): Promise<void> {
+  for (const pod of pods)
+    await kube
+      .delete(PODS, pod.metadata.name!, { namespace: NAMESPACE, gracePeriodSeconds: 0 })
+      .catch(() => undefined);
+  await kube.delete(NAMESPACES, NAMESPACE).catch(() => undefined);
 }
 
 /** SPC `i`: its own vault and identity, the objects the bench provider answers, and sync for one in SYNC_EVERY. */
@@ -634,8 +648,9 @@ async function main(): Promise<void> {
   const results: DriverResult[] = [];
   const kube = new KubeClient(loadKubeConfig({ env: { KUBECONFIG: endpoints.kubeconfig } }));
   const loadAtStart = os.loadavg()[0];
+  let pods: Pod[] = [];
   try {
-    const pods = await prepareCluster(kube, opts.volumes);
+    pods = await prepareCluster(kube, opts.volumes);
     const drivers: DriverUnderTest[] = builds.map((b) => ourDriver(b, opts));
     if (upstreamDriver) {
       drivers.push({
@@ -667,6 +682,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await deleteBenchObjects(kube, pods);
     kube.close();
     if (running) await stopRig(running);
     fs.rmSync(baseDir, { recursive: true, force: true });
