@@ -25,9 +25,12 @@ async function runImageCommand(name: 'driver' | 'provider'): Promise<void> {
   try {
     // First, so the subcommand's modules come from the image's compile cache (none outside the image).
     (await import('./image/compile-cache')).enableImageCompileCache();
+    // Before the subcommand's modules load, so their heap does not grow on top of Node's start-up pages.
+    await (await import('./image/startup-memory-release')).releaseStartupMemory(name, args);
     entry = name === 'driver' ? await import('./driver/main') : await import('./provider/main');
   } catch (err) {
-    if (!isMissing(err, `${name}/main`) && !isMissing(err, 'image/compile-cache')) throw err;
+    const image = ['image/compile-cache', 'image/startup-memory-release'];
+    if (!isMissing(err, `${name}/main`) && !image.some((m) => isMissing(err, m))) throw err;
     process.stderr.write(
       `aks-secrets-store ${name}: not in this install; the npm package ships the doctor only, the ${name} runs from the runtime image (see the README's Install section)\n`,
     );

@@ -85,6 +85,7 @@ test('the bin loads the doctor lazily, as it loads the driver and the provider',
   const cli = fs.readFileSync(path.join(REPO, 'runtime', 'cli.ts'), 'utf8');
   expect(importsOf(path.join(REPO, 'runtime', 'cli.ts'))).toEqual([
     './image/compile-cache',
+    './image/startup-memory-release',
     './driver/main',
     './provider/main',
     './doctor/main',
