@@ -1,4 +1,6 @@
+import { parseFlags } from '../../../runtime/common/go-compat/flags';
 import { parseDriverFlags, parseListenAddress, providerDirs } from '../../../runtime/driver/flags';
+import { PROVIDER_FLAGS } from '../../../runtime/provider/flags';
 
 describe('driver flags', () => {
   it('has upstream defaults', () => {
@@ -19,6 +21,17 @@ describe('driver flags', () => {
       '/etc/kubernetes/secrets-store-csi-providers',
       '/var/run/secrets-store-csi-providers',
     ]);
+  });
+
+  it("releases memory every 3 s by default (the provider every 10 s), and takes the flag's values", () => {
+    expect(parseDriverFlags(['--nodeid=n']).flags['memory-release-interval']).toBe(3000);
+    expect(parseFlags([], PROVIDER_FLAGS).flags['memory-release-interval']).toBe(10_000);
+    expect(
+      parseDriverFlags(['--nodeid=n', '--memory-release-interval=0']).flags['memory-release-interval'],
+    ).toBe(0);
+    expect(() => parseDriverFlags(['--nodeid=n', '--memory-release-interval=500ms'])).toThrow(
+      /--memory-release-interval/,
+    );
   });
 
   it('takes the upstream DaemonSet arguments unchanged', () => {
