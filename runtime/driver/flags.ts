@@ -46,8 +46,8 @@ export const DRIVER_FLAGS = {
     usage: 'refresh mounted content on kubelet republish (CSIDriver requiresRepublish)',
   },
   // Every 3 s, not the provider's 10 s: between two releases the driver's burst of republishes pages its
-  // binary back in while its heap grows, and that set its RSS peak (bench/driver: 69.8-74.8 MiB at 10 s,
-  // 60.0-61.4 at 3 s, CPU unchanged; ~3 ms of CPU per release, 1 ms/s idle: docs/operations.md).
+  // binary back in while its heap grows, and that set its RSS peak (bench/driver: 71.1-74.8 MiB at 10 s,
+  // 59.8-62.1 at 3 s, CPU unchanged; ~3 ms of CPU per release, 1 ms/s idle: docs/operations.md).
   'memory-release-interval': { ...MEMORY_RELEASE_FLAGS['memory-release-interval'], default: 3_000 },
   'rotation-poll-interval': {
     type: 'duration',
