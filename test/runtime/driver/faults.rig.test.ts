@@ -114,14 +114,9 @@ maybe('the driver on a bad day (real apiserver behind a fault proxy)', () => {
   }
 
   async function newVolume(spc: string): Promise<Volume> {
-    const pod: Pod = await createPodWithSecretsStoreVolumes(
-      kube,
-      NS,
-      `p-${++pods}`,
-      spc,
-      ['secrets-store'],
-      DRIVER_NAME,
-    );
+    const pod: Pod = await createPodWithSecretsStoreVolumes(kube, NS, `p-${++pods}`, spc, ['secrets-store'], {
+      driver: DRIVER_NAME,
+    });
     const ref = { name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! };
     return { spc, pod: ref, target: targetFor(ref.uid) };
   }

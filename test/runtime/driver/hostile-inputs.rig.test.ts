@@ -75,14 +75,9 @@ maybe('hostile NodePublishVolume inputs to the driver process (real apiserver)',
     path.join(root, 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~csi', volume, 'mount');
 
   async function newPod(spc = 'spc'): Promise<RowContext['pod']> {
-    const pod: Pod = await createPodWithSecretsStoreVolumes(
-      kube,
-      NS,
-      `p-${++pods}`,
-      spc,
-      ['secrets-store'],
-      DRIVER_NAME,
-    );
+    const pod: Pod = await createPodWithSecretsStoreVolumes(kube, NS, `p-${++pods}`, spc, ['secrets-store'], {
+      driver: DRIVER_NAME,
+    });
     return { name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! };
   }
 

@@ -106,7 +106,7 @@ maybe('interop with the upstream driver v1.6', () => {
   /** A pod with the volume of `driver` (ours checks that the pod's volume names it). */
   async function createPod(name: string, spc: string, driver: DriverProcess): Promise<Pod> {
     const driverName = driver.name === 'ours' ? OUR_DRIVER_NAME : 'secrets-store.csi.k8s.io';
-    return createPodWithSecretsStoreVolumes(kube, NS, name, spc, ['secrets-store'], driverName);
+    return createPodWithSecretsStoreVolumes(kube, NS, name, spc, ['secrets-store'], { driver: driverName });
   }
 
   const podRef = (pod: Pod) => ({ name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! });

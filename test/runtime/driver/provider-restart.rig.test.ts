@@ -77,14 +77,9 @@ maybe('our provider crashes and restarts under our driver with live mounts', () 
   }
 
   async function newPod(): Promise<{ name: string; namespace: string; uid: string; target: string }> {
-    const pod = await createPodWithSecretsStoreVolumes(
-      kube,
-      NS,
-      `p-${++pods}`,
-      SPC,
-      ['secrets-store'],
-      DRIVER_NAME,
-    );
+    const pod = await createPodWithSecretsStoreVolumes(kube, NS, `p-${++pods}`, SPC, ['secrets-store'], {
+      driver: DRIVER_NAME,
+    });
     const ref = { name: pod.metadata.name!, namespace: NS, uid: pod.metadata.uid! };
     return { ...ref, target: targetFor(ref.uid) };
   }

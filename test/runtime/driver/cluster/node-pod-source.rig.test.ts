@@ -2,32 +2,20 @@
 // real kube-apiserver: a pod bound to this node comes from the watch, shrunk to what the check reads; a
 // pod of another node, a reference with another UID and a re-created pod are read with a GET; an install
 // whose RBAC grants only `get` on pods gives up the watch with a warning and still answers by GET.
-import { isForbidden, KubeResource, NAMESPACES, Pod, PODS } from '../../../../runtime/driver/cluster/kube';
+import { isForbidden, NAMESPACES, Pod, PODS } from '../../../../runtime/driver/cluster/kube';
+import { CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES } from '../../../../runtime/doctor/cluster-reader';
 import { nodePodCache, NodePodSource, shrinkPod } from '../../../../runtime/driver/cluster/node-pod-source';
 import type { KubeResourceObject } from '../../../../runtime/driver/cluster/kube';
 import { KubeClient, loadKubeConfig } from '../../../../runtime/driver/cluster/kube';
 import { rig } from '../../../../harness/rig/rig-env';
 import { CountingKubeClient } from '../support/counting-kube-client';
-import { eventually, freshNamespace, rigKubeClient, SERVICE_ACCOUNTS } from '../support/kube-test-support';
+import { eventually, freshNamespace, rigKubeClient, serviceAccountToken } from '../support/kube-test-support';
 
 jest.setTimeout(120_000);
 
 const DRIVER = 'secrets-store.csi.k8s.io';
 const NODE = `pod-cache-node-${process.pid}`;
 const ENV_VALUE = 'env-value-DO-NOT-CACHE';
-const CLUSTER_ROLES: KubeResource = {
-  apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind: 'ClusterRole',
-  plural: 'clusterroles',
-  namespaced: false,
-};
-const CLUSTER_ROLE_BINDINGS: KubeResource = {
-  apiVersion: 'rbac.authorization.k8s.io/v1',
-  kind: 'ClusterRoleBinding',
-  plural: 'clusterrolebindings',
-  namespaced: false,
-};
-
 let admin: KubeClient;
 let kube: CountingKubeClient;
 let namespace: string;
@@ -190,7 +178,6 @@ describe('an install whose RBAC grants get on pods but not list or watch', () =>
   });
 
   it('gives up the watch with one warning that says what to grant, and reads each pod with a GET', async () => {
-    await admin.create(SERVICE_ACCOUNTS, { metadata: { name: 'driver', namespace } });
     await admin.create(CLUSTER_ROLES, {
       metadata: { name },
       rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
@@ -200,20 +187,12 @@ describe('an install whose RBAC grants get on pods but not list or watch', () =>
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
       subjects: [{ kind: 'ServiceAccount', name: 'driver', namespace }],
     } as KubeResourceObject);
-    const token = await admin.request<{ status: { token: string } }>({
-      verb: 'POST',
-      path: `/api/v1/namespaces/${namespace}/serviceaccounts/driver/token`,
-      body: {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 600 },
-      },
-    });
+    const token = await serviceAccountToken(admin, namespace, 'driver');
     const client = new KubeClient({
       ...loadKubeConfig({ env: { KUBECONFIG: rig().kubeconfig } }),
       clientCert: undefined,
       clientKey: undefined,
-      token: token.status.token,
+      token,
     });
     const warnings: Array<{ message: string; fields: Record<string, unknown> }> = [];
     const cache = nodePodCache({
@@ -231,7 +210,7 @@ describe('an install whose RBAC grants get on pods but not list or watch', () =>
       expect(isForbidden(err)).toBe(true);
       expect(warnings).toHaveLength(1);
       expect(warnings[0].message).toContain('grant list and watch on pods');
-      expect(JSON.stringify(warnings)).not.toContain(token.status.token);
+      expect(JSON.stringify(warnings)).not.toContain(token);
       expect(cache.hasSynced).toBe(false);
       expect((await source.getPod(ref(pod))).metadata.uid).toBe(pod.metadata.uid);
     } finally {

@@ -271,15 +271,9 @@ maybe('NodePublish/NodeUnpublish against the real kube-apiserver', () => {
 
       /** A pod of this describe's kind; a bound one only once the watch has delivered it. */
       async function createCheckedPod(name: string, volumeName = 'secrets-store', spc = 'spc'): Promise<Pod> {
-        const pod = await createPodWithSecretsStoreVolumes(
-          cluster.kube,
-          NS,
-          name,
-          spc,
-          [volumeName],
-          undefined,
+        const pod = await createPodWithSecretsStoreVolumes(cluster.kube, NS, name, spc, [volumeName], {
           nodeName,
-        );
+        });
         if (nodeName === undefined) return pod;
         bound.push(name);
         await eventually(`the watch of ${nodeName}'s pods to deliver ${name}`, async () =>

@@ -2,6 +2,7 @@
 // kubeconfig, the secrets-store CRDs (B's definitions) applied, a fresh namespace, and bounded polling.
 import { secretProviderClassCrd, secretProviderClassPodStatusCrd } from '../../../../lib/core/install/crds';
 import {
+  isAlreadyExists,
   KubeClient,
   KubeResource,
   loadKubeConfig,
@@ -39,6 +40,23 @@ export const SERVICE_ACCOUNTS: KubeResource = {
   plural: 'serviceaccounts',
   namespaced: true,
 };
+
+/** A token of the ServiceAccount `namespace/name` from the TokenRequest API (created if missing). */
+export async function serviceAccountToken(
+  kube: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<string> {
+  await kube.create(SERVICE_ACCOUNTS, { metadata: { name, namespace } }).catch((err) => {
+    if (!isAlreadyExists(err)) throw err;
+  });
+  const answer = await kube.request<{ status: { token: string } }>({
+    verb: 'POST',
+    path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
+  });
+  return answer.status.token;
+}
 
 /** A client on the rig's admin kubeconfig (the same loader the driver uses with KUBECONFIG). */
 export function rigKubeClient(): KubeClient {
@@ -202,9 +220,9 @@ export async function createPodWithSecretsStoreVolumes(
   name: string,
   spc: string,
   volumeNames: readonly string[] = ['secrets-store'],
-  driver = 'secrets-store.csi.k8s.io',
-  nodeName?: string,
+  options: { readonly driver?: string; readonly nodeName?: string } = {},
 ): Promise<Pod> {
+  const { driver = 'secrets-store.csi.k8s.io', nodeName } = options;
   return kube.create<Pod>(
     PODS,
     {

@@ -31,7 +31,7 @@ import {
   eventually,
   freshNamespace,
   rigKubeClient,
-  SERVICE_ACCOUNTS,
+  serviceAccountToken as tokenOf,
 } from '../../support/kube-test-support';
 
 jest.setTimeout(120_000);
@@ -61,18 +61,8 @@ function spc(name: string, ns: string, provider = 'azure'): SecretProviderClass 
   };
 }
 
-/** A service-account token from the TokenRequest API (what a projected token file holds). */
-async function serviceAccountToken(name: string): Promise<string> {
-  await kube.create(SERVICE_ACCOUNTS, { metadata: { name, namespace } }).catch((err) => {
-    if (!isAlreadyExists(err)) throw err;
-  });
-  const answer = await kube.request<{ status: { token: string } }>({
-    verb: 'POST',
-    path: `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 600 } },
-  });
-  return answer.status.token;
-}
+/** A service-account token of this file's namespace (what a projected token file holds). */
+const serviceAccountToken = (name: string) => tokenOf(kube, namespace, name);
 
 describe('config', () => {
   it('reads the kubeconfig of KUBECONFIG: server and client certificate of the current context', async () => {
