@@ -27,9 +27,12 @@ async function runImageCommand(name: 'driver' | 'provider'): Promise<void> {
     (await import('./image/compile-cache')).enableImageCompileCache();
     // Before the subcommand's modules load, so their heap does not grow on top of Node's start-up pages.
     await (await import('./image/startup-memory-release')).releaseStartupMemory(name, args);
-    entry = name === 'driver' ? await import('./driver/main') : await import('./provider/main');
+    // The image's one-file bundle of the subcommand's modules when there is one (image/build-bundles.ts).
+    const bundle = (await import('./image/image-bundle')).currentBundle(name);
+    if (bundle !== undefined) entry = (await import(bundle)) as typeof entry;
+    else entry = name === 'driver' ? await import('./driver/main') : await import('./provider/main');
   } catch (err) {
-    const image = ['image/compile-cache', 'image/startup-memory-release'];
+    const image = ['image/compile-cache', 'image/startup-memory-release', 'image/image-bundle'];
     if (!isMissing(err, `${name}/main`) && !image.some((m) => isMissing(err, m))) throw err;
     process.stderr.write(
       `aks-secrets-store ${name}: not in this install; the npm package ships the doctor only, the ${name} runs from the runtime image (see the README's Install section)\n`,

@@ -64,6 +64,9 @@ function compile(srcRoot: string, dir: string): string {
   // The runtime's dependencies resolve from the repository's node_modules (same lockfile versions).
   const modules = path.join(dir, 'node_modules');
   if (!fs.existsSync(modules)) fs.symlinkSync(path.join(REPO, 'node_modules'), modules, 'dir');
+  // The image's one-file bundles (npm run build's last step); older commits have none.
+  const bundles = path.join(dir, 'build', 'runtime', 'image', 'build-bundles.js');
+  if (fs.existsSync(bundles)) execFileSync(process.execPath, [bundles], { stdio: 'inherit' });
   writeCompileCache(dir);
   return path.join(dir, 'build', 'runtime', 'cli.js');
 }

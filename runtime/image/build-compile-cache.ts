@@ -1,8 +1,9 @@
 // Generates the runtime image's compile cache (compile-cache.ts) at image build time, with the image's own
-// Node: it loads the driver's and the provider's require graphs once each, with exactly the node flags and
-// NODE_OPTIONS the install gives that container, because V8 keeps one cache per flag set and ignores the
-// others. Then it loads each graph again and fails the build unless V8 accepted the entries, so a Node
-// upgrade that changes the format cannot ship an image whose cache is dead weight.
+// Node: it loads the driver's and the provider's bundles (build-bundles.ts; their module graphs where there
+// is no bundle) once each, with exactly the node flags and NODE_OPTIONS the install gives that container,
+// because V8 keeps one cache per flag set and ignores the others. Then it loads each again and fails the
+// build unless V8 accepted the entries, so a Node upgrade that changes the format cannot ship an image whose
+// cache is dead weight.
 //   node build/runtime/image/build-compile-cache.js [<cache dir>]   (default: the image's /app/.compile-cache)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,6 +11,7 @@ import * as path from 'node:path';
 import { DRIVER_NODE_FLAGS, DRIVER_NODE_OPTIONS } from '../../lib/core/install/driver-daemonset';
 import { PROVIDER_NODE_FLAGS, PROVIDER_NODE_OPTIONS } from '../../lib/core/install/provider-daemonset';
 import { IMAGE_COMPILE_CACHE_DIR } from './compile-cache';
+import { currentBundle } from './image-bundle';
 
 /** One process of the image: the module its subcommand loads and the flags the install starts it with. */
 export interface CachedProcess {
@@ -22,13 +24,13 @@ export interface CachedProcess {
 export const IMAGE_PROCESSES: readonly CachedProcess[] = [
   {
     name: 'driver',
-    entry: path.join(__dirname, '..', 'driver', 'main'),
+    entry: currentBundle('driver') ?? path.join(__dirname, '..', 'driver', 'main'),
     nodeFlags: DRIVER_NODE_FLAGS,
     nodeOptions: DRIVER_NODE_OPTIONS,
   },
   {
     name: 'provider',
-    entry: path.join(__dirname, '..', 'provider', 'main'),
+    entry: currentBundle('provider') ?? path.join(__dirname, '..', 'provider', 'main'),
     nodeFlags: PROVIDER_NODE_FLAGS,
     nodeOptions: PROVIDER_NODE_OPTIONS,
   },

@@ -336,6 +336,8 @@ function runtimeAppLayer(workDir: string): ImageLayer {
   const copyCompiled = (from: string, to: string) =>
     fs.cpSync(from, to, {
       recursive: true,
+      // The bundles are used only when not older than the modules (runtime/image/image-bundle.ts).
+      preserveTimestamps: true,
       filter: (source) => !source.endsWith('.map') && !source.endsWith('.d.ts'),
     });
   copyCompiled(path.join(build, 'lib', 'core'), path.join(app, 'build', 'lib', 'core'));

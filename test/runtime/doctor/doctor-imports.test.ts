@@ -86,6 +86,7 @@ test('the bin loads the doctor lazily, as it loads the driver and the provider',
   expect(importsOf(path.join(REPO, 'runtime', 'cli.ts'))).toEqual([
     './image/compile-cache',
     './image/startup-memory-release',
+    './image/image-bundle',
     './driver/main',
     './provider/main',
     './doctor/main',

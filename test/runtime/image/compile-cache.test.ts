@@ -14,10 +14,12 @@ import { DRIVER_NODE_FLAGS, DRIVER_NODE_OPTIONS } from '../../../lib/core/instal
 const BUILD = path.resolve(__dirname, '../../../build/runtime');
 const BUILD_STEP = path.join(BUILD, 'image', 'build-compile-cache.js');
 const ENABLE = path.join(BUILD, 'image', 'compile-cache.js');
-const DRIVER_MAIN = path.join(BUILD, 'driver', 'main.js');
+// What the image's driver loads: its one-file bundle (runtime/image/build-bundles.ts).
+const DRIVER_BUNDLE = path.join(BUILD, 'image', 'bundle', 'driver.js');
 
 function node24OrReason(): { node?: string; reason?: string } {
-  if (!fs.existsSync(BUILD_STEP)) return { reason: `${BUILD_STEP} is not built: run \`npm run build\`` };
+  for (const built of [BUILD_STEP, DRIVER_BUNDLE])
+    if (!fs.existsSync(built)) return { reason: `${built} is not built: run \`npm run build\`` };
   try {
     return { node: node24Binary() };
   } catch (error) {
@@ -32,13 +34,13 @@ if (reason && process.env.CI === 'true') throw new Error(`the compile cache cann
 if (reason) console.warn(`compile-cache tests on Node 24 skipped: ${reason}`);
 const itOnNode24 = reason ? it.skip : it;
 
-/** A `node -e` script that loads the driver's graph as cli.js does: the cache enabled first (exit 3 if not). */
+/** A `node -e` script that loads the driver's bundle as cli.js does: the cache enabled first (exit 3 if not). */
 function cliEntryScript(cacheDir: string): string {
   return `require(${JSON.stringify(ENABLE)}).enableImageCompileCache(${JSON.stringify(cacheDir)}) || process.exit(3);
-require(${JSON.stringify(DRIVER_MAIN)});`;
+require(${JSON.stringify(DRIVER_BUNDLE)});`;
 }
 
-/** Starts the driver's require graph as cli.js does (enable first), and counts the cache's verdicts. */
+/** Starts the driver's bundle as cli.js does (enable first), and counts the cache's verdicts. */
 function loadDriverThroughTheCliEntry(cacheDir: string): {
   status: number | null;
   accepted: number;
@@ -76,7 +78,7 @@ describe('the image compile cache', () => {
     expect(fs.existsSync(missing)).toBe(false);
   });
 
-  itOnNode24('the build step writes a cache the driver and the provider each take for every module', () => {
+  itOnNode24('the build step writes a cache the driver and the provider each take for their bundle', () => {
     const cache = path.join(dir, '.compile-cache');
     const run = spawnSync(node!, [BUILD_STEP, cache], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
@@ -87,9 +89,8 @@ describe('the image compile cache', () => {
         Number(m[2]),
       ]),
     );
-    // Both graphs are a hundred modules and more (grpc-js alone is dozens); the step itself fails on any miss.
-    expect(counts.driver).toBeGreaterThan(100);
-    expect(counts.provider).toBeGreaterThan(counts.driver);
+    // Each process is one file, its bundle (its graph was 134 and 231 modules); the step fails on any miss.
+    expect(counts).toEqual({ driver: 1, provider: 1 });
     // One cache per flag set: the driver's `--max-opt=2` makes its own.
     expect(fs.readdirSync(cache)).toHaveLength(2);
 
@@ -118,12 +119,11 @@ describe('the image compile cache', () => {
     () => {
       const cache = path.join(dir, '.compile-cache');
       expect(spawnSync(node!, [BUILD_STEP, cache], { encoding: 'utf8' }).status).toBe(0);
-      // Half the driver's entries gone: Node compiles those and would write them at exit.
+      // The driver's entries gone (its bundle's too): Node compiles them and would write them at exit.
       const driverSet = loadDriverThroughTheCliEntry(cache).cacheSet!;
       expect(fs.readdirSync(cache)).toContain(driverSet);
       const entries = fs.readdirSync(path.join(cache, driverSet));
-      for (const entry of entries.slice(0, Math.floor(entries.length / 2)))
-        fs.rmSync(path.join(cache, driverSet, entry));
+      for (const entry of entries) fs.rmSync(path.join(cache, driverSet, entry));
       const before = fs.readdirSync(path.join(cache, driverSet)).sort();
       execFileSync('mount', ['--bind', '-o', 'ro', cache, cache]);
       try {

@@ -1,0 +1,28 @@
+// Where cli.ts finds the bundle of a process (build-bundles.ts makes it), and whether to use it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export type BundledProcess = 'driver' | 'provider';
+
+/** build/runtime/image/bundle: two levels under build/runtime, as the modules a bundle replaces. */
+export const BUNDLE_DIR = path.join(__dirname, 'bundle');
+
+/** The bundle file of `name` in `dir`. */
+export function bundlePath(name: BundledProcess, dir: string = BUNDLE_DIR): string {
+  return path.join(dir, `${name}.js`);
+}
+
+/**
+ * The bundle to load for `name`, or undefined to load its modules one by one: there is none (a
+ * development build, the npm package), or it is older than the compiled main it was made from, which
+ * happens when tsc ran again without the bundle step; then the fresh modules win.
+ */
+export function currentBundle(name: BundledProcess, dir: string = BUNDLE_DIR): string | undefined {
+  const bundle = bundlePath(name, dir);
+  const main = path.join(dir, '..', '..', name, 'main.js');
+  try {
+    return fs.statSync(bundle).mtimeMs >= fs.statSync(main).mtimeMs ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
