@@ -27,7 +27,7 @@ async function runImageCommand(name: 'driver' | 'provider'): Promise<void> {
     (await import('./image/compile-cache')).enableImageCompileCache();
     // Before the subcommand's modules load, so their heap does not grow on top of Node's start-up pages.
     await (await import('./image/startup-memory-release')).releaseStartupMemory(name, args);
-    // The image's one-file bundle of the subcommand's modules when there is one (image/build-bundles.ts).
+    // The image's one-file bundle of the subcommand's modules when there is one (the provider's).
     const bundle = (await import('./image/image-bundle')).currentBundle(name);
     if (bundle !== undefined) entry = (await import(bundle)) as typeof entry;
     else entry = name === 'driver' ? await import('./driver/main') : await import('./provider/main');

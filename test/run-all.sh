@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "build (npm run build: tsc -p tsconfig.build.json, runtime/native/build.sh, then the image bundles)"
+step "build (npm run build: tsc -p tsconfig.build.json, runtime/native/build.sh, then the provider's bundle)"
 npm run build --silent
 
 step "type-check (tsc --noEmit)"

@@ -4,6 +4,12 @@ import * as path from 'node:path';
 
 export type BundledProcess = 'driver' | 'provider';
 
+/**
+ * The processes the image runs from a bundle: the provider only. Its start is CPU-bound under the chart's
+ * 50m limit. The driver's is not (200m), and its bundle measured worse in bench/driver (docs/operations.md).
+ */
+export const BUNDLED_PROCESSES: readonly BundledProcess[] = ['provider'];
+
 /** build/runtime/image/bundle: two levels under build/runtime, as the modules a bundle replaces. */
 export const BUNDLE_DIR = path.join(__dirname, 'bundle');
 
