@@ -34,7 +34,7 @@ export function buildBundles(dir: string = BUNDLE_DIR): void {
       // The native addon is loaded by path at run time, never bundled.
       external: ['*.node'],
       logLevel: 'warning',
-      // Module names in the bundle relative to the package (build/runtime/..., node_modules/...), not this machine's.
+      // Module names relative to the package (build/runtime/..., node_modules/...), not this machine's.
       absWorkingDir: path.resolve(runtime, '..', '..'),
       legalComments: 'eof',
     });

@@ -1,9 +1,9 @@
 // Generates the runtime image's compile cache (compile-cache.ts) at image build time, with the image's own
 // Node: it loads the driver's require graph and the provider's bundle (build-bundles.ts; its graph where
-// there is no bundle) once each, with exactly the node flags and NODE_OPTIONS the install gives that container,
-// because V8 keeps one cache per flag set and ignores the others. Then it loads each again and fails the
-// build unless V8 accepted the entries, so a Node upgrade that changes the format cannot ship an image whose
-// cache is dead weight.
+// there is no bundle) once each, with exactly the node flags and NODE_OPTIONS the install gives that
+// container, because V8 keeps one cache per flag set and ignores the others. Then it loads each again and
+// fails the build unless V8 accepted the entries, so a Node upgrade that changes the format cannot ship an
+// image whose cache is dead weight.
 //   node build/runtime/image/build-compile-cache.js [<cache dir>]   (default: the image's /app/.compile-cache)
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -18,7 +18,7 @@ if (reason && process.env.CI === 'true') throw new Error(`${reason} is not built
 if (reason) console.warn(`bundle tests skipped: ${reason} is not built (npm run build)`);
 const itBuilt = reason ? it.skip : it;
 
-/** Runs `cli.js <args>` and returns its exit status, stderr and the files it loaded (relative to build/runtime). */
+/** Runs `cli.js <args>`: its exit status, stderr and the files it loaded (relative to build/runtime). */
 function runCli(args: string[], cli = CLI): { status: number | null; stderr: string; loaded: string[] } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bundle-test-'));
   try {
