@@ -19,11 +19,12 @@ export function bundlePath(name: BundledProcess, dir: string = BUNDLE_DIR): stri
 }
 
 /**
- * The bundle to load for `name`, or undefined to load its modules one by one: there is none (a
- * development build, the npm package), or it is older than the compiled main it was made from, which
+ * The bundle to load for `name`, or undefined to load its modules one by one: `name` is not bundled,
+ * there is none (a development build, the npm package), or it is older than the compiled main it was made from, which
  * happens when tsc ran again without the bundle step; then the fresh modules win.
  */
 export function currentBundle(name: BundledProcess, dir: string = BUNDLE_DIR): string | undefined {
+  if (!BUNDLED_PROCESSES.includes(name)) return undefined; // the build makes none: no file to look for
   const bundle = bundlePath(name, dir);
   const main = path.join(dir, '..', '..', name, 'main.js');
   try {

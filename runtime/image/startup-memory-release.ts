@@ -7,9 +7,6 @@
 // provider's memory targets are met without it. The driver's own --memory-release-interval decides (0:
 // off, as for the schedule); flags that do not parse are left for main to report, and a release that
 // cannot run here is left for the schedule to log.
-import { parseFlags } from '../common/go-compat/flags';
-import { loadMemoryRelease } from '../common/memory/memory-release';
-
 /** What the start-up release did, for tests; the process itself logs nothing here (no logger yet). */
 export type StartupRelease =
   | { readonly released: true; readonly releasedKiB: number }
@@ -22,6 +19,9 @@ export async function releaseStartupMemory(
 ): Promise<StartupRelease> {
   if (command === 'provider')
     return { released: false, reason: "the provider's start runs under a 50m CPU limit" };
+  // Loaded only here, so the provider's start (under 50m) loads none of them twice beside its bundle.
+  const { parseFlags } = await import('../common/go-compat/flags');
+  const { loadMemoryRelease } = await import('../common/memory/memory-release');
   const { DRIVER_FLAGS } = await import('../driver/flags'); // the driver's table only, loaded as main loads it
   let intervalMs: number;
   try {

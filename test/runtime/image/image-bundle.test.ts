@@ -87,8 +87,9 @@ describe('the image bundle', () => {
     });
 
     it('is none when the modules it stands for are gone', () => {
-      fs.writeFileSync(bundlePath('driver', bundles()), '');
-      expect(currentBundle('driver', bundles())).toBeUndefined();
+      fs.writeFileSync(bundlePath('provider', bundles()), '');
+      fs.rmSync(path.join(dir, 'runtime', 'provider', 'main.js'));
+      expect(currentBundle('provider', bundles())).toBeUndefined();
     });
   });
 });
